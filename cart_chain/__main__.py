@@ -1,0 +1,5 @@
+"""`python -m cart_chain` behaves exactly like the `cart-chain` console script."""
+
+from cart_chain.cli.main import main
+
+raise SystemExit(main())

@@ -1,0 +1,454 @@
+"""The core commands: init, demo, user, case, event, unit, correct, verify, settings.
+
+Handlers import the services lazily so `cart-chain --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import TYPE_CHECKING, Any
+
+from cart_chain.cli.prompt import PasswordSource
+from cart_chain.domain.errors import DatabaseUnavailable, UsageError
+
+if TYPE_CHECKING:
+    from cart_chain.services.accounts import Credentials
+    from cart_chain.services.views import CaseDetail
+    from cart_chain.store.database import Database
+
+USER_ENV = "CART_CHAIN_USER"
+
+
+# -- helpers shared by command modules ----------------------------------------------
+
+
+def open_db(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
+    """Open the database named on the command line; upgrade an older schema."""
+    from cart_chain.store import schema
+    from cart_chain.store.database import Database
+
+    db = Database(args.db)
+    if must_exist:
+        if db.path is not None and not db.path.exists():
+            raise DatabaseUnavailable(
+                f"no database at {db.path}: create one with "
+                "'cart-chain init --admin USER --name \"Full Name\"' or 'cart-chain demo'"
+            )
+        status = schema.state(db)
+        if status == "empty":
+            raise DatabaseUnavailable(f"{db.where} is not initialised: run 'cart-chain init'")
+        if status == "outdated":
+            schema.upgrade(db)
+    return db
+
+
+def signer(user: str | None, meaning: str, source: PasswordSource) -> Credentials:
+    from cart_chain.services.accounts import Credentials
+
+    name = user or os.environ.get(USER_ENV) or source.ask_user(f"User name ({meaning})")
+    if not name:
+        raise UsageError(f"{meaning}: a user name is required")
+    return Credentials(name, source.ask(f"Password for {name} ({meaning})"))
+
+
+def emit_json(value: Any) -> None:
+    from cart_chain.services.views import to_json
+
+    json.dump(to_json(value), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
+
+
+def when(text: str) -> str:
+    from cart_chain.domain.clock import local_display
+
+    return local_display(text)
+
+
+# -- handlers -----------------------------------------------------------------------
+
+
+def start_gui(args: argparse.Namespace) -> int:
+    try:
+        from cart_chain.ui.app import run
+    except ImportError:
+        print(
+            "cart-chain: the desktop app is not part of this build yet; "
+            "use the commands listed by 'cart-chain --help'",
+            file=sys.stderr,
+        )
+        return 0
+    return run(args.db)
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from cart_chain.services.setup import init_database
+    from cart_chain.store.database import Database
+
+    source = PasswordSource()
+    db = Database(args.db)
+    password = source.new_password(f"New password for {args.admin}")
+    init_database(db, args.admin, args.name, password, args.facility)
+    print(f"initialised {db.where} with administrator {args.admin}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from cart_chain.services.demo import build_demo
+    from cart_chain.store.database import Database
+
+    db = Database(args.db)
+    result = build_demo(db)
+    print(f"demo database: {db.where}")
+    print("users (user name, role, password):")
+    for username, _full, role, password in result.users:
+        print(f"  {username:<8} {role:<14} {password}")
+    print("cases:")
+    for coi in result.cases:
+        print(f"  {coi}")
+    return 0
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    from cart_chain.services.accounts import add_user
+
+    source = PasswordSource()
+    admin = signer(args.by, "administrator", source)
+    password = source.new_password(f"New password for {args.username}")
+    add_user(open_db(args), admin, args.username, args.name, args.role, password)
+    print(f"added {args.username} ({args.role})")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    from cart_chain.services.accounts import list_users
+
+    users = list_users(open_db(args))
+    if args.json:
+        emit_json(users)
+        return 0
+    for u in users:
+        state = "locked" if u.locked else ("active" if u.active else "deactivated")
+        print(f"{u.username:<16} {u.role:<14} {state:<12} {u.full_name}")
+    return 0
+
+
+def _admin_action(args: argparse.Namespace, action: str) -> int:
+    from cart_chain.services import accounts
+
+    source = PasswordSource()
+    admin = signer(args.by, "administrator", source)
+    db = open_db(args)
+    if action == "unlock":
+        accounts.unlock_user(db, admin, args.username)
+    elif action == "role":
+        accounts.set_role(db, admin, args.username, args.role)
+    elif action in ("activate", "deactivate"):
+        accounts.set_active(db, admin, args.username, action == "activate")
+    elif action == "password":
+        new = source.new_password(f"New password for {args.username}")
+        accounts.reset_password(db, admin, args.username, new)
+    print(f"{action}: {args.username} done")
+    return 0
+
+
+def cmd_case_new(args: argparse.Namespace) -> int:
+    from cart_chain.services.cases import new_case
+
+    source = PasswordSource()
+    by = signer(args.by, "enrolled by", source)
+    receipt = new_case(open_db(args), by, args.name, args.dob, args.mrn, args.product, args.bags)
+    print(receipt.subject)
+    return 0
+
+
+def cmd_case_list(args: argparse.Namespace) -> int:
+    from cart_chain.services.cases import list_cases
+
+    cases = list_cases(open_db(args), search=args.search or "")
+    if args.json:
+        emit_json(cases)
+        return 0
+    for c in cases:
+        steps = ", ".join(f"U{u[-3:-1]}:{s or 'enrolled'}" for u, s in c.unit_steps)
+        print(f"{c.coi}  {c.mrn:<12} {c.patient_name:<28} {c.product:<28} {steps}")
+    return 0
+
+
+def print_case(d: CaseDetail) -> None:
+    print(f"COI       {d.grouped}   ({d.coi})")
+    print(f"Patient   {d.patient_name}   born {d.patient_dob}   MRN {d.mrn}")
+    print(f"Product   {d.product}")
+    print(f"Enrolled  {when(d.created_at)} by {d.created_by}   (entry {d.seq})")
+    for c in d.case_corrections:
+        print(
+            f"  corrected (entry {c.seq}): {c.field} {c.old_value!r} -> {c.new_value!r}; "
+            f"reason: {c.reason}"
+        )
+    for u in d.units:
+        print()
+        parent = f", split from {u.parent}" if u.parent else ""
+        print(f"Unit {u.grouped}   bag {u.number} of {u.of}{parent}")
+        holder = f"{u.custodian_name} ({u.custodian})" if u.custodian else "-"
+        print(
+            f"  current step {u.current_step or 'none yet'};  held by {holder};  "
+            f"at {u.location or '-'}"
+        )
+        print(f"  next: {', '.join(u.next_steps) or 'nothing (chain complete)'}")
+        for e in u.events:
+            temp = f"  {e.temperature_c:g} °C" if e.temperature_c is not None else ""
+            void = "  [VOIDED]" if e.voided else ""
+            print(
+                f"  #{e.seq:<5} {when(e.occurred_at)}  {e.step}{void}  at {e.location or '-'}{temp}"
+            )
+            if e.note:
+                print(f"         note: {e.note}")
+            for s in e.signatures:
+                print(f"         {s.meaning} {s.printed_name} ({s.username}) {when(s.signed_at)}")
+            for c in e.corrections:
+                signers = "; ".join(f"{s.meaning} {s.printed_name}" for s in c.signatures)
+                what = (
+                    "voided"
+                    if c.field == "void"
+                    else f"{c.field} {c.old_value!r} -> {c.new_value!r}"
+                )
+                print(
+                    f"         corrected by #{c.seq} {when(c.recorded_at)}: {what}; "
+                    f"reason: {c.reason}; {signers}"
+                )
+
+
+def cmd_case_show(args: argparse.Namespace) -> int:
+    from cart_chain.services.cases import show_case
+
+    detail = show_case(open_db(args), args.coi)
+    if args.json:
+        emit_json(detail)
+    else:
+        print_case(detail)
+    return 0
+
+
+def _temperature(text: str) -> float:
+    try:
+        return float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a temperature in °C") from None
+
+
+def cmd_event_record(args: argparse.Namespace) -> int:
+    from cart_chain.domain.clock import local_display, parse_user_time
+    from cart_chain.domain.steps import RULES, parse_step
+    from cart_chain.services.custody import record_event
+
+    step = parse_step(args.step)
+    rule = RULES[step]
+    occurred = parse_user_time(args.at) if args.at else None
+    source = PasswordSource()
+    by = signer(args.by, rule.by_meaning, source)
+    to = signer(args.to, rule.to_meaning or "Verified by", source) if args.to else None
+    receipt = record_event(
+        open_db(args),
+        args.unit,
+        step,
+        by,
+        to,
+        location=args.location,
+        temperature_c=args.temperature,
+        note=args.note,
+        occurred_at=occurred,
+    )
+    print(f"recorded {step.value} for {receipt.subject} as entry {receipt.seq}")
+    for s in receipt.signatures:
+        print(f"  {s.meaning} {s.printed_name} {local_display(s.signed_at)}")
+    return 0
+
+
+def cmd_unit_split(args: argparse.Namespace) -> int:
+    from cart_chain.services.custody import split_unit
+
+    by = signer(args.by, "Performed by", PasswordSource())
+    for unit in split_unit(open_db(args), args.unit, args.into, by, note=args.note):
+        print(unit)
+    return 0
+
+
+def cmd_correct(args: argparse.Namespace) -> int:
+    from cart_chain.services.corrections import VOID, correct
+
+    changes: dict[str, str] = {}
+    for item in args.set or []:
+        field, sep, value = item.partition("=")
+        if not sep:
+            raise UsageError(f"--set takes FIELD=VALUE, got {item!r}")
+        changes[field.strip()] = value
+    if args.void:
+        changes[VOID] = "voided"
+    if not changes:
+        raise UsageError("say what to correct: --set FIELD=VALUE (repeatable) or --void")
+    by = signer(args.by, "Performed by", PasswordSource())
+    receipt = correct(open_db(args), args.entry, changes, args.reason, by)
+    print(f"correction of entry {args.entry} recorded as entry {receipt.seq}")
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    from cart_chain.services.verification import parse_checkpoint, verify_ledger
+
+    expect = parse_checkpoint(args.checkpoint) if args.checkpoint else None
+    report = verify_ledger(open_db(args), expect)
+    if args.json:
+        emit_json(
+            {
+                "ok": report.ok,
+                "entries": report.entries,
+                "rows": report.rows,
+                "checkpoint": {"seq": report.checkpoint.seq, "hash": report.checkpoint.hash},
+                "problem": None
+                if report.ok
+                else {
+                    "seq": report.problem.seq,
+                    "table": report.problem.table,  # type: ignore[union-attr]
+                    "message": report.problem.message,
+                },  # type: ignore[union-attr]
+            }
+        )
+    elif report.ok:
+        print(f"ledger intact: {report.entries} entries, {report.rows} projection rows checked")
+        print(f"checkpoint {report.checkpoint}")
+    else:
+        print(f"cart-chain: verification FAILED at {report.problem}", file=sys.stderr)
+        print(f"last good checkpoint {report.checkpoint}", file=sys.stderr)
+    return 0 if report.ok else 1
+
+
+def cmd_settings(args: argparse.Namespace) -> int:
+    from cart_chain.services import settings
+
+    db = open_db(args)
+    if args.key is None:
+        for key in settings.SETTINGS:
+            print(f"{key} = {settings.get(db, key)}")
+        return 0
+    if args.value is None:
+        print(settings.get(db, args.key))
+        return 0
+    admin = signer(args.by, "administrator", PasswordSource())
+    settings.set_setting(db, admin, args.key, args.value)
+    print(f"{args.key} = {settings.get(db, args.key)}")
+    return 0
+
+
+# -- parser -------------------------------------------------------------------------
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    p = sub.add_parser("init", help="create a database and its first administrator")
+    p.add_argument("--admin", required=True, metavar="USER")
+    p.add_argument("--name", required=True, metavar="FULL_NAME")
+    p.add_argument(
+        "--facility", metavar="FIN", help="facility identification number for COIs (e.g. W1234)"
+    )
+    p.set_defaults(handler=cmd_init)
+
+    p = sub.add_parser("demo", help="a fresh database with demo users and cases")
+    p.set_defaults(handler=cmd_demo)
+
+    user = sub.add_parser("user", help="manage users (administrators)")
+    us = user.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    p = us.add_parser("add", help="add a user")
+    p.add_argument("username", metavar="USER")
+    p.add_argument("--name", required=True, metavar="FULL_NAME")
+    p.add_argument(
+        "--role", required=True, help="administrator, apheresis, courier, cell_lab, qa or infusion"
+    )
+    p.add_argument("--by", metavar="ADMIN", help="administrator making the change")
+    p.set_defaults(handler=cmd_user_add)
+    p = us.add_parser("list", help="list users")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_user_list)
+    for action, help_text in (
+        ("unlock", "unlock a locked account"),
+        ("activate", "re-activate an account"),
+        ("deactivate", "deactivate an account"),
+        ("password", "set a new password for a user"),
+        ("role", "change a user's role"),
+    ):
+        p = us.add_parser(action, help=help_text)
+        p.add_argument("username", metavar="USER")
+        if action == "role":
+            p.add_argument("role")
+        p.add_argument("--by", metavar="ADMIN")
+        p.set_defaults(handler=lambda a, action=action: _admin_action(a, action))
+
+    case = sub.add_parser("case", help="enrol, list and show cases")
+    cs = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)
+    p = cs.add_parser("new", help="enrol a patient; prints the COI")
+    p.add_argument("--name", required=True)
+    p.add_argument("--dob", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--mrn", required=True)
+    p.add_argument("--product", required=True)
+    p.add_argument("--bags", type=int, default=1)
+    p.add_argument("--by", metavar="USER", help=f"enrolling user (default ${USER_ENV})")
+    p.set_defaults(handler=cmd_case_new)
+    p = cs.add_parser("list", help="list cases, newest first")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--search", metavar="TEXT", help="COI, MRN, name or product contains TEXT")
+    p.set_defaults(handler=cmd_case_list)
+    p = cs.add_parser("show", help="one case: units, events, signatures, custodians")
+    p.add_argument("coi", metavar="COI")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_case_show)
+
+    event = sub.add_parser("event", help="record custody steps")
+    es = event.add_subparsers(dest="event_command", metavar="ACTION", required=True)
+    p = es.add_parser("record", help="record one step of one unit, signed")
+    p.add_argument("unit", metavar="UNIT")
+    p.add_argument("--step", required=True)
+    p.add_argument("--by", metavar="USER", help="who performs or releases")
+    p.add_argument("--to", metavar="USER", help="who receives or witnesses (handoffs)")
+    p.add_argument("--location")
+    p.add_argument("--temperature", type=_temperature, metavar="C")
+    p.add_argument("--note")
+    p.add_argument("--at", metavar="TIME", help="when it happened, ISO 8601 (default: now)")
+    p.set_defaults(handler=cmd_event_record)
+
+    unit = sub.add_parser("unit", help="unit operations")
+    uns = unit.add_subparsers(dest="unit_command", metavar="ACTION", required=True)
+    p = uns.add_parser("split", help="split a bag in expansion into several bags")
+    p.add_argument("unit", metavar="UNIT")
+    p.add_argument("--into", type=int, required=True, metavar="N")
+    p.add_argument("--by", metavar="USER")
+    p.add_argument("--note")
+    p.set_defaults(handler=cmd_unit_split)
+
+    p = sub.add_parser("correct", help="correct a ledger entry (a new signed entry)")
+    p.add_argument("entry", type=int, metavar="ENTRY")
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", metavar="USER")
+    p.add_argument(
+        "--set",
+        action="append",
+        metavar="FIELD=VALUE",
+        help="corrected value (location, temperature_c, note, occurred_at, "
+        "patient_name, patient_dob, mrn, product)",
+    )
+    p.add_argument("--void", action="store_true", help="void a unit's latest step")
+    p.set_defaults(handler=cmd_correct)
+
+    p = sub.add_parser("verify", help="recompute the hash chain and every projection")
+    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--checkpoint",
+        metavar="SEQ:HASH",
+        help="also prove a printed checkpoint is still in the ledger",
+    )
+    p.set_defaults(handler=cmd_verify)
+
+    p = sub.add_parser("settings", help="show or change shared settings")
+    p.add_argument("key", nargs="?")
+    p.add_argument("value", nargs="?")
+    p.add_argument("--by", metavar="ADMIN")
+    p.set_defaults(handler=cmd_settings)

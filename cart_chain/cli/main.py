@@ -1,0 +1,92 @@
+"""`cart-chain`: parse the command line, run one command, turn errors into exit codes.
+
+Exit codes: 0 success; 1 a rule or verification failed; 2 bad usage;
+3 the environment stopped us (database locked, disk full, database
+unreachable or corrupt); 4 a bug in cart-chain (details in the log file).
+Errors are one line on stderr, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import sys
+from collections.abc import Sequence
+
+from cart_chain import __version__
+
+#: Modules that add subcommands: each has ``register(subparsers)``.
+COMMAND_MODULES = ("cart_chain.cli.commands",)
+
+EXIT_OK, EXIT_RULE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUG = 0, 1, 2, 3, 4
+log = logging.getLogger("cart_chain.cli")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"cart-chain: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="cart-chain",
+        description="Chain-of-custody logger for CAR-T cell therapy. "
+        "Without a command, starts the desktop app.",
+        epilog="Passwords are prompted without echo; when standard input is not a terminal, "
+        "each password is read from it, one line per prompt, in prompt order.",
+    )
+    parser.add_argument("--version", action="version", version=f"cart-chain {__version__}")
+    parser.add_argument(
+        "--db",
+        metavar="URL",
+        help="database: a SQLite file path or URL, or postgresql+psycopg://... "
+        "(default: $CART_CHAIN_DB, else the per-user SQLite file)",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def _log_bug(exc: BaseException) -> str:
+    try:
+        from cart_chain.logs import log_path, setup_logging
+
+        setup_logging()
+        log.exception("unexpected error", exc_info=exc)
+        return f" (details in {log_path()})"
+    except Exception:  # pragma: no cover - logging must never hide the original error
+        return ""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        from cart_chain.cli.commands import start_gui
+
+        return start_gui(args)
+    from cart_chain.domain.errors import CartChainError, EnvironmentProblem
+
+    try:
+        return int(args.handler(args) or 0)
+    except EnvironmentProblem as exc:
+        print(f"cart-chain: {exc}", file=sys.stderr)
+        return EXIT_ENVIRONMENT
+    except CartChainError as exc:
+        print(f"cart-chain: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("cart-chain: interrupted; nothing was saved", file=sys.stderr)
+        return EXIT_RULE
+    except OSError as exc:
+        print(
+            f"cart-chain: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr
+        )
+        return EXIT_ENVIRONMENT
+    except Exception as exc:
+        where = _log_bug(exc)
+        print(f"cart-chain: internal error {type(exc).__name__}: {exc}{where}", file=sys.stderr)
+        return EXIT_BUG

@@ -1,0 +1,46 @@
+"""Times: stored as UTC ISO 8601 strings, shown in local time with the zone.
+
+Strings rather than database datetime types because they hash identically on
+every backend and sort correctly as text.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from cart_chain.domain.errors import InvalidValue
+
+_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def utc_iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("naive datetime: attach a time zone first")
+    return moment.astimezone(UTC).strftime(_FORMAT)
+
+
+def now_iso() -> str:
+    return utc_iso(datetime.now(UTC))
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse a stored UTC string back into an aware datetime."""
+    return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
+
+
+def parse_user_time(text: str) -> datetime:
+    """Parse a time typed by a user; without a zone it is the workstation's local time."""
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise InvalidValue(
+            f"time {text!r} is not ISO 8601 (e.g. 2026-11-25T14:30 or 2026-11-25T14:30+01:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # local zone of this workstation
+    return moment
+
+
+def local_display(text: str) -> str:
+    """A stored time as local 24-hour time with the zone, for screens and printouts."""
+    return parse_iso(text).astimezone().strftime("%Y-%m-%d %H:%M %Z")

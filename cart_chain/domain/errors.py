@@ -1,0 +1,86 @@
+"""Typed errors raised by the core and turned into messages at the edge.
+
+Two families are kept apart on purpose (as qutebrowser does): a `RuleViolation`
+is the user's input breaking a rule of the chain (wrong step, wrong password,
+wrong patient), an `EnvironmentProblem` is the machine (disk full, database
+locked or corrupt). Anything else escaping the core is a bug in cart-chain.
+"""
+
+from __future__ import annotations
+
+
+class CartChainError(Exception):
+    """Base of every error the core raises deliberately."""
+
+    #: CLI exit status for this error family.
+    exit_code = 1
+
+
+class RuleViolation(CartChainError):
+    """Input was understood but a rule of the chain refuses it."""
+
+
+class IdentifierError(RuleViolation):
+    """A typed or scanned identifier is malformed or fails its check character."""
+
+
+class StepOrderError(RuleViolation):
+    """A custody step was recorded out of order."""
+
+
+class SignatureError(RuleViolation):
+    """The signatures offered for a record do not satisfy the signing rules."""
+
+
+class AuthenticationError(RuleViolation):
+    """Wrong user name or password."""
+
+
+class AccountLocked(AuthenticationError):
+    """The account is locked after repeated failures; an administrator must unlock it."""
+
+
+class PermissionDenied(RuleViolation):
+    """The user's role does not allow this action."""
+
+
+class NotFound(RuleViolation):
+    """A case, unit, user or ledger entry that was named does not exist."""
+
+
+class AlreadyExists(RuleViolation):
+    """Something that must be unique already exists."""
+
+
+class InvalidValue(RuleViolation):
+    """A field value is out of range or malformed (a date, a temperature, a password)."""
+
+
+class VerificationFailed(CartChainError):
+    """The ledger or its projections do not match: records were altered."""
+
+
+class EnvironmentProblem(CartChainError):
+    """The machine, not the user or the code, stopped the operation."""
+
+
+class DatabaseLocked(EnvironmentProblem):
+    """Another process held the database for longer than the busy timeout."""
+
+
+class StorageFull(EnvironmentProblem):
+    """The disk holding the database or an output file is full."""
+
+
+class DatabaseUnavailable(EnvironmentProblem):
+    """The database cannot be opened, is corrupt, or sits where it must not."""
+
+
+class SchemaTooNew(DatabaseUnavailable):
+    """The database was written by a newer cart-chain than this one."""
+
+
+class UsageError(CartChainError):
+    """The command was called wrongly (a missing option, a conflicting pair)."""
+
+    exit_code = 2

@@ -1,0 +1,204 @@
+"""Chain of Identity (COI) and unit identifiers, after ISBT 128 Data Structure 040.
+
+A COI is ``CH`` + the 5-character facility identification number (FIN) + a
+2-digit year + a 6-character sequence: 15 characters that never contain the
+patient's name or MRN (21 CFR 1271.290). Typed and printed forms carry an
+ISO 7064 Mod 37-2 check character computed over all 15 characters, as ISBT 128
+does for keyboard entry. Mod 37-2 catches every single-character substitution
+and every swap of two neighbours, the two errors people make when typing.
+
+A unit (one bag) is the COI + ``U`` + a 2-digit unit number, with its own check
+character over those 18 characters, so a unit id alone identifies its case.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from cart_chain.domain.errors import IdentifierError
+
+ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
+_VALUE = {c: i for i, c in enumerate(ALPHABET)}
+
+#: ISBT 128 data identifier of Data Structure 040, accepted in front of a scan.
+DATA_IDENTIFIER = "&/"
+
+FIN_PATTERN = re.compile(r"[A-Z][0-9]{4}")
+_COI_BODY = re.compile(r"CH([A-Z][0-9]{4})([0-9]{2})([0-9A-Z]{6})")
+_UNIT_BODY = re.compile(r"(CH[A-Z][0-9]{4}[0-9]{2}[0-9A-Z]{6})U([0-9]{2})")
+COI_LENGTH = 15
+UNIT_LENGTH = 18
+MAX_UNITS = 99
+
+# Characters people and printers put between groups; removed before parsing.
+_SEPARATORS = re.compile(r"[\s\-\.\u00b7\[\]]+")
+
+
+def mod37_2(data: str) -> str:
+    """ISO 7064 Mod 37-2 check character for ``data`` (0-9, A-Z)."""
+    p = 0
+    for ch in data:
+        try:
+            v = _VALUE[ch]
+        except KeyError:
+            raise IdentifierError(f"character {ch!r} is not allowed in an identifier") from None
+        if ch == "*":
+            raise IdentifierError("'*' may only appear as the check character")
+        p = ((p + v) * 2) % 37
+    return ALPHABET[(38 - p) % 37]
+
+
+def validate_fin(fin: str) -> str:
+    """Return the facility identification number normalised, or raise."""
+    fin = fin.strip().upper()
+    if not FIN_PATTERN.fullmatch(fin):
+        raise IdentifierError(
+            f"facility identification number {fin!r} must be a letter and four digits (e.g. A9998)"
+        )
+    return fin
+
+
+@dataclass(frozen=True, slots=True)
+class Coi:
+    """A case's Chain of Identity identifier (without its check character)."""
+
+    body: str
+
+    @classmethod
+    def build(cls, fin: str, year: int, sequence: int) -> Coi:
+        fin = validate_fin(fin)
+        if not 0 <= sequence <= 999_999:
+            raise IdentifierError("COI sequence exhausted for this facility and year")
+        return cls(f"CH{fin}{year % 100:02d}{sequence:06d}")
+
+    @property
+    def check(self) -> str:
+        return mod37_2(self.body)
+
+    @property
+    def fin(self) -> str:
+        return self.body[2:7]
+
+    @property
+    def full(self) -> str:
+        """Body plus check character: the form typed, stored in payloads and shown."""
+        return self.body + self.check
+
+    def grouped(self) -> str:
+        """Groups short enough to read aloud and compare at the bedside."""
+        b = self.body
+        return f"{b[0:2]} {b[2:7]} {b[7:9]} {b[9:12]} {b[12:15]} [{self.check}]"
+
+    def unit(self, number: int) -> UnitId:
+        if not 1 <= number <= MAX_UNITS:
+            raise IdentifierError(f"unit number must be 1 to {MAX_UNITS}")
+        return UnitId(f"{self.body}U{number:02d}")
+
+    def __str__(self) -> str:
+        return self.full
+
+
+@dataclass(frozen=True, slots=True)
+class UnitId:
+    """One bag of a case: the COI body, ``U`` and a 2-digit unit number."""
+
+    body: str
+
+    @property
+    def coi(self) -> Coi:
+        return Coi(self.body[:COI_LENGTH])
+
+    @property
+    def number(self) -> int:
+        return int(self.body[COI_LENGTH + 1 :])
+
+    @property
+    def check(self) -> str:
+        return mod37_2(self.body)
+
+    @property
+    def full(self) -> str:
+        return self.body + self.check
+
+    def grouped(self) -> str:
+        c = self.coi.grouped().rsplit(" [", 1)[0]
+        return f"{c} U{self.number:02d} [{self.check}]"
+
+    def __str__(self) -> str:
+        return self.full
+
+
+def normalise(text: str) -> str:
+    """Upper-case and drop group separators and the ISBT data identifier."""
+    t = _SEPARATORS.sub("", text.strip().upper())
+    if t.startswith(DATA_IDENTIFIER):
+        t = t[len(DATA_IDENTIFIER) :]
+    return t
+
+
+def _checked(text: str, body_len: int, what: str) -> tuple[str, str]:
+    if len(text) == body_len:
+        raise IdentifierError(
+            f"{what} {text!r} has no check character: type all {body_len + 1} characters"
+        )
+    if len(text) != body_len + 1:
+        raise IdentifierError(
+            f"{what} must have {body_len + 1} characters with its check character, got {len(text)}"
+        )
+    body, given = text[:-1], text[-1]
+    bad = sorted({c for c in body if c not in ALPHABET or c == "*"})
+    if bad or given not in ALPHABET:
+        shown = "".join(bad) or given
+        raise IdentifierError(f"{what} contains characters that are not allowed: {shown!r}")
+    return body, given
+
+
+def _verify_check(body: str, given: str, what: str) -> None:
+    expected = mod37_2(body)
+    if given != expected:
+        raise IdentifierError(
+            f"{what} check character {given!r} does not match: "
+            "a character was mistyped or misread, or two were swapped"
+        )
+
+
+def parse_coi(text: str) -> Coi:
+    """Parse a typed or scanned COI with its check character, or raise precisely."""
+    t = normalise(text)
+    body, given = _checked(t, COI_LENGTH, "COI")
+    if not _COI_BODY.fullmatch(body):
+        raise IdentifierError(
+            f"{t!r} is not a COI: expected CH, a facility number (letter + 4 digits), "
+            "a 2-digit year and a 6-character sequence"
+        )
+    _verify_check(body, given, "COI")
+    return Coi(body)
+
+
+def parse_unit(text: str) -> UnitId:
+    """Parse a typed or scanned unit id with its check character, or raise precisely."""
+    t = normalise(text)
+    body, given = _checked(t, UNIT_LENGTH, "unit id")
+    m = _UNIT_BODY.fullmatch(body)
+    if not m:
+        raise IdentifierError(
+            f"{t!r} is not a unit id: expected a COI followed by U and a 2-digit unit number"
+        )
+    if m.group(2) == "00":
+        raise IdentifierError("unit number 00 does not exist; units start at 01")
+    _verify_check(body, given, "unit id")
+    return UnitId(body)
+
+
+def parse_any(text: str) -> Coi | UnitId:
+    """Parse either identifier, telling them apart by length."""
+    t = normalise(text)
+    if len(t) in (UNIT_LENGTH, UNIT_LENGTH + 1):
+        return parse_unit(t)
+    if len(t) in (COI_LENGTH, COI_LENGTH + 1):
+        return parse_coi(t)
+    raise IdentifierError(
+        f"{text.strip()!r} is neither a COI ({COI_LENGTH + 1} characters) "
+        f"nor a unit id ({UNIT_LENGTH + 1} characters)"
+    )

@@ -1,0 +1,167 @@
+"""The steps of a unit's journey and the state machine that orders them.
+
+A step is recorded against one unit. The machine is deliberately strict: a
+step out of order is refused with the steps that could come next, because a
+custody record that skips a handoff is how a bag goes missing on paper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from cart_chain.domain.errors import StepOrderError
+from cart_chain.domain.roles import Role
+
+
+class Step(StrEnum):
+    COLLECTION = "collection"
+    SHIP_TO_MANUFACTURING = "ship_to_manufacturing"
+    RECEIPT_AT_MANUFACTURING = "receipt_at_manufacturing"
+    ENGINEERING = "engineering"
+    EXPANSION = "expansion"
+    CRYOPRESERVATION = "cryopreservation"
+    RELEASE = "release"
+    STORAGE = "storage"
+    SHIP_TO_SITE = "ship_to_site"
+    RECEIPT_AT_SITE = "receipt_at_site"
+    THAW = "thaw"
+    INFUSION = "infusion"
+
+    @property
+    def label(self) -> str:
+        return _LABELS[self]
+
+
+_LABELS = {
+    Step.COLLECTION: "Collection (apheresis)",
+    Step.SHIP_TO_MANUFACTURING: "Ship to manufacturing",
+    Step.RECEIPT_AT_MANUFACTURING: "Receipt at manufacturing",
+    Step.ENGINEERING: "Engineering (transduction)",
+    Step.EXPANSION: "Expansion",
+    Step.CRYOPRESERVATION: "Cryopreservation",
+    Step.RELEASE: "Release (QA)",
+    Step.STORAGE: "Storage",
+    Step.SHIP_TO_SITE: "Ship to treatment centre",
+    Step.RECEIPT_AT_SITE: "Receipt at treatment centre",
+    Step.THAW: "Thaw",
+    Step.INFUSION: "Infusion",
+}
+
+ORDER: tuple[Step, ...] = tuple(Step)
+
+#: Which step may follow which. ``None`` is a unit with no event yet.
+TRANSITIONS: dict[Step | None, frozenset[Step]] = {
+    None: frozenset({Step.COLLECTION}),
+    Step.COLLECTION: frozenset({Step.SHIP_TO_MANUFACTURING}),
+    # A transport may have several legs (courier to courier, airport to lab).
+    Step.SHIP_TO_MANUFACTURING: frozenset(
+        {Step.SHIP_TO_MANUFACTURING, Step.RECEIPT_AT_MANUFACTURING}
+    ),
+    Step.RECEIPT_AT_MANUFACTURING: frozenset({Step.ENGINEERING}),
+    Step.ENGINEERING: frozenset({Step.EXPANSION}),
+    Step.EXPANSION: frozenset({Step.CRYOPRESERVATION}),
+    Step.CRYOPRESERVATION: frozenset({Step.RELEASE}),
+    Step.RELEASE: frozenset({Step.STORAGE, Step.SHIP_TO_SITE}),
+    # Storage may move between locations (tank to tank) before shipping.
+    Step.STORAGE: frozenset({Step.STORAGE, Step.SHIP_TO_SITE}),
+    Step.SHIP_TO_SITE: frozenset({Step.SHIP_TO_SITE, Step.RECEIPT_AT_SITE}),
+    Step.RECEIPT_AT_SITE: frozenset({Step.THAW}),
+    Step.THAW: frozenset({Step.INFUSION}),
+    Step.INFUSION: frozenset(),
+}
+
+
+class Custody(StrEnum):
+    """Who holds the unit once the step is recorded."""
+
+    PERFORMER = "by"  # the one who performed or released
+    RECEIVER = "to"  # the one who received
+    UNCHANGED = "unchanged"
+
+
+@dataclass(frozen=True, slots=True)
+class StepRule:
+    """Signing rule of one step: meanings, roles, and where custody goes."""
+
+    by_meaning: str
+    by_roles: frozenset[Role]
+    to_meaning: str | None  # None: one signature suffices
+    to_roles: frozenset[Role]
+    custody: Custody
+
+
+def _r(*roles: Role) -> frozenset[Role]:
+    return frozenset(roles)
+
+
+PERFORMED, RELEASED, RECEIVED, VERIFIED = (
+    "Performed by",
+    "Released by",
+    "Received by",
+    "Verified by",
+)
+_CLINICAL = _r(Role.APHERESIS, Role.INFUSION)
+_SITE = _r(Role.INFUSION, Role.CELL_LAB)
+
+RULES: dict[Step, StepRule] = {
+    Step.COLLECTION: StepRule(
+        PERFORMED, _r(Role.APHERESIS), VERIFIED, _CLINICAL, Custody.PERFORMER
+    ),
+    Step.SHIP_TO_MANUFACTURING: StepRule(
+        RELEASED,
+        _r(Role.APHERESIS, Role.CELL_LAB, Role.COURIER),
+        RECEIVED,
+        _r(Role.COURIER),
+        Custody.RECEIVER,
+    ),
+    Step.RECEIPT_AT_MANUFACTURING: StepRule(
+        RELEASED, _r(Role.COURIER), RECEIVED, _r(Role.CELL_LAB), Custody.RECEIVER
+    ),
+    Step.ENGINEERING: StepRule(PERFORMED, _r(Role.CELL_LAB), None, _r(), Custody.PERFORMER),
+    Step.EXPANSION: StepRule(PERFORMED, _r(Role.CELL_LAB), None, _r(), Custody.PERFORMER),
+    Step.CRYOPRESERVATION: StepRule(PERFORMED, _r(Role.CELL_LAB), None, _r(), Custody.PERFORMER),
+    Step.RELEASE: StepRule(
+        RELEASED, _r(Role.QA), VERIFIED, _r(Role.QA, Role.CELL_LAB), Custody.UNCHANGED
+    ),
+    Step.STORAGE: StepRule(PERFORMED, _r(Role.CELL_LAB), None, _r(), Custody.PERFORMER),
+    Step.SHIP_TO_SITE: StepRule(
+        RELEASED, _r(Role.CELL_LAB, Role.COURIER), RECEIVED, _r(Role.COURIER), Custody.RECEIVER
+    ),
+    Step.RECEIPT_AT_SITE: StepRule(RELEASED, _r(Role.COURIER), RECEIVED, _SITE, Custody.RECEIVER),
+    Step.THAW: StepRule(PERFORMED, _SITE, VERIFIED, _SITE, Custody.PERFORMER),
+    Step.INFUSION: StepRule(
+        PERFORMED, _r(Role.INFUSION), VERIFIED, _CLINICAL | _SITE, Custody.PERFORMER
+    ),
+}
+
+#: Steps that are handoffs and so need a second person's signature.
+HANDOFFS = frozenset(s for s, r in RULES.items() if r.to_meaning is not None)
+
+
+def parse_step(text: str) -> Step:
+    try:
+        return Step(text.strip().lower().replace("-", "_").replace(" ", "_"))
+    except ValueError:
+        names = ", ".join(s.value for s in Step)
+        raise StepOrderError(f"unknown step {text!r}; steps are: {names}") from None
+
+
+def next_steps(current: Step | None) -> frozenset[Step]:
+    return TRANSITIONS[current]
+
+
+def ordered(steps: frozenset[Step]) -> list[Step]:
+    return sorted(steps, key=ORDER.index)
+
+
+def check_transition(current: Step | None, step: Step) -> None:
+    """Raise `StepOrderError` naming the expected steps if ``step`` may not follow."""
+    allowed = TRANSITIONS[current]
+    if step in allowed:
+        return
+    if not allowed:
+        raise StepOrderError(f"nothing may follow {current.value if current else 'nothing'}")
+    after = f"after {current.value}" if current else "as the first step"
+    expected = " or ".join(s.value for s in ordered(allowed))
+    raise StepOrderError(f"{step.value} is not allowed {after}; expected {expected}")

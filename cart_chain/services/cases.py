@@ -1,0 +1,403 @@
+"""Enrolling a case and reading cases back as views."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from cart_chain.domain.errors import InvalidValue, NotFound
+from cart_chain.domain.identifiers import MAX_UNITS, Coi, UnitId, parse_any, parse_coi
+from cart_chain.domain.roles import ENROL_ROLES
+from cart_chain.domain.steps import RULES, Custody, Step, next_steps, ordered
+from cart_chain.services import settings
+from cart_chain.services.accounts import (
+    Credentials,
+    authenticate_in,
+    require_role,
+    signed_write,
+)
+from cart_chain.services.signing import signature
+from cart_chain.services.views import (
+    CaseDetail,
+    CaseSummary,
+    CorrectionView,
+    EventView,
+    Receipt,
+    SignatureView,
+    UnitView,
+)
+from cart_chain.store import ledger
+from cart_chain.store.database import Database
+from cart_chain.store.models import Case, Correction, Event, LedgerEntry, Signature, Unit, User
+
+MAX_BAGS = 20
+
+
+def _text(value: str, what: str, limit: int = 200) -> str:
+    v = " ".join(value.split())
+    if not v:
+        raise InvalidValue(f"{what} is required")
+    if len(v) > limit:
+        raise InvalidValue(f"{what} is longer than {limit} characters")
+    return v
+
+
+def parse_dob(text: str) -> str:
+    try:
+        d = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidValue(f"date of birth {text!r} must be YYYY-MM-DD") from None
+    if d > date.today() or d.year < 1900:
+        raise InvalidValue(f"date of birth {d.isoformat()} is not plausible")
+    return d.isoformat()
+
+
+def new_case(
+    db: Database, by: Credentials, name: str, dob: str, mrn: str, product: str, bags: int = 1
+) -> Receipt:
+    """Enrol a patient: a new COI with its units, signed by the enrolling user."""
+    patient = {
+        "name": _text(name, "patient name"),
+        "dob": parse_dob(dob),
+        "mrn": _text(mrn, "MRN", 64),
+    }
+    product = _text(product, "product")
+    if not 1 <= bags <= MAX_BAGS:
+        raise InvalidValue(f"a case starts with 1 to {MAX_BAGS} bags")
+
+    def run(session: Session) -> Receipt:
+        user = authenticate_in(session, by)
+        require_role(user, ENROL_ROLES, "enrol a case")
+        facility = settings.get_in(session, "facility")
+        year = datetime.now(UTC).year % 100
+        used = session.execute(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.facility == facility, Case.year == year)
+        ).scalar_one()
+        coi = Coi.build(facility, year, used + 1)
+        sig = signature(user, "Performed by")
+        entry = ledger.append(
+            session,
+            "case_created",
+            user.username,
+            {
+                "coi": coi.full,
+                "facility": facility,
+                "year": year,
+                "patient": patient,
+                "product": product,
+                "units": [coi.unit(n).full for n in range(1, bags + 1)],
+                "signatures": [sig],
+            },
+        )
+        return Receipt(
+            entry.seq, entry.hash, entry.recorded_at, entry.kind, coi.full, (SignatureView(**sig),)
+        )
+
+    return signed_write(db, run)
+
+
+# -- reading ---------------------------------------------------------------------
+
+
+def resolve_unit(session: Session, text: str) -> Unit:
+    """The unit a typed or scanned id names; the check character is verified first."""
+    ident = parse_any(text)
+    if not isinstance(ident, UnitId):
+        raise InvalidValue(f"{ident.full} is a COI; name one unit (bag) of it")
+    unit = session.get(Unit, ident.full)
+    if unit is None:
+        raise NotFound(f"unit {ident.grouped()} is not known in this database")
+    return unit
+
+
+def voided_seqs(session: Session, targets: list[int] | None = None) -> set[int]:
+    q = select(Correction.target_seq).where(Correction.field == "void")
+    if targets is not None:
+        q = q.where(Correction.target_seq.in_(targets))
+    return set(session.execute(q).scalars())
+
+
+def current_step(session: Session, unit_code: str) -> Step | None:
+    """The unit's last step that was not voided."""
+    voided = select(Correction.target_seq).where(Correction.field == "void")
+    step = session.execute(
+        select(Event.step)
+        .where(Event.unit_code == unit_code, Event.entry_seq.not_in(voided))
+        .order_by(Event.entry_seq.desc())
+        .limit(1)
+    ).scalar()
+    return None if step is None else Step(step)
+
+
+def _signatures_by_seq(session: Session, seqs: list[int]) -> dict[int, tuple[SignatureView, ...]]:
+    out: dict[int, list[SignatureView]] = defaultdict(list)
+    if seqs:
+        rows = session.execute(
+            select(Signature)
+            .where(Signature.entry_seq.in_(seqs))
+            .order_by(Signature.entry_seq, Signature.ordinal)
+        ).scalars()
+        for s in rows:
+            out[s.entry_seq].append(
+                SignatureView(s.username, s.printed_name, s.meaning, s.signed_at)
+            )
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _corrections_for(session: Session, targets: list[int]) -> dict[int, list[CorrectionView]]:
+    if not targets:
+        return {}
+    rows = session.execute(
+        select(Correction, LedgerEntry.recorded_at)
+        .join(LedgerEntry, LedgerEntry.seq == Correction.entry_seq)
+        .where(Correction.target_seq.in_(targets))
+        .order_by(Correction.entry_seq, Correction.ordinal)
+    ).all()
+    sigs = _signatures_by_seq(session, sorted({c.entry_seq for c, _ in rows}))
+    out: dict[int, list[CorrectionView]] = defaultdict(list)
+    for c, at in rows:
+        out[c.target_seq].append(
+            CorrectionView(
+                c.entry_seq,
+                c.target_seq,
+                at,
+                c.field,
+                c.old_value,
+                c.new_value,
+                c.reason,
+                sigs.get(c.entry_seq, ()),
+            )
+        )
+    return out
+
+
+def _apply(value: object, field: str, corrections: list[CorrectionView]) -> object:
+    for c in corrections:
+        if c.field == field:
+            value = c.new_value
+    return value
+
+
+def _temperature(value: object) -> float | None:
+    return None if value is None else float(value)  # type: ignore[arg-type]
+
+
+def load_case(session: Session, coi_text: str) -> CaseDetail:
+    ident = parse_any(coi_text)
+    coi = ident.coi if isinstance(ident, UnitId) else ident
+    case = session.get(Case, coi.full)
+    if case is None:
+        raise NotFound(f"case {coi.grouped()} is not known in this database")
+    created = session.get(LedgerEntry, case.entry_seq)
+    assert created is not None
+    units = (
+        session.execute(select(Unit).where(Unit.coi == case.coi).order_by(Unit.number))
+        .scalars()
+        .all()
+    )
+    events = session.execute(
+        select(Event, LedgerEntry.recorded_at)
+        .join(LedgerEntry, LedgerEntry.seq == Event.entry_seq)
+        .where(Event.unit_code.in_([u.unit_code for u in units]))
+        .order_by(Event.entry_seq)
+    ).all()
+    seqs = sorted({e.entry_seq for e, _ in events})
+    sigs = _signatures_by_seq(session, seqs)
+    corrections = _corrections_for(session, [*seqs, case.entry_seq])
+    names = dict(session.execute(select(User.username, User.full_name)).all())
+
+    per_unit: dict[str, list[EventView]] = defaultdict(list)
+    for e, at in events:
+        cs = corrections.get(e.entry_seq, [])
+        voided = any(c.field == "void" for c in cs)
+        per_unit[e.unit_code].append(
+            EventView(
+                seq=e.entry_seq,
+                unit=e.unit_code,
+                step=e.step,
+                occurred_at=str(_apply(e.occurred_at, "occurred_at", cs)),
+                recorded_at=at,
+                location=_apply(e.location, "location", cs),  # type: ignore[arg-type]
+                temperature_c=_temperature(_apply(e.temperature_c, "temperature_c", cs)),
+                note=_apply(e.note, "note", cs),  # type: ignore[arg-type]
+                by=e.by_user,
+                to=e.to_user,
+                signatures=sigs.get(e.entry_seq, ()),
+                corrections=tuple(cs),
+                voided=voided,
+            )
+        )
+
+    views = []
+    for u in units:
+        evs = per_unit.get(u.unit_code, [])
+        live = [e for e in evs if not e.voided]
+        step = Step(live[-1].step) if live else None
+        custodian = location = None
+        for e in live:
+            rule = RULES[Step(e.step)]
+            if rule.custody is Custody.PERFORMER:
+                custodian = e.by
+            elif rule.custody is Custody.RECEIVER:
+                custodian = e.to or e.by
+            location = e.location or location
+        uid = UnitId(u.unit_code[:-1])
+        views.append(
+            UnitView(
+                unit=u.unit_code,
+                grouped=uid.grouped(),
+                number=u.number,
+                of=len(units),
+                parent=u.parent_unit,
+                current_step=step.value if step else None,
+                next_steps=tuple(s.value for s in ordered(next_steps(step))),
+                custodian=custodian,
+                custodian_name=names.get(custodian) if custodian else None,
+                location=location,
+                events=tuple(evs),
+            )
+        )
+    cc = corrections.get(case.entry_seq, [])
+    return CaseDetail(
+        coi=case.coi,
+        grouped=coi.grouped(),
+        facility=case.facility,
+        patient_name=str(_apply(case.patient_name, "patient_name", cc)),
+        patient_dob=str(_apply(case.patient_dob, "patient_dob", cc)),
+        mrn=str(_apply(case.mrn, "mrn", cc)),
+        product=str(_apply(case.product, "product", cc)),
+        created_at=created.recorded_at,
+        created_by=created.actor,
+        seq=case.entry_seq,
+        units=tuple(views),
+        case_corrections=tuple(cc),
+    )
+
+
+def show_case(db: Database, coi_text: str) -> CaseDetail:
+    return db.read(lambda s: load_case(s, coi_text))
+
+
+def _effective_case_fields(session: Session, cois: list[str]) -> dict[str, dict[str, str]]:
+    """Corrected patient fields per COI (corrections of case entries)."""
+    if not cois:
+        return {}
+    rows = session.execute(
+        select(Case.coi, Correction.field, Correction.new_value)
+        .join(Correction, Correction.target_seq == Case.entry_seq)
+        .where(Case.coi.in_(cois))
+        .order_by(Correction.entry_seq, Correction.ordinal)
+    ).all()
+    out: dict[str, dict[str, str]] = defaultdict(dict)
+    for coi, field, value in rows:
+        out[coi][field] = value
+    return out
+
+
+def count_cases(db: Database, search: str = "") -> int:
+    return db.read(
+        lambda s: s.execute(_filter(select(func.count()).select_from(Case), search)).scalar_one()
+    )
+
+
+def _filter(q, search: str):  # type: ignore[no-untyped-def]
+    term = search.strip()
+    if not term:
+        return q
+    like = f"%{term}%"
+    compact = "".join(term.upper().split())
+    return q.where(
+        or_(
+            Case.coi.like(f"%{compact}%"),
+            Case.mrn.ilike(like),
+            Case.patient_name.ilike(like),
+            Case.product.ilike(like),
+        )
+    )
+
+
+def list_cases(
+    db: Database, search: str = "", offset: int = 0, limit: int | None = None
+) -> list[CaseSummary]:
+    """Cases newest first, with each unit's current step; paged for lazy views."""
+
+    def run(session: Session) -> list[CaseSummary]:
+        q = _filter(
+            select(Case, LedgerEntry.recorded_at).join(
+                LedgerEntry, LedgerEntry.seq == Case.entry_seq
+            ),
+            search,
+        )
+        q = q.order_by(Case.entry_seq.desc()).offset(offset)
+        if limit is not None:
+            q = q.limit(limit)
+        cases = session.execute(q).all()
+        cois = [c.coi for c, _ in cases]
+        if not cois:
+            return []
+        voided = select(Correction.target_seq).where(Correction.field == "void")
+        last = (
+            select(Event.unit_code, func.max(Event.entry_seq).label("seq"))
+            .join(Unit, Unit.unit_code == Event.unit_code)
+            .where(Unit.coi.in_(cois), Event.entry_seq.not_in(voided))
+            .group_by(Event.unit_code)
+            .subquery()
+        )
+        steps = dict(
+            session.execute(
+                select(Event.unit_code, Event.step).join(
+                    last, (last.c.unit_code == Event.unit_code) & (last.c.seq == Event.entry_seq)
+                )
+            ).all()
+        )
+        latest = dict(
+            session.execute(
+                select(Unit.coi, func.max(Event.occurred_at))
+                .join(Event, Event.unit_code == Unit.unit_code)
+                .where(Unit.coi.in_(cois))
+                .group_by(Unit.coi)
+            ).all()
+        )
+        units: dict[str, list[str]] = defaultdict(list)
+        for coi, code in session.execute(
+            select(Unit.coi, Unit.unit_code).where(Unit.coi.in_(cois)).order_by(Unit.number)
+        ).all():
+            units[coi].append(code)
+        fixes = _effective_case_fields(session, cois)
+        out = []
+        for c, at in cases:
+            f = fixes.get(c.coi, {})
+            out.append(
+                CaseSummary(
+                    coi=c.coi,
+                    grouped=parse_coi(c.coi).grouped(),
+                    mrn=f.get("mrn", c.mrn),
+                    patient_name=f.get("patient_name", c.patient_name),
+                    patient_dob=f.get("patient_dob", c.patient_dob),
+                    product=f.get("product", c.product),
+                    unit_steps=tuple((u, steps.get(u)) for u in units[c.coi]),
+                    last_event_at=latest.get(c.coi),
+                    created_at=at,
+                )
+            )
+        return out
+
+    return db.read(run)
+
+
+def next_unit_number(session: Session, coi: str) -> int:
+    n = session.execute(select(func.max(Unit.number)).where(Unit.coi == coi)).scalar() or 0
+    if n >= MAX_UNITS:
+        raise InvalidValue(f"case {coi} already has {MAX_UNITS} units")
+    return n + 1
+
+
+def entry_payload(session: Session, seq: int) -> tuple[str, dict[str, object]] | None:
+    row = session.get(LedgerEntry, seq)
+    return None if row is None else (row.kind, json.loads(row.payload))

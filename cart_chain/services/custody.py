@@ -1,0 +1,213 @@
+"""Recording custody steps: the heart of the chain.
+
+Every check happens inside the write transaction that stores the step, under
+the ledger's write lock, so the state a step was checked against is the state
+it is appended to.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cart_chain.domain.clock import parse_iso, utc_iso
+from cart_chain.domain.errors import InvalidValue, PermissionDenied, SignatureError
+from cart_chain.domain.identifiers import UnitId
+from cart_chain.domain.roles import Role
+from cart_chain.domain.steps import HANDOFFS, RULES, Step, check_transition, parse_step
+from cart_chain.services.accounts import Credentials, UserState, authenticate_in, signed_write
+from cart_chain.services.cases import current_step, next_unit_number, resolve_unit
+from cart_chain.services.signing import VERIFIED, signature
+from cart_chain.services.views import Receipt, SignatureView
+from cart_chain.store import ledger
+from cart_chain.store.database import Database
+from cart_chain.store.models import Correction, Event
+
+#: A step may be dated a little ahead of this workstation's clock (clock drift), no more.
+CLOCK_TOLERANCE = timedelta(minutes=5)
+MAX_NOTE = 2000
+MAX_LOCATION = 200
+
+
+def _clean(value: str | None, what: str, limit: int) -> str | None:
+    if value is None:
+        return None
+    v = " ".join(value.split()) if what == "location" else value.strip()
+    if len(v) > limit:
+        raise InvalidValue(f"{what} is longer than {limit} characters")
+    return v or None
+
+
+def check_temperature(value: float | None) -> float | None:
+    if value is None:
+        return None
+    if not math.isfinite(value) or not -273.15 <= value <= 100:
+        raise InvalidValue(f"temperature {value} °C is not physically plausible")
+    return round(float(value), 2)
+
+
+def _check_signer(user: UserState, roles: frozenset[Role], step: Step, meaning: str) -> None:
+    if user.role is Role.ADMINISTRATOR:
+        raise PermissionDenied(
+            f"{user.username} is an administrator; administrators sign no custody record"
+        )
+    if user.role not in roles:
+        names = " or ".join(sorted(r.value for r in roles))
+        raise PermissionDenied(
+            f"{user.username} ({user.role.value}) may not sign '{meaning}' for {step.value}; "
+            f"needs {names}"
+        )
+
+
+def _last_occurred(session: Session, unit_code: str) -> str | None:
+    voided = select(Correction.target_seq).where(Correction.field == "void")
+    return session.execute(
+        select(Event.occurred_at)
+        .where(Event.unit_code == unit_code, Event.entry_seq.not_in(voided))
+        .order_by(Event.entry_seq.desc())
+        .limit(1)
+    ).scalar()
+
+
+def _when(session: Session, unit_code: str, occurred_at: datetime | None) -> str:
+    now = datetime.now(UTC)
+    moment = now if occurred_at is None else occurred_at
+    if moment.tzinfo is None:
+        raise InvalidValue("the time of a step needs a time zone")
+    if moment - now > CLOCK_TOLERANCE:
+        raise InvalidValue("a step cannot be dated in the future")
+    last = _last_occurred(session, unit_code)
+    if last is not None and moment < parse_iso(last):
+        raise InvalidValue(f"a step cannot be dated before the unit's previous step ({last} UTC)")
+    return utc_iso(moment)
+
+
+def _signers(
+    session: Session, step: Step, by: Credentials, to: Credentials | None
+) -> tuple[UserState, UserState | None, list[dict[str, str]]]:
+    rule = RULES[step]
+    if to is not None and to.username.strip().lower() == by.username.strip().lower():
+        raise SignatureError(
+            f"{step.value} needs two different people: {by.username} cannot sign both sides"
+        )
+    if step in HANDOFFS and to is None:
+        raise SignatureError(
+            f"{step.value} is a handoff and needs a second signer ({rule.to_meaning}): "
+            "give the receiver or witness"
+        )
+    first = authenticate_in(session, by)
+    _check_signer(first, rule.by_roles, step, rule.by_meaning)
+    sigs = [signature(first, rule.by_meaning)]
+    second = None
+    if to is not None:
+        second = authenticate_in(session, to)
+        if rule.to_meaning is not None:
+            _check_signer(second, rule.to_roles, step, rule.to_meaning)
+            sigs.append(signature(second, rule.to_meaning))
+        else:  # an optional witness on a one-person step
+            _check_signer(second, frozenset(Role) - {Role.ADMINISTRATOR}, step, VERIFIED)
+            sigs.append(signature(second, VERIFIED))
+    return first, second, sigs
+
+
+def record_event(
+    db: Database,
+    unit: str,
+    step: str | Step,
+    by: Credentials,
+    to: Credentials | None = None,
+    *,
+    location: str | None = None,
+    temperature_c: float | None = None,
+    note: str | None = None,
+    occurred_at: datetime | None = None,
+) -> Receipt:
+    """Record one custody step of one unit, signed by one or two people."""
+    the_step = step if isinstance(step, Step) else parse_step(step)
+    location = _clean(location, "location", MAX_LOCATION)
+    note = _clean(note, "note", MAX_NOTE)
+    temperature_c = check_temperature(temperature_c)
+
+    def run(session: Session) -> Receipt:
+        u = resolve_unit(session, unit)
+        check_transition(current_step(session, u.unit_code), the_step)
+        when = _when(session, u.unit_code, occurred_at)
+        first, second, sigs = _signers(session, the_step, by, to)
+        entry = ledger.append(
+            session,
+            "event_recorded",
+            first.username,
+            {
+                "unit": u.unit_code,
+                "coi": u.coi,
+                "step": the_step.value,
+                "occurred_at": when,
+                "location": location,
+                "temperature_c": temperature_c,
+                "note": note,
+                "by": first.username,
+                "to": second.username if second else None,
+                "signatures": sigs,
+            },
+        )
+        return Receipt(
+            entry.seq,
+            entry.hash,
+            entry.recorded_at,
+            entry.kind,
+            u.unit_code,
+            tuple(SignatureView(**s) for s in sigs),
+        )
+
+    return signed_write(db, run)
+
+
+def split_unit(
+    db: Database,
+    unit: str,
+    into: int,
+    by: Credentials,
+    *,
+    note: str | None = None,
+    location: str | None = None,
+) -> list[str]:
+    """Split one bag into ``into`` bags during expansion; the original stays as one of them."""
+    if not 2 <= into <= 20:
+        raise InvalidValue("a bag splits into 2 to 20 bags")
+    note = _clean(note, "note", MAX_NOTE)
+    location = _clean(location, "location", MAX_LOCATION)
+
+    def run(session: Session) -> list[str]:
+        u = resolve_unit(session, unit)
+        if current_step(session, u.unit_code) is not Step.EXPANSION:
+            raise InvalidValue("a bag can only be split while it is in expansion")
+        user = authenticate_in(session, by)
+        _check_signer(user, RULES[Step.EXPANSION].by_roles, Step.EXPANSION, "Performed by")
+        coi = UnitId(u.unit_code[:-1]).coi
+        first = next_unit_number(session, u.coi)
+        children = [{"unit": coi.unit(n).full, "number": n} for n in range(first, first + into - 1)]
+        when = utc_iso(datetime.now(UTC))
+        ledger.append(
+            session,
+            "unit_split",
+            user.username,
+            {
+                "coi": u.coi,
+                "parent": u.unit_code,
+                "children": children,
+                "step": Step.EXPANSION.value,
+                "occurred_at": when,
+                "location": location,
+                "temperature_c": None,
+                "by": user.username,
+                "to": None,
+                "note": note or f"split from {u.unit_code}",
+                "signatures": [signature(user, "Performed by")],
+            },
+        )
+        return [c["unit"] for c in children]
+
+    return signed_write(db, run)

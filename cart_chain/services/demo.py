@@ -1,0 +1,98 @@
+"""A demo database: users of every role and cases at different steps.
+
+Built only through the public services, so the demo is itself a test that the
+whole chain can be walked by the rules.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cart_chain.domain.errors import AlreadyExists
+from cart_chain.domain.identifiers import parse_coi
+from cart_chain.services import accounts, cases, custody, setup
+from cart_chain.services.accounts import Credentials
+from cart_chain.store.database import Database
+from cart_chain.store.schema import state
+
+#: (user name, printed name, role, password). Demo passwords are printed on purpose.
+DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
+    ("admin", "Ada Administrator", "administrator", "demo-admin-2026"),
+    ("alice", "Alice Apheresis", "apheresis", "demo-alice-2026"),
+    ("anna", "Anna Apheresis", "apheresis", "demo-anna-2026"),
+    ("carl", "Carl Courier", "courier", "demo-carl-2026"),
+    ("cora", "Cora Courier", "courier", "demo-cora-2026"),
+    ("lena", "Lena Labtech", "cell_lab", "demo-lena-2026"),
+    ("leo", "Leo Labtech", "cell_lab", "demo-leo-2026"),
+    ("quinn", "Quinn Quality", "qa", "demo-quinn-2026"),
+    ("ines", "Ines Infusion", "infusion", "demo-ines-2026"),
+    ("ivan", "Ivan Infusion", "infusion", "demo-ivan-2026"),
+)
+
+#: The whole journey: step, signer, second signer, location, temperature.
+JOURNEY: tuple[tuple[str, str, str | None, str, float | None], ...] = (
+    ("collection", "alice", "anna", "Apheresis unit, City Hospital", 22.0),
+    ("ship_to_manufacturing", "alice", "carl", "Apheresis unit, City Hospital", 4.0),
+    ("receipt_at_manufacturing", "carl", "lena", "Cell lab, Manufacturing site", 5.0),
+    ("engineering", "lena", None, "Cleanroom B", 37.0),
+    ("expansion", "lena", None, "Cleanroom B", 37.0),
+    ("cryopreservation", "leo", None, "Cryo suite", -150.0),
+    ("release", "quinn", "lena", "QA office, Manufacturing site", None),
+    ("storage", "leo", None, "LN2 tank 3, rack 2", -180.0),
+    ("ship_to_site", "leo", "cora", "Shipping dock, Manufacturing site", -170.0),
+    ("receipt_at_site", "cora", "ines", "Cell therapy lab, City Hospital", -165.0),
+    ("thaw", "ines", "ivan", "Ward 7 treatment room", 37.0),
+    ("infusion", "ines", "ivan", "Ward 7, bed 4", 22.0),
+)
+
+#: Demo cases: patient name, date of birth, MRN, product, bags, steps walked.
+DEMO_CASES: tuple[tuple[str, str, str, str, int, int], ...] = (
+    ("María José García", "1968-04-12", "MRN-100231", "Kymriah (tisagenlecleucel)", 1, 12),
+    ("Jean-Luc Lefèvre", "1975-09-30", "MRN-100232", "Yescarta (axicabtagene)", 2, 10),
+    ("Ольга Петрова", "1982-01-17", "MRN-100233", "Carvykti (ciltacabtagene)", 1, 5),
+    ("山田 太郎", "1959-06-05", "MRN-100234", "Abecma (idecabtagene)", 1, 2),
+    ("Sam O'Neill", "1990-11-23", "MRN-100235", "Breyanzi (lisocabtagene)", 1, 0),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoResult:
+    users: tuple[tuple[str, str, str, str], ...]
+    cases: tuple[str, ...]
+
+
+def build_demo(db: Database) -> DemoResult:
+    """Fill a fresh database; refuses one that already holds records."""
+    if state(db) != "empty":
+        raise AlreadyExists(
+            f"{db.where} already exists; the demo needs a fresh database (give another --db)"
+        )
+    admin_name, admin_full, _, admin_pw = DEMO_USERS[0]
+    setup.init_database(db, admin_name, admin_full, admin_pw)
+    admin = Credentials(admin_name, admin_pw)
+    pw = {u: p for u, _, _, p in DEMO_USERS}
+    for username, full, role, password in DEMO_USERS[1:]:
+        accounts.add_user(db, admin, username, full, role, password)
+
+    def creds(user: str | None) -> Credentials | None:
+        return None if user is None else Credentials(user, pw[user])
+
+    made = []
+    for name, dob, mrn, product, bags, walked in DEMO_CASES:
+        coi = cases.new_case(
+            db, Credentials("alice", pw["alice"]), name, dob, mrn, product, bags
+        ).subject
+        made.append(coi)
+        for number in range(1, bags + 1):
+            unit = parse_coi(coi).unit(number).full
+            for step, by, to, where, temp in JOURNEY[:walked]:
+                custody.record_event(
+                    db,
+                    unit,
+                    step,
+                    creds(by),  # type: ignore[arg-type]
+                    creds(to),
+                    location=where,
+                    temperature_c=temp,
+                )
+    return DemoResult(DEMO_USERS, tuple(made))

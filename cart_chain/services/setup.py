@@ -1,0 +1,37 @@
+"""Creating a database: schema, first administrator, facility code."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cart_chain.domain.errors import AlreadyExists
+from cart_chain.domain.roles import Role
+from cart_chain.services import settings
+from cart_chain.services.accounts import create_user, validate_username
+from cart_chain.store import ledger
+from cart_chain.store.database import Database
+from cart_chain.store.models import User
+from cart_chain.store.schema import upgrade
+
+
+def is_initialised(db: Database) -> bool:
+    return db.read(lambda s: bool(s.execute(select(func.count()).select_from(User)).scalar_one()))
+
+
+def init_database(
+    db: Database, admin: str, full_name: str, password: str, facility: str | None = None
+) -> ledger.Entry:
+    """Create the schema and the first administrator of an empty database."""
+    admin = validate_username(admin)
+    upgrade(db)
+
+    def run(session: Session) -> ledger.Entry:
+        if session.execute(select(func.count()).select_from(User)).scalar_one():
+            raise AlreadyExists(f"{db.where} is already initialised")
+        entry = create_user(session, None, admin, full_name, Role.ADMINISTRATOR, password)
+        if facility is not None:
+            settings.set_in(session, admin, "facility", facility)
+        return entry
+
+    return db.write(run)

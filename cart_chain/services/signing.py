@@ -1,0 +1,25 @@
+"""Part 11 signature manifestations: printed name, date and time (UTC), meaning."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from cart_chain.domain.clock import now_iso
+from cart_chain.domain.steps import PERFORMED, RECEIVED, RELEASED, VERIFIED
+
+if TYPE_CHECKING:
+    from cart_chain.services.accounts import UserState
+
+MEANINGS = frozenset({PERFORMED, RELEASED, RECEIVED, VERIFIED})
+__all__ = ["MEANINGS", "PERFORMED", "VERIFIED", "signature"]
+
+
+def signature(user: UserState, meaning: str) -> dict[str, str]:
+    if meaning not in MEANINGS:
+        raise ValueError(f"unknown signature meaning {meaning!r}")
+    return {
+        "username": user.username,
+        "printed_name": user.full_name,
+        "meaning": meaning,
+        "signed_at": now_iso(),
+    }

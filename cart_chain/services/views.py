@@ -1,0 +1,114 @@
+"""Read models the services return: plain, frozen, JSON-friendly dataclasses.
+
+Labels, reports, the CLI and the GUI all render these; none of them sees a
+session or a table.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureView:
+    username: str
+    printed_name: str
+    meaning: str
+    signed_at: str  # UTC ISO 8601
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectionView:
+    seq: int
+    target_seq: int
+    recorded_at: str
+    field: str
+    old_value: str | None
+    new_value: str | None
+    reason: str
+    signatures: tuple[SignatureView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class EventView:
+    seq: int
+    unit: str
+    step: str
+    occurred_at: str
+    recorded_at: str
+    location: str | None
+    temperature_c: float | None
+    note: str | None
+    by: str
+    to: str | None
+    signatures: tuple[SignatureView, ...]
+    corrections: tuple[CorrectionView, ...] = ()
+    voided: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnitView:
+    unit: str  # full unit id with check character
+    grouped: str
+    number: int
+    of: int
+    parent: str | None
+    current_step: str | None
+    next_steps: tuple[str, ...]
+    custodian: str | None
+    custodian_name: str | None
+    location: str | None
+    events: tuple[EventView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CaseSummary:
+    coi: str
+    grouped: str
+    mrn: str
+    patient_name: str
+    patient_dob: str
+    product: str
+    unit_steps: tuple[tuple[str, str | None], ...]
+    last_event_at: str | None
+    created_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class CaseDetail:
+    coi: str
+    grouped: str
+    facility: str
+    patient_name: str
+    patient_dob: str
+    mrn: str
+    product: str
+    created_at: str
+    created_by: str | None
+    seq: int
+    units: tuple[UnitView, ...]
+    case_corrections: tuple[CorrectionView, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a write returns: the ledger entry it made."""
+
+    seq: int
+    hash: str
+    recorded_at: str
+    kind: str
+    subject: str
+    signatures: tuple[SignatureView, ...] = ()
+
+
+def to_json(obj: Any) -> Any:
+    """Dataclass trees to plain JSON values."""
+    if hasattr(obj, "__dataclass_fields__"):
+        return to_json(asdict(obj))
+    if isinstance(obj, dict):
+        return {k: to_json(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [to_json(v) for v in obj]
+    return obj

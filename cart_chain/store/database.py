@@ -1,0 +1,181 @@
+"""Opening the database and running one transaction per service call.
+
+SQLite (the zero-set-up default) runs in WAL mode with ``synchronous=FULL`` so a
+committed record survives a power cut, foreign keys on, a busy timeout, and
+every write transaction opened with ``BEGIN IMMEDIATE`` so two writers queue
+instead of failing half-way. PostgreSQL serialises ledger appends with a
+transaction-scoped advisory lock and retries serialization failures and
+deadlocks. Driver errors are translated here into the typed environment errors
+the edges know how to explain.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session
+
+from cart_chain.domain.errors import (
+    DatabaseLocked,
+    DatabaseUnavailable,
+    EnvironmentProblem,
+    StorageFull,
+)
+from cart_chain.store.filesystems import is_network_path
+
+log = logging.getLogger("cart_chain.store")
+T = TypeVar("T")
+
+ENV_VAR = "CART_CHAIN_DB"
+BUSY_TIMEOUT_MS = 10_000
+_LEDGER_LOCK_KEY = 0x43415254  # "CART": the advisory lock that serialises appends
+_RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
+_MAX_RETRIES = 5
+
+
+def default_path() -> Path:
+    from platformdirs import user_data_path
+
+    return user_data_path("cart-chain", appauthor=False) / "cart-chain.sqlite3"
+
+
+def resolve_url(url: str | None) -> str:
+    """``--db`` beats ``CART_CHAIN_DB`` beats the per-user SQLite file; a bare path is SQLite."""
+    url = url or os.environ.get(ENV_VAR) or ""
+    if not url:
+        return f"sqlite+pysqlite:///{default_path()}"
+    if "://" not in url:
+        return f"sqlite+pysqlite:///{Path(url).expanduser().resolve()}"
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def _sqlstate(err: BaseException) -> str | None:
+    orig = getattr(err, "orig", None)
+    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
+
+
+def translate(err: DBAPIError, where: str) -> EnvironmentProblem | None:
+    """The environment error behind a driver error, or None when it is a bug of ours."""
+    msg = str(getattr(err, "orig", err)).lower()
+    if "database is locked" in msg or "database table is locked" in msg:
+        return DatabaseLocked(
+            f"{where} is busy: another workstation or process held it for more than "
+            f"{BUSY_TIMEOUT_MS // 1000} s; nothing was saved, try again"
+        )
+    if "database or disk is full" in msg or "no space left" in msg or _sqlstate(err) == "53100":
+        return StorageFull(f"the disk holding {where} is full; nothing was saved")
+    if "file is not a database" in msg or "malformed" in msg:
+        return DatabaseUnavailable(f"{where} is not a cart-chain database or is corrupt")
+    if "unable to open database" in msg or "readonly database" in msg:
+        return DatabaseUnavailable(f"cannot open {where} for writing: check the path and rights")
+    if "disk i/o error" in msg:
+        return StorageFull(f"the disk holding {where} reported an I/O error; nothing was saved")
+    if isinstance(err, OperationalError) and ("connection" in msg or "could not" in msg):
+        return DatabaseUnavailable(f"cannot reach {where}: {msg.splitlines()[0]}")
+    return None
+
+
+class Database:
+    """One database, SQLite or PostgreSQL; hands out one session per transaction."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = resolve_url(url)
+        u = make_url(self.url)
+        self.is_sqlite = u.get_backend_name() == "sqlite"
+        self.where = (
+            f"database {u.database}"
+            if self.is_sqlite
+            else f"PostgreSQL database {u.render_as_string(hide_password=True)}"
+        )
+        self.path = Path(u.database) if self.is_sqlite and u.database else None
+        self.engine = self._sqlite_engine() if self.is_sqlite else self._pg_engine()
+
+    # -- engines ---------------------------------------------------------------
+
+    def _sqlite_engine(self) -> Engine:
+        if self.path is None or str(self.path) == ":memory:":
+            raise DatabaseUnavailable("an in-memory SQLite database keeps nothing; give a file")
+        if is_network_path(self.path.parent if not self.path.exists() else self.path):
+            raise DatabaseUnavailable(
+                f"{self.path} is on a network share, where SQLite's locking is unsafe and "
+                "records can be lost; keep SQLite on a local disk or use PostgreSQL "
+                "(--db postgresql+psycopg://...)"
+            )
+        engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _begin(conn: Any) -> None:
+            write = conn.get_execution_options().get("cart_chain_write", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+        return engine
+
+    def _pg_engine(self) -> Engine:
+        return create_engine(self.url, pool_pre_ping=True)
+
+    # -- transactions ----------------------------------------------------------
+
+    def write(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn`` in one write transaction: all of it is stored, or none of it."""
+        for attempt in range(1, _MAX_RETRIES + 1):
+            try:
+                with self.engine.connect() as conn:
+                    conn = conn.execution_options(cart_chain_write=True)
+                    with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                        if not self.is_sqlite:
+                            session.execute(
+                                text("SELECT pg_advisory_xact_lock(:k)"),
+                                {"k": _LEDGER_LOCK_KEY},
+                            )
+                        result = fn(session)
+                return result
+            except DBAPIError as err:
+                if _sqlstate(err) in _RETRY_SQLSTATES and attempt < _MAX_RETRIES:
+                    log.warning("retrying after %s (attempt %d)", _sqlstate(err), attempt)
+                    time.sleep(0.05 * attempt)
+                    continue
+                problem = translate(err, self.where)
+                if problem is not None:
+                    raise problem from err
+                raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def read(self, fn: Callable[[Session], T]) -> T:
+        """Run ``fn`` on one consistent snapshot; nothing it does is stored."""
+        try:
+            with self.engine.connect() as conn:
+                if not self.is_sqlite:
+                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
+                with Session(bind=conn) as session:
+                    try:
+                        return fn(session)
+                    finally:
+                        session.rollback()
+        except DBAPIError as err:
+            problem = translate(err, self.where)
+            if problem is not None:
+                raise problem from err
+            raise
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,126 @@
+"""The append-only, hash-chained ledger: the one write path for every fact.
+
+Each entry's hash covers its sequence number, time, kind, actor, the hash of
+the entry before it and its canonical JSON payload. Changing, removing,
+inserting or reordering any entry breaks the chain from that entry on. The
+caller holds the database's write lock (BEGIN IMMEDIATE on SQLite, an advisory
+transaction lock on PostgreSQL), so two processes can never both extend the
+same head; the unique constraint on ``prev_hash`` is the second line of defence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session
+
+from cart_chain.domain.clock import now_iso
+from cart_chain.store.models import LedgerEntry
+from cart_chain.store.projections import project
+
+GENESIS = "0" * 64
+_HASH_PREFIX = b"cart-chain/ledger/1\n"
+
+
+def canonical(payload: dict[str, Any]) -> str:
+    """The single textual form of a payload that is stored and hashed."""
+    return json.dumps(
+        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    )
+
+
+def entry_hash(
+    seq: int, recorded_at: str, kind: str, actor: str | None, prev_hash: str, payload_text: str
+) -> str:
+    # Every header field is free of newlines (validated on write), and the payload
+    # comes last, so this framing is unambiguous.
+    h = hashlib.sha256(_HASH_PREFIX)
+    h.update(f"{seq}\n{recorded_at}\n{kind}\n{actor or ''}\n{prev_hash}\n".encode())
+    h.update(payload_text.encode())
+    return h.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    seq: int
+    recorded_at: str
+    kind: str
+    actor: str | None
+    payload: dict[str, Any]
+    prev_hash: str
+    hash: str
+
+
+@dataclass(frozen=True, slots=True)
+class Checkpoint:
+    """Last sequence number and its hash: printed, it later proves nothing was cut off."""
+
+    seq: int
+    hash: str
+
+    def __str__(self) -> str:
+        return f"{self.seq}:{self.hash}"
+
+
+def head(session: Session) -> Checkpoint:
+    row = session.execute(
+        select(LedgerEntry.seq, LedgerEntry.hash).order_by(LedgerEntry.seq.desc()).limit(1)
+    ).first()
+    return Checkpoint(0, GENESIS) if row is None else Checkpoint(row[0], row[1])
+
+
+def append(
+    session: Session,
+    kind: str,
+    actor: str | None,
+    payload: dict[str, Any],
+    *,
+    recorded_at: str | None = None,
+) -> Entry:
+    """Append one entry and its projection rows inside the caller's transaction."""
+    last = head(session)
+    seq = last.seq + 1
+    at = recorded_at or now_iso()
+    text = canonical(payload)
+    digest = entry_hash(seq, at, kind, actor, last.hash, text)
+    session.execute(
+        insert(LedgerEntry),
+        [
+            dict(
+                seq=seq,
+                recorded_at=at,
+                kind=kind,
+                actor=actor,
+                payload=text,
+                prev_hash=last.hash,
+                hash=digest,
+            )
+        ],
+    )
+    entry = Entry(seq, at, kind, actor, json.loads(text), last.hash, digest)
+    by_table: dict[Any, list[dict[str, Any]]] = {}
+    for table, row in project(entry):
+        by_table.setdefault(table, []).append(row)
+    for table, rows in by_table.items():
+        session.execute(insert(table), rows)
+    session.flush()
+    return entry
+
+
+def get_entry(session: Session, seq: int) -> Entry | None:
+    row = session.get(LedgerEntry, seq)
+    if row is None:
+        return None
+    return Entry(
+        row.seq,
+        row.recorded_at,
+        row.kind,
+        row.actor,
+        json.loads(row.payload),
+        row.prev_hash,
+        row.hash,
+    )

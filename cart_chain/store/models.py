@@ -1,0 +1,150 @@
+"""Tables. The ledger is the record; every other table is a projection of it.
+
+Every table is append-only (database triggers refuse UPDATE and DELETE). Keys
+are natural (COI, unit id, user name, ledger sequence) rather than database
+sequences, so `verify` can rebuild every projection row from the ledger alone
+and compare it column by column. Times are ISO 8601 UTC strings: they sort,
+hash and compare the same on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class LedgerEntry(Base):
+    __tablename__ = "ledger_entries"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    recorded_at: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    actor: Mapped[str | None] = mapped_column(String(64))
+    payload: Mapped[str] = mapped_column(Text)
+    # Unique: two writers that raced would need the same predecessor, and one fails.
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), index=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+
+
+class UserChange(Base):
+    """Password, role, lock and unlock facts, in order; a user's state is their fold."""
+
+    __tablename__ = "user_changes"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    change: Mapped[str] = mapped_column(String(20))
+    value: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_user_changes_username", "username", "entry_seq"),)
+
+
+class Setting(Base):
+    """Shared workstation-independent settings; the newest entry per key is in force."""
+
+    __tablename__ = "settings"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_settings_key", "key", "entry_seq"),)
+
+
+class Case(Base):
+    __tablename__ = "cases"
+
+    coi: Mapped[str] = mapped_column(String(16), primary_key=True)
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), index=True)
+    facility: Mapped[str] = mapped_column(String(5))
+    year: Mapped[int] = mapped_column(Integer)
+    patient_name: Mapped[str] = mapped_column(String(200))
+    patient_dob: Mapped[str] = mapped_column(String(10))
+    mrn: Mapped[str] = mapped_column(String(64), index=True)
+    product: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (Index("ix_cases_facility_year", "facility", "year"),)
+
+
+class Unit(Base):
+    __tablename__ = "units"
+
+    unit_code: Mapped[str] = mapped_column(String(19), primary_key=True)
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), index=True)
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), index=True)
+    number: Mapped[int] = mapped_column(Integer)
+    parent_unit: Mapped[str | None] = mapped_column(ForeignKey("units.unit_code"))
+
+
+class Event(Base):
+    __tablename__ = "events"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.unit_code"), primary_key=True)
+    step: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[str] = mapped_column(String(32))
+    location: Mapped[str | None] = mapped_column(String(200))
+    temperature_c: Mapped[float | None] = mapped_column(Float)
+    note: Mapped[str | None] = mapped_column(Text)
+    by_user: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    to_user: Mapped[str | None] = mapped_column(ForeignKey("users.username"))
+
+    __table_args__ = (Index("ix_events_unit", "unit_code", "entry_seq"),)
+
+
+class Signature(Base):
+    """A Part 11 signature manifestation, bound to the ledger entry it signs."""
+
+    __tablename__ = "signatures"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    printed_name: Mapped[str] = mapped_column(String(200))
+    meaning: Mapped[str] = mapped_column(String(40))
+    signed_at: Mapped[str] = mapped_column(String(32))
+
+
+class Correction(Base):
+    """One corrected field: the entry it corrects keeps its original value untouched."""
+
+    __tablename__ = "corrections"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    ordinal: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+
+
+#: Projection tables in the order `verify` checks them, with their sort keys.
+PROJECTIONS: tuple[type[Base], ...] = (
+    User,
+    UserChange,
+    Setting,
+    Case,
+    Unit,
+    Event,
+    Signature,
+    Correction,
+)
+#: Every table that holds custody facts, ledger included: all are append-only.
+APPEND_ONLY_TABLES: tuple[str, ...] = (
+    "ledger_entries",
+    *(m.__tablename__ for m in PROJECTIONS),
+)

@@ -1,0 +1,166 @@
+"""From a ledger entry to the rows it puts in the projection tables.
+
+The same function serves the writer (`ledger.append`) and the checker
+(`verify`), so a projection can never drift from what the ledger says.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from cart_chain.store.models import (
+    Base,
+    Case,
+    Correction,
+    Event,
+    Setting,
+    Signature,
+    Unit,
+    User,
+    UserChange,
+)
+
+if TYPE_CHECKING:
+    from cart_chain.store.ledger import Entry
+
+Row = tuple[type[Base], dict[str, Any]]
+Projector = Callable[["Entry"], Iterator[Row]]
+
+_PROJECTORS: dict[str, Projector] = {}
+
+
+def projector(kind: str) -> Callable[[Projector], Projector]:
+    def register(fn: Projector) -> Projector:
+        _PROJECTORS[kind] = fn
+        return fn
+
+    return register
+
+
+def project(entry: Entry) -> list[Row]:
+    fn = _PROJECTORS.get(entry.kind)
+    return [] if fn is None else list(fn(entry))
+
+
+def _signatures(entry: Entry) -> Iterator[Row]:
+    for i, sig in enumerate(entry.payload.get("signatures", ()), start=1):
+        yield (
+            Signature,
+            dict(
+                entry_seq=entry.seq,
+                ordinal=i,
+                username=sig["username"],
+                printed_name=sig["printed_name"],
+                meaning=sig["meaning"],
+                signed_at=sig["signed_at"],
+            ),
+        )
+
+
+@projector("user_created")
+def _user_created(e: Entry) -> Iterator[Row]:
+    p = e.payload
+    yield (
+        User,
+        dict(username=p["username"], entry_seq=e.seq, full_name=p["full_name"], role=p["role"]),
+    )
+    yield (
+        UserChange,
+        dict(entry_seq=e.seq, username=p["username"], change="password", value=p["password_hash"]),
+    )
+
+
+@projector("user_changed")
+def _user_changed(e: Entry) -> Iterator[Row]:
+    p = e.payload
+    yield (
+        UserChange,
+        dict(entry_seq=e.seq, username=p["username"], change=p["change"], value=p.get("value")),
+    )
+
+
+@projector("setting_changed")
+def _setting_changed(e: Entry) -> Iterator[Row]:
+    yield Setting, dict(entry_seq=e.seq, key=e.payload["key"], value=e.payload["value"])
+
+
+@projector("case_created")
+def _case_created(e: Entry) -> Iterator[Row]:
+    p = e.payload
+    yield (
+        Case,
+        dict(
+            coi=p["coi"],
+            entry_seq=e.seq,
+            facility=p["facility"],
+            year=p["year"],
+            patient_name=p["patient"]["name"],
+            patient_dob=p["patient"]["dob"],
+            mrn=p["patient"]["mrn"],
+            product=p["product"],
+        ),
+    )
+    for number, code in enumerate(p["units"], start=1):
+        yield (
+            Unit,
+            dict(unit_code=code, entry_seq=e.seq, coi=p["coi"], number=number, parent_unit=None),
+        )
+
+
+def _event_row(e: Entry, unit: str, p: dict[str, Any]) -> Row:
+    return Event, dict(
+        entry_seq=e.seq,
+        unit_code=unit,
+        step=p["step"],
+        occurred_at=p["occurred_at"],
+        location=p.get("location"),
+        temperature_c=p.get("temperature_c"),
+        note=p.get("note"),
+        by_user=p["by"],
+        to_user=p.get("to"),
+    )
+
+
+@projector("event_recorded")
+def _event_recorded(e: Entry) -> Iterator[Row]:
+    yield _event_row(e, e.payload["unit"], e.payload)
+    yield from _signatures(e)
+
+
+@projector("unit_split")
+def _unit_split(e: Entry) -> Iterator[Row]:
+    p = e.payload
+    for child in p["children"]:
+        yield (
+            Unit,
+            dict(
+                unit_code=child["unit"],
+                entry_seq=e.seq,
+                coi=p["coi"],
+                number=child["number"],
+                parent_unit=p["parent"],
+            ),
+        )
+    for child in p["children"]:
+        yield _event_row(e, child["unit"], p)
+    yield from _signatures(e)
+
+
+@projector("correction")
+def _correction(e: Entry) -> Iterator[Row]:
+    p = e.payload
+    for i, change in enumerate(p["changes"], start=1):
+        yield (
+            Correction,
+            dict(
+                entry_seq=e.seq,
+                ordinal=i,
+                target_seq=p["target_seq"],
+                field=change["field"],
+                old_value=change["old"],
+                new_value=change["new"],
+                reason=p["reason"],
+            ),
+        )
+    yield from _signatures(e)

@@ -1,0 +1,176 @@
+"""Shared fixtures: a fresh database per test, on SQLite and (when reachable) PostgreSQL.
+
+``db`` is a fresh SQLite file; ``any_db`` runs the test on SQLite and again on a
+fresh PostgreSQL schema. PostgreSQL comes from $CART_CHAIN_TEST_PG (default: the
+local server, database ``test``); when none can be reached its tests are
+skipped with a message saying so.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+from cart_chain.services import accounts, setup  # noqa: E402
+from cart_chain.services.accounts import Credentials  # noqa: E402
+from cart_chain.store.database import Database  # noqa: E402
+
+PG_URL = os.environ.get("CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+ADMIN = ("admin", "Ada Administrator", "administrator", "admin-secret-1")
+#: Test users: one or two per role, so every handoff has two distinct signers.
+USERS = (
+    ("alice", "Alice Apheresis", "apheresis"),
+    ("anna", "Anna Apheresis", "apheresis"),
+    ("carl", "Carl Courier", "courier"),
+    ("cora", "Cora Courier", "courier"),
+    ("lena", "Lena Labtech", "cell_lab"),
+    ("leo", "Leo Labtech", "cell_lab"),
+    ("quinn", "Quinn Quality", "qa"),
+    ("ines", "Ines Infusion", "infusion"),
+    ("ivan", "Ivan Infusion", "infusion"),
+)
+
+
+def password(username: str) -> str:
+    return f"{username}-secret-1"
+
+
+def creds(username: str) -> Credentials:
+    return Credentials(username, ADMIN[3] if username == ADMIN[0] else password(username))
+
+
+_pg_error: str | None = None
+
+
+def _pg_available() -> bool:
+    global _pg_error
+    if _pg_error is not None:
+        return _pg_error == ""
+    try:
+        import psycopg
+
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
+                             connect_timeout=3):
+            _pg_error = ""
+    except Exception as exc:  # any failure to connect means: skip, and say why
+        _pg_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return _pg_error == ""
+
+
+@dataclass
+class PgSchema:
+    url: str
+    schema: str
+
+
+def make_pg_schema() -> PgSchema:
+    import psycopg
+
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
+                         autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    sep = "&" if "?" in PG_URL else "?"
+    return PgSchema(f"{PG_URL}{sep}options=-csearch_path%3D{schema}", schema)
+
+
+def drop_pg_schema(schema: str) -> None:
+    import psycopg
+
+    with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
+                         autocommit=True) as conn:
+        conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
+
+
+@pytest.fixture
+def db(tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+    database = Database(str(tmp_path / "cart-chain.sqlite3"))
+    yield database
+    database.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def any_db(request, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        database = Database(str(tmp_path / "cart-chain.sqlite3"))
+        yield database
+        database.dispose()
+        return
+    if not _pg_available():
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {_pg_error}")
+    pg = make_pg_schema()
+    database = Database(pg.url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+        drop_pg_schema(pg.schema)
+
+
+def populate(database: Database) -> Database:
+    """Initialise ``database`` with the administrator and every test user."""
+    setup.init_database(database, ADMIN[0], ADMIN[1], ADMIN[3])
+    for username, full, role in USERS:
+        accounts.add_user(database, creds("admin"), username, full, role, password(username))
+    return database
+
+
+@pytest.fixture
+def ready_db(db: Database) -> Database:
+    """A SQLite database with the administrator and all test users."""
+    return populate(db)
+
+
+@pytest.fixture
+def ready_any_db(any_db: Database) -> Database:
+    """Like ``ready_db``, on SQLite and PostgreSQL."""
+    return populate(any_db)
+
+
+#: The whole journey in order: step, signer, second signer.
+JOURNEY = (
+    ("collection", "alice", "anna"),
+    ("ship_to_manufacturing", "alice", "carl"),
+    ("receipt_at_manufacturing", "carl", "lena"),
+    ("engineering", "lena", None),
+    ("expansion", "lena", None),
+    ("cryopreservation", "leo", None),
+    ("release", "quinn", "lena"),
+    ("storage", "leo", None),
+    ("ship_to_site", "leo", "cora"),
+    ("receipt_at_site", "cora", "ines"),
+    ("thaw", "ines", "ivan"),
+    ("infusion", "ines", "ivan"),
+)
+
+
+def enrol(database: Database, name: str = "Test Patient", bags: int = 1) -> str:
+    from cart_chain.services.cases import new_case
+
+    return new_case(database, creds("alice"), name, "1970-01-01", "MRN-1", "Kymriah",
+                    bags).subject
+
+
+def walk(database: Database, unit: str, steps: int = len(JOURNEY)) -> list[int]:
+    """Record the first ``steps`` steps of the journey for ``unit``; returns entry numbers."""
+    from cart_chain.services.custody import record_event
+
+    seqs = []
+    for step, by, to in JOURNEY[:steps]:
+        r = record_event(database, unit, step, creds(by), creds(to) if to else None,
+                         location=f"{step} room", temperature_c=4.0)
+        seqs.append(r.seq)
+    return seqs
+
+
+def unit_of(coi: str, number: int = 1) -> str:
+    from cart_chain.domain.identifiers import parse_coi
+
+    return parse_coi(coi).unit(number).full
