@@ -139,6 +139,8 @@ def correct(
             {
                 "target_seq": seq,
                 "target_kind": kind,
+                "coi": payload.get("coi"),
+                "unit": payload.get("unit"),
                 "changes": rows,
                 "reason": reason,
                 "signatures": [sig],
