@@ -17,9 +17,9 @@ import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from cart_chain.services import accounts, setup  # noqa: E402
-from cart_chain.services.accounts import Credentials  # noqa: E402
-from cart_chain.store.database import Database  # noqa: E402
+from cart_chain.services import accounts, setup
+from cart_chain.services.accounts import Credentials
+from cart_chain.store.database import Database
 
 PG_URL = os.environ.get("CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -56,8 +56,7 @@ def _pg_available() -> bool:
     try:
         import psycopg
 
-        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
-                             connect_timeout=3):
+        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3):
             _pg_error = ""
     except Exception as exc:  # any failure to connect means: skip, and say why
         _pg_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -74,8 +73,9 @@ def make_pg_schema() -> PgSchema:
     import psycopg
 
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        PG_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True
+    ) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in PG_URL else "?"
     return PgSchema(f"{PG_URL}{sep}options=-csearch_path%3D{schema}", schema)
@@ -84,8 +84,9 @@ def make_pg_schema() -> PgSchema:
 def drop_pg_schema(schema: str) -> None:
     import psycopg
 
-    with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"),
-                         autocommit=True) as conn:
+    with psycopg.connect(
+        PG_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True
+    ) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
@@ -154,8 +155,7 @@ JOURNEY = (
 def enrol(database: Database, name: str = "Test Patient", bags: int = 1) -> str:
     from cart_chain.services.cases import new_case
 
-    return new_case(database, creds("alice"), name, "1970-01-01", "MRN-1", "Kymriah",
-                    bags).subject
+    return new_case(database, creds("alice"), name, "1970-01-01", "MRN-1", "Kymriah", bags).subject
 
 
 def walk(database: Database, unit: str, steps: int = len(JOURNEY)) -> list[int]:
@@ -164,8 +164,15 @@ def walk(database: Database, unit: str, steps: int = len(JOURNEY)) -> list[int]:
 
     seqs = []
     for step, by, to in JOURNEY[:steps]:
-        r = record_event(database, unit, step, creds(by), creds(to) if to else None,
-                         location=f"{step} room", temperature_c=4.0)
+        r = record_event(
+            database,
+            unit,
+            step,
+            creds(by),
+            creds(to) if to else None,
+            location=f"{step} room",
+            temperature_c=4.0,
+        )
         seqs.append(r.seq)
     return seqs
 

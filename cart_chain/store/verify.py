@@ -97,6 +97,19 @@ def _diff(names: list[str], want: tuple[Any, ...], got: tuple[Any, ...]) -> str:
     return "rows differ"
 
 
+def _mismatch(cur: _TableCursor, seq: int, want_row: dict[str, Any], want: tuple[Any, ...],
+              got: tuple[Any, ...]) -> Problem:
+    """Name what differs: an extra row, a missing row, or a changed column."""
+    got_seq = got[cur.names.index("entry_seq")]
+    got_key = cur.key_of(dict(zip(cur.names, got, strict=True)))
+    if got_seq < seq or (got_seq == seq and got_key < cur.key_of(want_row)):
+        return Problem(got_seq, cur.name,
+                       f"row not written by the ledger (inserted): {cur.describe(got)}")
+    if got_key != cur.key_of(want_row):
+        return Problem(seq, cur.name, "row is missing (deleted or moved)")
+    return Problem(seq, cur.name, _diff(cur.names, want, got))
+
+
 def verify(session: Session, progress: Callable[[int], None] | None = None) -> Report:
     report = Report()
     cursors = {m: _TableCursor(session, m) for m in PROJECTIONS}
@@ -151,18 +164,7 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
                     report.problem = Problem(seq, cur.name, "row is missing (deleted)")
                     return report
                 if got != want:
-                    got_seq = got[cur.names.index("entry_seq")]
-                    if got_seq < seq or (
-                        got_seq == seq
-                        and cur.key_of(dict(zip(cur.names, got, strict=True)))
-                        < cur.key_of(want_row)
-                    ):
-                        msg = f"row not written by the ledger (inserted): {cur.describe(got)}"
-                    elif got_seq > seq:
-                        msg = "row is missing (deleted or moved)"
-                    else:
-                        msg = _diff(cur.names, want, got)
-                    report.problem = Problem(seq, cur.name, msg)
+                    report.problem = _mismatch(cur, seq, want_row, want, got)
                     return report
                 pending[model] = cur.next()
                 report.rows += 1

@@ -1,0 +1,145 @@
+"""The command line, run as a user would run it: a real process, real exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cart_chain.services.demo import DEMO_USERS
+
+
+def run(db: Path | str, *args: str, stdin: str = "", env: dict[str, str] | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items()
+                if k not in ("CART_CHAIN_DB", "CART_CHAIN_USER")}
+    full_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "cart_chain", "--db", str(db), *args],
+        input=stdin, capture_output=True, text=True, env=full_env, timeout=120,
+    )
+
+
+def ok(result: subprocess.CompletedProcess[str]) -> str:
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("cart-chain:")]
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def cli_db(tmp_path: Path) -> Path:
+    db = tmp_path / "cli.sqlite3"
+    ok(run(db, "init", "--admin", "root", "--name", "Rita Root", stdin="root-secret-1\n"))
+    for user, name, role in (("alice", "Alice A", "apheresis"), ("anna", "Anna A", "apheresis"),
+                             ("carl", "Carl C", "courier")):
+        ok(run(db, "user", "add", user, "--name", name, "--role", role, "--by", "root",
+               stdin=f"root-secret-1\n{user}-secret-1\n"))
+    return db
+
+
+def test_enrol_record_show_verify(cli_db: Path) -> None:
+    coi = ok(run(cli_db, "case", "new", "--name", "Zoë Ångström", "--dob", "1980-02-29",
+                 "--mrn", "H-1", "--product", "Kymriah", "--bags", "2", "--by", "alice",
+                 stdin="alice-secret-1\n")).strip()
+    assert len(coi) == 16 and coi.startswith("CH")
+    detail = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))
+    unit = detail["units"][0]["unit"]
+    assert detail["patient_name"] == "Zoë Ångström" and len(detail["units"]) == 2
+    out = ok(run(cli_db, "event", "record", unit, "--step", "collection", "--by", "alice",
+                 "--to", "anna", "--location", "Apheresis 2", "--temperature", "21.5",
+                 stdin="alice-secret-1\nanna-secret-1\n"))
+    assert "Performed by Alice A" in out and "Verified by Anna A" in out
+    shown = ok(run(cli_db, "case", "show", coi))
+    assert "collection" in shown and "Apheresis 2" in shown and "Verified by Anna A" in shown
+    listed = json.loads(ok(run(cli_db, "case", "list", "--json")))
+    assert listed[0]["unit_steps"][0] == [unit, "collection"]
+    report = json.loads(ok(run(cli_db, "verify", "--json")))
+    assert report["ok"] and report["entries"] == 6
+    seq = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))["units"][0]["events"][0]["seq"]
+    ok(run(cli_db, "correct", str(seq), "--set", "location=Apheresis 3", "--reason", "typo",
+           "--by", "anna", stdin="anna-secret-1\n"))
+    assert "'Apheresis 2' -> 'Apheresis 3'" in ok(run(cli_db, "case", "show", coi))
+    text = ok(run(cli_db, "verify"))
+    assert "ledger intact: 7 entries" in text and "checkpoint 7:" in text
+
+
+def test_rule_failures_exit_1_with_one_line(cli_db: Path) -> None:
+    coi = ok(run(cli_db, "case", "new", "--name", "P", "--dob", "1980-01-01", "--mrn", "M",
+                 "--product", "K", "--by", "alice", stdin="alice-secret-1\n")).strip()
+    unit = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))["units"][0]["unit"]
+    line = one_line_error(run(cli_db, "event", "record", unit, "--step", "thaw", "--by",
+                              "alice", "--to", "anna", stdin="alice-secret-1\nanna-secret-1\n"), 1)
+    assert "expected collection" in line
+    line = one_line_error(run(cli_db, "event", "record", unit, "--step", "collection", "--by",
+                              "alice", "--to", "alice", stdin="alice-secret-1\nalice-secret-1\n"),
+                          1)
+    assert "two different people" in line
+    line = one_line_error(run(cli_db, "event", "record", unit, "--step", "collection", "--by",
+                              "alice", "--to", "anna", stdin="alice-secret-1\nwrong-password\n"), 1)
+    assert "wrong password for 'anna'" in line
+    line = one_line_error(run(cli_db, "case", "show", coi[:-1] + ("A" if coi[-1] != "A" else "B")),
+                          1)
+    assert "check character" in line
+
+
+def test_usage_errors_exit_2(cli_db: Path) -> None:
+    assert run(cli_db, "case", "new", "--name", "x").returncode == 2
+    assert run(cli_db, "frobnicate").returncode == 2
+    line = one_line_error(run(cli_db, "case", "new", "--name", "P", "--dob", "1980-01-01",
+                              "--mrn", "M", "--product", "K"), 2)
+    assert "--by USER" in line
+    line = one_line_error(run(cli_db, "correct", "3", "--reason", "r", "--by", "alice"), 2)
+    assert "--set FIELD=VALUE" in line
+
+
+def test_environment_errors_are_told_apart(tmp_path: Path) -> None:
+    missing = tmp_path / "nothing-here.sqlite3"
+    line = one_line_error(run(missing, "case", "list"), 3)
+    assert "cart-chain init" in line
+    assert not missing.exists()  # a read command never creates a database
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"this is not a database" * 100)
+    line = one_line_error(run(junk, "case", "list"), 3)
+    assert "not a cart-chain database or is corrupt" in line
+    assert junk.read_bytes() == b"this is not a database" * 100
+
+
+def test_user_from_environment_and_password_on_stdin(cli_db: Path) -> None:
+    out = ok(run(cli_db, "case", "new", "--name", "P", "--dob", "1980-01-01", "--mrn", "M",
+                 "--product", "K", stdin="alice-secret-1\n", env={"CART_CHAIN_USER": "alice"}))
+    assert out.strip().startswith("CH")
+    line = one_line_error(run(cli_db, "case", "new", "--name", "P", "--dob", "1980-01-01",
+                              "--mrn", "M", "--product", "K", "--by", "alice"), 1)
+    assert "no password on standard input" in line
+
+
+def test_demo_builds_a_full_chain_that_verifies(tmp_path: Path) -> None:
+    db = tmp_path / "demo.sqlite3"
+    out = ok(run(db, "demo"))
+    for username, _, role, password in DEMO_USERS:
+        assert f"{username}" in out and password in out and role in out
+    cases = json.loads(ok(run(db, "case", "list", "--json")))
+    steps = {s for c in cases for _, s in c["unit_steps"]}
+    assert {"infusion", None, "expansion"} <= steps and len(cases) >= 4
+    complete = next(c for c in cases if c["unit_steps"][0][1] == "infusion")
+    detail = json.loads(ok(run(db, "case", "show", complete["coi"], "--json")))
+    assert len(detail["units"][0]["events"]) == 12
+    assert json.loads(ok(run(db, "verify", "--json")))["ok"]
+    assert "already exists" in one_line_error(run(db, "demo"), 1)
+
+
+def test_no_command_and_version(tmp_path: Path) -> None:
+    from cart_chain import __version__
+
+    assert __version__ in ok(run(tmp_path / "x.sqlite3", "--version"))

@@ -1,0 +1,115 @@
+"""COI and unit identifiers: ISBT 128 Mod 37-2 checks catch every typing error they must."""
+
+from __future__ import annotations
+
+import pytest
+
+from cart_chain.domain.errors import IdentifierError
+from cart_chain.domain.identifiers import (
+    ALPHABET,
+    Coi,
+    UnitId,
+    mod37_2,
+    parse_any,
+    parse_coi,
+    parse_unit,
+    validate_fin,
+)
+
+BODY_CHARS = ALPHABET[:-1]  # '*' is only ever a check character
+
+
+def test_iso_7064_examples_from_isbt128() -> None:
+    assert mod37_2("G123498654321") == "H"
+    assert mod37_2("A999818123456") == "N"
+
+
+def test_coi_structure_follows_data_structure_040() -> None:
+    coi = Coi.build("W1234", 2026, 42)
+    assert coi.body == "CHW123426000042"
+    assert len(coi.full) == 16 and coi.full[-1] == mod37_2(coi.body)
+    assert coi.fin == "W1234"
+    assert coi.grouped() == f"CH W1234 26 000 042 [{coi.check}]"
+    unit = coi.unit(3)
+    assert unit.body == "CHW123426000042U03" and unit.coi == coi and unit.number == 3
+
+
+@pytest.mark.parametrize(
+    "ident", [Coi.build("W1234", 2026, 42), Coi.build("A9999", 2026, 7).unit(2)]
+)
+def test_every_single_substitution_is_caught(ident: Coi | UnitId) -> None:
+    full = ident.full
+    parse = parse_coi if isinstance(ident, Coi) else parse_unit
+    assert parse(full) == ident
+    for i, original in enumerate(full):
+        for c in ALPHABET:
+            if c == original:
+                continue
+            typo = full[:i] + c + full[i + 1 :]
+            with pytest.raises(IdentifierError):
+                parse(typo)
+
+
+@pytest.mark.parametrize(
+    "ident", [Coi.build("W1234", 2026, 123456), Coi.build("B0042", 2025, 9).unit(12)]
+)
+def test_every_adjacent_swap_is_caught(ident: Coi | UnitId) -> None:
+    full = ident.full
+    parse = parse_coi if isinstance(ident, Coi) else parse_unit
+    swaps = 0
+    for i in range(len(full) - 1):
+        if full[i] == full[i + 1]:
+            continue
+        swapped = full[:i] + full[i + 1] + full[i] + full[i + 2 :]
+        swaps += 1
+        with pytest.raises(IdentifierError):
+            parse(swapped)
+    assert swaps > 5
+
+
+def test_typed_forms_are_accepted() -> None:
+    coi = Coi.build("W1234", 2026, 42)
+    for typed in (
+        coi.full,
+        coi.full.lower(),
+        coi.grouped(),
+        f"  {coi.full}\n",
+        f"&/{coi.full}",
+        coi.grouped().replace(" ", "-"),
+    ):
+        assert parse_coi(typed) == coi
+    unit = coi.unit(1)
+    assert parse_any(unit.grouped()) == unit
+    assert parse_any(coi.full) == coi
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("CHW123426000042", "no check character"),
+        ("CHW12342600004", "must have 16 characters"),
+        ("XXW123426000042A", "is not a COI"),
+        ("CHW1234260000@2A", "not allowed"),
+        ("hello", "neither a COI"),
+    ],
+)
+def test_malformed_identifiers_say_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(IdentifierError, match=message):
+        parse_coi(text) if "neither" not in message else parse_any(text)
+
+
+def test_unit_zero_and_bad_fin_refused() -> None:
+    body = "CHW123426000042U00"
+    with pytest.raises(IdentifierError, match="00"):
+        parse_unit(body + mod37_2(body))
+    with pytest.raises(IdentifierError):
+        validate_fin("12345")
+    with pytest.raises(IdentifierError):
+        Coi.build("W1234", 2026, 1).unit(0)
+
+
+def test_wrong_check_character_names_the_cause() -> None:
+    coi = Coi.build("W1234", 2026, 42)
+    wrong = next(c for c in BODY_CHARS if c != coi.check)
+    with pytest.raises(IdentifierError, match="mistyped or misread, or two were swapped"):
+        parse_coi(coi.body + wrong)

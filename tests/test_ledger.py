@@ -1,0 +1,156 @@
+"""The append-only, hash-chained ledger and `verify`: tampering of any kind is found."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from cart_chain.services import settings
+from cart_chain.services.corrections import correct
+from cart_chain.services.verification import parse_checkpoint, verify_ledger
+from cart_chain.store.database import Database
+from cart_chain.store.models import APPEND_ONLY_TABLES
+from tests.conftest import creds, enrol, unit_of, walk
+
+
+def tamper(db: Database, *statements: str) -> None:
+    """Change the database behind cart-chain's back, as an attacker with file access would."""
+    if db.is_sqlite:
+        conn = sqlite3.connect(str(db.path))
+        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")]
+        for name in names:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        for sql in statements:
+            conn.execute(sql)
+        conn.commit()
+        conn.close()
+        return
+    with db.engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))  # triggers off
+        for sql in statements:
+            conn.execute(text(sql))
+
+
+@pytest.fixture
+def chain(ready_any_db):  # type: ignore[no-untyped-def]
+    coi = enrol(ready_any_db, bags=2)
+    walk(ready_any_db, unit_of(coi, 1), 5)
+    seqs = walk(ready_any_db, unit_of(coi, 2), 3)
+    # one row in every projection table, so every trigger is exercised
+    settings.set_setting(ready_any_db, creds("admin"), "facility", "W1234")
+    correct(ready_any_db, seqs[-1], {"note": "checked"}, "added note", creds("lena"))
+    report = verify_ledger(ready_any_db)
+    assert report.ok, report.problem
+    return ready_any_db, report
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
+def test_the_database_refuses_update_and_delete(chain, table: str) -> None:  # type: ignore[no-untyped-def]
+    db, _ = chain
+    for sql in (
+        f"UPDATE {table} SET entry_seq = entry_seq"
+        if table != "ledger_entries"
+        else "UPDATE ledger_entries SET kind = kind",
+        f"DELETE FROM {table}",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(text(sql))
+    assert verify_ledger(db).ok
+
+
+def _event_seq(db: Database, n: int = 3) -> int:
+    with db.engine.connect() as conn:
+        return conn.execute(
+            text("SELECT entry_seq FROM events ORDER BY entry_seq LIMIT 1 OFFSET :n"), {"n": n}
+        ).scalar_one()
+
+
+@pytest.mark.parametrize(
+    ("change", "table", "words"),
+    [
+        ("UPDATE events SET location = 'elsewhere' WHERE entry_seq = {seq}", "events", "location"),
+        ("UPDATE events SET temperature_c = 25 WHERE entry_seq = {seq}", "events", "temperature_c"),
+        (
+            "UPDATE signatures SET printed_name = 'Mallory' WHERE entry_seq = {seq}",
+            "signatures",
+            "printed_name",
+        ),
+        ("UPDATE events SET by_user = 'leo' WHERE entry_seq = {seq}", "events", "by_user"),
+        ("DELETE FROM signatures WHERE entry_seq = {seq} AND ordinal = 1", "signatures", "missing"),
+        ("DELETE FROM events WHERE entry_seq = {seq}", "events", "missing"),
+        (
+            "INSERT INTO signatures VALUES ({seq}, 9, 'leo', 'Leo Labtech', 'Verified by', "
+            "'2026-01-01T00:00:00.000000Z')",
+            "signatures",
+            "inserted",
+        ),
+        (
+            "UPDATE ledger_entries SET payload = replace(payload, 'room', 'ROOM') "
+            "WHERE seq = {seq}",
+            "ledger_entries",
+            "altered",
+        ),
+        ("DELETE FROM ledger_entries WHERE seq = {seq}", "ledger_entries", "deleted"),
+        (
+            "UPDATE users SET full_name = 'Someone Else' WHERE username = 'lena'",
+            "users",
+            "full_name",
+        ),
+        (
+            "UPDATE user_changes SET value = 'x' WHERE change = 'password' AND username = 'carl'",
+            "user_changes",
+            "value",
+        ),
+    ],
+)
+def test_verify_finds_the_first_tampered_entry(chain, change: str, table: str, words: str) -> None:  # type: ignore[no-untyped-def]
+    db, _ = chain
+    seq = _event_seq(db)
+    tamper(db, change.format(seq=seq))
+    report = verify_ledger(db)
+    assert not report.ok
+    assert report.problem.table == table
+    assert words in report.problem.message
+    if "ledger_entries" not in change and "users" not in change and "user_changes" not in change:
+        assert report.problem.seq == seq
+
+
+def test_reordered_entries_are_found(chain) -> None:  # type: ignore[no-untyped-def]
+    db, _ = chain
+    seq = _event_seq(db)
+    tamper(
+        db,
+        f"UPDATE ledger_entries SET seq = -1 WHERE seq = {seq}",
+        f"UPDATE ledger_entries SET seq = {seq} WHERE seq = {seq + 1}",
+        f"UPDATE ledger_entries SET seq = {seq + 1} WHERE seq = -1",
+    )
+    report = verify_ledger(db)
+    assert not report.ok and report.problem.seq == seq
+
+
+def test_a_rehashed_forgery_is_caught_by_the_printed_checkpoint(chain) -> None:  # type: ignore[no-untyped-def]
+    db, before = chain
+    printed = str(before.checkpoint)
+    # Cut the last entry off and its projection rows: the chain itself is still consistent...
+    last = before.checkpoint.seq
+    tamper(
+        db,
+        *(f"DELETE FROM {t} WHERE entry_seq = {last}" for t in APPEND_ONLY_TABLES[1:]),
+        f"DELETE FROM ledger_entries WHERE seq = {last}",
+    )
+    assert verify_ledger(db).ok
+    # ...but not with the checkpoint printed on an earlier report.
+    report = verify_ledger(db, parse_checkpoint(printed))
+    assert not report.ok and "cut off" in report.problem.message
+
+
+def test_checkpoint_of_an_intact_ledger_verifies(chain) -> None:  # type: ignore[no-untyped-def]
+    db, before = chain
+    walk_more = verify_ledger(db, before.checkpoint)
+    assert walk_more.ok and walk_more.checkpoint == before.checkpoint
+    fake = parse_checkpoint(f"{before.checkpoint.seq}:{'0' * 64}")
+    assert "rewritten" in verify_ledger(db, fake).problem.message
