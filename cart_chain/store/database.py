@@ -53,6 +53,8 @@ def resolve_url(url: str | None) -> str:
     if not url:
         return f"sqlite+pysqlite:///{default_path()}"
     if "://" not in url:
+        if url.startswith(("//", "\\\\")):  # a UNC path: keep it, resolving would hide it
+            return f"sqlite+pysqlite:///{url}"
         return f"sqlite+pysqlite:///{Path(url).expanduser().resolve()}"
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
