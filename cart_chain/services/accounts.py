@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import (
@@ -84,17 +84,22 @@ def validate_username(username: str) -> str:
     return u
 
 
+_USER_HISTORY = (
+    select(User.full_name, User.role, UserChange.change, UserChange.value)
+    .join(UserChange, UserChange.username == User.username)
+    .where(User.username == bindparam("username"))
+    .order_by(UserChange.entry_seq)
+)
+
+
 def load_user(session: Session, username: str) -> UserState:
-    user = session.get(User, username)
-    if user is None:
+    """Fold the user's ledger history (one query: it runs at every signature)."""
+    rows = session.connection().execute(_USER_HISTORY, {"username": username}).all()
+    if not rows:
         raise NotFound(f"no user {username!r}")
-    password_hash, role, active, failures, locked = "", Role(user.role), True, 0, False
-    changes = session.execute(
-        select(UserChange.change, UserChange.value)
-        .where(UserChange.username == username)
-        .order_by(UserChange.entry_seq)
-    ).all()
-    for change, value in changes:
+    full_name, role_text = rows[0][0], rows[0][1]
+    password_hash, role, active, failures, locked = "", Role(role_text), True, 0, False
+    for _, _, change, value in rows:
         if change == "password":
             password_hash, failures = value or "", 0
         elif change == "role":
@@ -109,7 +114,7 @@ def load_user(session: Session, username: str) -> UserState:
             locked = True
         elif change == "unlocked":
             locked, failures = False, 0
-    return UserState(user.username, user.full_name, role, password_hash, active, failures, locked)
+    return UserState(username, full_name, role, password_hash, active, failures, locked)
 
 
 def _authenticate_in(session: Session, creds: Credentials) -> UserState:

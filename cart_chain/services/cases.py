@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import InvalidValue, NotFound
@@ -105,15 +106,35 @@ def new_case(
 # -- reading ---------------------------------------------------------------------
 
 
-def resolve_unit(session: Session, text: str) -> Unit:
+@dataclass(frozen=True, slots=True)
+class UnitRef:
+    unit_code: str
+    coi: str
+    number: int
+    parent_unit: str | None
+
+
+_UNIT = select(Unit.unit_code, Unit.coi, Unit.number, Unit.parent_unit).where(
+    Unit.unit_code == bindparam("code")
+)
+_VOIDED = select(Correction.target_seq).where(Correction.field == "void")
+_LATEST = (
+    select(Event.step, Event.occurred_at)
+    .where(Event.unit_code == bindparam("code"), Event.entry_seq.not_in(_VOIDED))
+    .order_by(Event.entry_seq.desc())
+    .limit(1)
+)
+
+
+def resolve_unit(session: Session, text: str) -> UnitRef:
     """The unit a typed or scanned id names; the check character is verified first."""
     ident = parse_any(text)
     if not isinstance(ident, UnitId):
         raise InvalidValue(f"{ident.full} is a COI; name one unit (bag) of it")
-    unit = session.get(Unit, ident.full)
-    if unit is None:
+    row = session.connection().execute(_UNIT, {"code": ident.full}).first()
+    if row is None:
         raise NotFound(f"unit {ident.grouped()} is not known in this database")
-    return unit
+    return UnitRef(*row)
 
 
 def voided_seqs(session: Session, targets: list[int] | None = None) -> set[int]:
@@ -123,16 +144,14 @@ def voided_seqs(session: Session, targets: list[int] | None = None) -> set[int]:
     return set(session.execute(q).scalars())
 
 
+def latest_step(session: Session, unit_code: str) -> tuple[Step | None, str | None]:
+    """The unit's last step that was not voided, and when it happened."""
+    row = session.connection().execute(_LATEST, {"code": unit_code}).first()
+    return (None, None) if row is None else (Step(row[0]), row[1])
+
+
 def current_step(session: Session, unit_code: str) -> Step | None:
-    """The unit's last step that was not voided."""
-    voided = select(Correction.target_seq).where(Correction.field == "void")
-    step = session.execute(
-        select(Event.step)
-        .where(Event.unit_code == unit_code, Event.entry_seq.not_in(voided))
-        .order_by(Event.entry_seq.desc())
-        .limit(1)
-    ).scalar()
-    return None if step is None else Step(step)
+    return latest_step(session, unit_code)[0]
 
 
 def _signatures_by_seq(session: Session, seqs: list[int]) -> dict[int, tuple[SignatureView, ...]]:

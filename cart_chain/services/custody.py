@@ -10,7 +10,6 @@ from __future__ import annotations
 import math
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import parse_iso, utc_iso
@@ -19,12 +18,11 @@ from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import HANDOFFS, RULES, Step, check_transition, parse_step
 from cart_chain.services.accounts import Credentials, UserState, authenticate_in, signed_write
-from cart_chain.services.cases import current_step, next_unit_number, resolve_unit
+from cart_chain.services.cases import current_step, latest_step, next_unit_number, resolve_unit
 from cart_chain.services.signing import VERIFIED, signature
 from cart_chain.services.views import Receipt, SignatureView
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.models import Correction, Event
 
 #: A step may be dated a little ahead of this workstation's clock (clock drift), no more.
 CLOCK_TOLERANCE = timedelta(minutes=5)
@@ -62,24 +60,13 @@ def _check_signer(user: UserState, roles: frozenset[Role], step: Step, meaning: 
         )
 
 
-def _last_occurred(session: Session, unit_code: str) -> str | None:
-    voided = select(Correction.target_seq).where(Correction.field == "void")
-    return session.execute(
-        select(Event.occurred_at)
-        .where(Event.unit_code == unit_code, Event.entry_seq.not_in(voided))
-        .order_by(Event.entry_seq.desc())
-        .limit(1)
-    ).scalar()
-
-
-def _when(session: Session, unit_code: str, occurred_at: datetime | None) -> str:
+def _when(last: str | None, occurred_at: datetime | None) -> str:
     now = datetime.now(UTC)
     moment = now if occurred_at is None else occurred_at
     if moment.tzinfo is None:
         raise InvalidValue("the time of a step needs a time zone")
     if moment - now > CLOCK_TOLERANCE:
         raise InvalidValue("a step cannot be dated in the future")
-    last = _last_occurred(session, unit_code)
     if last is not None and moment < parse_iso(last):
         raise InvalidValue(f"a step cannot be dated before the unit's previous step ({last} UTC)")
     return utc_iso(moment)
@@ -133,8 +120,9 @@ def record_event(
 
     def run(session: Session) -> Receipt:
         u = resolve_unit(session, unit)
-        check_transition(current_step(session, u.unit_code), the_step)
-        when = _when(session, u.unit_code, occurred_at)
+        current, last_time = latest_step(session, u.unit_code)
+        check_transition(current, the_step)
+        when = _when(last_time, occurred_at)
         first, second, sigs = _signers(session, the_step, by, to)
         entry = ledger.append(
             session,

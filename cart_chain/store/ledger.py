@@ -66,10 +66,14 @@ class Checkpoint:
         return f"{self.seq}:{self.hash}"
 
 
+# Built once: constructing SQLAlchemy statements costs more than running them on the hot path.
+_HEAD = select(LedgerEntry.seq, LedgerEntry.hash).order_by(LedgerEntry.seq.desc()).limit(1)
+_INSERT_ENTRY = insert(LedgerEntry.__table__)
+_INSERTS: dict[Any, Any] = {}
+
+
 def head(session: Session) -> Checkpoint:
-    row = session.execute(
-        select(LedgerEntry.seq, LedgerEntry.hash).order_by(LedgerEntry.seq.desc()).limit(1)
-    ).first()
+    row = session.connection().execute(_HEAD).first()
     return Checkpoint(0, GENESIS) if row is None else Checkpoint(row[0], row[1])
 
 
@@ -82,13 +86,14 @@ def append(
     recorded_at: str | None = None,
 ) -> Entry:
     """Append one entry and its projection rows inside the caller's transaction."""
+    conn = session.connection()
     last = head(session)
     seq = last.seq + 1
     at = recorded_at or now_iso()
     text = canonical(payload)
     digest = entry_hash(seq, at, kind, actor, last.hash, text)
-    session.execute(
-        insert(LedgerEntry),
+    conn.execute(
+        _INSERT_ENTRY,
         [
             dict(
                 seq=seq,
@@ -103,11 +108,13 @@ def append(
     )
     entry = Entry(seq, at, kind, actor, json.loads(text), last.hash, digest)
     by_table: dict[Any, list[dict[str, Any]]] = {}
-    for table, row in project(entry):
-        by_table.setdefault(table, []).append(row)
-    for table, rows in by_table.items():
-        session.execute(insert(table), rows)
-    session.flush()
+    for model, row in project(entry):
+        by_table.setdefault(model, []).append(row)
+    for model, rows in by_table.items():
+        stmt = _INSERTS.get(model)
+        if stmt is None:
+            stmt = _INSERTS[model] = insert(model.__table__)
+        conn.execute(stmt, rows)
     return entry
 
 

@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, select, tuple_
+from sqlalchemy import Column, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash
@@ -56,32 +57,38 @@ def _stream(
     session: Session, columns: list[Column[Any]], order: list[Column[Any]]
 ) -> Iterator[tuple[Any, ...]]:
     """All rows in ``order``, fetched by keyset pages (no OFFSET, no server cursor)."""
-    n = len(order)
-    last: tuple[Any, ...] | None = None
+    conn = session.connection()
     idx = [columns.index(c) for c in order]
-    while True:
-        q = select(*columns).order_by(*order).limit(BATCH)
-        if last is not None:
-            q = q.where(tuple_(*order) > tuple_(*last)) if n > 1 else q.where(order[0] > last[0])
-        rows = session.execute(q).all()
-        if not rows:
-            return
-        yield from (tuple(r) for r in rows)
+    first = select(*columns).order_by(*order).limit(BATCH)
+    after = first.where(
+        tuple_(*order) > tuple_(*(bindparam(f"k{i}") for i in range(len(order))))
+        if len(order) > 1
+        else order[0] > bindparam("k0")
+    )
+    rows = conn.execute(first).all()
+    while rows:
+        yield from map(tuple, rows)
         if len(rows) < BATCH:
             return
-        last = tuple(rows[-1][i] for i in idx)
+        last = rows[-1]
+        rows = conn.execute(after, {f"k{i}": last[j] for i, j in enumerate(idx)}).all()
 
 
 class _TableCursor:
+    """One projection table read in (entry, key) order, with getters built once."""
+
     def __init__(self, session: Session, model: type[Base]) -> None:
         self.name = model.__tablename__
-        self.columns = list(model.__table__.columns)
-        self.names = [c.name for c in self.columns]
-        self.rows = _stream(session, self.columns, _order(model))
-        self.key_of: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda r: tuple(
-            r[c.name] for c in _order(model)
-        )
-        self.count = 0
+        columns = list(model.__table__.columns)
+        order = _order(model)
+        self.names = [c.name for c in columns]
+        self.seq_index = self.names.index("entry_seq")
+        self.rows = _stream(session, columns, order)
+        key_names = [c.name for c in order]
+        self.row_of = lambda r, g=itemgetter(*self.names): g(r)  # dict -> tuple in table order
+        self.key_of = lambda r, g=itemgetter(*key_names): g(r)  # dict -> sort key
+        key_index = [self.names.index(k) for k in key_names]
+        self.key_of_row = lambda t, g=itemgetter(*key_index): g(t)  # stored row -> sort key
 
     def next(self) -> tuple[Any, ...] | None:
         return next(self.rows, None)
@@ -97,14 +104,20 @@ def _diff(names: list[str], want: tuple[Any, ...], got: tuple[Any, ...]) -> str:
     return "rows differ"
 
 
-def _mismatch(cur: _TableCursor, seq: int, want_row: dict[str, Any], want: tuple[Any, ...],
-              got: tuple[Any, ...]) -> Problem:
+def _mismatch(
+    cur: _TableCursor,
+    seq: int,
+    want_row: dict[str, Any],
+    want: tuple[Any, ...],
+    got: tuple[Any, ...],
+) -> Problem:
     """Name what differs: an extra row, a missing row, or a changed column."""
-    got_seq = got[cur.names.index("entry_seq")]
-    got_key = cur.key_of(dict(zip(cur.names, got, strict=True)))
+    got_seq = got[cur.seq_index]
+    got_key = cur.key_of_row(got)
     if got_seq < seq or (got_seq == seq and got_key < cur.key_of(want_row)):
-        return Problem(got_seq, cur.name,
-                       f"row not written by the ledger (inserted): {cur.describe(got)}")
+        return Problem(
+            got_seq, cur.name, f"row not written by the ledger (inserted): {cur.describe(got)}"
+        )
     if got_key != cur.key_of(want_row):
         return Problem(seq, cur.name, "row is missing (deleted or moved)")
     return Problem(seq, cur.name, _diff(cur.names, want, got))
@@ -152,22 +165,22 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
             report.problem = Problem(seq, "ledger_entries", "payload is not valid JSON")
             return report
         entry = Entry(seq, at, kind, actor, payload, prev_hash, digest)
-        produced: dict[type[Base], list[dict[str, Any]]] = {}
-        for model, row in project(entry):
-            produced.setdefault(model, []).append(row)
-        for model, rows in produced.items():
+        produced = project(entry)
+        if len(produced) > 1:
+            # rows of one table within an entry are compared in key order
+            produced.sort(key=lambda mr: (id(mr[0]), cursors[mr[0]].key_of(mr[1])))
+        for model, want_row in produced:
             cur = cursors[model]
-            for want_row in sorted(rows, key=cur.key_of):
-                want = tuple(want_row[n] for n in cur.names)
-                got = pending[model]
-                if got is None:
-                    report.problem = Problem(seq, cur.name, "row is missing (deleted)")
-                    return report
-                if got != want:
-                    report.problem = _mismatch(cur, seq, want_row, want, got)
-                    return report
-                pending[model] = cur.next()
-                report.rows += 1
+            want = cur.row_of(want_row)
+            got = pending[model]
+            if got is None:
+                report.problem = Problem(seq, cur.name, "row is missing (deleted)")
+                return report
+            if got != want:
+                report.problem = _mismatch(cur, seq, want_row, want, got)
+                return report
+            pending[model] = cur.next()
+            report.rows += 1
         prev = digest
         report.entries = seq
         report.checkpoint = Checkpoint(seq, digest)

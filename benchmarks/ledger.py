@@ -1,0 +1,223 @@
+"""Ledger figures: storing a signed handoff and verifying, against bare baselines.
+
+    python benchmarks/ledger.py [--sizes 10000 100000] [--samples 200] [--pg URL]
+
+Prints, for SQLite (and PostgreSQL when reachable), measured in the same run:
+- a bare durable SQLite insert+commit (WAL, synchronous=FULL) and a bare SHA-256 chain step;
+- the time to store a signed handoff once its signers' passwords are checked (p50, p99),
+  at each ledger size; argon2id password checking is slow on purpose and timed apart;
+- verify throughput in entries per second.
+Goals: a handoff within 3x the bare commit at any size; verify >= 100,000 entries/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from cart_chain.domain.identifiers import Coi  # noqa: E402
+from cart_chain.services import accounts, passwords, setup  # noqa: E402
+from cart_chain.services.accounts import Credentials  # noqa: E402
+from cart_chain.services.custody import record_event  # noqa: E402
+from cart_chain.services.verification import verify_ledger  # noqa: E402
+from cart_chain.store import ledger  # noqa: E402
+from cart_chain.store.database import Database  # noqa: E402
+
+PW = "bench-secret-1"
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def fmt(values: list[float]) -> str:
+    return f"p50 {pct(values, 0.5) * 1e3:7.2f} ms   p99 {pct(values, 0.99) * 1e3:7.2f} ms"
+
+
+def bare_sqlite_commit(directory: Path, n: int) -> list[float]:
+    conn = sqlite3.connect(str(directory / "bare.sqlite3"), isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=FULL")
+    conn.execute("CREATE TABLE t (seq INTEGER PRIMARY KEY, payload TEXT, hash TEXT)")
+    payload = "x" * 600
+    times = []
+    for i in range(n):
+        t0 = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO t VALUES (?, ?, ?)", (i, payload, "h" * 64))
+        conn.execute("COMMIT")
+        times.append(time.perf_counter() - t0)
+    conn.close()
+    return times
+
+
+def bare_pg_commit(url: str, n: int) -> list[float]:
+    import psycopg
+
+    with psycopg.connect(url.replace("postgresql+psycopg", "postgresql"), autocommit=True) as c:
+        table = f"bench_{uuid.uuid4().hex[:8]}"
+        c.execute(f"CREATE TABLE {table} (seq bigint PRIMARY KEY, payload text, hash text)")
+        times = []
+        try:
+            for i in range(n):
+                t0 = time.perf_counter()
+                with c.transaction():
+                    c.execute(f"INSERT INTO {table} VALUES (%s, %s, %s)", (i, "x" * 600, "h" * 64))
+                times.append(time.perf_counter() - t0)
+        finally:
+            c.execute(f"DROP TABLE {table}")
+    return times
+
+
+def bare_chain(n: int) -> float:
+    prev, payload = b"0" * 64, b"x" * 600
+    t0 = time.perf_counter()
+    for _ in range(n):
+        prev = hashlib.sha256(prev + payload).hexdigest().encode()
+    return (time.perf_counter() - t0) / n
+
+
+def fill(db: Database, target: int, state: dict[str, int]) -> None:
+    """Grow the ledger to ``target`` entries with realistic cases and events (bulk, no argon2)."""
+    sig = [{"username": "b1", "printed_name": "Bench One", "meaning": "Performed by",
+            "signed_at": "2026-01-01T00:00:00.000000Z"}]
+    while state["entries"] < target:
+        def batch(session) -> int:  # type: ignore[no-untyped-def]
+            made = 0
+            for _ in range(100):
+                state["seq"] += 1
+                coi = Coi.build("B0001", 2026, state["seq"])
+                unit = coi.unit(1).full
+                ledger.append(session, "case_created", "b1", {
+                    "coi": coi.full, "facility": "B0001", "year": 26,
+                    "patient": {"name": "Bench", "dob": "1970-01-01", "mrn": "M"},
+                    "product": "K", "units": [unit], "signatures": sig})
+                made += 1
+                for step in ("collection", "ship_to_manufacturing", "receipt_at_manufacturing",
+                             "engineering", "expansion", "cryopreservation", "release",
+                             "storage", "ship_to_site"):
+                    ledger.append(session, "event_recorded", "b1", {
+                        "unit": unit, "coi": coi.full, "step": step,
+                        "occurred_at": "2026-01-01T00:00:00.000000Z", "location": "L",
+                        "temperature_c": 4.0, "note": None, "by": "b1", "to": "b2",
+                        "signatures": sig * 2})
+                    made += 1
+            return made
+
+        state["entries"] += db.write(batch)
+
+
+def store_handoffs(db: Database, samples: int, state: dict[str, int]) -> list[float]:
+    """Time `record_event` for a two-signature handoff with password checks taken out."""
+    from cart_chain.services.cases import new_case
+
+    b1, b2 = Credentials("b1", PW), Credentials("b2", PW)
+    units = []
+    for _ in range(samples):
+        coi = new_case(db, Credentials("b3", PW), "Bench", "1970-01-01", "M", "K").subject
+        units.append(Coi(coi[:-1]).unit(1).full)
+    state["entries"] += samples
+    real_verify = passwords.verify_password
+    passwords.verify_password = lambda stored, given: True  # timed apart below
+    times = []
+    try:
+        for unit in units:
+            t0 = time.perf_counter()
+            record_event(db, unit, "collection", b1, b2, location="Bench", temperature_c=20.0)
+            times.append(time.perf_counter() - t0)
+    finally:
+        passwords.verify_password = real_verify
+    state["entries"] += samples
+    return times
+
+
+def run_backend(name: str, db: Database, sizes: list[int], samples: int,
+                bare: Callable[[int], list[float]]) -> None:
+    print(f"\n== {name} ==")
+    setup.init_database(db, "admin", "Bench Admin", PW)
+    admin = Credentials("admin", PW)
+    accounts.add_user(db, admin, "b1", "Bench One", "apheresis", PW)
+    accounts.add_user(db, admin, "b2", "Bench Two", "apheresis", PW)
+    accounts.add_user(db, admin, "b3", "Bench Three", "apheresis", PW)
+    state = {"entries": 4, "seq": 100000}
+    base = bare(samples)
+    print(f"bare durable insert+commit           {fmt(base)}")
+    for size in sizes:
+        t0 = time.perf_counter()
+        fill(db, size, state)
+        filled = time.perf_counter() - t0
+        times = store_handoffs(db, samples, state)
+        ratio = pct(times, 0.5) / pct(base, 0.5)
+        print(f"signed handoff at {size:>7,} entries   {fmt(times)}   "
+              f"{ratio:4.1f}x bare p50 (goal <= 3x)   [filled in {filled:.0f} s]")
+        t0 = time.perf_counter()
+        report = verify_ledger(db)
+        elapsed = time.perf_counter() - t0
+        assert report.ok, report.problem
+        print(f"verify {report.entries:>9,} entries      {report.entries / elapsed:12,.0f} entries/s "
+              f"(goal >= 100,000)  {report.rows:,} projection rows")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--samples", type=int, default=200)
+    parser.add_argument("--pg", default=os.environ.get(
+        "CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+
+    hash_step = bare_chain(100_000)
+    print(f"bare SHA-256 chain step              {hash_step * 1e6:7.2f} us "
+          f"({1 / hash_step:,.0f} /s)")
+    t0 = time.perf_counter()
+    stored = passwords.hash_password(PW)
+    for _ in range(5):
+        passwords.verify_password(stored, PW)
+    print(f"argon2id password check (apart)      {(time.perf_counter() - t0) / 6 * 1e3:7.1f} ms "
+          "per check; a handoff checks two")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        directory = Path(tmp)
+        db = Database(str(directory / "bench.sqlite3"))
+        run_backend("SQLite", db, args.sizes, args.samples,
+                    lambda n: bare_sqlite_commit(directory, n))
+        db.dispose()
+
+    try:
+        import psycopg
+
+        schema = f"bench_{uuid.uuid4().hex[:8]}"
+        raw = args.pg.replace("postgresql+psycopg", "postgresql")
+        with psycopg.connect(raw, autocommit=True, connect_timeout=3) as c:
+            c.execute(f"CREATE SCHEMA {schema}")
+    except Exception as exc:
+        print(f"\n== PostgreSQL == skipped: {str(exc).splitlines()[0] if str(exc) else exc}")
+        return 0
+    sep = "&" if "?" in args.pg else "?"
+    db = Database(f"{args.pg}{sep}options=-csearch_path%3D{schema}")
+    try:
+        run_backend("PostgreSQL", db, args.sizes, args.samples,
+                    lambda n: bare_pg_commit(args.pg, n))
+    finally:
+        db.dispose()
+        with psycopg.connect(raw, autocommit=True) as c:
+            c.execute(f"DROP SCHEMA {schema} CASCADE")
+    print(json.dumps({"note": "figures above are from one run on this machine"}))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
