@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from cart_chain import __version__
 
 #: Modules that add subcommands: each has ``register(subparsers)``.
-COMMAND_MODULES = ("cart_chain.cli.commands",)
+COMMAND_MODULES = ("cart_chain.cli.commands", "cart_chain.cli.label_commands")
 
 EXIT_OK, EXIT_RULE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUG = 0, 1, 2, 3, 4
 log = logging.getLogger("cart_chain.cli")

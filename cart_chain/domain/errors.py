@@ -84,3 +84,37 @@ class UsageError(CartChainError):
     """The command was called wrongly (a missing option, a conflicting pair)."""
 
     exit_code = 2
+
+
+# -- scan refusals (labels issue) ----------------------------------------------------
+# One class per refusal so the CLI and the GUI can tell them apart without parsing
+# messages; each keeps the family it belongs to (an identifier problem, a missing
+# record, a rule of the chain).
+
+
+class MalformedScan(IdentifierError):
+    """The scanned or typed text is not a label payload, a COI or a unit id."""
+
+
+class CheckFailed(IdentifierError):
+    """The text has the right shape but its check character does not match: a misread."""
+
+
+class UnknownUnit(NotFound):
+    """A well-formed unit id (or COI) that this database does not know."""
+
+
+class UnknownLabel(NotFound):
+    """A well-formed label payload whose print serial this database never issued."""
+
+
+class WrongPatient(RuleViolation):
+    """The scanned unit belongs to another case than the one expected: stop."""
+
+
+class StepNotAllowed(StepOrderError):
+    """The step about to be recorded is not allowed next for the scanned unit."""
+
+
+class VoidedLabel(RuleViolation):
+    """The scanned label was voided by a reprint or as destroyed; use the live label."""

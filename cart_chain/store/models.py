@@ -132,6 +132,42 @@ class Correction(Base):
     reason: Mapped[str] = mapped_column(Text)
 
 
+class LabelPrint(Base):
+    """One printed label, first print or reprint; a scan names it by (unit, serial).
+
+    The serial counts every print of the unit (all kinds), so the pair is unique
+    and small enough for the QR payload.
+    """
+
+    __tablename__ = "label_prints"
+
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.unit_code"), primary_key=True)
+    serial: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), index=True)
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    layout: Mapped[str] = mapped_column(String(60))  # template name and revision: "bag@1"
+    step: Mapped[str] = mapped_column(String(40))
+    printed_by: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    reason: Mapped[str | None] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_label_prints_unit_kind", "unit_code", "kind"),)
+
+
+class LabelVoid(Base):
+    """A label taken out of use (replaced by a reprint, or destroyed); scans refuse it."""
+
+    __tablename__ = "label_voids"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.unit_code"), primary_key=True)
+    serial: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    reason: Mapped[str] = mapped_column(Text)
+    replaced_by: Mapped[int | None] = mapped_column(Integer)  # serial of the reprint, if any
+
+    __table_args__ = (Index("ix_label_voids_unit_serial", "unit_code", "serial"),)
+
+
 #: Projection tables in the order `verify` checks them, with their sort keys.
 PROJECTIONS: tuple[type[Base], ...] = (
     User,
@@ -142,6 +178,8 @@ PROJECTIONS: tuple[type[Base], ...] = (
     Event,
     Signature,
     Correction,
+    LabelPrint,
+    LabelVoid,
 )
 #: Every table that holds custody facts, ledger included: all are append-only.
 APPEND_ONLY_TABLES: tuple[str, ...] = (

@@ -14,6 +14,8 @@ from cart_chain.store.models import (
     Case,
     Correction,
     Event,
+    LabelPrint,
+    LabelVoid,
     Setting,
     Signature,
     Unit,
@@ -164,3 +166,50 @@ def _correction(e: Entry) -> Iterator[Row]:
             ),
         )
     yield from _signatures(e)
+
+
+@projector("label_printed")
+def _label_printed(e: Entry) -> Iterator[Row]:
+    """The new label, and a void row for each earlier label of the same kind it replaces."""
+    p = e.payload
+    yield (
+        LabelPrint,
+        dict(
+            unit_code=p["unit"],
+            serial=p["serial"],
+            entry_seq=e.seq,
+            coi=p["coi"],
+            kind=p["kind"],
+            layout=p["layout"],
+            step=p["step"],
+            printed_by=p["by"],
+            reason=p.get("reason"),
+        ),
+    )
+    for serial in p.get("voids", ()):
+        yield (
+            LabelVoid,
+            dict(
+                entry_seq=e.seq,
+                unit_code=p["unit"],
+                serial=serial,
+                reason=p["reason"],
+                replaced_by=p["serial"],
+            ),
+        )
+
+
+@projector("label_voided")
+def _label_voided(e: Entry) -> Iterator[Row]:
+    p = e.payload
+    for serial in p["serials"]:
+        yield (
+            LabelVoid,
+            dict(
+                entry_seq=e.seq,
+                unit_code=p["unit"],
+                serial=serial,
+                reason=p["reason"],
+                replaced_by=None,
+            ),
+        )

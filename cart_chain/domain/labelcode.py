@@ -1,0 +1,210 @@
+"""The label payload carried by QR codes, and the parser for everything a scanner types.
+
+Payload format ``CC1`` (format 1) is 25 upper-case alphanumeric characters::
+
+    CC1 CHA99982600000 1U01 00A 7
+    |   |                   |   +-- ISO 7064 Mod 37-2 check over the 24 characters before it
+    |   |                   +------ print serial of this unit's labels, base 36, 3 characters
+    |   +-------------------------- unit body: COI body + U + 2-digit unit number (18)
+    +------------------------------ "CC" + format version "1"
+
+Why this shape:
+
+* Only 0-9 and A-Z (and ``*``, which Mod 37-2 may give as the check character),
+  all in QR alphanumeric mode: version 2 at error-correction level Q.
+* It names the unit *and* the print, so a reprint can void the label it replaces
+  and a scan of the old label is refused.
+* It holds identifiers only: no name, no date of birth, no MRN (21 CFR 1271.290).
+* The check character covers the whole payload, prefix included, so every
+  single-character misread and every swap of two neighbours is caught
+  (property of Mod 37-2), and the fixed length and ``CC`` prefix mean a scan
+  that lost characters at either end, or two scans run together, is malformed
+  rather than a different valid code. Identifiers start with ``CH``, payloads
+  with ``CC``: one can never be read as the other.
+
+`parse_scan` also accepts what people type from the printed text: a COI or unit
+id with its check character (group separators allowed), and the ISBT 128
+Data Structure 040 as a Code 128 scanner reads it (``&/`` + COI body, whose
+check character ISBT never encodes in the barcode; the data identifier is what
+tells a machine read from a typed one, so a typed COI still needs its check).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from cart_chain.domain.errors import CheckFailed, IdentifierError, MalformedScan
+from cart_chain.domain.identifiers import (
+    ALPHABET,
+    COI_LENGTH,
+    DATA_IDENTIFIER,
+    Coi,
+    UnitId,
+    mod37_2,
+    normalise,
+    parse_any,
+    parse_coi,
+    parse_unit,
+)
+
+PREFIX = "CC"
+VERSION = "1"
+SERIAL_LENGTH = 3
+MAX_SERIAL = 36**SERIAL_LENGTH - 1
+PAYLOAD_LENGTH = len(PREFIX) + len(VERSION) + 18 + SERIAL_LENGTH + 1
+
+_DIGITS36 = ALPHABET[:36]
+_PAYLOAD_CHARS = re.compile(r"[0-9A-Z]*")
+# Whitespace and control characters a keyboard wedge may add around a scan
+# (Enter, Tab, a doubled Enter, a CR/LF pair); inside a scan they are an error.
+_EDGES = "".join(chr(c) for c in range(33)) + "\x7f"
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def to_base36(value: int, width: int = SERIAL_LENGTH) -> str:
+    if not 0 <= value < 36**width:
+        raise ValueError(f"{value} does not fit in {width} base-36 characters")
+    out = ""
+    for _ in range(width):
+        value, digit = divmod(value, 36)
+        out = _DIGITS36[digit] + out
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class LabelCode:
+    """One printed label: the unit and the serial of this print of it."""
+
+    unit: UnitId
+    serial: int
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.serial <= MAX_SERIAL:
+            raise IdentifierError(f"label serial must be 1 to {MAX_SERIAL}")
+
+    @property
+    def payload(self) -> str:
+        body = f"{PREFIX}{VERSION}{self.unit.body}{to_base36(self.serial)}"
+        return body + mod37_2(body)
+
+    @property
+    def serial_text(self) -> str:
+        """The serial as printed on the label (base 36, zero-padded)."""
+        return to_base36(self.serial)
+
+    def __str__(self) -> str:
+        return self.payload
+
+
+ScanKind = Literal["label", "unit", "coi"]
+
+
+@dataclass(frozen=True, slots=True)
+class Scanned:
+    """What a scan or a typed code names. ``serial`` is set only for a label payload."""
+
+    kind: ScanKind
+    coi: Coi
+    unit: UnitId | None = None
+    serial: int | None = None
+
+    @property
+    def label(self) -> LabelCode | None:
+        if self.unit is None or self.serial is None:
+            return None
+        return LabelCode(self.unit, self.serial)
+
+
+def _clean(text: str) -> str:
+    t = text.strip(_EDGES)
+    if not t:
+        raise MalformedScan("nothing was scanned (empty input)")
+    if _CONTROL.search(t):
+        raise MalformedScan(
+            "the scan contains a line break or control character inside it: "
+            "two scans ran together or the scanner sent extra keys; scan once more"
+        )
+    return t
+
+
+def parse_payload(text: str) -> LabelCode:
+    """Parse a label payload, and only that, or say precisely what is wrong with it."""
+    t = _clean(text).upper()
+    if not t.startswith(PREFIX):
+        raise MalformedScan(f"{_shown(t)} is not a cart-chain label code (those start with CC)")
+    if not (_PAYLOAD_CHARS.fullmatch(t[:-1]) and t[-1] in ALPHABET):
+        bad = "".join(sorted({c for c in t[:-1] if c not in _DIGITS36} | ({t[-1]} - set(ALPHABET))))
+        raise MalformedScan(f"label code contains characters that are not allowed: {bad!r}")
+    version = t[len(PREFIX) : len(PREFIX) + 1]
+    if version != VERSION:
+        raise MalformedScan(
+            f"label format {t[:3]!r} is not one this cart-chain reads "
+            f"(expected {PREFIX}{VERSION}): a misread, or a label from a newer version"
+        )
+    if len(t) != PAYLOAD_LENGTH:
+        raise MalformedScan(
+            f"label code has {len(t)} characters, expected {PAYLOAD_LENGTH}: "
+            "the scan was cut short or two scans ran together"
+        )
+    body, given = t[:-1], t[-1]
+    if mod37_2(body) != given:
+        raise CheckFailed(
+            "label code check character does not match: the code was misread "
+            "or damaged; scan again or type the unit id from the label"
+        )
+    unit_body = body[3:21]
+    try:
+        unit = parse_unit(unit_body + mod37_2(unit_body))
+    except IdentifierError as err:  # a forged payload with a valid check: still refuse
+        raise MalformedScan(f"label code does not contain a valid unit id: {err}") from None
+    serial = int(body[21:], 36)
+    if serial == 0:
+        raise MalformedScan("label code carries serial 000, which is never issued")
+    return LabelCode(unit, serial)
+
+
+def _shown(t: str) -> str:
+    return repr(t if len(t) <= 40 else t[:37] + "...")
+
+
+def _check_failed_only(t: str) -> bool:
+    """True when ``t`` would parse with a different check character: a misread, not junk."""
+    if len(t) < 2:
+        return False
+    try:
+        parse_any(t[:-1] + mod37_2(t[:-1]))
+    except IdentifierError:
+        return False
+    return True
+
+
+def parse_scan(text: str) -> Scanned:
+    """Resolve any scanned or typed code to what it names, without touching a database.
+
+    Raises `MalformedScan` for anything that is not one of the accepted forms and
+    `CheckFailed` for the right form with a wrong check character.
+    """
+    t = _clean(text)
+    upper = t.upper()
+    if upper.startswith(PREFIX):
+        code = parse_payload(upper)
+        return Scanned("label", code.unit.coi, code.unit, code.serial)
+    if upper.startswith(DATA_IDENTIFIER):
+        body = upper[len(DATA_IDENTIFIER) :]
+        if len(body) == COI_LENGTH and _PAYLOAD_CHARS.fullmatch(body):
+            # ISBT 128 DS 040 read from Code 128: the symbol's own check protects it.
+            try:
+                return Scanned("coi", parse_coi(body + mod37_2(body)))
+            except IdentifierError as err:
+                raise MalformedScan(f"ISBT 128 COI {_shown(upper)} is not valid: {err}") from None
+    try:
+        ident = parse_any(t)
+    except IdentifierError as err:
+        if _check_failed_only(normalise(t)):
+            raise CheckFailed(str(err)) from None
+        raise MalformedScan(str(err)) from None
+    if isinstance(ident, UnitId):
+        return Scanned("unit", ident.coi, ident)
+    return Scanned("coi", ident)

@@ -1,0 +1,381 @@
+"""Printing labels: every print and reprint is a ledger entry, and a reprint voids.
+
+A print runs in one write transaction, in this order: authenticate the printing
+user, pick the next label serial of the unit, render the label, append the
+``label_printed`` entry, then hand the bytes to ``deliver`` (write the file,
+send to the printer). Delivery happens *before* the commit, so a label that
+could not be written or sent leaves no record; and if the commit failed after
+delivery, the label exists without a record, which the scan refuses as an
+unknown label. Neither failure lets an unrecorded label pass a handoff.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cart_chain.domain.clock import now_iso, parse_iso
+from cart_chain.domain.errors import (
+    InvalidValue,
+    PermissionDenied,
+    StepNotAllowed,
+    UnknownLabel,
+    UnknownUnit,
+)
+from cart_chain.domain.identifiers import UnitId
+from cart_chain.domain.labelcode import (
+    MAX_SERIAL,
+    LabelCode,
+    parse_payload,
+    parse_scan,
+    to_base36,
+)
+from cart_chain.domain.roles import Role
+from cart_chain.domain.steps import Step, next_steps, ordered, parse_step
+from cart_chain.labels.data import LabelData
+from cart_chain.labels.layout import KIND_TITLES, KINDS, Layout, load_layout
+from cart_chain.labels.render import FORMATS, render
+from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
+from cart_chain.services.cases import current_step, load_case
+from cart_chain.services.views import CaseDetail, Receipt, UnitView
+from cart_chain.store import ledger
+from cart_chain.store.database import Database
+from cart_chain.store.models import LabelPrint, LabelVoid, LedgerEntry, Unit, User
+
+MAX_REASON = 500
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+
+
+@dataclass(frozen=True, slots=True)
+class PrintedLabel:
+    receipt: Receipt
+    payload: str
+    unit: str
+    kind: str
+    serial: int
+    voided: tuple[int, ...]
+    data: LabelData
+    output: bytes
+    fmt: str
+    dpi: int
+
+
+@dataclass(frozen=True, slots=True)
+class LabelPrintView:
+    unit: str
+    serial: int
+    serial_text: str
+    payload: str
+    kind: str
+    step: str
+    layout: str
+    printed_at: str
+    printed_by: str
+    printed_by_name: str
+    reason: str | None
+    seq: int
+    voided: bool
+    void_reason: str | None
+
+
+# -- formatting -------------------------------------------------------------------
+
+
+def dob_text(iso: str) -> str:
+    """DD MMM YYYY: unambiguous whether the reader writes dates day- or month-first."""
+    d = date.fromisoformat(iso)
+    return f"{d.day:02d} {_MONTHS[d.month - 1]} {d.year}"
+
+
+def time_texts(at_iso: str) -> tuple[str, str]:
+    """(local 24-hour time with zone and UTC in brackets, UTC alone)."""
+    moment = parse_iso(at_iso)
+    utc = moment.strftime("%Y-%m-%d %H:%M UTC")
+    local = moment.astimezone()
+    if local.utcoffset() == timedelta(0):
+        return utc, utc
+    return f"{local.strftime('%Y-%m-%d %H:%M %Z')} ({moment.strftime('%H:%M')} UTC)", utc
+
+
+def _grouped_body(grouped: str) -> str:
+    return grouped.rsplit(" [", 1)[0]
+
+
+def label_data(
+    case: CaseDetail,
+    unit: UnitView,
+    code: LabelCode,
+    kind: str,
+    step: Step,
+    printed_at: str,
+    printed_by: str,
+    layout: Layout,
+    reprint: bool,
+) -> LabelData:
+    """Everything the label shows, formatted once for every output format."""
+    uid = code.unit
+    local, utc = time_texts(printed_at)
+    return LabelData(
+        payload=code.payload,
+        coi=case.coi,
+        coi_grouped=_grouped_body(case.grouped),
+        coi_check=uid.coi.check,
+        coi_isbt=f"&/{uid.coi.body}",
+        unit=unit.unit,
+        unit_grouped=_grouped_body(uid.grouped()),
+        unit_check=uid.check,
+        unit_suffix=f"U{uid.number:02d}",
+        bag=f"bag {unit.number} of {unit.of}",
+        product=case.product,
+        kind_title=KIND_TITLES[kind],
+        step=step.label,
+        printed_at=local,
+        printed_at_utc=utc,
+        patient_name=case.patient_name,
+        patient_dob=dob_text(case.patient_dob),
+        serial=code.serial_text,
+        reprint="REPRINT" if reprint else "",
+        printed_by=printed_by,
+        template=layout.ref,
+    )
+
+
+# -- reading ----------------------------------------------------------------------
+
+
+def voided_serials(session: Session, unit_code: str) -> dict[int, str]:
+    """Void serials of a unit with why, as shown to the user."""
+    rows = session.execute(
+        select(LabelVoid.serial, LabelVoid.reason, LabelVoid.replaced_by)
+        .where(LabelVoid.unit_code == unit_code)
+        .order_by(LabelVoid.entry_seq)
+    ).all()
+    return {
+        serial: reason if by is None else f"replaced by reprint {to_base36(by)}: {reason}"
+        for serial, reason, by in rows
+    }
+
+
+def labels_in(session: Session, unit_code: str) -> list[LabelPrintView]:
+    voids = voided_serials(session, unit_code)
+    rows = session.execute(
+        select(LabelPrint, LedgerEntry.recorded_at, User.full_name)
+        .join(LedgerEntry, LedgerEntry.seq == LabelPrint.entry_seq)
+        .join(User, User.username == LabelPrint.printed_by)
+        .where(LabelPrint.unit_code == unit_code)
+        .order_by(LabelPrint.serial)
+    ).all()
+    uid = UnitId(unit_code[:-1])
+    return [
+        LabelPrintView(
+            unit=p.unit_code,
+            serial=p.serial,
+            serial_text=to_base36(p.serial),
+            payload=LabelCode(uid, p.serial).payload,
+            kind=p.kind,
+            step=p.step,
+            layout=p.layout,
+            printed_at=at,
+            printed_by=p.printed_by,
+            printed_by_name=name,
+            reason=p.reason,
+            seq=p.entry_seq,
+            voided=p.serial in voids,
+            void_reason=voids.get(p.serial),
+        )
+        for p, at, name in rows
+    ]
+
+
+def list_labels(db: Database, unit: str) -> list[LabelPrintView]:
+    """Every label printed for a unit, oldest first, with its void status."""
+    return db.read(lambda s: labels_in(s, _resolve(s, unit).unit_code))
+
+
+# -- printing ---------------------------------------------------------------------
+
+
+def _resolve(session: Session, text: str) -> Unit:
+    """The unit named by a typed unit id or a scanned label code."""
+    scanned = parse_scan(text)
+    if scanned.unit is None:
+        raise InvalidValue(f"{scanned.coi.full} is a COI; name one unit (bag) of it")
+    unit = session.get(Unit, scanned.unit.full)
+    if unit is None:
+        raise UnknownUnit(f"unit {scanned.unit.grouped()} is not known in this database")
+    return unit
+
+
+def _reason(reason: str | None) -> str | None:
+    if reason is None:
+        return None
+    r = " ".join(reason.split())
+    if len(r) > MAX_REASON:
+        raise InvalidValue(f"reason is longer than {MAX_REASON} characters")
+    return r or None
+
+
+def _print_step(current: Step | None, requested: str | Step | None) -> Step:
+    """The step a label is printed at: the current one, or one allowed next."""
+    allowed = next_steps(current)
+    if requested is None:
+        return current if current is not None else ordered(allowed)[0]
+    step = requested if isinstance(requested, Step) else parse_step(requested)
+    if step != current and step not in allowed:
+        now = current.value if current else "no step yet"
+        options = ", ".join(s.value for s in ([current] if current else []) + ordered(allowed))
+        raise StepNotAllowed(
+            f"cannot print a label at {step.value}: the unit is at {now}; "
+            f"a label may be printed at {options}"
+        )
+    return step
+
+
+def print_label(
+    db: Database,
+    unit: str,
+    kind: str,
+    by: Credentials,
+    *,
+    fmt: str = "png",
+    dpi: int | None = None,
+    reason: str | None = None,
+    step: str | Step | None = None,
+    layout_path: str | Path | None = None,
+    destination: str | None = None,
+    deliver: Callable[[bytes], None] | None = None,
+) -> PrintedLabel:
+    """Print (or reprint) one label of ``kind`` for a unit, recorded in the ledger.
+
+    The first label of a kind for a unit needs no reason. Any later one is a
+    reprint: it needs a reason and voids every earlier live label of that unit
+    and kind, so only the newest label passes a scan.
+    """
+    if kind not in KINDS:
+        raise InvalidValue(f"label kind {kind!r} is not one of {', '.join(KINDS)}")
+    if fmt not in FORMATS:
+        raise InvalidValue(f"label format {fmt!r} is not one of {', '.join(FORMATS)}")
+    layout = load_layout(kind, layout_path)
+    why = _reason(reason)
+
+    def run(session: Session) -> PrintedLabel:
+        u = _resolve(session, unit)
+        user = authenticate_in(session, by)
+        if user.role is Role.ADMINISTRATOR:
+            raise PermissionDenied(
+                f"{user.username} is an administrator; administrators do not handle custody labels"
+            )
+        the_step = _print_step(current_step(session, u.unit_code), step)
+        earlier = (
+            session.execute(
+                select(LabelPrint.serial).where(
+                    LabelPrint.unit_code == u.unit_code, LabelPrint.kind == kind
+                )
+            )
+            .scalars()
+            .all()
+        )
+        voided = voided_serials(session, u.unit_code)
+        live = sorted(s for s in earlier if s not in voided)
+        if earlier and why is None:
+            raise InvalidValue(
+                f"this is a reprint of the {kind} label of {u.unit_code}: give the reason "
+                "(e.g. damaged, unreadable, lost)"
+            )
+        last = session.execute(
+            select(func.max(LabelPrint.serial)).where(LabelPrint.unit_code == u.unit_code)
+        ).scalar()
+        serial = (last or 0) + 1
+        if serial > MAX_SERIAL:
+            raise InvalidValue(f"unit {u.unit_code} has used all {MAX_SERIAL} label serials")
+        code = LabelCode(UnitId(u.unit_code[:-1]), serial)
+        case = load_case(session, u.coi)
+        view = next(v for v in case.units if v.unit == u.unit_code)
+        at = now_iso()
+        data = label_data(
+            case, view, code, kind, the_step, at, user.username, layout, bool(earlier)
+        )
+        used_dpi = layout.dpi if dpi is None else dpi
+        output = render(layout, data, fmt, used_dpi)
+        entry = ledger.append(
+            session,
+            "label_printed",
+            user.username,
+            {
+                "coi": u.coi,
+                "unit": u.unit_code,
+                "serial": serial,
+                "kind": kind,
+                "step": the_step.value,
+                "layout": layout.ref,
+                "layout_sha256": layout.sha256,
+                "format": fmt,
+                "dpi": used_dpi,
+                "destination": destination,
+                "by": user.username,
+                "reason": why,
+                "reprint": bool(earlier),
+                "voids": live,
+            },
+            recorded_at=at,
+        )
+        if deliver is not None:
+            deliver(output)
+        receipt = Receipt(entry.seq, entry.hash, entry.recorded_at, entry.kind, code.payload)
+        return PrintedLabel(
+            receipt,
+            code.payload,
+            u.unit_code,
+            kind,
+            serial,
+            tuple(live),
+            data,
+            output,
+            fmt,
+            used_dpi,
+        )
+
+    return signed_write(db, run)
+
+
+def void_label(db: Database, by: Credentials, payload: str, reason: str) -> Receipt:
+    """Take one printed label out of use (destroyed, spoiled) without printing another."""
+    code = parse_payload(payload)
+    why = _reason(reason)
+    if why is None:
+        raise InvalidValue("voiding a label needs a reason")
+    unit_code = code.unit.full
+
+    def run(session: Session) -> Receipt:
+        user = authenticate_in(session, by)
+        if user.role is Role.ADMINISTRATOR:
+            raise PermissionDenied(f"{user.username} is an administrator; cannot void labels")
+        if (
+            session.get(Unit, unit_code) is None
+            or session.get(LabelPrint, (unit_code, code.serial)) is None
+        ):
+            raise UnknownLabel(
+                f"label {code.serial_text} of {code.unit.grouped()} was never printed"
+            )
+        if code.serial in voided_serials(session, unit_code):
+            raise InvalidValue(f"label {code.serial_text} of {code.unit.grouped()} is already void")
+        entry = ledger.append(
+            session,
+            "label_voided",
+            user.username,
+            {
+                "coi": code.unit.coi.full,
+                "unit": unit_code,
+                "serials": [code.serial],
+                "by": user.username,
+                "reason": why,
+            },
+        )
+        return Receipt(entry.seq, entry.hash, entry.recorded_at, entry.kind, code.payload)
+
+    return signed_write(db, run)

@@ -1,0 +1,201 @@
+"""Helpers shared by the label tests: sample data, decoding, a ZPL subset rasteriser.
+
+There is no Zebra printer here, so `zpl_to_image` reads back what a printer
+would print from our ZPL: the ^GFA graphic (with ZPL's ASCII compression) and
+the native ^BQ / ^BX / ^BC symbols, drawn at their ^FO positions and module
+sizes with the same encoders. It proves positions, sizes and graphic encoding;
+it does not prove a Zebra firmware draws ^BQ exactly like `qrcode` does.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+import zxingcpp
+from PIL import Image, ImageDraw
+
+from cart_chain.domain.identifiers import UnitId, mod37_2
+from cart_chain.domain.labelcode import LabelCode
+from cart_chain.labels.data import LabelData
+from cart_chain.labels.layout import KIND_TITLES
+from cart_chain.labels.symbols import make_symbol
+
+KINDS = ("bag", "transport", "tube", "container")
+DPIS = (203, 300)
+
+
+def unit_id(fin: str = "A9999", year: int = 26, seq: int = 1, number: int = 1) -> UnitId:
+    return UnitId(f"CH{fin}{year:02d}{seq:06d}U{number:02d}")
+
+
+def sample_data(
+    kind: str = "bag", code: LabelCode | None = None, name: str = "María José García"
+) -> LabelData:
+    code = code or LabelCode(unit_id(), 1)
+    u = code.unit
+    coi = u.coi
+    return LabelData(
+        payload=code.payload,
+        coi=coi.full,
+        coi_grouped=coi.grouped().rsplit(" [", 1)[0],
+        coi_check=coi.check,
+        coi_isbt=f"&/{coi.body}",
+        unit=u.full,
+        unit_grouped=u.grouped().rsplit(" [", 1)[0],
+        unit_check=u.check,
+        unit_suffix=f"U{u.number:02d}",
+        bag=f"bag {u.number} of 3",
+        product="Kymriah (tisagenlecleucel)",
+        kind_title=KIND_TITLES[kind],
+        step="Receipt at treatment centre",
+        printed_at="2026-11-26 01:47 CET (00:47 UTC)",
+        printed_at_utc="2026-11-26 00:47 UTC",
+        patient_name=name,
+        patient_dob="12 APR 1968",
+        serial=code.serial_text,
+        reprint="",
+        printed_by="alice",
+        template=f"{kind}@1",
+    )
+
+
+def with_payload(data: LabelData, code: LabelCode) -> LabelData:
+    return replace(data, payload=code.payload, serial=code.serial_text)
+
+
+def decode(img: Image.Image) -> list[tuple[str, str]]:
+    """Every symbol zxing-cpp finds, as (format name, text), sorted."""
+    found = zxingcpp.read_barcodes(img.convert("L"))
+    return sorted((r.format.name, r.text) for r in found)
+
+
+# -- ZPL ---------------------------------------------------------------------------
+
+_HEX = "0123456789ABCDEF"
+
+
+def zpl_commands(zpl: str) -> list[tuple[str, str]]:
+    """(command, parameters) in order, e.g. ("PW", "799"), ("FD", "QA,CC1...")."""
+    assert zpl.lstrip().startswith("^XA") and zpl.rstrip().endswith("^XZ")
+    out = []
+    for part in zpl.split("^")[1:]:
+        out.append((part[:2], part[2:].rstrip("\n")))
+    return out
+
+
+def _gfa_rows(params: str) -> tuple[int, list[bytes]]:
+    total, _, row_bytes, data = params.split(",", 3)
+    n_rows = int(total) // int(row_bytes)
+    width = int(row_bytes) * 2
+    rows: list[str] = []
+    i = 0
+    current = ""
+    while i < len(data):
+        ch = data[i]
+        if ch in _HEX:
+            current += ch
+            if len(current) == width:
+                rows.append(current)
+                current = ""
+        elif ch == ",":
+            rows.append(current.ljust(width, "0"))
+            current = ""
+        elif ch == ":":
+            assert current == ""
+            rows.append(rows[-1])
+        elif ch == "!":
+            rows.append(current.ljust(width, "F"))
+            current = ""
+        else:
+            raise AssertionError(f"unexpected {ch!r} in ^GFA data")
+        i += 1
+    assert current == ""
+    assert len(rows) == n_rows, (len(rows), n_rows)
+    return int(row_bytes), [bytes.fromhex(r) for r in rows]
+
+
+def zpl_to_image(zpl: str) -> Image.Image:
+    """Rasterise the ZPL subset cart-chain writes (see the module docstring)."""
+    cmds = zpl_commands(zpl)
+    params = dict(cmds)
+    width, height = int(params["PW"]), int(params["LL"])
+    img = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(img)
+    x = y = 0
+    bar_module = 2
+    pending: tuple[str, str] | None = None
+    for cmd, p in cmds:
+        if cmd == "FO":
+            x, y = (int(v) for v in p.split(","))
+        elif cmd == "GF":
+            row_bytes, rows = _gfa_rows(p[2:] if p.startswith("A,") else p)
+            bits = Image.frombytes("1", (row_bytes * 8, len(rows)), b"".join(rows))
+            black = bits.convert("L").point(lambda v: 0 if v else 255)
+            mask = bits.convert("L")
+            img.paste(black.crop((0, 0, width, height)), (x, y), mask.crop((0, 0, width, height)))
+        elif cmd == "BY":
+            bar_module = int(p.split(",")[0])
+        elif cmd in ("BQ", "BX", "BC"):
+            pending = (cmd, p)
+        elif cmd == "FD" and pending is not None:
+            kind, p2 = pending
+            if kind == "BQ":
+                module = int(p2.split(",")[2])
+                assert p.startswith("QA,"), "QR field data must set error level Q, automatic"
+                sym = make_symbol("qr", p[3:])
+            elif kind == "BX":
+                module = int(p2.split(",")[1])
+                assert p2.split(",")[2] == "200"
+                sym = make_symbol("datamatrix", p)
+            else:
+                module = bar_module
+                sym = make_symbol("code128", p)
+            bar_h = int(p2.split(",")[1]) if kind == "BC" else 0
+            for r, row in enumerate(sym.rows):
+                for c, dark in enumerate(row):
+                    if dark:
+                        x0, y0 = x + c * module, y + r * module
+                        y1 = y0 + (bar_h if bar_h else module) - 1
+                        draw.rectangle((x0, y0, x0 + module - 1, y1), fill=0)
+            pending = None
+    return img
+
+
+def pdf_to_image(pdf: bytes, dpi: int) -> Image.Image:
+    """Rasterise a PDF with poppler's pdftoppm (a renderer independent of reportlab)."""
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        pytest.skip("pdftoppm (poppler-utils) is not installed: PDF labels cannot be rasterised")
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp, "label.pdf")
+        src.write_bytes(pdf)
+        subprocess.run(
+            [exe, "-r", str(dpi), "-png", "-singlefile", str(src), str(Path(tmp, "out"))],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+        with Image.open(Path(tmp, "out.png")) as im:
+            return im.convert("L")
+
+
+# -- tests of the helpers themselves -------------------------------------------------
+
+
+def test_gfa_decoder_understands_zpl_ascii_compression() -> None:
+    # 2 bytes per row, 4 rows: explicit, "," (rest white), ":" (repeat), full row.
+    _, rows = _gfa_rows("8,8,2,FF00F,:0F0F")
+    assert rows == [b"\xff\x00", b"\xf0\x00", b"\xf0\x00", b"\x0f\x0f"]
+
+
+def test_sample_payload_is_well_formed() -> None:
+    data = sample_data()
+    assert len(data.payload) == 25
+    assert data.payload[-1] == mod37_2(data.payload[:-1])
+    assert re.fullmatch(r"CC1[0-9A-Z]{21}[0-9A-Z*]", data.payload)
