@@ -115,6 +115,20 @@ def any_db(request, tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-
         drop_pg_schema(pg.schema)
 
 
+@pytest.fixture
+def any_db_postgresql() -> Iterator[Database]:
+    """A fresh PostgreSQL schema (skipped, saying why, when no server is reachable)."""
+    if not _pg_available():
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {_pg_error}")
+    pg = make_pg_schema()
+    database = Database(pg.url)
+    try:
+        yield database
+    finally:
+        database.dispose()
+        drop_pg_schema(pg.schema)
+
+
 def populate(database: Database) -> Database:
     """Initialise ``database`` with the administrator and every test user."""
     setup.init_database(database, ADMIN[0], ADMIN[1], ADMIN[3])
@@ -158,12 +172,67 @@ def enrol(database: Database, name: str = "Test Patient", bags: int = 1) -> str:
     return new_case(database, creds("alice"), name, "1970-01-01", "MRN-1", "Kymriah", bags).subject
 
 
+#: A realistic temperature for each step, inside every shipped profile's limits.
+TEMPERATURES = {
+    "collection": 22.0,
+    "ship_to_manufacturing": 4.0,
+    "receipt_at_manufacturing": 5.0,
+    "engineering": 37.0,
+    "expansion": 37.0,
+    "cryopreservation": -150.0,
+    "release": None,
+    "storage": -180.0,
+    "ship_to_site": -170.0,
+    "receipt_at_site": -165.0,
+    "thaw": 37.0,
+    "infusion": 22.0,
+}
+
+
+def prepare_patient(database: Database, unit: str) -> None:
+    """What must be true before infusion: lymphodepletion in its window, a bedside check."""
+    from datetime import UTC, datetime, timedelta
+
+    from cart_chain.services.cases import show_case
+    from cart_chain.services.readiness import bedside_check, record_patient_event
+
+    detail = show_case(database, unit)
+    ld = [e.kind for e in detail.patient_events]
+    now = datetime.now(UTC)
+    if "lymphodepletion_end" not in ld:
+        record_patient_event(
+            database,
+            detail.coi,
+            "lymphodepletion_start",
+            creds("ines"),
+            occurred_at=now - timedelta(days=6),
+            detail="Flu/Cy",
+        )
+        record_patient_event(
+            database,
+            detail.coi,
+            "lymphodepletion_end",
+            creds("ines"),
+            occurred_at=now - timedelta(days=3),
+            detail="Flu/Cy",
+        )
+    bedside_check(
+        database, unit, detail.patient_name, detail.patient_dob, creds("ines"), creds("ivan")
+    )
+
+
 def walk(database: Database, unit: str, steps: int = len(JOURNEY)) -> list[int]:
-    """Record the first ``steps`` steps of the journey for ``unit``; returns entry numbers."""
+    """Record the first ``steps`` steps of the journey for ``unit``; returns entry numbers.
+
+    Temperatures are inside the profile's limits, and before infusion the patient
+    is made ready (lymphodepletion ended 3 days ago, bedside check passed).
+    """
     from cart_chain.services.custody import record_event
 
     seqs = []
     for step, by, to in JOURNEY[:steps]:
+        if step == "infusion":
+            prepare_patient(database, unit)
         r = record_event(
             database,
             unit,
@@ -171,7 +240,7 @@ def walk(database: Database, unit: str, steps: int = len(JOURNEY)) -> list[int]:
             creds(by),
             creds(to) if to else None,
             location=f"{step} room",
-            temperature_c=4.0,
+            temperature_c=TEMPERATURES[step],
         )
         seqs.append(r.seq)
     return seqs

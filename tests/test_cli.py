@@ -13,14 +13,20 @@ import pytest
 from cart_chain.services.demo import DEMO_USERS
 
 
-def run(db: Path | str, *args: str, stdin: str = "", env: dict[str, str] | None = None
-        ) -> subprocess.CompletedProcess[str]:
-    full_env = {k: v for k, v in os.environ.items()
-                if k not in ("CART_CHAIN_DB", "CART_CHAIN_USER")}
+def run(
+    db: Path | str, *args: str, stdin: str = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {
+        k: v for k, v in os.environ.items() if k not in ("CART_CHAIN_DB", "CART_CHAIN_USER")
+    }
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "cart_chain", "--db", str(db), *args],
-        input=stdin, capture_output=True, text=True, env=full_env, timeout=120,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=120,
     )
 
 
@@ -41,24 +47,73 @@ def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
 def cli_db(tmp_path: Path) -> Path:
     db = tmp_path / "cli.sqlite3"
     ok(run(db, "init", "--admin", "root", "--name", "Rita Root", stdin="root-secret-1\n"))
-    for user, name, role in (("alice", "Alice A", "apheresis"), ("anna", "Anna A", "apheresis"),
-                             ("carl", "Carl C", "courier")):
-        ok(run(db, "user", "add", user, "--name", name, "--role", role, "--by", "root",
-               stdin=f"root-secret-1\n{user}-secret-1\n"))
+    for user, name, role in (
+        ("alice", "Alice A", "apheresis"),
+        ("anna", "Anna A", "apheresis"),
+        ("carl", "Carl C", "courier"),
+    ):
+        ok(
+            run(
+                db,
+                "user",
+                "add",
+                user,
+                "--name",
+                name,
+                "--role",
+                role,
+                "--by",
+                "root",
+                stdin=f"root-secret-1\n{user}-secret-1\n",
+            )
+        )
     return db
 
 
 def test_enrol_record_show_verify(cli_db: Path) -> None:
-    coi = ok(run(cli_db, "case", "new", "--name", "Zoë Ångström", "--dob", "1980-02-29",
-                 "--mrn", "H-1", "--product", "Kymriah", "--bags", "2", "--by", "alice",
-                 stdin="alice-secret-1\n")).strip()
+    coi = ok(
+        run(
+            cli_db,
+            "case",
+            "new",
+            "--name",
+            "Zoë Ångström",
+            "--dob",
+            "1980-02-29",
+            "--mrn",
+            "H-1",
+            "--product",
+            "Kymriah",
+            "--bags",
+            "2",
+            "--by",
+            "alice",
+            stdin="alice-secret-1\n",
+        )
+    ).strip()
     assert len(coi) == 16 and coi.startswith("CH")
     detail = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))
     unit = detail["units"][0]["unit"]
     assert detail["patient_name"] == "Zoë Ångström" and len(detail["units"]) == 2
-    out = ok(run(cli_db, "event", "record", unit, "--step", "collection", "--by", "alice",
-                 "--to", "anna", "--location", "Apheresis 2", "--temperature", "21.5",
-                 stdin="alice-secret-1\nanna-secret-1\n"))
+    out = ok(
+        run(
+            cli_db,
+            "event",
+            "record",
+            unit,
+            "--step",
+            "collection",
+            "--by",
+            "alice",
+            "--to",
+            "anna",
+            "--location",
+            "Apheresis 2",
+            "--temperature",
+            "21.5",
+            stdin="alice-secret-1\nanna-secret-1\n",
+        )
+    )
     assert "Performed by Alice A" in out and "Verified by Anna A" in out
     shown = ok(run(cli_db, "case", "show", coi))
     assert "collection" in shown and "Apheresis 2" in shown and "Verified by Anna A" in shown
@@ -67,37 +122,121 @@ def test_enrol_record_show_verify(cli_db: Path) -> None:
     report = json.loads(ok(run(cli_db, "verify", "--json")))
     assert report["ok"] and report["entries"] == 6
     seq = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))["units"][0]["events"][0]["seq"]
-    ok(run(cli_db, "correct", str(seq), "--set", "location=Apheresis 3", "--reason", "typo",
-           "--by", "anna", stdin="anna-secret-1\n"))
+    ok(
+        run(
+            cli_db,
+            "correct",
+            str(seq),
+            "--set",
+            "location=Apheresis 3",
+            "--reason",
+            "typo",
+            "--by",
+            "anna",
+            stdin="anna-secret-1\n",
+        )
+    )
     assert "'Apheresis 2' -> 'Apheresis 3'" in ok(run(cli_db, "case", "show", coi))
     text = ok(run(cli_db, "verify"))
     assert "ledger intact: 7 entries" in text and "checkpoint 7:" in text
 
 
 def test_rule_failures_exit_1_with_one_line(cli_db: Path) -> None:
-    coi = ok(run(cli_db, "case", "new", "--name", "P", "--dob", "1980-01-01", "--mrn", "M",
-                 "--product", "K", "--by", "alice", stdin="alice-secret-1\n")).strip()
+    coi = ok(
+        run(
+            cli_db,
+            "case",
+            "new",
+            "--name",
+            "P",
+            "--dob",
+            "1980-01-01",
+            "--mrn",
+            "M",
+            "--product",
+            "K",
+            "--by",
+            "alice",
+            stdin="alice-secret-1\n",
+        )
+    ).strip()
     unit = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))["units"][0]["unit"]
-    line = one_line_error(run(cli_db, "event", "record", unit, "--step", "thaw", "--by",
-                              "alice", "--to", "anna", stdin="alice-secret-1\nanna-secret-1\n"), 1)
+    line = one_line_error(
+        run(
+            cli_db,
+            "event",
+            "record",
+            unit,
+            "--step",
+            "thaw",
+            "--by",
+            "alice",
+            "--to",
+            "anna",
+            stdin="alice-secret-1\nanna-secret-1\n",
+        ),
+        1,
+    )
     assert "expected collection" in line
-    line = one_line_error(run(cli_db, "event", "record", unit, "--step", "collection", "--by",
-                              "alice", "--to", "alice", stdin="alice-secret-1\nalice-secret-1\n"),
-                          1)
+    line = one_line_error(
+        run(
+            cli_db,
+            "event",
+            "record",
+            unit,
+            "--step",
+            "collection",
+            "--by",
+            "alice",
+            "--to",
+            "alice",
+            stdin="alice-secret-1\nalice-secret-1\n",
+        ),
+        1,
+    )
     assert "two different people" in line
-    line = one_line_error(run(cli_db, "event", "record", unit, "--step", "collection", "--by",
-                              "alice", "--to", "anna", stdin="alice-secret-1\nwrong-password\n"), 1)
+    line = one_line_error(
+        run(
+            cli_db,
+            "event",
+            "record",
+            unit,
+            "--step",
+            "collection",
+            "--by",
+            "alice",
+            "--to",
+            "anna",
+            stdin="alice-secret-1\nwrong-password\n",
+        ),
+        1,
+    )
     assert "wrong password for 'anna'" in line
-    line = one_line_error(run(cli_db, "case", "show", coi[:-1] + ("A" if coi[-1] != "A" else "B")),
-                          1)
+    line = one_line_error(
+        run(cli_db, "case", "show", coi[:-1] + ("A" if coi[-1] != "A" else "B")), 1
+    )
     assert "check character" in line
 
 
 def test_usage_errors_exit_2(cli_db: Path) -> None:
     assert run(cli_db, "case", "new", "--name", "x").returncode == 2
     assert run(cli_db, "frobnicate").returncode == 2
-    line = one_line_error(run(cli_db, "case", "new", "--name", "P", "--dob", "1980-01-01",
-                              "--mrn", "M", "--product", "K"), 2)
+    line = one_line_error(
+        run(
+            cli_db,
+            "case",
+            "new",
+            "--name",
+            "P",
+            "--dob",
+            "1980-01-01",
+            "--mrn",
+            "M",
+            "--product",
+            "K",
+        ),
+        2,
+    )
     assert "--by USER" in line
     line = one_line_error(run(cli_db, "correct", "3", "--reason", "r", "--by", "alice"), 2)
     assert "--set FIELD=VALUE" in line
@@ -116,11 +255,42 @@ def test_environment_errors_are_told_apart(tmp_path: Path) -> None:
 
 
 def test_user_from_environment_and_password_on_stdin(cli_db: Path) -> None:
-    out = ok(run(cli_db, "case", "new", "--name", "P", "--dob", "1980-01-01", "--mrn", "M",
-                 "--product", "K", stdin="alice-secret-1\n", env={"CART_CHAIN_USER": "alice"}))
+    out = ok(
+        run(
+            cli_db,
+            "case",
+            "new",
+            "--name",
+            "P",
+            "--dob",
+            "1980-01-01",
+            "--mrn",
+            "M",
+            "--product",
+            "K",
+            stdin="alice-secret-1\n",
+            env={"CART_CHAIN_USER": "alice"},
+        )
+    )
     assert out.strip().startswith("CH")
-    line = one_line_error(run(cli_db, "case", "new", "--name", "P", "--dob", "1980-01-01",
-                              "--mrn", "M", "--product", "K", "--by", "alice"), 1)
+    line = one_line_error(
+        run(
+            cli_db,
+            "case",
+            "new",
+            "--name",
+            "P",
+            "--dob",
+            "1980-01-01",
+            "--mrn",
+            "M",
+            "--product",
+            "K",
+            "--by",
+            "alice",
+        ),
+        1,
+    )
     assert "no password on standard input" in line
 
 

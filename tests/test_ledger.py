@@ -13,7 +13,8 @@ from cart_chain.services.corrections import correct
 from cart_chain.services.verification import parse_checkpoint, verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import APPEND_ONLY_TABLES
-from tests.conftest import creds, enrol, unit_of, walk
+from cart_chain.store.verify import Report
+from tests.conftest import creds, enrol, populate, unit_of, walk
 
 
 def tamper(db: Database, *statements: str) -> None:
@@ -35,30 +36,68 @@ def tamper(db: Database, *statements: str) -> None:
             conn.execute(text(sql))
 
 
-@pytest.fixture
-def chain(ready_any_db):  # type: ignore[no-untyped-def]
-    coi = enrol(ready_any_db, bags=2)
-    walk(ready_any_db, unit_of(coi, 1), 5)
-    seqs = walk(ready_any_db, unit_of(coi, 2), 3)
-    # one row in every projection table, so every trigger is exercised
-    settings.set_setting(ready_any_db, creds("admin"), "facility", "W1234")
-    correct(ready_any_db, seqs[-1], {"note": "checked"}, "added note", creds("lena"))
-    report = verify_ledger(ready_any_db)
+def build_chain(database: Database) -> Report:
+    """A case with at least one row in every projection table, so every trigger is tried."""
+    from cart_chain.services.custody import record_event
+    from cart_chain.services.labels import print_label
+    from cart_chain.services.readiness import override_gate, review_deviation
+
+    populate(database)
+    coi = enrol(database, bags=2)
+    walk(database, unit_of(coi, 1))  # incl. lymphodepletion and bedside check
+    seqs = walk(database, unit_of(coi, 2), 3)
+    settings.set_setting(database, creds("admin"), "facility", "W1234")
+    correct(database, seqs[-1], {"note": "checked"}, "added note", creds("lena"))
+    print_label(database, unit_of(coi, 2), "bag", creds("lena"))
+    print_label(database, unit_of(coi, 2), "bag", creds("lena"), reason="smudged")
+    record_event(database, unit_of(coi, 2), "engineering", creds("lena"), temperature_c=37.0)
+    record_event(database, unit_of(coi, 2), "expansion", creds("lena"))
+    hot = record_event(
+        database, unit_of(coi, 2), "cryopreservation", creds("leo"), temperature_c=-80.0
+    )
+    assert hot.deviations
+    review_deviation(database, hot.seq + 1, "accept", "within validated range", creds("quinn"))
+    override_gate(database, unit_of(coi, 2), "bedside_check", "documented on paper", creds("quinn"))
+    report = verify_ledger(database)
     assert report.ok, report.problem
-    return ready_any_db, report
+    return report
 
 
-@pytest.mark.parametrize("table", APPEND_ONLY_TABLES)
-def test_the_database_refuses_update_and_delete(chain, table: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="module")
+def sqlite_template(tmp_path_factory):  # type: ignore[no-untyped-def]
+    database = Database(str(tmp_path_factory.mktemp("template") / "chain.sqlite3"))
+    report = build_chain(database)
+    database.dispose()
+    return database.path, report
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def chain(request, sqlite_template, tmp_path):  # type: ignore[no-untyped-def]
+    """The built chain: SQLite copied from a template built once, PostgreSQL built anew."""
+    if request.param == "sqlite":
+        path, report = sqlite_template
+        copy = tmp_path / "chain.sqlite3"
+        with sqlite3.connect(str(path)) as src, sqlite3.connect(str(copy)) as dst:
+            src.backup(dst)
+        database = Database(str(copy))
+        yield database, report
+        database.dispose()
+        return
+    pg_db = request.getfixturevalue("any_db_postgresql")
+    yield pg_db, build_chain(pg_db)
+
+
+def test_the_database_refuses_update_and_delete(chain) -> None:  # type: ignore[no-untyped-def]
     db, _ = chain
-    for sql in (
-        f"UPDATE {table} SET entry_seq = entry_seq"
-        if table != "ledger_entries"
-        else "UPDATE ledger_entries SET kind = kind",
-        f"DELETE FROM {table}",
-    ):
-        with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
-            conn.execute(text(sql))
+    for table in APPEND_ONLY_TABLES:
+        for sql in (
+            f"UPDATE {table} SET entry_seq = entry_seq"
+            if table != "ledger_entries"
+            else "UPDATE ledger_entries SET kind = kind",
+            f"DELETE FROM {table}",
+        ):
+            with pytest.raises(DBAPIError, match="append-only"), db.engine.begin() as conn:
+                conn.execute(text(sql))
     assert verify_ledger(db).ok
 
 

@@ -1,7 +1,6 @@
-from tests.conftest import enrol, unit_of, walk
-
 from cart_chain.services.cases import show_case
 from cart_chain.services.verification import verify_ledger
+from tests.conftest import enrol, unit_of, walk
 
 
 def test_full_chain_verifies(ready_any_db):

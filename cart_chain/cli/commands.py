@@ -159,7 +159,9 @@ def cmd_case_new(args: argparse.Namespace) -> int:
 
     source = PasswordSource()
     by = signer(args.by, "enrolled by", source)
-    receipt = new_case(open_db(args), by, args.name, args.dob, args.mrn, args.product, args.bags)
+    receipt = new_case(
+        open_db(args), by, args.name, args.dob, args.mrn, args.product, args.bags, args.profile
+    )
     print(receipt.subject)
     return 0
 
@@ -180,7 +182,7 @@ def cmd_case_list(args: argparse.Namespace) -> int:
 def print_case(d: CaseDetail) -> None:
     print(f"COI       {d.grouped}   ({d.coi})")
     print(f"Patient   {d.patient_name}   born {d.patient_dob}   MRN {d.mrn}")
-    print(f"Product   {d.product}")
+    print(f"Product   {d.product}   (profile {d.profile_id} v{d.profile_version})")
     print(f"Enrolled  {when(d.created_at)} by {d.created_by}   (entry {d.seq})")
     for c in d.case_corrections:
         print(
@@ -197,6 +199,19 @@ def print_case(d: CaseDetail) -> None:
             f"at {u.location or '-'}"
         )
         print(f"  next: {', '.join(u.next_steps) or 'nothing (chain complete)'}")
+        for w in u.windows:
+            state = (
+                "OVERDUE by " + _minutes(-w.remaining_minutes)
+                if w.overdue
+                else _minutes(w.remaining_minutes) + " left"
+            )
+            print(f"  window {w.name}: {state} (ends {when(w.ends)})")
+        for dv in u.deviations:
+            state = "OPEN" if dv.decision is None else dv.decision.upper()
+            print(
+                f"  deviation #{dv.seq} [{state}] at {dv.step}: {dv.detail}"
+                + (f"; QA: {dv.reason}" if dv.reason else "")
+            )
         for e in u.events:
             temp = f"  {e.temperature_c:g} °C" if e.temperature_c is not None else ""
             void = "  [VOIDED]" if e.voided else ""
@@ -220,6 +235,25 @@ def print_case(d: CaseDetail) -> None:
                 )
 
 
+def _minutes(minutes: float) -> str:
+    m = round(minutes)
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
+
+
+def _print_readiness(d: CaseDetail) -> None:
+    if d.patient_events:
+        print()
+        print("Patient")
+        for p in d.patient_events:
+            who = " / ".join(f"{s.meaning} {s.printed_name}" for s in p.signatures)
+            unit = f" {p.unit}" if p.unit else ""
+            detail = f": {p.detail}" if p.detail else ""
+            print(f"  #{p.seq:<5} {when(p.occurred_at)}  {p.kind}{unit}{detail}  ({who})")
+    for o in d.overrides:
+        signer = ", ".join(s.printed_name for s in o.signatures)
+        print(f"  QA OVERRIDE #{o.seq} {o.unit} gate {o.gate}: {o.reason} ({signer})")
+
+
 def cmd_case_show(args: argparse.Namespace) -> int:
     from cart_chain.services.cases import show_case
 
@@ -228,6 +262,7 @@ def cmd_case_show(args: argparse.Namespace) -> int:
         emit_json(detail)
     else:
         print_case(detail)
+        _print_readiness(detail)
     return 0
 
 
@@ -246,6 +281,7 @@ def cmd_event_record(args: argparse.Namespace) -> int:
     step = parse_step(args.step)
     rule = RULES[step]
     occurred = parse_user_time(args.at) if args.at else None
+    started = parse_user_time(args.started) if args.started else None
     source = PasswordSource()
     by = signer(args.by, rule.by_meaning, source)
     to = signer(args.to, rule.to_meaning or "Verified by", source) if args.to else None
@@ -259,10 +295,17 @@ def cmd_event_record(args: argparse.Namespace) -> int:
         temperature_c=args.temperature,
         note=args.note,
         occurred_at=occurred,
+        started_at=started,
+        condition=args.condition,
     )
     print(f"recorded {step.value} for {receipt.subject} as entry {receipt.seq}")
     for s in receipt.signatures:
         print(f"  {s.meaning} {s.printed_name} {local_display(s.signed_at)}")
+    for d in receipt.deviations:
+        print(
+            f"cart-chain: DEVIATION recorded: {d}; QA must review it before the next step",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -391,6 +434,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--mrn", required=True)
     p.add_argument("--product", required=True)
     p.add_argument("--bags", type=int, default=1)
+    p.add_argument(
+        "--profile",
+        metavar="ID",
+        help="product profile (default: found from the product name, else generic)",
+    )
     p.add_argument("--by", metavar="USER", help=f"enrolling user (default ${USER_ENV})")
     p.set_defaults(handler=cmd_case_new)
     p = cs.add_parser("list", help="list cases, newest first")
@@ -412,7 +460,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--location")
     p.add_argument("--temperature", type=_temperature, metavar="C")
     p.add_argument("--note")
-    p.add_argument("--at", metavar="TIME", help="when it happened, ISO 8601 (default: now)")
+    p.add_argument("--at", metavar="TIME", help="when it was complete, ISO 8601 (default: now)")
+    p.add_argument("--started", metavar="TIME", help="when it began (thaw, infusion)")
+    p.add_argument("--condition", help="condition of the bag and container, e.g. intact")
     p.set_defaults(handler=cmd_event_record)
 
     unit = sub.add_parser("unit", help="unit operations")

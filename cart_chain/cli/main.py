@@ -17,7 +17,11 @@ from collections.abc import Sequence
 from cart_chain import __version__
 
 #: Modules that add subcommands: each has ``register(subparsers)``.
-COMMAND_MODULES = ("cart_chain.cli.commands", "cart_chain.cli.label_commands")
+COMMAND_MODULES = (
+    "cart_chain.cli.commands",
+    "cart_chain.cli.label_commands",
+    "cart_chain.cli.readiness_commands",
+)
 
 EXIT_OK, EXIT_RULE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUG = 0, 1, 2, 3, 4
 log = logging.getLogger("cart_chain.cli")

@@ -10,10 +10,12 @@ from datetime import UTC, date, datetime
 from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
+from cart_chain.domain.clock import parse_iso, utc_iso
 from cart_chain.domain.errors import InvalidValue, NotFound
 from cart_chain.domain.identifiers import MAX_UNITS, Coi, UnitId, parse_any, parse_coi
 from cart_chain.domain.roles import ENROL_ROLES
 from cart_chain.domain.steps import RULES, Custody, Step, next_steps, ordered
+from cart_chain.domain.windows import StepFact, live_windows
 from cart_chain.services import settings
 from cart_chain.services.accounts import (
     Credentials,
@@ -26,14 +28,28 @@ from cart_chain.services.views import (
     CaseDetail,
     CaseSummary,
     CorrectionView,
+    DeviationView,
     EventView,
+    OverrideView,
+    PatientEventView,
     Receipt,
     SignatureView,
     UnitView,
+    WindowView,
 )
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.models import Case, Correction, Event, LedgerEntry, Signature, Unit, User
+from cart_chain.store.models import (
+    Case,
+    Correction,
+    Event,
+    GateOverride,
+    LedgerEntry,
+    PatientEvent,
+    Signature,
+    Unit,
+    User,
+)
 
 MAX_BAGS = 20
 
@@ -58,9 +74,24 @@ def parse_dob(text: str) -> str:
 
 
 def new_case(
-    db: Database, by: Credentials, name: str, dob: str, mrn: str, product: str, bags: int = 1
+    db: Database,
+    by: Credentials,
+    name: str,
+    dob: str,
+    mrn: str,
+    product: str,
+    bags: int = 1,
+    profile: str | None = None,
 ) -> Receipt:
-    """Enrol a patient: a new COI with its units, signed by the enrolling user."""
+    """Enrol a patient: a new COI with its units, signed by the enrolling user.
+
+    The product profile (named, or found from the product's name, else the
+    generic one) is copied into the enrolment entry: the limits in force stay
+    with the case.
+    """
+    from cart_chain.services import profiles
+
+    chosen = profiles.get_profile(profile) if profile else profiles.for_product(product)
     patient = {
         "name": _text(name, "patient name"),
         "dob": parse_dob(dob),
@@ -92,6 +123,7 @@ def new_case(
                 "year": year,
                 "patient": patient,
                 "product": product,
+                "profile": chosen.to_dict(),
                 "units": [coi.unit(n).full for n in range(1, bags + 1)],
                 "signatures": [sig],
             },
@@ -250,9 +282,31 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
                 signatures=sigs.get(e.entry_seq, ()),
                 corrections=tuple(cs),
                 voided=voided,
+                started_at=e.started_at,
+                condition=e.condition,
             )
         )
 
+    from cart_chain.services import readiness
+
+    profile = readiness.profiles.of_case(session, case.coi)
+    deviations: dict[str, list[DeviationView]] = defaultdict(list)
+    for d in readiness.deviations_of(session, coi=case.coi):
+        deviations[d.unit].append(
+            DeviationView(
+                d.seq,
+                d.unit,
+                d.step,
+                d.rule,
+                d.detail,
+                d.limit,
+                d.actual,
+                d.decision,
+                d.reason,
+                d.blocking,
+            )
+        )
+    now = datetime.now(UTC)
     views = []
     for u in units:
         evs = per_unit.get(u.unit_code, [])
@@ -280,6 +334,17 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
                 custodian_name=names.get(custodian) if custodian else None,
                 location=location,
                 events=tuple(evs),
+                windows=tuple(
+                    WindowView(
+                        w.name,
+                        utc_iso(w.started),
+                        utc_iso(w.ends),
+                        round(w.remaining(now).total_seconds() / 60, 1),
+                        w.overdue(now),
+                    )
+                    for w in live_windows(profile, [_fact(e) for e in live])
+                ),
+                deviations=tuple(deviations.get(u.unit_code, ())),
             )
         )
     cc = corrections.get(case.entry_seq, [])
@@ -296,6 +361,58 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
         seq=case.entry_seq,
         units=tuple(views),
         case_corrections=tuple(cc),
+        profile_id=profile.id,
+        profile_name=profile.name,
+        profile_version=profile.version,
+        patient_events=_patient_events(session, case.coi),
+        overrides=_overrides(session, case.coi),
+    )
+
+
+def _fact(e: EventView) -> StepFact:
+    return StepFact(
+        Step(e.step),
+        parse_iso(e.occurred_at),
+        parse_iso(e.started_at) if e.started_at else None,
+        e.temperature_c,
+    )
+
+
+def _patient_events(session: Session, coi: str) -> tuple[PatientEventView, ...]:
+    rows = (
+        session.execute(
+            select(PatientEvent).where(PatientEvent.coi == coi).order_by(PatientEvent.entry_seq)
+        )
+        .scalars()
+        .all()
+    )
+    sigs = _signatures_by_seq(session, [r.entry_seq for r in rows])
+    return tuple(
+        PatientEventView(
+            r.entry_seq,
+            r.kind,
+            r.occurred_at,
+            r.unit_code,
+            r.detail,
+            r.by_user,
+            r.to_user,
+            sigs.get(r.entry_seq, ()),
+        )
+        for r in rows
+    )
+
+
+def _overrides(session: Session, coi: str) -> tuple[OverrideView, ...]:
+    rows = session.execute(
+        select(GateOverride, LedgerEntry.recorded_at)
+        .join(LedgerEntry, LedgerEntry.seq == GateOverride.entry_seq)
+        .where(GateOverride.coi == coi)
+        .order_by(GateOverride.entry_seq)
+    ).all()
+    sigs = _signatures_by_seq(session, [r.entry_seq for r, _ in rows])
+    return tuple(
+        OverrideView(r.entry_seq, r.unit_code, r.gate, r.reason, at, sigs.get(r.entry_seq, ()))
+        for r, at in rows
     )
 
 

@@ -12,13 +12,22 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.clock import parse_iso, utc_iso
+from cart_chain.domain.clock import utc_iso
 from cart_chain.domain.errors import InvalidValue, PermissionDenied, SignatureError
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import HANDOFFS, RULES, Step, check_transition, parse_step
+from cart_chain.domain.windows import StepFact, breaches
+from cart_chain.services import profiles
 from cart_chain.services.accounts import Credentials, UserState, authenticate_in, signed_write
-from cart_chain.services.cases import current_step, latest_step, next_unit_number, resolve_unit
+from cart_chain.services.cases import current_step, next_unit_number, resolve_unit
+from cart_chain.services.readiness import (
+    GateClosed,
+    check_no_open_deviation,
+    infusion_gates,
+    open_deviations,
+    unit_facts,
+)
 from cart_chain.services.signing import VERIFIED, signature
 from cart_chain.services.views import Receipt, SignatureView
 from cart_chain.store import ledger
@@ -60,16 +69,18 @@ def _check_signer(user: UserState, roles: frozenset[Role], step: Step, meaning: 
         )
 
 
-def _when(last: str | None, occurred_at: datetime | None) -> str:
+def _when(last: datetime | None, occurred_at: datetime | None) -> datetime:
     now = datetime.now(UTC)
     moment = now if occurred_at is None else occurred_at
     if moment.tzinfo is None:
         raise InvalidValue("the time of a step needs a time zone")
     if moment - now > CLOCK_TOLERANCE:
         raise InvalidValue("a step cannot be dated in the future")
-    if last is not None and moment < parse_iso(last):
-        raise InvalidValue(f"a step cannot be dated before the unit's previous step ({last} UTC)")
-    return utc_iso(moment)
+    if last is not None and moment < last:
+        raise InvalidValue(
+            f"a step cannot be dated before the unit's previous step ({utc_iso(last)} UTC)"
+        )
+    return moment
 
 
 def _signers(
@@ -111,18 +122,42 @@ def record_event(
     temperature_c: float | None = None,
     note: str | None = None,
     occurred_at: datetime | None = None,
+    started_at: datetime | None = None,
+    condition: str | None = None,
 ) -> Receipt:
-    """Record one custody step of one unit, signed by one or two people."""
+    """Record one custody step of one unit, signed by one or two people.
+
+    ``occurred_at`` is when the step was complete; ``started_at`` when it began
+    (thaw, infusion), for the post-thaw window. A breach of the product profile is
+    stored as a deviation beside the step; infusion is refused while a gate is closed.
+    """
     the_step = step if isinstance(step, Step) else parse_step(step)
     location = _clean(location, "location", MAX_LOCATION)
     note = _clean(note, "note", MAX_NOTE)
+    condition = _clean(condition, "condition", MAX_LOCATION)
     temperature_c = check_temperature(temperature_c)
 
     def run(session: Session) -> Receipt:
         u = resolve_unit(session, unit)
-        current, last_time = latest_step(session, u.unit_code)
-        check_transition(current, the_step)
-        when = _when(last_time, occurred_at)
+        history = unit_facts(session, u.unit_code)
+        check_transition(history[-1].step if history else None, the_step)
+        check_no_open_deviation(session, u.unit_code)
+        when = _when(history[-1].occurred_at if history else None, occurred_at)
+        began = None
+        if started_at is not None:
+            if started_at.tzinfo is None:
+                raise InvalidValue("the start time of a step needs a time zone")
+            if started_at > when:
+                raise InvalidValue("a step cannot start after it was complete")
+            if history and started_at < history[-1].occurred_at:
+                raise InvalidValue("a step cannot start before the unit's previous step")
+            began = started_at
+        profile = profiles.of_case(session, u.coi)
+        fact = StepFact(the_step, when, began, temperature_c)
+        if the_step is Step.INFUSION:
+            closed = infusion_gates(session, profile, u.coi, u.unit_code, history, fact)
+            if closed:
+                raise GateClosed("infusion refused: " + "; ".join(closed))
         first, second, sigs = _signers(session, the_step, by, to)
         entry = ledger.append(
             session,
@@ -132,15 +167,19 @@ def record_event(
                 "unit": u.unit_code,
                 "coi": u.coi,
                 "step": the_step.value,
-                "occurred_at": when,
+                "occurred_at": utc_iso(when),
+                "started_at": utc_iso(began) if began else None,
                 "location": location,
                 "temperature_c": temperature_c,
+                "condition": condition,
                 "note": note,
                 "by": first.username,
                 "to": second.username if second else None,
                 "signatures": sigs,
             },
         )
+        found = breaches(profile, history, fact)
+        open_deviations(session, entry, u.unit_code, u.coi, the_step, found)
         return Receipt(
             entry.seq,
             entry.hash,
@@ -148,6 +187,7 @@ def record_event(
             entry.kind,
             u.unit_code,
             tuple(SignatureView(**s) for s in sigs),
+            tuple(b.detail for b in found),
         )
 
     return signed_write(db, run)
@@ -172,6 +212,7 @@ def split_unit(
         u = resolve_unit(session, unit)
         if current_step(session, u.unit_code) is not Step.EXPANSION:
             raise InvalidValue("a bag can only be split while it is in expansion")
+        check_no_open_deviation(session, u.unit_code)
         user = authenticate_in(session, by)
         _check_signer(user, RULES[Step.EXPANSION].by_roles, Step.EXPANSION, "Performed by")
         coi = UnitId(u.unit_code[:-1]).coi

@@ -7,10 +7,11 @@ whole chain can be walked by the rules.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from cart_chain.domain.errors import AlreadyExists
 from cart_chain.domain.identifiers import parse_coi
-from cart_chain.services import accounts, cases, custody, setup
+from cart_chain.services import accounts, cases, custody, readiness, setup
 from cart_chain.services.accounts import Credentials
 from cart_chain.store.database import Database
 from cart_chain.store.schema import state
@@ -29,21 +30,24 @@ DEMO_USERS: tuple[tuple[str, str, str, str], ...] = (
     ("ivan", "Ivan Infusion", "infusion", "demo-ivan-2026"),
 )
 
-#: The whole journey: step, signer, second signer, location, temperature.
-JOURNEY: tuple[tuple[str, str, str | None, str, float | None], ...] = (
-    ("collection", "alice", "anna", "Apheresis unit, City Hospital", 22.0),
-    ("ship_to_manufacturing", "alice", "carl", "Apheresis unit, City Hospital", 4.0),
-    ("receipt_at_manufacturing", "carl", "lena", "Cell lab, Manufacturing site", 5.0),
-    ("engineering", "lena", None, "Cleanroom B", 37.0),
-    ("expansion", "lena", None, "Cleanroom B", 37.0),
-    ("cryopreservation", "leo", None, "Cryo suite", -150.0),
-    ("release", "quinn", "lena", "QA office, Manufacturing site", None),
-    ("storage", "leo", None, "LN2 tank 3, rack 2", -180.0),
-    ("ship_to_site", "leo", "cora", "Shipping dock, Manufacturing site", -170.0),
-    ("receipt_at_site", "cora", "ines", "Cell therapy lab, City Hospital", -165.0),
-    ("thaw", "ines", "ivan", "Ward 7 treatment room", 37.0),
-    ("infusion", "ines", "ivan", "Ward 7, bed 4", 22.0),
+#: The whole journey: step, signer, second signer, location, temperature, hours after
+#: collection (a realistic vein-to-vein of about four weeks).
+JOURNEY: tuple[tuple[str, str, str | None, str, float | None, float], ...] = (
+    ("collection", "alice", "anna", "Apheresis unit, City Hospital", 22.0, 0),
+    ("ship_to_manufacturing", "alice", "carl", "Apheresis unit, City Hospital", 4.0, 2),
+    ("receipt_at_manufacturing", "carl", "lena", "Cell lab, Manufacturing site", 5.0, 20),
+    ("engineering", "lena", None, "Cleanroom B", 37.0, 30),
+    ("expansion", "lena", None, "Cleanroom B", 37.0, 80),
+    ("cryopreservation", "leo", None, "Cryo suite", -150.0, 240),
+    ("release", "quinn", "lena", "QA office, Manufacturing site", None, 400),
+    ("storage", "leo", None, "LN2 tank 3, rack 2", -180.0, 401),
+    ("ship_to_site", "leo", "cora", "Shipping dock, Manufacturing site", -170.0, 550),
+    ("receipt_at_site", "cora", "ines", "Cell therapy lab, City Hospital", -165.0, 574),
+    ("thaw", "ines", "ivan", "Ward 7 treatment room", 37.0, 650),
+    ("infusion", "ines", "ivan", "Ward 7, bed 4", 22.0, 650.4),
 )
+#: Lymphodepleting chemotherapy, hours after collection (ends 3 days before infusion).
+LYMPHODEPLETION = (556.0, 596.0)
 
 #: Demo cases: patient name, date of birth, MRN, product, bags, steps walked.
 DEMO_CASES: tuple[tuple[str, str, str, str, int, int], ...] = (
@@ -78,21 +82,68 @@ def build_demo(db: Database) -> DemoResult:
         return None if user is None else Credentials(user, pw[user])
 
     made = []
+    now = datetime.now(UTC)
     for name, dob, mrn, product, bags, walked in DEMO_CASES:
         coi = cases.new_case(
             db, Credentials("alice", pw["alice"]), name, dob, mrn, product, bags
         ).subject
         made.append(coi)
+        if not walked:
+            continue
+        # The last walked step happened an hour ago; earlier ones as far back as the plan says.
+        start = now - timedelta(hours=JOURNEY[walked - 1][5] + 1)
         for number in range(1, bags + 1):
             unit = parse_coi(coi).unit(number).full
-            for step, by, to, where, temp in JOURNEY[:walked]:
+            for step, by, to, where, temp, hours in JOURNEY[:walked]:
+                at = start + timedelta(hours=hours)
+                if step == "infusion":
+                    _prepare_patient(db, pw, coi, unit, start, at)
+                began = at - timedelta(minutes=15) if step in ("thaw", "infusion") else None
                 custody.record_event(
                     db,
                     unit,
                     step,
-                    creds(by),  # type: ignore[arg-type]
-                    creds(to),
+                    creds(by),
+                    creds(to),  # type: ignore[arg-type]
                     location=where,
                     temperature_c=temp,
+                    occurred_at=at,
+                    started_at=began,
+                    condition="intact" if to else None,
                 )
     return DemoResult(DEMO_USERS, tuple(made))
+
+
+def _prepare_patient(
+    db: Database, pw: dict[str, str], coi: str, unit: str, start: datetime, infusion: datetime
+) -> None:
+    """Lymphodepletion and the bedside identity check that infusion waits for."""
+    ines = Credentials("ines", pw["ines"])
+    detail = cases.show_case(db, coi)
+    if not any(e.kind == "lymphodepletion_end" for e in detail.patient_events):
+        ld_start, ld_end = (start + timedelta(hours=h) for h in LYMPHODEPLETION)
+        readiness.record_patient_event(
+            db,
+            coi,
+            "lymphodepletion_start",
+            ines,
+            occurred_at=ld_start,
+            detail="fludarabine/cyclophosphamide",
+        )
+        readiness.record_patient_event(
+            db,
+            coi,
+            "lymphodepletion_end",
+            ines,
+            occurred_at=ld_end,
+            detail="fludarabine/cyclophosphamide",
+        )
+    readiness.bedside_check(
+        db,
+        unit,
+        detail.patient_name,
+        detail.patient_dob,
+        ines,
+        Credentials("ivan", pw["ivan"]),
+        occurred_at=infusion - timedelta(minutes=20),
+    )

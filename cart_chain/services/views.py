@@ -45,6 +45,55 @@ class EventView:
     signatures: tuple[SignatureView, ...]
     corrections: tuple[CorrectionView, ...] = ()
     voided: bool = False
+    started_at: str | None = None  # when a thaw or infusion began
+    condition: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DeviationView:
+    seq: int
+    unit: str
+    step: str
+    rule: str
+    detail: str
+    limit: str
+    actual: str
+    decision: str | None  # QA's latest: accept, reject, quarantine; None = unreviewed
+    reason: str | None
+    open: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WindowView:
+    """A running clock on a unit, as of the moment the view was read."""
+
+    name: str
+    started: str
+    ends: str
+    remaining_minutes: float
+    overdue: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PatientEventView:
+    seq: int
+    kind: str
+    occurred_at: str
+    unit: str | None
+    detail: str | None
+    by: str
+    to: str | None
+    signatures: tuple[SignatureView, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideView:
+    seq: int
+    unit: str
+    gate: str
+    reason: str
+    recorded_at: str
+    signatures: tuple[SignatureView, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +109,8 @@ class UnitView:
     custodian_name: str | None
     location: str | None
     events: tuple[EventView, ...]
+    windows: tuple[WindowView, ...] = ()
+    deviations: tuple[DeviationView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +140,15 @@ class CaseDetail:
     seq: int
     units: tuple[UnitView, ...]
     case_corrections: tuple[CorrectionView, ...] = field(default=())
+    profile_id: str = "generic"
+    profile_name: str = ""
+    profile_version: int = 0
+    patient_events: tuple[PatientEventView, ...] = ()
+    overrides: tuple[OverrideView, ...] = ()
+
+    @property
+    def open_deviations(self) -> tuple[DeviationView, ...]:
+        return tuple(d for u in self.units for d in u.deviations if d.open)
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +161,7 @@ class Receipt:
     kind: str
     subject: str
     signatures: tuple[SignatureView, ...] = ()
+    deviations: tuple[str, ...] = ()  # profile breaches recorded beside this entry
 
 
 def to_json(obj: Any) -> Any:

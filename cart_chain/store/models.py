@@ -75,6 +75,8 @@ class Case(Base):
     patient_dob: Mapped[str] = mapped_column(String(10))
     mrn: Mapped[str] = mapped_column(String(64), index=True)
     product: Mapped[str] = mapped_column(String(200))
+    profile_id: Mapped[str | None] = mapped_column(String(40))  # (0003)
+    profile_version: Mapped[int | None] = mapped_column(Integer)  # (0003)
 
     __table_args__ = (Index("ix_cases_facility_year", "facility", "year"),)
 
@@ -101,6 +103,8 @@ class Event(Base):
     note: Mapped[str | None] = mapped_column(Text)
     by_user: Mapped[str] = mapped_column(ForeignKey("users.username"))
     to_user: Mapped[str | None] = mapped_column(ForeignKey("users.username"))
+    started_at: Mapped[str | None] = mapped_column(String(32))  # thaw/infusion start (0003)
+    condition: Mapped[str | None] = mapped_column(String(200))  # (0003)
 
     __table_args__ = (Index("ix_events_unit", "unit_code", "entry_seq"),)
 
@@ -168,6 +172,64 @@ class LabelVoid(Base):
     __table_args__ = (Index("ix_label_voids_unit_serial", "unit_code", "serial"),)
 
 
+class PatientEvent(Base):
+    """Patient-side facts that gate infusion: bridging, lymphodepletion, bedside check."""
+
+    __tablename__ = "patient_events"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"))
+    kind: Mapped[str] = mapped_column(String(40))
+    occurred_at: Mapped[str] = mapped_column(String(32))
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.unit_code"))
+    detail: Mapped[str | None] = mapped_column(Text)
+    by_user: Mapped[str] = mapped_column(ForeignKey("users.username"))
+    to_user: Mapped[str | None] = mapped_column(ForeignKey("users.username"))
+
+    __table_args__ = (Index("ix_patient_events_coi", "coi", "entry_seq"),)
+
+
+class Deviation(Base):
+    """A breach of the product profile found when a step was recorded; QA must review it."""
+
+    __tablename__ = "deviations"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), index=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.unit_code"))
+    event_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"))
+    step: Mapped[str] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text)
+    limit_value: Mapped[str] = mapped_column(String(80))
+    actual: Mapped[str] = mapped_column(String(80))
+
+    __table_args__ = (Index("ix_deviations_unit", "unit_code", "entry_seq"),)
+
+
+class DeviationReview(Base):
+    __tablename__ = "deviation_reviews"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    deviation_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), index=True)
+    decision: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text)
+
+
+class GateOverride(Base):
+    """QA lets one unit past one infusion gate, with a reason; shown on every report."""
+
+    __tablename__ = "gate_overrides"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"))
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.unit_code"))
+    gate: Mapped[str] = mapped_column(String(40))
+    reason: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_gate_overrides_unit", "unit_code", "gate"),)
+
+
 #: Projection tables in the order `verify` checks them, with their sort keys.
 PROJECTIONS: tuple[type[Base], ...] = (
     User,
@@ -180,6 +242,10 @@ PROJECTIONS: tuple[type[Base], ...] = (
     Correction,
     LabelPrint,
     LabelVoid,
+    PatientEvent,
+    Deviation,
+    DeviationReview,
+    GateOverride,
 )
 #: Every table that holds custody facts, ledger included: all are append-only.
 APPEND_ONLY_TABLES: tuple[str, ...] = (

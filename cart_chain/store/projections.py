@@ -13,9 +13,13 @@ from cart_chain.store.models import (
     Base,
     Case,
     Correction,
+    Deviation,
+    DeviationReview,
     Event,
+    GateOverride,
     LabelPrint,
     LabelVoid,
+    PatientEvent,
     Setting,
     Signature,
     Unit,
@@ -101,6 +105,8 @@ def _case_created(e: Entry) -> Iterator[Row]:
             patient_dob=p["patient"]["dob"],
             mrn=p["patient"]["mrn"],
             product=p["product"],
+            profile_id=(p.get("profile") or {}).get("id"),
+            profile_version=(p.get("profile") or {}).get("version"),
         ),
     )
     for number, code in enumerate(p["units"], start=1):
@@ -121,6 +127,8 @@ def _event_row(e: Entry, unit: str, p: dict[str, Any]) -> Row:
         note=p.get("note"),
         by_user=p["by"],
         to_user=p.get("to"),
+        started_at=p.get("started_at"),
+        condition=p.get("condition"),
     )
 
 
@@ -213,3 +221,68 @@ def _label_voided(e: Entry) -> Iterator[Row]:
                 replaced_by=None,
             ),
         )
+
+
+@projector("patient_event")
+def _patient_event(e: Entry) -> Iterator[Row]:
+    p = e.payload
+    yield (
+        PatientEvent,
+        dict(
+            entry_seq=e.seq,
+            coi=p["coi"],
+            kind=p["kind"],
+            occurred_at=p["occurred_at"],
+            unit_code=p.get("unit"),
+            detail=p.get("detail"),
+            by_user=p["by"],
+            to_user=p.get("to"),
+        ),
+    )
+    yield from _signatures(e)
+
+
+@projector("deviation_opened")
+def _deviation_opened(e: Entry) -> Iterator[Row]:
+    p = e.payload
+    yield (
+        Deviation,
+        dict(
+            entry_seq=e.seq,
+            coi=p["coi"],
+            unit_code=p["unit"],
+            event_seq=p["event_seq"],
+            step=p["step"],
+            rule=p["rule"],
+            detail=p["detail"],
+            limit_value=p["limit"],
+            actual=p["actual"],
+        ),
+    )
+
+
+@projector("deviation_reviewed")
+def _deviation_reviewed(e: Entry) -> Iterator[Row]:
+    p = e.payload
+    yield (
+        DeviationReview,
+        dict(
+            entry_seq=e.seq,
+            deviation_seq=p["deviation_seq"],
+            decision=p["decision"],
+            reason=p["reason"],
+        ),
+    )
+    yield from _signatures(e)
+
+
+@projector("gate_override")
+def _gate_override(e: Entry) -> Iterator[Row]:
+    p = e.payload
+    yield (
+        GateOverride,
+        dict(
+            entry_seq=e.seq, coi=p["coi"], unit_code=p["unit"], gate=p["gate"], reason=p["reason"]
+        ),
+    )
+    yield from _signatures(e)

@@ -16,7 +16,7 @@ from cart_chain.domain.errors import DatabaseUnavailable, SchemaTooNew
 from cart_chain.store.database import Database, translate
 
 #: Every revision this code knows, oldest first; the last is the head.
-REVISIONS: tuple[str, ...] = ("0001", "0002")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
 HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
 

@@ -1,0 +1,202 @@
+"""Commands for handling windows, patient readiness, QA review, billing and metrics."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+
+from cart_chain.cli.commands import emit_json, open_db, signer
+from cart_chain.cli.prompt import PasswordSource
+
+
+def _time(text: str | None):  # type: ignore[no-untyped-def]
+    from cart_chain.domain.clock import parse_user_time
+
+    return parse_user_time(text) if text else None
+
+
+def cmd_patient_event(args: argparse.Namespace) -> int:
+    from cart_chain.services.readiness import record_patient_event
+
+    by = signer(args.by, "Performed by", PasswordSource())
+    r = record_patient_event(
+        open_db(args),
+        args.coi,
+        args.kind,
+        by,
+        occurred_at=_time(args.at),
+        detail=args.regimen or args.note,
+    )
+    print(f"recorded {args.kind} for {r.subject} as entry {r.seq}")
+    return 0
+
+
+def cmd_patient_check(args: argparse.Namespace) -> int:
+    from cart_chain.services.readiness import bedside_check
+
+    source = PasswordSource()
+    by = signer(args.by, "Performed by", source)
+    witness = signer(args.witness, "Verified by", source)
+    result = bedside_check(
+        open_db(args), args.unit, args.name, args.dob, by, witness, occurred_at=_time(args.at)
+    )
+    if result.passed:
+        print(f"bedside check PASSED for {result.receipt.subject} (entry {result.receipt.seq})")
+        return 0
+    print(
+        f"cart-chain: STOP - bedside check FAILED for {result.receipt.subject}: "
+        f"{', '.join(result.mismatches)} do not match this bag's patient; do not infuse "
+        f"(recorded as entry {result.receipt.seq})",
+        file=sys.stderr,
+    )
+    return 1
+
+
+def cmd_deviation_review(args: argparse.Namespace) -> int:
+    from cart_chain.services.readiness import review_deviation
+
+    by = signer(args.by, "Verified by", PasswordSource())
+    r = review_deviation(open_db(args), args.deviation, args.decision, args.reason, by)
+    print(f"deviation #{args.deviation}: {args.decision} (entry {r.seq})")
+    return 0
+
+
+def cmd_override(args: argparse.Namespace) -> int:
+    from cart_chain.services.readiness import override_gate
+
+    by = signer(args.by, "Verified by", PasswordSource())
+    r = override_gate(open_db(args), args.unit, args.gate, args.reason, by)
+    print(f"override of {args.gate} for {r.subject} recorded as entry {r.seq}")
+    return 0
+
+
+def cmd_profile_list(args: argparse.Namespace) -> int:
+    from cart_chain.services.profiles import all_profiles
+
+    profiles = all_profiles()
+    if args.json:
+        emit_json({pid: p.to_dict() for pid, p in sorted(profiles.items())})
+        return 0
+    for pid, p in sorted(profiles.items()):
+        fresh = (
+            f"fresh <= {p.fresh_transit_max_hours:g} h"
+            if p.ships_fresh
+            else "cryopreserved apheresis"
+        )
+        flag = "  (values to be confirmed)" if p.unconfirmed else ""
+        print(
+            f"{pid:<10} v{p.version}  {p.name:<40} store <= {p.storage_max_c:g} °C, {fresh}, "
+            f"post-thaw {p.post_thaw_limit_minutes:g} min {p.post_thaw_anchor.value}{flag}"
+        )
+    return 0
+
+
+def cmd_billing(args: argparse.Namespace) -> int:
+    from cart_chain.services.analytics import case_billing
+
+    lines = case_billing(open_db(args), args.coi)
+    if args.json:
+        emit_json(
+            [
+                {
+                    "code": b.code,
+                    "description": b.description,
+                    "date_of_service": b.date_of_service.isoformat(),
+                    "units": b.units,
+                    "events": b.events,
+                }
+                for b in lines
+            ]
+        )
+    elif args.csv:
+        out = csv.writer(sys.stdout)
+        out.writerow(["code", "description", "date_of_service", "units", "events"])
+        for b in lines:
+            out.writerow([b.code, b.description, b.date_of_service.isoformat(), b.units, b.events])
+    else:
+        for b in lines:
+            print(f"{b.date_of_service.isoformat()}  CPT {b.code} x{b.units}  {b.description}")
+    return 0
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    from cart_chain.services.analytics import metrics
+
+    figures = metrics(open_db(args))
+    if args.json:
+        emit_json(figures)
+        return 0
+    for name, g in [("all cases", figures["all"]), *figures["per_product"].items()]:  # type: ignore[union-attr]
+        v2v = g["vein_to_vein_hours"]
+        print(f"{name}: {g['cases']} cases; vein-to-vein median {_h(v2v['median'])} (n={v2v['n']})")
+        for leg, t in g["transport_hours"].items():
+            print(f"    transport {leg}: median {_h(t['median'])} (n={t['n']})")
+        if g["deviations_per_step"]:
+            print(
+                "    deviations: "
+                + ", ".join(f"{s} {n}" for s, n in g["deviations_per_step"].items())
+            )
+    return 0
+
+
+def _h(hours: float | None) -> str:
+    if hours is None:
+        return "-"
+    return f"{hours / 24:.1f} d" if hours >= 48 else f"{hours:.1f} h"
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from cart_chain.domain.gates import DECISIONS, GATES, PATIENT_EVENTS
+
+    patient = sub.add_parser("patient", help="patient-side events that gate infusion")
+    ps = patient.add_subparsers(dest="patient_command", metavar="ACTION", required=True)
+    p = ps.add_parser("event", help="bridging therapy or lymphodepletion, start or end")
+    p.add_argument("coi", metavar="COI")
+    p.add_argument("--kind", required=True, choices=PATIENT_EVENTS)
+    p.add_argument("--by", metavar="USER")
+    p.add_argument("--at", metavar="TIME", help="ISO 8601, default now")
+    p.add_argument("--regimen", help="e.g. fludarabine/cyclophosphamide")
+    p.add_argument("--note")
+    p.set_defaults(handler=cmd_patient_event)
+    p = ps.add_parser("check", help="bedside identity check of one bag by two people")
+    p.add_argument("unit", metavar="UNIT")
+    p.add_argument("--name", required=True, help="patient name as read from the wristband")
+    p.add_argument("--dob", required=True, metavar="YYYY-MM-DD")
+    p.add_argument("--by", metavar="USER")
+    p.add_argument("--witness", metavar="USER")
+    p.add_argument("--at", metavar="TIME")
+    p.set_defaults(handler=cmd_patient_check)
+
+    dev = sub.add_parser("deviation", help="QA review of deviations")
+    ds = dev.add_subparsers(dest="deviation_command", metavar="ACTION", required=True)
+    p = ds.add_parser("review", help="accept, reject or quarantine a deviation")
+    p.add_argument("deviation", type=int, metavar="ENTRY")
+    p.add_argument("--decision", required=True, choices=DECISIONS)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", metavar="QA_USER")
+    p.set_defaults(handler=cmd_deviation_review)
+
+    p = sub.add_parser("override", help="QA override of one infusion gate for one unit")
+    p.add_argument("unit", metavar="UNIT")
+    p.add_argument("--gate", required=True, choices=GATES)
+    p.add_argument("--reason", required=True)
+    p.add_argument("--by", metavar="QA_USER")
+    p.set_defaults(handler=cmd_override)
+
+    prof = sub.add_parser("profile", help="product profiles (handling limits)")
+    prs = prof.add_subparsers(dest="profile_command", metavar="ACTION", required=True)
+    p = prs.add_parser("list", help="profiles shipped and added by this site")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_profile_list)
+
+    p = sub.add_parser("billing", help="CPT 38225-38228 lines for one case")
+    p.add_argument("coi", metavar="COI")
+    fmt = p.add_mutually_exclusive_group()
+    fmt.add_argument("--json", action="store_true")
+    fmt.add_argument("--csv", action="store_true")
+    p.set_defaults(handler=cmd_billing)
+
+    p = sub.add_parser("metrics", help="vein-to-vein, transport times, deviations per step")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_metrics)

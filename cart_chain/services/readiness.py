@@ -1,0 +1,478 @@
+"""Deviations, QA review, patient readiness and the infusion gates.
+
+A breach of the product profile is neither refused nor silently accepted: it
+becomes a deviation entry in the same transaction as the step, and the unit
+may not go on until QA accepts it. Infusion additionally waits for the patient:
+lymphodepletion in its window, a passed bedside check of this bag, and the thaw
+window still open; a QA override lets one unit past one gate, with a reason,
+and shows on every report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session
+
+from cart_chain.domain.clock import parse_iso, utc_iso
+from cart_chain.domain.errors import (
+    InvalidValue,
+    NotFound,
+    PermissionDenied,
+    RuleViolation,
+    SignatureError,
+)
+from cart_chain.domain.gates import BEDSIDE, DECISIONS, GATES, PATIENT_EVENTS
+from cart_chain.domain.identifiers import UnitId, parse_any
+from cart_chain.domain.profiles import Profile
+from cart_chain.domain.roles import Role
+from cart_chain.domain.steps import Step
+from cart_chain.domain.windows import Breach, StepFact, lymphodepletion_ok, post_thaw_breach
+from cart_chain.services import profiles
+from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
+from cart_chain.services.cases import resolve_unit
+from cart_chain.services.signing import PERFORMED, VERIFIED, signature
+from cart_chain.services.views import Receipt, SignatureView
+from cart_chain.store import ledger
+from cart_chain.store.database import Database
+from cart_chain.store.models import (
+    Case,
+    Correction,
+    Deviation,
+    DeviationReview,
+    Event,
+    GateOverride,
+    PatientEvent,
+)
+
+CLINICAL = frozenset({Role.APHERESIS, Role.INFUSION})
+BEDSIDE_ROLES = frozenset({Role.INFUSION, Role.APHERESIS, Role.CELL_LAB})
+
+
+class GateClosed(RuleViolation):
+    """Infusion is refused: the patient or the product is not ready."""
+
+
+class DeviationOpen(RuleViolation):
+    """The unit has a deviation QA has not accepted; it may not go on."""
+
+
+# -- facts ------------------------------------------------------------------------
+
+_VOIDED = select(Correction.target_seq).where(Correction.field == "void")
+_FACTS = (
+    select(Event.entry_seq, Event.step, Event.occurred_at, Event.started_at, Event.temperature_c)
+    .where(Event.unit_code == bindparam("code"), Event.entry_seq.not_in(_VOIDED))
+    .order_by(Event.entry_seq)
+)
+_FIXES = (
+    select(Correction.target_seq, Correction.field, Correction.new_value)
+    .join(Event, Event.entry_seq == Correction.target_seq)
+    .where(
+        Event.unit_code == bindparam("code"), Correction.field.in_(("occurred_at", "temperature_c"))
+    )
+    .order_by(Correction.entry_seq, Correction.ordinal)
+)
+
+
+def unit_facts(session: Session, unit_code: str) -> list[StepFact]:
+    """The unit's live steps with corrected times and temperatures applied."""
+    conn = session.connection()
+    fixes: dict[tuple[int, str], str | None] = {
+        (seq, field): value for seq, field, value in conn.execute(_FIXES, {"code": unit_code})
+    }
+    facts = []
+    for seq, step, occurred, started, temp in conn.execute(_FACTS, {"code": unit_code}):
+        occurred = fixes.get((seq, "occurred_at"), occurred)
+        if (seq, "temperature_c") in fixes:
+            fixed = fixes[(seq, "temperature_c")]
+            temp = None if fixed is None else float(fixed)
+        facts.append(
+            StepFact(Step(step), parse_iso(occurred), parse_iso(started) if started else None, temp)
+        )
+    return facts
+
+
+@dataclass(frozen=True, slots=True)
+class DeviationState:
+    seq: int
+    unit: str
+    step: str
+    rule: str
+    detail: str
+    limit: str
+    actual: str
+    decision: str | None  # latest QA decision, None while unreviewed
+    reason: str | None
+
+    @property
+    def blocking(self) -> bool:
+        return self.decision != "accept"
+
+
+def deviations_of(
+    session: Session, *, coi: str | None = None, unit: str | None = None
+) -> list[DeviationState]:
+    q = select(Deviation).order_by(Deviation.entry_seq)
+    if coi is not None:
+        q = q.where(Deviation.coi == coi)
+    if unit is not None:
+        q = q.where(Deviation.unit_code == unit)
+    devs = session.execute(q).scalars().all()
+    if not devs:
+        return []
+    reviews: dict[int, tuple[str, str]] = {}
+    for r in session.execute(
+        select(DeviationReview)
+        .where(DeviationReview.deviation_seq.in_([d.entry_seq for d in devs]))
+        .order_by(DeviationReview.entry_seq)
+    ).scalars():
+        reviews[r.deviation_seq] = (r.decision, r.reason)
+    return [
+        DeviationState(
+            d.entry_seq,
+            d.unit_code,
+            d.step,
+            d.rule,
+            d.detail,
+            d.limit_value,
+            d.actual,
+            *reviews.get(d.entry_seq, (None, None)),
+        )
+        for d in devs
+    ]
+
+
+def check_no_open_deviation(session: Session, unit_code: str) -> None:
+    for d in deviations_of(session, unit=unit_code):
+        if d.decision == "reject":
+            raise DeviationOpen(
+                f"unit {unit_code} was rejected by QA (deviation #{d.seq}: {d.rule}); "
+                "it may not go on"
+            )
+        if d.blocking:
+            state = "in quarantine" if d.decision == "quarantine" else "open"
+            raise DeviationOpen(
+                f"unit {unit_code} has an {state} deviation #{d.seq} ({d.detail}); "
+                "QA must accept it before the next step"
+            )
+
+
+def open_deviations(
+    session: Session,
+    entry: ledger.Entry,
+    unit_code: str,
+    coi: str,
+    step: Step,
+    found: Sequence[Breach],
+) -> None:
+    for b in found:
+        ledger.append(
+            session,
+            "deviation_opened",
+            entry.actor,
+            {
+                "coi": coi,
+                "unit": unit_code,
+                "event_seq": entry.seq,
+                "step": step.value,
+                "rule": b.rule,
+                "detail": b.detail,
+                "limit": b.limit,
+                "actual": b.actual,
+            },
+        )
+
+
+def infusion_gates(
+    session: Session,
+    profile: Profile,
+    coi: str,
+    unit_code: str,
+    history: Sequence[StepFact],
+    infusion: StepFact,
+) -> list[str]:
+    """Why infusion must not happen now (empty when every gate is open or overridden)."""
+    steps = {f.step for f in history}
+    closed: dict[str, str] = {}
+    if Step.RELEASE not in steps or Step.RECEIPT_AT_SITE not in steps:
+        closed["released_and_received"] = "the unit was not released and received at the site"
+    ld_end = session.execute(
+        select(PatientEvent.occurred_at)
+        .where(PatientEvent.coi == coi, PatientEvent.kind == "lymphodepletion_end")
+        .order_by(PatientEvent.entry_seq.desc())
+        .limit(1)
+    ).scalar()
+    why = lymphodepletion_ok(profile, parse_iso(ld_end) if ld_end else None, infusion.began)
+    if why:
+        closed["lymphodepletion"] = why
+    thaw = next((f for f in reversed(history) if f.step is Step.THAW), None)
+    check = session.execute(
+        select(PatientEvent.occurred_at, PatientEvent.detail)
+        .where(PatientEvent.unit_code == unit_code, PatientEvent.kind == BEDSIDE)
+        .order_by(PatientEvent.entry_seq.desc())
+        .limit(1)
+    ).first()
+    if check is None:
+        closed["bedside_check"] = "no bedside identity check was recorded for this bag"
+    elif check[1] != "pass":
+        closed["bedside_check"] = f"the bedside identity check failed ({check[1]})"
+    elif thaw is not None and parse_iso(check[0]) < thaw.occurred_at:
+        closed["bedside_check"] = "the bedside check was done before the thaw; repeat it"
+    breach = post_thaw_breach(profile, history, infusion)
+    if breach is not None:
+        closed["post_thaw_window"] = breach.detail
+    overridden = set(
+        session.execute(
+            select(GateOverride.gate).where(GateOverride.unit_code == unit_code)
+        ).scalars()
+    )
+    return [f"{gate}: {text}" for gate, text in closed.items() if gate not in overridden]
+
+
+# -- use cases ----------------------------------------------------------------------
+
+
+def _coi_of(text: str) -> str:
+    ident = parse_any(text)
+    return (ident.coi if isinstance(ident, UnitId) else ident).full
+
+
+def _when(occurred_at: datetime | None) -> str:
+    now = datetime.now(UTC)
+    moment = occurred_at or now
+    if moment.tzinfo is None:
+        raise InvalidValue("a time needs a time zone")
+    if (moment - now).total_seconds() > 300:
+        raise InvalidValue("a patient event cannot be dated in the future")
+    return utc_iso(moment)
+
+
+def record_patient_event(
+    db: Database,
+    coi: str,
+    kind: str,
+    by: Credentials,
+    *,
+    occurred_at: datetime | None = None,
+    detail: str | None = None,
+) -> Receipt:
+    """Bridging therapy or lymphodepleting chemotherapy, start or end (regimen in detail)."""
+    if kind not in PATIENT_EVENTS:
+        raise InvalidValue(f"unknown patient event {kind!r}; one of: {', '.join(PATIENT_EVENTS)}")
+    coi_full = _coi_of(coi)
+    when = _when(occurred_at)
+    detail = (detail or "").strip() or None
+
+    def run(session: Session) -> Receipt:
+        if session.get(Case, coi_full) is None:
+            raise NotFound(f"case {coi_full} is not known")
+        if kind.endswith("_end"):
+            start = session.execute(
+                select(PatientEvent.occurred_at)
+                .where(
+                    PatientEvent.coi == coi_full,
+                    PatientEvent.kind == kind.replace("_end", "_start"),
+                )
+                .order_by(PatientEvent.entry_seq.desc())
+                .limit(1)
+            ).scalar()
+            if start is None:
+                raise InvalidValue(f"{kind} needs a recorded {kind.replace('_end', '_start')}")
+            if when < start:
+                raise InvalidValue(f"{kind} cannot be before its start ({start} UTC)")
+        user = authenticate_in(session, by)
+        require_role(user, CLINICAL, f"record {kind}")
+        sig = signature(user, PERFORMED)
+        entry = ledger.append(
+            session,
+            "patient_event",
+            user.username,
+            {
+                "coi": coi_full,
+                "kind": kind,
+                "occurred_at": when,
+                "unit": None,
+                "detail": detail,
+                "by": user.username,
+                "to": None,
+                "signatures": [sig],
+            },
+        )
+        return Receipt(
+            entry.seq, entry.hash, entry.recorded_at, entry.kind, coi_full, (SignatureView(**sig),)
+        )
+
+    return signed_write(db, run)
+
+
+def _same_name(a: str, b: str) -> bool:
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
+
+
+@dataclass(frozen=True, slots=True)
+class BedsideResult:
+    receipt: Receipt
+    passed: bool
+    mismatches: tuple[str, ...]
+
+
+def bedside_check(
+    db: Database,
+    unit: str,
+    patient_name: str,
+    patient_dob: str,
+    by: Credentials,
+    witness: Credentials,
+    *,
+    occurred_at: datetime | None = None,
+) -> BedsideResult:
+    """Two people compare the wristband's name and date of birth with this bag, together.
+
+    The result is recorded either way: a mismatch is itself a safety event, and it
+    keeps the infusion gate closed.
+    """
+    from cart_chain.services.cases import _apply, _corrections_for  # effective patient fields
+
+    if by.username.strip().lower() == witness.username.strip().lower():
+        raise SignatureError("the bedside check needs two different people")
+    when = _when(occurred_at)
+
+    def run(session: Session) -> BedsideResult:
+        u = resolve_unit(session, unit)
+        case = session.get(Case, u.coi)
+        assert case is not None
+        fixes = _corrections_for(session, [case.entry_seq]).get(case.entry_seq, [])
+        name = str(_apply(case.patient_name, "patient_name", fixes))
+        dob = str(_apply(case.patient_dob, "patient_dob", fixes))
+        mismatches = []
+        if not _same_name(patient_name, name):
+            mismatches.append("name")
+        if patient_dob.strip() != dob:
+            mismatches.append("date of birth")
+        first = authenticate_in(session, by)
+        second = authenticate_in(session, witness)
+        for user in (first, second):
+            if user.role not in BEDSIDE_ROLES:
+                raise PermissionDenied(
+                    f"{user.username} ({user.role.value}) may not sign a bedside identity check"
+                )
+        sigs = [signature(first, PERFORMED), signature(second, VERIFIED)]
+        detail = "pass" if not mismatches else "mismatch: " + ", ".join(mismatches)
+        entry = ledger.append(
+            session,
+            "patient_event",
+            first.username,
+            {
+                "coi": u.coi,
+                "kind": BEDSIDE,
+                "occurred_at": when,
+                "unit": u.unit_code,
+                "detail": detail,
+                "by": first.username,
+                "to": second.username,
+                "signatures": sigs,
+            },
+        )
+        receipt = Receipt(
+            entry.seq,
+            entry.hash,
+            entry.recorded_at,
+            entry.kind,
+            u.unit_code,
+            tuple(SignatureView(**s) for s in sigs),
+        )
+        return BedsideResult(receipt, not mismatches, tuple(mismatches))
+
+    return signed_write(db, run)
+
+
+def review_deviation(
+    db: Database, deviation_seq: int, decision: str, reason: str, by: Credentials
+) -> Receipt:
+    """QA's signed decision on a deviation: accept (the unit goes on), reject, quarantine."""
+    if decision not in DECISIONS:
+        raise InvalidValue(f"decision must be one of: {', '.join(DECISIONS)}")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidValue("a deviation review needs a reason")
+
+    def run(session: Session) -> Receipt:
+        dev = session.get(Deviation, deviation_seq)
+        if dev is None:
+            raise NotFound(f"no deviation #{deviation_seq}")
+        states = {d.seq: d for d in deviations_of(session, unit=dev.unit_code)}
+        if states[deviation_seq].decision in ("accept", "reject"):
+            raise InvalidValue(
+                f"deviation #{deviation_seq} was already {states[deviation_seq].decision}ed"
+            )
+        user = authenticate_in(session, by)
+        require_role(user, frozenset({Role.QA}), "review a deviation")
+        sig = signature(user, VERIFIED)
+        entry = ledger.append(
+            session,
+            "deviation_reviewed",
+            user.username,
+            {
+                "deviation_seq": deviation_seq,
+                "coi": dev.coi,
+                "unit": dev.unit_code,
+                "decision": decision,
+                "reason": reason,
+                "signatures": [sig],
+            },
+        )
+        return Receipt(
+            entry.seq,
+            entry.hash,
+            entry.recorded_at,
+            entry.kind,
+            dev.unit_code,
+            (SignatureView(**sig),),
+        )
+
+    return signed_write(db, run)
+
+
+def override_gate(db: Database, unit: str, gate: str, reason: str, by: Credentials) -> Receipt:
+    """QA lets one unit past one infusion gate; the override is on every report."""
+    if gate not in GATES:
+        raise InvalidValue(f"gate must be one of: {', '.join(GATES)}")
+    reason = " ".join(reason.split())
+    if not reason:
+        raise InvalidValue("an override needs a reason")
+
+    def run(session: Session) -> Receipt:
+        u = resolve_unit(session, unit)
+        user = authenticate_in(session, by)
+        require_role(user, frozenset({Role.QA}), "override an infusion gate")
+        sig = signature(user, VERIFIED)
+        entry = ledger.append(
+            session,
+            "gate_override",
+            user.username,
+            {
+                "coi": u.coi,
+                "unit": u.unit_code,
+                "gate": gate,
+                "reason": reason,
+                "signatures": [sig],
+            },
+        )
+        return Receipt(
+            entry.seq,
+            entry.hash,
+            entry.recorded_at,
+            entry.kind,
+            u.unit_code,
+            (SignatureView(**sig),),
+        )
+
+    return signed_write(db, run)
+
+
+def case_profile(db: Database, coi: str) -> Profile:
+    return db.read(lambda s: profiles.of_case(s, _coi_of(coi)))
