@@ -367,6 +367,33 @@ def cmd_verify(args: argparse.Namespace) -> int:
     return 0 if report.ok else 1
 
 
+def cmd_backup(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cart_chain.services.backup import backup
+
+    result = backup(open_db(args), Path(args.out))
+    print(f"backup written and verified: {result.path}")
+    print(f"{result.entries} entries, checkpoint {result.checkpoint}")
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from cart_chain.services.backup import restore
+    from cart_chain.store.database import Database
+
+    result = restore(Database(args.db), Path(args.file), replace=args.replace)
+    print(
+        f"restored {result.path} from {args.file}: {result.entries} entries verified, "
+        f"checkpoint {result.checkpoint}"
+    )
+    if result.replaced:
+        print(f"the database it replaced is kept at {result.replaced}")
+    return 0
+
+
 def cmd_settings(args: argparse.Namespace) -> int:
     from cart_chain.services import settings
 
@@ -496,6 +523,19 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="also prove a printed checkpoint is still in the ledger",
     )
     p.set_defaults(handler=cmd_verify)
+
+    p = sub.add_parser("backup", help="consistent, verified copy of a live SQLite database")
+    p.add_argument("--out", required=True, metavar="FILE")
+    p.set_defaults(handler=cmd_backup)
+
+    p = sub.add_parser("restore", help="restore a SQLite database from a backup that verifies")
+    p.add_argument("file", metavar="FILE")
+    p.add_argument(
+        "--replace",
+        action="store_true",
+        help="restore over an existing database (kept beside it, renamed)",
+    )
+    p.set_defaults(handler=cmd_restore)
 
     p = sub.add_parser("settings", help="show or change shared settings")
     p.add_argument("key", nargs="?")

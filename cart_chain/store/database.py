@@ -90,7 +90,8 @@ def translate(err: DBAPIError, where: str) -> EnvironmentProblem | None:
 class Database:
     """One database, SQLite or PostgreSQL; hands out one session per transaction."""
 
-    def __init__(self, url: str | None = None) -> None:
+    def __init__(self, url: str | None = None, *, read_only: bool = False) -> None:
+        self.read_only = read_only
         self.url = resolve_url(url)
         u = make_url(self.url)
         self.is_sqlite = u.get_backend_name() == "sqlite"
@@ -113,13 +114,19 @@ class Database:
                 "records can be lost; keep SQLite on a local disk or use PostgreSQL "
                 "(--db postgresql+psycopg://...)"
             )
-        engine = create_engine(self.url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        if self.read_only:  # e.g. checking a backup file without touching it
+            url = f"sqlite+pysqlite:///file:{self.path}?mode=ro&uri=true"
+        else:
+            url = self.url
+        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        read_only = self.read_only
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
+            if not read_only:
+                cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")

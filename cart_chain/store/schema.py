@@ -6,6 +6,7 @@ version is one query, and start-up should not pay for Alembic's import.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Literal
 
@@ -51,10 +52,49 @@ def state(db: Database) -> State:
     )
 
 
-def upgrade(db: Database) -> None:
-    """Bring the schema to the head revision (a no-op when it is already there)."""
-    if state(db) == "current":
-        return
+def sqlite_copy(source: Path, target: Path) -> None:
+    """A consistent copy of a live SQLite database (online backup API), written atomically."""
+    import sqlite3
+
+    tmp = target.with_name(f".{target.name}.partial")
+    tmp.unlink(missing_ok=True)
+    try:
+        with (
+            sqlite3.connect(f"file:{source}?mode=ro", uri=True) as src,
+            sqlite3.connect(str(tmp)) as dst,
+        ):
+            src.backup(dst)
+            dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file
+        dst.close()
+        src.close()
+        os.replace(tmp, target)
+    except sqlite3.Error as exc:
+        tmp.unlink(missing_ok=True)
+        raise DatabaseUnavailable(f"cannot copy {source}: {exc}") from exc
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def upgrade(db: Database) -> Path | None:
+    """Bring the schema to the head revision (a no-op when it is already there).
+
+    An existing SQLite database is first copied beside itself
+    (``<name>.pre-<revision>-<UTC time>.sqlite3``), so an upgrade that goes wrong
+    can be undone from the copy; the path of the copy is returned.
+    """
+    current = state(db)
+    if current == "current":
+        return None
+    saved = None
+    if current == "outdated" and db.path is not None:
+        from datetime import UTC, datetime
+
+        with db.engine.connect() as conn:
+            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        saved = db.path.with_name(f"{db.path.stem}.pre-{HEAD}-from-{version}-{stamp}.sqlite3")
+        sqlite_copy(db.path, saved)
     from alembic import command
     from alembic.config import Config
 
@@ -71,3 +111,4 @@ def upgrade(db: Database) -> None:
         if problem is not None:
             raise problem from err
         raise
+    return saved

@@ -1,0 +1,103 @@
+"""Backups, restores and upgrading a database written by an older cart-chain."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cart_chain.domain.errors import InvalidValue, VerificationFailed
+from cart_chain.services.backup import backup, restore
+from cart_chain.services.cases import list_cases
+from cart_chain.services.verification import verify_ledger
+from cart_chain.store import schema
+from cart_chain.store.database import Database
+from tests.conftest import enrol
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_backup_of_a_live_database_verifies_and_restores(
+    ready_db: Database, tmp_path: Path
+) -> None:
+    first = enrol(ready_db, "First Patient")
+    # another connection holds an open read transaction while we copy
+    reader = sqlite3.connect(str(ready_db.path))
+    reader.execute("BEGIN")
+    reader.execute("SELECT count(*) FROM cases").fetchone()
+    result = backup(ready_db, tmp_path / "copy.sqlite3")
+    reader.rollback()
+    reader.close()
+    assert result.entries == verify_ledger(ready_db).entries
+    second = enrol(ready_db, "Second Patient")  # after the backup
+    with pytest.raises(InvalidValue, match="--replace"):
+        restore(ready_db, result.path)
+    restored = restore(ready_db, result.path, replace=True)
+    cois = [c.coi for c in list_cases(ready_db)]
+    assert first in cois and second not in cois
+    # the replaced database was kept, with the second patient in it
+    kept = Database(str(restored.replaced))
+    assert second in [c.coi for c in list_cases(kept)]
+
+
+def test_restore_refuses_a_backup_that_does_not_verify(ready_db: Database, tmp_path: Path) -> None:
+    enrol(ready_db)
+    good = backup(ready_db, tmp_path / "good.sqlite3").path
+    bad = tmp_path / "bad.sqlite3"
+    shutil.copy(good, bad)
+    conn = sqlite3.connect(str(bad))
+    for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'").fetchall():
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.execute("UPDATE cases SET patient_name = 'Someone Else'")
+    conn.commit()
+    conn.close()
+    before = [c.coi for c in list_cases(ready_db)]
+    with pytest.raises(VerificationFailed, match="does not verify"):
+        restore(ready_db, bad, replace=True)
+    assert [c.coi for c in list_cases(ready_db)] == before  # untouched
+    garbage = tmp_path / "garbage.sqlite3"
+    garbage.write_bytes(b"not a database at all" * 50)
+    with pytest.raises(Exception, match="not a cart-chain database or is corrupt"):
+        restore(ready_db, garbage, replace=True)
+
+
+def test_a_schema_0001_database_is_upgraded_after_a_backup_copy(tmp_path: Path) -> None:
+    db_path = tmp_path / "old.sqlite3"
+    shutil.copy(FIXTURES / "cart-chain-schema-0001.sqlite3", db_path)
+    out = subprocess.run(
+        [sys.executable, "-m", "cart_chain", "--db", str(db_path), "verify"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    db = Database(str(db_path))
+    assert schema.state(db) == "current"
+    copies = list(tmp_path.glob("old.pre-*-from-0001-*.sqlite3"))
+    assert len(copies) == 1
+    with sqlite3.connect(str(copies[0])) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    cases = list_cases(db)
+    assert len(cases) == 5 and verify_ledger(db).ok
+    # old cases keep working: the generic profile applies to cases enrolled before profiles
+    from cart_chain.services.cases import show_case
+
+    assert show_case(db, cases[-1].coi).profile_id == "generic"
+
+
+def test_cli_backup_and_restore(ready_db: Database, tmp_path: Path) -> None:
+    enrol(ready_db)
+    out = tmp_path / "b.sqlite3"
+    run = [sys.executable, "-m", "cart_chain", "--db", str(ready_db.path)]
+    done = subprocess.run([*run, "backup", "--out", str(out)], capture_output=True, text=True)
+    assert done.returncode == 0 and "verified" in done.stdout, done.stderr
+    done = subprocess.run(
+        [*run, "restore", str(tmp_path / "missing.sqlite3"), "--replace"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 3 and "no backup file" in done.stderr
