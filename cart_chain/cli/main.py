@@ -14,8 +14,6 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from cart_chain import __version__
-
 #: Modules that add subcommands: each has ``register(subparsers)``.
 COMMAND_MODULES = (
     "cart_chain.cli.commands",
@@ -33,6 +31,16 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"cart-chain: error: {message}\n")
 
 
+class _Version(argparse.Action):
+    """--version, reading the package metadata only when asked (start-up stays fast)."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *_: object) -> None:
+        from cart_chain import __version__
+
+        print(f"cart-chain {__version__}")
+        parser.exit(0)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="cart-chain",
@@ -41,7 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         epilog="Passwords are prompted without echo; when standard input is not a terminal, "
         "each password is read from it, one line per prompt, in prompt order.",
     )
-    parser.add_argument("--version", action="version", version=f"cart-chain {__version__}")
+    parser.add_argument("--version", action=_Version, nargs=0, help="show the version and exit")
     parser.add_argument(
         "--db",
         metavar="URL",
