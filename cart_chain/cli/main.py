@@ -17,6 +17,7 @@ from collections.abc import Sequence
 #: Modules that add subcommands: each has ``register(subparsers)``.
 COMMAND_MODULES = (
     "cart_chain.cli.commands",
+    "cart_chain.cli.report_commands",
     "cart_chain.cli.label_commands",
     "cart_chain.cli.readiness_commands",
 )
@@ -73,9 +74,26 @@ def _log_bug(exc: BaseException) -> str:
         return ""
 
 
+def _gui_only(argv: list[str]) -> tuple[bool, str | None]:
+    """``cart-chain`` or ``cart-chain --db URL`` alone: start the app without the parser."""
+    if not argv:
+        return True, None
+    if len(argv) == 2 and argv[0] == "--db":
+        return True, argv[1]
+    if len(argv) == 1 and argv[0].startswith("--db="):
+        return True, argv[0].split("=", 1)[1]
+    return False, None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    gui, url = _gui_only(args_list)
+    if gui:  # the desktop app: skip building every subcommand's parser (start-up time)
+        from cart_chain.cli.commands import start_gui
+
+        return start_gui(argparse.Namespace(db=url))
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(args_list)
     if args.command is None:
         from cart_chain.cli.commands import start_gui
 

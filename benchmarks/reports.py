@@ -1,0 +1,248 @@
+"""Report speed: custody report of a 15-event case (goal < 150 ms) and audit export rate.
+
+Run: ``.venv/bin/python benchmarks/reports.py [--entries 100000] [--keep DIR]``
+
+Prints figures; asserts nothing (speed targets are read by people, not tests).
+The audit ledger is filled with ``event_recorded`` entries appended straight to
+the ledger (realistic payloads, signatures and projections, but without the
+step rules), because walking 100,000 steps through the services would take
+longer than the benchmark is worth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from cart_chain.domain.identifiers import parse_coi
+from cart_chain.reports import audit, custody
+from cart_chain.services import accounts, setup
+from cart_chain.services.accounts import Credentials
+from cart_chain.services.cases import new_case
+from cart_chain.services.custody import record_event
+from cart_chain.services.exports import (
+    audit_filters,
+    custody_report_data,
+    export_audit,
+    export_custody,
+)
+from cart_chain.store import ledger
+from cart_chain.store.database import Database
+
+USERS = (
+    ("alice", "Alice Apheresis", "apheresis"),
+    ("anna", "Anna Apheresis", "apheresis"),
+    ("carl", "Carl Courier", "courier"),
+    ("cora", "Cora Courier", "courier"),
+    ("lena", "Lena Labtech", "cell_lab"),
+    ("leo", "Leo Labtech", "cell_lab"),
+    ("quinn", "Quinn Quality", "qa"),
+    ("ines", "Ines Infusion", "infusion"),
+    ("ivan", "Ivan Infusion", "infusion"),
+)
+#: 15 events: the 12-step journey with two extra storage moves and a two-leg shipment.
+JOURNEY = (
+    ("collection", "alice", "anna"),
+    ("ship_to_manufacturing", "alice", "carl"),
+    ("receipt_at_manufacturing", "carl", "lena"),
+    ("engineering", "lena", None),
+    ("expansion", "lena", None),
+    ("cryopreservation", "leo", None),
+    ("release", "quinn", "lena"),
+    ("storage", "leo", None),
+    ("storage", "leo", None),
+    ("storage", "leo", None),
+    ("ship_to_site", "leo", "cora"),
+    ("ship_to_site", "cora", "carl"),
+    ("receipt_at_site", "carl", "ines"),
+    ("thaw", "ines", "ivan"),
+    ("infusion", "ines", "ivan"),
+)
+
+
+#: A temperature inside every product profile's limits, per step.
+TEMPERATURES = {
+    "collection": 22.0,
+    "ship_to_manufacturing": 4.0,
+    "receipt_at_manufacturing": 5.0,
+    "engineering": 37.0,
+    "expansion": 37.0,
+    "cryopreservation": -150.0,
+    "release": None,
+    "storage": -180.0,
+    "ship_to_site": -170.0,
+    "receipt_at_site": -165.0,
+    "thaw": 37.0,
+    "infusion": 22.0,
+}
+
+
+def prepare_patient(db: Database, coi: str, unit: str, patient: str) -> None:
+    """Lymphodepletion ended three days ago and a bedside check passed (infusion gates)."""
+    try:
+        from cart_chain.services.readiness import bedside_check, record_patient_event
+    except ImportError:  # a build without infusion gates
+        return
+    now = datetime.now(UTC)
+    for kind, days in (("lymphodepletion_start", 6), ("lymphodepletion_end", 3)):
+        record_patient_event(
+            db, coi, kind, creds("ines"), occurred_at=now - timedelta(days=days), detail="Flu/Cy"
+        )
+    bedside_check(db, unit, patient, "1961-03-09", creds("ines"), creds("ivan"))
+
+
+def creds(user: str) -> Credentials:
+    return Credentials(user, f"{user}-bench-pw-1")
+
+
+def populate(db: Database) -> None:
+    setup.init_database(db, "admin", "Ada Administrator", "admin-bench-pw-1")
+    for username, full, role in USERS:
+        accounts.add_user(db, creds("admin"), username, full, role, f"{username}-bench-pw-1")
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_custody(db: Database, out_dir: Path, runs: int) -> str:
+    patient = "Ελένη Ιβάνοβα-山田"
+    coi = new_case(db, creds("alice"), patient, "1961-03-09", "MRN-1", "Kymriah").subject
+    unit = parse_coi(coi).unit(1).full
+    # The journey ends an hour ago; infusion 20 minutes after the thaw.
+    end = datetime.now(UTC) - timedelta(hours=1)
+    times = [end - timedelta(hours=9 * (len(JOURNEY) - 2 - i)) for i in range(len(JOURNEY) - 1)]
+    times.append(times[-1] + timedelta(minutes=20))
+    for (step, by, to), when in zip(JOURNEY, times, strict=True):
+        if step == "infusion":
+            prepare_patient(db, coi, unit, patient)
+        record_event(
+            db,
+            unit,
+            step,
+            creds(by),
+            creds(to) if to else None,
+            location=f"{step} room",
+            temperature_c=TEMPERATURES[step],
+            occurred_at=when,
+        )
+    # warm up: fonts registered, CJK font parsed, SQL statements compiled
+    first = time.perf_counter()
+    custody.render(custody_report_data(db, coi, "quinn"), out_dir / "warm.pdf")
+    cold = time.perf_counter() - first
+
+    reads, renders, totals = [], [], []
+    for i in range(runs):
+        t = time.perf_counter()
+        data = custody_report_data(db, coi, "quinn")
+        t1 = time.perf_counter()
+        custody.render(data, out_dir / f"custody-{i}.pdf")
+        t2 = time.perf_counter()
+        reads.append(t1 - t)
+        renders.append(t2 - t1)
+        totals.append(t2 - t)
+    t = time.perf_counter()
+    export_custody(db, creds("quinn"), coi, out_dir / "custody-export.pdf", custody.render)
+    full = time.perf_counter() - t
+    entries = db.read(ledger.head).seq
+    ms = lambda xs: f"{1000 * statistics.median(xs):.1f} ms"  # noqa: E731
+    return (
+        f"custody report, 15-event case (ledger of {entries} entries), median of {runs}:\n"
+        f"  read + verify     {ms(reads)}\n"
+        f"  render PDF        {ms(renders)}\n"
+        f"  report total      {ms(totals)}   (goal < 150 ms; max {1000 * max(totals):.1f} ms)\n"
+        f"  first report      {1000 * cold:.1f} ms (fonts loaded once per process)\n"
+        f"  export command    {1000 * full:.1f} ms (adds password check (argon2) and the "
+        "ledger entry)"
+    )
+
+
+def fill(db: Database, n: int) -> None:
+    coi = new_case(db, creds("alice"), "Bulk Patient", "1970-01-01", "MRN-2", "Kymriah", 20).subject
+
+    units = [parse_coi(coi).unit(k).full for k in range(1, 21)]
+    done = 0
+    while done < n:
+        chunk = min(5000, n - done)
+
+        def add(session, start=done, chunk=chunk):  # type: ignore[no-untyped-def]
+            for i in range(start, start + chunk):
+                at = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+                ledger.append(
+                    session,
+                    "event_recorded",
+                    "lena",
+                    {
+                        "unit": units[i % 20],
+                        "coi": coi,
+                        "step": "storage",
+                        "occurred_at": at,
+                        "location": f"LN2 tank {i % 7}, rack {i % 13}",
+                        "temperature_c": -180.0,
+                        "note": None if i % 5 else "temperature logger checked, seal intact",
+                        "by": "lena",
+                        "to": None,
+                        "signatures": [
+                            {
+                                "username": "lena",
+                                "printed_name": "Lena Labtech",
+                                "meaning": "Performed by",
+                                "signed_at": at,
+                            }
+                        ],
+                    },
+                )
+
+        db.write(add)
+        done += chunk
+        print(f"\r  filling ledger: {done}/{n}", end="", file=sys.stderr, flush=True)
+    print(file=sys.stderr)
+
+
+def bench_audit(db: Database, out_dir: Path) -> str:
+    lines = []
+    for suffix, write in (("csv", audit.write_csv), ("pdf", audit.write_pdf)):
+        before = rss_mb()
+        t = time.perf_counter()
+        r = export_audit(db, creds("quinn"), audit_filters(), out_dir / f"audit.{suffix}", write)
+        dt = time.perf_counter() - t
+        size = (out_dir / f"audit.{suffix}").stat().st_size / 1e6
+        lines.append(
+            f"  {suffix.upper()}: {r.entries} entries in {dt:.1f} s = {r.entries / dt:,.0f} "
+            f"entries/s (incl. verify); {size:.1f} MB; peak RSS {rss_mb():.0f} MB "
+            f"(was {before:.0f} MB)"
+        )
+    return "audit export:\n" + "\n".join(lines)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--entries", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--keep", type=Path, help="keep the database and files in this folder")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = args.keep or Path(tmp)
+        folder.mkdir(parents=True, exist_ok=True)
+        db = Database(str(folder / "bench.sqlite3"))
+        populate(db)
+        print(bench_custody(db, folder, args.runs))
+        fill(db, args.entries)
+        t = time.perf_counter()
+        from cart_chain.services.verification import verify_ledger
+
+        entries = verify_ledger(db).entries
+        print(f"verify alone: {entries} entries in {time.perf_counter() - t:.1f} s")
+        print(bench_audit(db, folder))
+        print(f"rss after all: {rss_mb():.0f} MB")
+        db.dispose()
+
+
+if __name__ == "__main__":
+    main()
