@@ -458,10 +458,25 @@ def _filter(q, search: str):  # type: ignore[no-untyped-def]
     )
 
 
+#: Orders the case list can be sorted in (the database sorts, so 100,000 cases page fast).
+SORT_KEYS: tuple[str, ...] = ("created", "coi", "mrn", "patient", "product", "last_event")
+
+
 def list_cases(
-    db: Database, search: str = "", offset: int = 0, limit: int | None = None
+    db: Database,
+    search: str = "",
+    offset: int = 0,
+    limit: int | None = None,
+    sort: str = "created",
+    descending: bool = True,
 ) -> list[CaseSummary]:
-    """Cases newest first, with each unit's current step; paged for lazy views."""
+    """One page of case summaries (newest first unless ``sort`` says otherwise).
+
+    Sorting by name or MRN uses the values as enrolled; a later correction of
+    those fields is shown in the row but does not move it.
+    """
+    if sort not in SORT_KEYS:
+        raise InvalidValue(f"cannot sort cases by {sort!r}; choose one of {', '.join(SORT_KEYS)}")
 
     def run(session: Session) -> list[CaseSummary]:
         q = _filter(
@@ -470,61 +485,91 @@ def list_cases(
             ),
             search,
         )
-        q = q.order_by(Case.entry_seq.desc()).offset(offset)
+        if sort == "last_event":
+            last = (
+                select(Unit.coi.label("coi"), func.max(Event.occurred_at).label("last"))
+                .join(Event, Event.unit_code == Unit.unit_code)
+                .group_by(Unit.coi)
+                .subquery()
+            )
+            q = q.outerjoin(last, last.c.coi == Case.coi)
+            column = func.coalesce(last.c.last, "")
+        else:
+            column = {
+                "created": Case.entry_seq,
+                "coi": Case.coi,
+                "mrn": Case.mrn,
+                "patient": Case.patient_name,
+                "product": Case.product,
+            }[sort]
+        order = column.desc() if descending else column.asc()
+        tie = Case.entry_seq.desc() if descending else Case.entry_seq.asc()
+        q = q.order_by(order, tie).offset(offset)
         if limit is not None:
             q = q.limit(limit)
-        cases = session.execute(q).all()
-        cois = [c.coi for c, _ in cases]
-        if not cois:
-            return []
-        voided = select(Correction.target_seq).where(Correction.field == "void")
-        last = (
-            select(Event.unit_code, func.max(Event.entry_seq).label("seq"))
-            .join(Unit, Unit.unit_code == Event.unit_code)
-            .where(Unit.coi.in_(cois), Event.entry_seq.not_in(voided))
-            .group_by(Event.unit_code)
-            .subquery()
-        )
-        steps = dict(
-            session.execute(
-                select(Event.unit_code, Event.step).join(
-                    last, (last.c.unit_code == Event.unit_code) & (last.c.seq == Event.entry_seq)
-                )
-            ).all()
-        )
-        latest = dict(
-            session.execute(
-                select(Unit.coi, func.max(Event.occurred_at))
-                .join(Event, Event.unit_code == Unit.unit_code)
-                .where(Unit.coi.in_(cois))
-                .group_by(Unit.coi)
-            ).all()
-        )
-        units: dict[str, list[str]] = defaultdict(list)
-        for coi, code in session.execute(
-            select(Unit.coi, Unit.unit_code).where(Unit.coi.in_(cois)).order_by(Unit.number)
-        ).all():
-            units[coi].append(code)
-        fixes = _effective_case_fields(session, cois)
-        out = []
-        for c, at in cases:
-            f = fixes.get(c.coi, {})
-            out.append(
-                CaseSummary(
-                    coi=c.coi,
-                    grouped=parse_coi(c.coi).grouped(),
-                    mrn=f.get("mrn", c.mrn),
-                    patient_name=f.get("patient_name", c.patient_name),
-                    patient_dob=f.get("patient_dob", c.patient_dob),
-                    product=f.get("product", c.product),
-                    unit_steps=tuple((u, steps.get(u)) for u in units[c.coi]),
-                    last_event_at=latest.get(c.coi),
-                    created_at=at,
-                )
-            )
-        return out
+        return summaries(session, [(c, at) for c, at in session.execute(q)])
 
     return db.read(run)
+
+
+def summaries(session: Session, rows: list[tuple[Case, str]]) -> list[CaseSummary]:
+    """Summaries for already-ordered (case, enrolled at) rows: a few queries per page."""
+    from cart_chain.services.readiness import deviations_of
+
+    cois = [c.coi for c, _ in rows]
+    if not cois:
+        return []
+    voided = select(Correction.target_seq).where(Correction.field == "void")
+    last = (
+        select(Event.unit_code, func.max(Event.entry_seq).label("seq"))
+        .join(Unit, Unit.unit_code == Event.unit_code)
+        .where(Unit.coi.in_(cois), Event.entry_seq.not_in(voided))
+        .group_by(Event.unit_code)
+        .subquery()
+    )
+    steps = dict(
+        session.execute(
+            select(Event.unit_code, Event.step).join(
+                last, (last.c.unit_code == Event.unit_code) & (last.c.seq == Event.entry_seq)
+            )
+        ).all()
+    )
+    latest = dict(
+        session.execute(
+            select(Unit.coi, func.max(Event.occurred_at))
+            .join(Event, Event.unit_code == Unit.unit_code)
+            .where(Unit.coi.in_(cois))
+            .group_by(Unit.coi)
+        ).all()
+    )
+    units: dict[str, list[str]] = defaultdict(list)
+    for coi, code in session.execute(
+        select(Unit.coi, Unit.unit_code).where(Unit.coi.in_(cois)).order_by(Unit.number)
+    ).all():
+        units[coi].append(code)
+    open_deviations: dict[str, int] = defaultdict(int)
+    for d in deviations_of(session, cois=cois):
+        if d.blocking:
+            open_deviations[d.coi] += 1
+    fixes = _effective_case_fields(session, cois)
+    out = []
+    for c, at in rows:
+        f = fixes.get(c.coi, {})
+        out.append(
+            CaseSummary(
+                coi=c.coi,
+                grouped=parse_coi(c.coi).grouped(),
+                mrn=f.get("mrn", c.mrn),
+                patient_name=f.get("patient_name", c.patient_name),
+                patient_dob=f.get("patient_dob", c.patient_dob),
+                product=f.get("product", c.product),
+                unit_steps=tuple((u, steps.get(u)) for u in units[c.coi]),
+                last_event_at=latest.get(c.coi),
+                created_at=at,
+                open_deviations=open_deviations.get(c.coi, 0),
+            )
+        )
+    return out
 
 
 def next_unit_number(session: Session, coi: str) -> int:

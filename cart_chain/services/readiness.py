@@ -99,6 +99,7 @@ def unit_facts(session: Session, unit_code: str) -> list[StepFact]:
 @dataclass(frozen=True, slots=True)
 class DeviationState:
     seq: int
+    coi: str
     unit: str
     step: str
     rule: str
@@ -114,11 +115,17 @@ class DeviationState:
 
 
 def deviations_of(
-    session: Session, *, coi: str | None = None, unit: str | None = None
+    session: Session,
+    *,
+    coi: str | None = None,
+    unit: str | None = None,
+    cois: list[str] | None = None,
 ) -> list[DeviationState]:
     q = select(Deviation).order_by(Deviation.entry_seq)
     if coi is not None:
         q = q.where(Deviation.coi == coi)
+    if cois is not None:
+        q = q.where(Deviation.coi.in_(cois))
     if unit is not None:
         q = q.where(Deviation.unit_code == unit)
     devs = session.execute(q).scalars().all()
@@ -134,6 +141,7 @@ def deviations_of(
     return [
         DeviationState(
             d.entry_seq,
+            d.coi,
             d.unit_code,
             d.step,
             d.rule,

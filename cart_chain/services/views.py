@@ -124,6 +124,7 @@ class CaseSummary:
     unit_steps: tuple[tuple[str, str | None], ...]
     last_event_at: str | None
     created_at: str
+    open_deviations: int = 0  # deviations QA has not accepted
 
 
 @dataclass(frozen=True, slots=True)

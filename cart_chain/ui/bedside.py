@@ -1,0 +1,278 @@
+"""The bedside check and the patient's own events (bridging, lymphodepletion).
+
+Before an infusion two qualified people compare the patient's wristband with
+the bag, at the bedside, together (DOMAIN.md). The check is blind: the dialog
+does not show the recorded name or date of birth; the two people type what the
+wristband says and the service compares. A mismatch is recorded too (it is a
+safety event) and is shown as the same red, blocking alert as a wrong bag.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QDateTime, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cart_chain.domain.errors import InvalidValue, WrongPatient
+from cart_chain.ui.errors import classify, describe, show_error
+from cart_chain.ui.record_step import _ScanKeys, stop_alert
+from cart_chain.ui.signature import SignatureBlock
+
+if TYPE_CHECKING:
+    from cart_chain.services.views import CaseDetail
+    from cart_chain.ui.session import Session
+
+EVENT_NAMES = {
+    "bridging_start": "Bridging therapy started",
+    "bridging_end": "Bridging therapy ended",
+    "lymphodepletion_start": "Lymphodepleting chemotherapy started",
+    "lymphodepletion_end": "Lymphodepleting chemotherapy ended",
+}
+
+
+class BedsideCheckDialog(QDialog):
+    """Scan the bag, type the wristband's name and date of birth, two signatures."""
+
+    checked = Signal(object)  # BedsideResult
+
+    def __init__(self, session: Session, case: CaseDetail, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.case = session, case
+        self.unit: str | None = None
+        self.alert: QMessageBox | None = None
+        self.setWindowTitle("Bedside check — cart-chain")
+        self.setMinimumWidth(760)
+        intro = QLabel(
+            "Two qualified people, at the bedside, together: scan the bag, then type the "
+            "name and date of birth <b>as written on the patient's wristband</b>."
+        )
+        intro.setObjectName("Banner")
+        intro.setWordWrap(True)
+        self.scan = QLineEdit()
+        self.scan.setObjectName("Scan")
+        self.scan.setPlaceholderText("Scan the bag label and press Enter")
+        self.scan.installEventFilter(_ScanKeys(self))  # type: ignore[arg-type]
+        self.bag = QLabel("No bag scanned yet.")
+        self.name = QLineEdit()
+        self.name.setObjectName("WristbandName")
+        self.name.setPlaceholderText("name on the wristband")
+        self.dob = QLineEdit()
+        self.dob.setObjectName("WristbandDob")
+        self.dob.setPlaceholderText("date of birth on the wristband, YYYY-MM-DD")
+        self.by = SignatureBlock("Performed by", session)
+        self.witness = SignatureBlock("Verified by")
+        self.error = QLabel()
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.outcome = QLabel()
+        self.outcome.setObjectName("Success")
+        self.outcome.hide()
+        self.save = QPushButton("Sign the check")
+        self.save.setObjectName("Primary")
+        self.save.setDefault(True)
+        self.save.setEnabled(False)
+        close = QPushButton("Close")
+        close.setAutoDefault(False)
+        form = QFormLayout()
+        form.addRow("Bag", self.scan)
+        form.addRow("", self.bag)
+        form.addRow("Wristband name", self.name)
+        form.addRow("Wristband date of birth", self.dob)
+        signatures = QHBoxLayout()
+        signatures.addWidget(self.by)
+        signatures.addWidget(self.witness)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(close)
+        buttons.addWidget(self.save)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addLayout(signatures)
+        layout.addWidget(self.error)
+        layout.addWidget(self.outcome)
+        layout.addLayout(buttons)
+        self.save.clicked.connect(self.submit)
+        close.clicked.connect(self.reject)
+        self.scan.setFocus()
+
+    def scan_entered(self) -> None:
+        """Same gate as recording a step: another patient's bag is stopped at once."""
+        from cart_chain.services.scanning import record_refused_scan, scan
+
+        text = self.scan.text()
+        self.error.hide()
+        try:
+            found = scan(self.session.db, text, expect=self.case.coi)
+            unit = found.unit or (found.units[0] if len(found.units) == 1 else None)
+            if unit is None:
+                raise InvalidValue("this case has several bags: scan the bag's own label")
+        except WrongPatient as exc:
+            try:
+                record_refused_scan(
+                    self.session.db, self.session.user.username, self.case.coi, text, str(exc)
+                )
+            finally:
+                self.alert = stop_alert(
+                    self,
+                    "WRONG PATIENT — STOP",
+                    "This bag does not belong to the patient of this case.",
+                    describe(exc).removeprefix("WRONG PATIENT - STOP: "),
+                    "Nothing was recorded. Put the bag aside and scan the right one.",
+                )
+                self.alert.finished.connect(lambda _: self._rescan())
+            return
+        except Exception as exc:
+            self._fail(exc, "read the scanned bag")
+            self._rescan()
+            return
+        self.unit = unit.unit
+        self.scan.setText(unit.grouped)
+        self.scan.setReadOnly(True)
+        self.bag.setText(f"Bag U{unit.number:02d} of {unit.of} of this case")
+        self.save.setEnabled(True)
+        self.name.setFocus()
+
+    def _rescan(self) -> None:
+        self.scan.clear()
+        self.scan.setReadOnly(False)
+        self.scan.setFocus()
+
+    def submit(self) -> None:
+        from cart_chain.services.readiness import bedside_check
+
+        if self.unit is None:
+            self._fail(InvalidValue("scan the bag first"), "check")
+            return
+        try:
+            if not self.name.text().strip() or not self.dob.text().strip():
+                raise InvalidValue("type the name and the date of birth from the wristband")
+            result = bedside_check(
+                self.session.db,
+                self.unit,
+                self.name.text(),
+                self.dob.text(),
+                self.by.credentials(),
+                self.witness.credentials(),
+            )
+        except Exception as exc:
+            self._fail(exc, "record the bedside check")
+            return
+        finally:
+            self.by.clear_password()
+            self.witness.clear_password()
+        self.session.signed()
+        self.session.changed.emit()
+        self.checked.emit(result)
+        if result.passed:
+            self.error.hide()
+            self.outcome.setText("Bedside check passed and recorded: the bag matches the patient.")
+            self.outcome.show()
+            self.save.setEnabled(False)
+            return
+        self.alert = stop_alert(
+            self,
+            "MISMATCH — DO NOT INFUSE",
+            "The wristband does not match this bag.",
+            "; ".join(result.mismatches) or "the details differ",
+            "The mismatch is recorded. Do not infuse; call the responsible physician and QA.",
+            ack="Understood: not infusing",
+        )
+
+    def _fail(self, exc: BaseException, action: str) -> None:
+        self.error.setText(describe(exc))
+        self.error.show()
+        if classify(exc) != "rule":
+            show_error(self, exc, action)
+
+
+class PatientEventDialog(QDialog):
+    """Record bridging therapy or lymphodepletion (start or end) for the patient."""
+
+    recorded = Signal(object)
+
+    def __init__(self, session: Session, case: CaseDetail, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session, self.case = session, case
+        self.setWindowTitle(f"Patient event — {case.patient_name} — cart-chain")
+        self.setMinimumWidth(640)
+        self.kind = QComboBox()
+        self.kind.setObjectName("PatientEvent")
+        for key, text in EVENT_NAMES.items():
+            self.kind.addItem(text, key)
+        self.when = QDateTimeEdit(QDateTime.currentDateTime())
+        self.when.setDisplayFormat("yyyy-MM-dd HH:mm")
+        self.when.setCalendarPopup(True)
+        self.detail = QLineEdit()
+        self.detail.setPlaceholderText("regimen, e.g. Flu/Cy (optional)")
+        self.signature = SignatureBlock("Performed by", session)
+        self.error = QLabel()
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.save = QPushButton("Sign and save")
+        self.save.setObjectName("Primary")
+        self.save.setDefault(True)
+        cancel = QPushButton("Cancel")
+        cancel.setAutoDefault(False)
+        form = QFormLayout()
+        form.addRow("Event", self.kind)
+        form.addRow("When (local time)", self.when)
+        form.addRow("Detail", self.detail)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.save)
+        layout = QVBoxLayout(self)
+        banner = QLabel(f"<b>{case.patient_name}</b> · COI {case.grouped}")
+        banner.setObjectName("Banner")
+        layout.addWidget(banner)
+        layout.addLayout(form)
+        layout.addWidget(self.signature)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+        self.save.clicked.connect(self.submit)
+        cancel.clicked.connect(self.reject)
+        self.kind.setFocus()
+
+    def submit(self) -> None:
+        from cart_chain.services.readiness import record_patient_event
+
+        moment: Any = self.when.dateTime().toPython()
+        if isinstance(moment, datetime) and moment.tzinfo is None:
+            moment = moment.astimezone()
+        try:
+            receipt = record_patient_event(
+                self.session.db,
+                self.case.coi,
+                self.kind.currentData(),
+                self.signature.credentials(),
+                occurred_at=moment,
+                detail=self.detail.text(),
+            )
+        except Exception as exc:
+            self.signature.clear_password()
+            self.error.setText(describe(exc))
+            self.error.show()
+            if classify(exc) != "rule":
+                show_error(self, exc, "record the patient event")
+            return
+        self.session.signed()
+        self.session.changed.emit()
+        self.recorded.emit(receipt)
+        self.accept()

@@ -1,0 +1,170 @@
+"""Correct a ledger entry: pick the field, give the new value and a reason, sign.
+
+The original entry is never edited: the service appends a correction naming the
+old and new value and the reason (Part 11 / Annex 11), and the case view shows
+it under the original.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cart_chain.domain.clock import local_display
+from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.steps import Step
+from cart_chain.ui.case_view import FIELD_NAMES
+from cart_chain.ui.errors import classify, describe, show_error
+from cart_chain.ui.signature import SignatureBlock
+
+if TYPE_CHECKING:
+    from cart_chain.services.views import CaseDetail, EventView
+    from cart_chain.ui.session import Session
+
+
+class CorrectionDialog(QDialog):
+    """Correction of one event (``event`` given) or of the case's patient details."""
+
+    corrected = Signal(object)  # Receipt
+
+    def __init__(
+        self,
+        session: Session,
+        case: CaseDetail,
+        event: EventView | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        from cart_chain.services.corrections import CORRECTABLE
+
+        self.session = session
+        self.case = case
+        self.entry = event
+        kind = "event_recorded" if event is not None else "case_created"
+        self.seq = event.seq if event is not None else case.seq
+        self.current: dict[str, str] = self._current_values()
+        what = (
+            f"entry #{event.seq}: {Step(event.step).label}, {local_display(event.occurred_at)}"
+            if event is not None
+            else f"patient details of {case.patient_name} (entry #{case.seq})"
+        )
+        self.setWindowTitle(f"Correct {what} — cart-chain")
+        self.setMinimumWidth(640)
+        intro = QLabel(
+            f"Correcting {what}.<br>The original stays in the record; your correction "
+            "is added beside it with the reason and your signature."
+        )
+        intro.setWordWrap(True)
+        intro.setObjectName("Banner")
+        self.field = QComboBox()
+        self.field.setObjectName("CorrectionField")
+        for name in CORRECTABLE[kind]:
+            self.field.addItem(FIELD_NAMES.get(name, name), name)
+        self.old = QLabel()
+        self.old.setWordWrap(True)
+        self.new = QLineEdit()
+        self.new.setObjectName("CorrectionValue")
+        self.reason = QPlainTextEdit()
+        self.reason.setObjectName("CorrectionReason")
+        self.reason.setTabChangesFocus(True)
+        self.reason.setFixedHeight(70)
+        self.reason.setPlaceholderText("why the entry is wrong (required)")
+        self.signature = SignatureBlock("Performed by", session)
+        self.error = QLabel()
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        self.save = QPushButton("Sign correction")
+        self.save.setObjectName("Primary")
+        self.save.setDefault(True)
+        cancel = QPushButton("Cancel")
+        cancel.setAutoDefault(False)
+        form = QFormLayout()
+        form.addRow("Field", self.field)
+        form.addRow("Current value", self.old)
+        form.addRow("New value", self.new)
+        form.addRow("Reason", self.reason)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        buttons.addWidget(cancel)
+        buttons.addWidget(self.save)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(form)
+        layout.addWidget(self.signature)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+        self.field.currentIndexChanged.connect(self._field_changed)
+        self.save.clicked.connect(self.submit)
+        cancel.clicked.connect(self.reject)
+        self._field_changed()
+        self.field.setFocus()
+
+    def _current_values(self) -> dict[str, str]:
+        e, c = self.entry, self.case
+        if e is not None:
+            return {
+                "location": e.location or "",
+                "temperature_c": "" if e.temperature_c is None else f"{e.temperature_c:g}",
+                "note": e.note or "",
+                "occurred_at": local_display(e.occurred_at),
+                "void": "",
+            }
+        return {
+            "patient_name": c.patient_name,
+            "patient_dob": c.patient_dob,
+            "mrn": c.mrn,
+            "product": c.product,
+        }
+
+    def _field_changed(self) -> None:
+        name = self.field.currentData()
+        if name == "void":
+            self.old.setText("Voids this step (only the unit's latest step can be voided).")
+            self.new.setPlaceholderText("not needed: the reason says why")
+            self.new.setEnabled(False)
+        else:
+            self.old.setText(self.current.get(name, "") or "—")
+            self.new.setEnabled(True)
+            self.new.setPlaceholderText(
+                "YYYY-MM-DDTHH:MM (local time)" if name == "occurred_at" else "new value"
+            )
+
+    def submit(self) -> None:
+        from cart_chain.services.corrections import correct
+
+        name = self.field.currentData()
+        reason = self.reason.toPlainText().strip()
+        try:
+            if not reason:
+                raise InvalidValue("a correction needs a reason")
+            value = reason if name == "void" else self.new.text()
+            if name != "void" and not value.strip():
+                raise InvalidValue("type the new value")
+            receipt = correct(
+                self.session.db, self.seq, {name: value}, reason, self.signature.credentials()
+            )
+        except Exception as exc:
+            self.signature.clear_password()
+            self.error.setText(describe(exc))
+            self.error.show()
+            if classify(exc) != "rule":
+                show_error(self, exc, "save the correction")
+            return
+        self.session.signed()
+        self.corrected.emit(receipt)
+        self.session.changed.emit()
+        self.accept()

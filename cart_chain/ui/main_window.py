@@ -1,0 +1,283 @@
+"""The main window: toolbar, home (case list) and case view, and the dialogs they open.
+
+The window title always says where the user is and who is logged in, so a
+glance at a shared workstation tells whose session it is.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QByteArray, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QDialog,
+    QLabel,
+    QMainWindow,
+    QSizePolicy,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from cart_chain.ui import prefs, theme
+from cart_chain.ui.case_view import CaseView
+from cart_chain.ui.errors import show_error
+from cart_chain.ui.home import HomePage
+
+if TYPE_CHECKING:
+    from cart_chain.services.views import CaseDetail, EventView
+    from cart_chain.ui.session import Session
+
+
+class MainWindow(QMainWindow):
+    logout_requested = Signal()
+    lock_requested = Signal()
+    inactivity_changed = Signal(int)
+
+    def __init__(self, session: Session) -> None:
+        super().__init__()
+        self.setObjectName("MainWindow")
+        self.session = session
+        self.setWindowIcon(theme.app_icon())
+        self.dialogs: list[QWidget] = []  # open dialogs, kept referenced
+
+        self.home = HomePage(session)
+        self.case_view = CaseView(session)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.home)
+        self.stack.addWidget(self.case_view)
+        self.setCentralWidget(self.stack)
+
+        bar = QToolBar("Main")
+        bar.setObjectName("MainToolbar")
+        bar.setMovable(False)
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.addToolBar(bar)
+
+        def action(text: str, shortcut: str | QKeySequence.StandardKey, slot: Any) -> QAction:
+            a = QAction(f"{text}  {QKeySequence(shortcut).toString()}", self)
+            a.setShortcut(QKeySequence(shortcut))
+            a.setToolTip(f"{text} ({QKeySequence(shortcut).toString()})")
+            a.triggered.connect(slot)
+            bar.addAction(a)
+            return a
+
+        self.act_home = action("Cases", "Ctrl+H", self.go_home)
+        self.act_record = action("Record step", "F2", lambda: self.record_step())
+        self.act_export = action("Export", "Ctrl+E", lambda: self.export())
+        self.act_admin = action("Administration", "Ctrl+Shift+A", self.administration)
+        self.act_lock = action("Lock", "Ctrl+L", self.lock_requested)
+        self.act_logout = action("Log out", "Ctrl+Shift+Q", self.logout_requested)
+        self.act_search = QAction("Search", self)
+        self.act_search.setShortcut(QKeySequence("Ctrl+F"))
+        self.act_search.triggered.connect(self._focus_search)
+        self.addAction(self.act_search)
+        self.act_back = QAction("Back", self)
+        self.act_back.setShortcuts([QKeySequence("Esc"), QKeySequence("Alt+Left")])
+        self.act_back.triggered.connect(self._back)
+        self.case_view.addAction(self.act_back)
+        self.act_admin.setVisible(session.is_admin)
+        self.act_record.setEnabled(not session.is_admin)
+        spacer = QWidget()
+        spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        bar.addWidget(spacer)
+        who = QLabel(f"{session.user.full_name} · {session.user.role.replace('_', ' ')}  ")
+        who.setObjectName("Who")
+        bar.addWidget(who)
+
+        self.statusBar().showMessage(
+            f"{session.opened.where} · facility {session.opened.facility} · "
+            f"locks after {session.opened.inactivity_minutes} min without activity"
+        )
+
+        self.home.open_case.connect(self.open_case)
+        self.case_view.back.connect(self.go_home)
+        self.case_view.record_step.connect(lambda coi, unit: self.record_step(coi))
+        self.case_view.correct_event.connect(self.correct)
+        self.case_view.correct_case.connect(lambda case: self.correct(case, None))
+        self.case_view.print_label.connect(lambda case, unit: self.print_label(case, unit, None))
+        self.case_view.export_report.connect(lambda coi: self.export(coi))
+        self.case_view.bedside_check.connect(self.bedside_check)
+        self.case_view.patient_event.connect(self.patient_event)
+        session.changed.connect(self.refresh)
+
+        geometry = prefs.MAIN_GEOMETRY.get()
+        if geometry:
+            self.restoreGeometry(QByteArray.fromBase64(geometry.encode()))
+        else:
+            self.resize(1280, 800)
+        self.go_home()
+
+    # -- navigation -------------------------------------------------------------------
+
+    def _title(self, where: str) -> None:
+        self.setWindowTitle(
+            f"{where} — cart-chain {self.session.opened.facility} — {self.session.user.full_name}"
+        )
+
+    def go_home(self) -> None:
+        self.stack.setCurrentWidget(self.home)
+        self._title("Cases")
+        self.home.focus_search()
+
+    def _back(self) -> None:
+        if self.stack.currentWidget() is self.case_view:
+            self.go_home()
+
+    def _focus_search(self) -> None:
+        self.go_home()
+
+    def open_case(self, coi: str) -> None:
+        try:
+            detail = self.case_view.show_case(coi)
+        except Exception as exc:
+            show_error(self, exc, "open the case")
+            return
+        if len(coi) == 19:  # a unit id was scanned: show that bag
+            self.case_view.select_unit(coi)
+        self.stack.setCurrentWidget(self.case_view)
+        self._title(f"Case {detail.grouped} · {detail.patient_name}")
+        self.case_view.record_button.setFocus()
+
+    def refresh(self) -> None:
+        """Records changed: reload what is on screen."""
+        self.home.reload()
+        if self.case_view.detail is not None and self.stack.currentWidget() is self.case_view:
+            try:
+                self.case_view.show_case(self.case_view.detail.coi)
+            except Exception as exc:
+                show_error(self, exc, "reload the case")
+
+    def after_unlock(self) -> None:
+        """The next signature asks for user name and password again, also in dialogs
+        that were open when the session locked."""
+        from cart_chain.ui.signature import SignatureBlock
+
+        self.session.unlocked()
+        for dialog in self.dialogs:
+            for block in dialog.findChildren(SignatureBlock):
+                block.refresh()
+
+    # -- dialogs --------------------------------------------------------------------------
+
+    def _keep(self, dialog: QDialog) -> QDialog:
+        """Hold a reference to an open dialog until it finishes.
+
+        Forgotten on ``finished`` (a normal signal), never on ``destroyed``: a Python
+        slot running while Qt tears objects down is how PySide apps crash.
+        """
+        self.dialogs.append(dialog)
+        dialog.finished.connect(self._forget_finished)
+        return dialog
+
+    def _forget_finished(self) -> None:
+        done = [d for d in self.dialogs if not d.isVisible()]
+        self.dialogs = [d for d in self.dialogs if d.isVisible()]
+        for d in done:
+            d.deleteLater()  # Qt deletes it from the event loop, not Python's GC
+
+    def current_coi(self) -> str | None:
+        if self.stack.currentWidget() is self.case_view and self.case_view.detail is not None:
+            return self.case_view.detail.coi
+        return None
+
+    def record_step(self, coi: str | None = None) -> Any:
+        from cart_chain.ui.record_step import RecordStepDialog
+
+        if self.session.is_admin:
+            return None
+        coi = coi or self.current_coi()
+        try:
+            dialog = RecordStepDialog(self.session, coi, self)
+        except Exception as exc:
+            show_error(self, exc, "record a step")
+            return None
+        self._keep(dialog)
+        dialog.label_offered.connect(self._offer_label)
+        dialog.recorded.connect(lambda receipt, unit, step: self._recorded(unit))
+        dialog.open()
+        dialog.scan.setFocus()
+        return dialog
+
+    def _recorded(self, unit: str) -> None:
+        if self.stack.currentWidget() is self.case_view:
+            self.case_view.select_unit(unit)
+        else:
+            self.open_case(unit)
+
+    def _offer_label(self, unit: str, step: str) -> None:
+        from cart_chain.services.cases import show_case
+
+        try:
+            case = show_case(self.session.db, unit)
+        except Exception as exc:
+            show_error(self, exc, "prepare the label")
+            return
+        self.print_label(case, unit, step)
+
+    def print_label(self, case: CaseDetail, unit: str, step: str | None) -> Any:
+        from cart_chain.ui.print_label import PrintLabelDialog
+
+        if not unit:
+            return None
+        try:
+            dialog = PrintLabelDialog(self.session, case, unit, step, self)
+        except Exception as exc:
+            show_error(self, exc, "prepare the label")
+            return None
+        self._keep(dialog)
+        self.statusBar().showMessage("Label ready to print for the next holder.", 10_000)
+        dialog.printed.connect(
+            lambda where: self.statusBar().showMessage(f"Label printed to {where}.", 10_000)
+        )
+        dialog.open()
+        return dialog
+
+    def correct(self, case: CaseDetail, event: EventView | None) -> Any:
+        from cart_chain.ui.correction import CorrectionDialog
+
+        dialog = CorrectionDialog(self.session, case, event, self)
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def export(self, coi: str | None = None) -> Any:
+        from cart_chain.ui.export import ExportDialog
+
+        dialog = ExportDialog(self.session, coi or self.current_coi(), self)
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def bedside_check(self, case: CaseDetail) -> Any:
+        from cart_chain.ui.bedside import BedsideCheckDialog
+
+        dialog = BedsideCheckDialog(self.session, case, self)
+        self._keep(dialog)
+        dialog.open()
+        dialog.scan.setFocus()
+        return dialog
+
+    def patient_event(self, case: CaseDetail) -> Any:
+        from cart_chain.ui.bedside import PatientEventDialog
+
+        dialog = PatientEventDialog(self.session, case, self)
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def administration(self) -> Any:
+        from cart_chain.ui.admin import AdminDialog
+
+        if not self.session.is_admin:
+            return None
+        dialog = AdminDialog(self.session, self)
+        self._keep(dialog)
+        dialog.inactivity_changed.connect(self.inactivity_changed)
+        dialog.open()
+        return dialog
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        prefs.MAIN_GEOMETRY.set(bytes(self.saveGeometry().toBase64().data()).decode())
+        super().closeEvent(event)

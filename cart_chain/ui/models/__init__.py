@@ -1,0 +1,1 @@
+"""Qt item models: plain data in, no widgets; tested without any view."""

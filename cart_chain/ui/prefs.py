@@ -1,0 +1,53 @@
+"""Workstation preferences kept in QSettings, each declared once with its default.
+
+Only what belongs to this machine lives here (printer, label size, database
+location, remembered UI state). Settings that matter for compliance (facility
+code, inactivity lock) are shared and signed in the database instead.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from PySide6.QtCore import QSettings
+
+ORGANISATION = "cart-chain"
+APPLICATION = "cart-chain"
+
+T = TypeVar("T", str, int, float, bool)
+
+
+class Pref(Generic[T]):
+    """One typed QSettings key with its default (a plain class: no dataclasses import
+    on the start-up path)."""
+
+    __slots__ = ("default", "key")
+
+    def __init__(self, key: str, default: T) -> None:
+        self.key = key
+        self.default = default
+
+    def get(self) -> T:
+        value = QSettings().value(self.key, self.default)
+        kind = type(self.default)
+        if kind is bool:
+            return (value in (True, "true", "1", 1)) if value is not None else self.default  # type: ignore[return-value]
+        try:
+            return kind(value)  # type: ignore[return-value]
+        except (TypeError, ValueError):
+            return self.default
+
+    def set(self, value: T) -> None:
+        s = QSettings()
+        s.setValue(self.key, value)
+        s.sync()
+
+
+DATABASE_URL: Pref[str] = Pref("database/url", "")
+PRINTER_NAME: Pref[str] = Pref("labels/printer", "")
+LABEL_KIND: Pref[str] = Pref("labels/kind", "bag")
+LABEL_WIDTH_MM: Pref[float] = Pref("labels/width_mm", 100.0)
+LABEL_HEIGHT_MM: Pref[float] = Pref("labels/height_mm", 50.0)
+LAST_LOCATION: Pref[str] = Pref("record/last_location", "")
+LAST_EXPORT_DIR: Pref[str] = Pref("export/last_dir", "")
+MAIN_GEOMETRY: Pref[str] = Pref("window/main_geometry", "")

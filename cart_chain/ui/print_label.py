@@ -1,0 +1,391 @@
+"""Print a label: preview, printer choice (remembered), label kind; reprints ask why.
+
+Labels are rendered by `cart_chain.labels` at the template's true size and
+resolution and drawn 1:1 onto a page of exactly the label's size, so the label
+comes out the right size whatever the printer (the most common complaint about
+label printing). Any Qt printer works, including a PDF file for tests and
+archiving. The printer choice is a workstation preference (QSettings).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QMarginsF, QSizeF, Qt, Signal
+from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPixmap
+from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo, QPrintPreviewDialog
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.steps import Step
+from cart_chain.ui import prefs
+from cart_chain.ui.errors import classify, describe, show_error
+from cart_chain.ui.signature import SignatureBlock
+
+if TYPE_CHECKING:
+    from cart_chain.services.accounts import Credentials
+    from cart_chain.services.views import CaseDetail
+    from cart_chain.ui.session import Session
+
+log = logging.getLogger("cart_chain.ui.labels")
+
+PDF_CHOICE = "PDF file"
+KIND_NAMES = {
+    "bag": "Bag label",
+    "transport": "Transport (shipper) label",
+    "tube": "Tube / sample label",
+    "container": "Outer container label",
+}
+
+
+@dataclass(frozen=True)
+class RenderedLabel:
+    """A label at printer resolution, with its physical size."""
+
+    image: QImage
+    width_mm: float
+    height_mm: float
+    dpi: int
+    serial: str | None  # None: a preview, not an issued label
+
+
+def available_kinds() -> tuple[str, ...]:
+    from cart_chain.labels.layout import KINDS
+
+    return KINDS
+
+
+def _step_of(case: CaseDetail, unit: str, step: str | None) -> Step:
+    view = next(u for u in case.units if u.unit == unit)
+    if step:
+        return Step(step)
+    if view.current_step:
+        return Step(view.current_step)
+    return Step(view.next_steps[0])
+
+
+def render_label(
+    session: Session,
+    case: CaseDetail,
+    unit: str,
+    kind: str,
+    step: str | None,
+    previous: list[Any],
+) -> RenderedLabel:
+    """A preview exactly as the label will print (serial = the next one); records nothing."""
+    from cart_chain.domain.clock import now_iso
+    from cart_chain.domain.identifiers import parse_unit
+    from cart_chain.domain.labelcode import LabelCode
+    from cart_chain.labels.layout import load_layout
+    from cart_chain.labels.render import render
+    from cart_chain.services.labels import label_data
+
+    layout = load_layout(kind)
+    view = next(u for u in case.units if u.unit == unit)
+    serial = max((p.serial for p in previous), default=0) + 1
+    code = LabelCode(parse_unit(unit), serial)
+    reprint = any(p.kind == kind for p in previous)
+    data = label_data(
+        case,
+        view,
+        code,
+        kind,
+        _step_of(case, unit, step),
+        now_iso(),
+        session.user.username,
+        layout,
+        reprint,
+    )
+    image = QImage.fromData(render(layout, data, "png"), "PNG")
+    return RenderedLabel(image, layout.width_mm, layout.height_mm, layout.dpi, None)
+
+
+def issue_label(
+    session: Session,
+    unit: str,
+    kind: str,
+    step: str | None,
+    by: Credentials,
+    reason: str | None,
+    destination: str,
+) -> RenderedLabel:
+    """Issue the label through the labels service: it gets its serial, voids the label
+    it replaces (a reprint) and is recorded in the ledger before it is printed."""
+    from cart_chain.labels.layout import load_layout
+    from cart_chain.services.labels import print_label
+
+    printed = print_label(
+        session.db,
+        unit,
+        kind,
+        by,
+        fmt="png",
+        reason=reason,
+        step=step,
+        destination=destination,
+    )
+    layout = load_layout(kind)
+    image = QImage.fromData(printed.output, "PNG")
+    return RenderedLabel(image, layout.width_mm, layout.height_mm, printed.dpi, str(printed.serial))
+
+
+def configure_printer(printer: QPrinter, label: RenderedLabel) -> None:
+    """A page exactly the label's size, no margins, at the label's resolution."""
+    size = QPageSize(
+        QSizeF(label.width_mm, label.height_mm), QPageSize.Unit.Millimeter, "cart-chain label"
+    )
+    orientation = QPageLayout.Orientation.Portrait
+    printer.setPageLayout(
+        QPageLayout(size, orientation, QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
+    )
+    printer.setFullPage(True)
+    printer.setResolution(label.dpi)
+
+
+def paint_label(printer: QPrinter, label: RenderedLabel) -> None:
+    """Draw the label 1:1 onto the printer page."""
+    painter = QPainter()
+    if not painter.begin(printer):
+        raise InvalidValue(f"cannot start printing on {printer.printerName() or 'the printer'}")
+    try:
+        target = printer.pageLayout().fullRectPixels(printer.resolution())
+        painter.drawImage(target, label.image)
+    finally:
+        painter.end()
+
+
+class PrintLabelDialog(QDialog):
+    """Kind, preview, printer and (for a reprint) the reason; sign; then print.
+
+    Whether this is a reprint is the ledger's answer (an earlier label of this
+    kind exists for the bag), not the caller's guess.
+    """
+
+    printed = Signal(str)  # where it went
+
+    def __init__(
+        self,
+        session: Session,
+        case: CaseDetail,
+        unit: str,
+        step: str | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        from cart_chain.services.labels import list_labels
+
+        self.session, self.case, self.unit, self.step = session, case, unit, step
+        self.previous = list_labels(session.db, unit)
+        self.label: RenderedLabel | None = None
+        self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
+        self.setMinimumWidth(780)
+
+        view = next(u for u in case.units if u.unit == unit)
+        intro = QLabel(
+            f"<b>{case.patient_name}</b> · bag {view.number} of {view.of} · "
+            + (f"for the next holder after {Step(step).label}" if step else "current step")
+        )
+        intro.setObjectName("Banner")
+        self.kind = QComboBox()
+        self.kind.setObjectName("LabelKind")
+        for k in available_kinds():
+            self.kind.addItem(KIND_NAMES.get(k, k), k)
+        remembered = self.kind.findData(prefs.LABEL_KIND.get())
+        if remembered >= 0:
+            self.kind.setCurrentIndex(remembered)
+        self.preview = QLabel()
+        self.preview.setObjectName("LabelPreview")
+        self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.preview.setMinimumSize(520, 330)
+        self.preview.setStyleSheet("background: white; border: 1px solid #c9d3da;")
+        self.destination = QComboBox()
+        self.destination.setObjectName("Printer")
+        self.destination.addItems([*QPrinterInfo.availablePrinterNames(), PDF_CHOICE])
+        chosen = self.destination.findText(prefs.PRINTER_NAME.get())
+        if chosen < 0 and QPrinterInfo.defaultPrinterName():
+            chosen = self.destination.findText(QPrinterInfo.defaultPrinterName())
+        self.destination.setCurrentIndex(max(chosen, 0))
+        self.pdf_path = QLineEdit()
+        self.pdf_path.setObjectName("PdfPath")
+        self.pdf_path.setText(
+            str(Path(prefs.LAST_EXPORT_DIR.get() or Path.home()) / f"label-{unit}.pdf")
+        )
+        self.reason = QLineEdit()
+        self.reason.setObjectName("ReprintReason")
+        self.reason.setPlaceholderText("why a new label is needed (damaged, smudged, lost…)")
+        self.signature = SignatureBlock("Printed by", session)
+        self.error = QLabel()
+        self.error.setObjectName("Error")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        setup = QPushButton("Printer settings…")
+        setup.setAutoDefault(False)
+        preview = QPushButton("Print preview…")
+        preview.setAutoDefault(False)
+        self.print_button = QPushButton("Sign and print")
+        self.print_button.setObjectName("Primary")
+        self.print_button.setDefault(True)
+        skip = QPushButton("Not now")
+        skip.setAutoDefault(False)
+
+        self.form = QFormLayout()
+        self.form.addRow("Label", self.kind)
+        self.form.addRow("Printer", self.destination)
+        self.form.addRow("PDF file", self.pdf_path)
+        self.form.addRow("Reprint reason", self.reason)
+        right = QVBoxLayout()
+        right.addLayout(self.form)
+        right.addWidget(self.signature)
+        right.addStretch(1)
+        middle = QHBoxLayout()
+        middle.addWidget(self.preview, 1)
+        middle.addLayout(right, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(setup)
+        buttons.addWidget(preview)
+        buttons.addStretch(1)
+        buttons.addWidget(skip)
+        buttons.addWidget(self.print_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.error)
+        layout.addLayout(buttons)
+
+        self.kind.currentIndexChanged.connect(self.refresh_preview)
+        self.destination.currentIndexChanged.connect(self._destination_changed)
+        setup.clicked.connect(self._printer_settings)
+        preview.clicked.connect(self._print_preview)
+        self.print_button.clicked.connect(self.print_label)
+        skip.clicked.connect(self.reject)
+        self._destination_changed()
+        self.refresh_preview()
+        (self.reason if self.is_reprint() else self.signature.first_field()).setFocus()
+
+    def is_reprint(self) -> bool:
+        kind = self.kind.currentData()
+        return any(p.kind == kind for p in self.previous)
+
+    # -- preview and printer -----------------------------------------------------------
+
+    def refresh_preview(self) -> None:
+        reprint = self.is_reprint()
+        self.form.setRowVisible(self.reason, reprint)
+        verb = "Reprint" if reprint else "Print"
+        what = self.kind.currentText().lower()
+        self.setWindowTitle(f"{verb} {what} for {self.unit} — cart-chain")
+        try:
+            self.label = render_label(
+                self.session,
+                self.case,
+                self.unit,
+                self.kind.currentData(),
+                self.step,
+                self.previous,
+            )
+        except Exception as exc:
+            self._error(exc, "render the label")
+            return
+        pix = QPixmap.fromImage(self.label.image)
+        self.preview.setPixmap(
+            pix.scaled(
+                self.preview.minimumSize(),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
+        )
+
+    def _destination_changed(self) -> None:
+        self.form.setRowVisible(self.pdf_path, self.destination.currentText() == PDF_CHOICE)
+
+    def _apply_destination(self) -> str:
+        if self.destination.currentText() == PDF_CHOICE:
+            path = self.pdf_path.text().strip()
+            if not path:
+                raise InvalidValue("choose the PDF file to print to")
+            self.printer.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+            self.printer.setOutputFileName(path)
+            where = f"PDF file {path}"
+        else:
+            self.printer.setOutputFormat(QPrinter.OutputFormat.NativeFormat)
+            self.printer.setPrinterName(self.destination.currentText())
+            where = f"printer {self.destination.currentText()}"
+        if self.label is not None:
+            configure_printer(self.printer, self.label)
+        return where
+
+    def _printer_settings(self) -> None:
+        try:
+            self._apply_destination()
+        except Exception as exc:
+            self._error(exc, "set up the printer")
+            return
+        dialog = QPrintDialog(self.printer, self)
+        dialog.setWindowTitle("Label printer — cart-chain")
+        if dialog.exec() == QDialog.DialogCode.Accepted:
+            i = self.destination.findText(self.printer.printerName())
+            if i >= 0:
+                self.destination.setCurrentIndex(i)
+
+    def _print_preview(self) -> None:
+        if self.label is None:
+            return
+        try:
+            self._apply_destination()
+        except Exception as exc:
+            self._error(exc, "preview")
+            return
+        dialog = QPrintPreviewDialog(self.printer, self)
+        label = self.label
+        dialog.paintRequested.connect(lambda p: paint_label(p, label))
+        dialog.exec()
+
+    # -- printing -----------------------------------------------------------------------
+
+    def print_label(self) -> None:
+        reprint = self.is_reprint()
+        reason = self.reason.text().strip() if reprint else None
+        try:
+            if reprint and not reason:
+                raise InvalidValue("a reprint needs a reason (it is kept with the label record)")
+            where = self._apply_destination()
+            label = issue_label(
+                self.session,
+                self.unit,
+                self.kind.currentData(),
+                self.step,
+                self.signature.credentials(),
+                reason,
+                where,
+            )
+            configure_printer(self.printer, label)
+            paint_label(self.printer, label)
+        except Exception as exc:
+            self.signature.clear_password()
+            self._error(exc, "print the label")
+            return
+        self.session.signed()
+        prefs.PRINTER_NAME.set(self.destination.currentText())
+        prefs.LABEL_KIND.set(self.kind.currentData())
+        self.session.changed.emit()
+        self.printed.emit(where)
+        self.accept()
+
+    def _error(self, exc: BaseException, action: str) -> None:
+        self.error.setText(describe(exc))
+        self.error.show()
+        if classify(exc) != "rule":
+            show_error(self, exc, action)

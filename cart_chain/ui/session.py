@@ -1,0 +1,67 @@
+"""Who is logged in at this workstation, and the signing state of the session.
+
+Part 11 asks that the first signature of a session uses both components (user
+name and password) and later ones at least the password; an inactivity lock
+ends the session, so after unlocking the next signature again asks for both.
+The password itself is never kept.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QObject, Signal
+
+if TYPE_CHECKING:
+    from cart_chain.services.accounts import UserInfo
+    from cart_chain.services.workstation import OpenedDatabase
+
+
+@dataclass
+class SessionState:
+    """Plain state, kept apart from Qt so it is obvious what a session holds."""
+
+    user: UserInfo
+    first_signature_pending: bool = True
+    printed_labels: set[tuple[str, str]] = field(default_factory=set)
+
+
+class Session(QObject):
+    """The open database plus the logged-in user; emits when records change."""
+
+    #: Something was written (a step, a correction, a user change): views reload.
+    changed = Signal()
+
+    def __init__(self, opened: OpenedDatabase, user: UserInfo) -> None:
+        super().__init__()
+        self.opened = opened
+        self.state = SessionState(user)
+
+    @property
+    def db(self) -> Any:
+        """The `Database` handle, passed through to service calls only."""
+        return self.opened.db
+
+    @property
+    def user(self) -> UserInfo:
+        return self.state.user
+
+    @property
+    def is_admin(self) -> bool:
+        return self.user.role == "administrator"
+
+    @property
+    def first_signature_pending(self) -> bool:
+        return self.state.first_signature_pending
+
+    def signed(self) -> None:
+        """A signature by the logged-in user succeeded: later ones need only the password."""
+        self.state.first_signature_pending = False
+
+    def unlocked(self) -> None:
+        """After a lock the session restarts: the next signature asks for both components."""
+        self.state.first_signature_pending = True
+
+    def describe_user(self) -> str:
+        return f"{self.user.full_name} ({self.user.username}, {self.user.role.replace('_', ' ')})"

@@ -1,0 +1,147 @@
+"""Bedside check and patient events through the widgets, up to a recorded infusion."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
+
+from cart_chain.services.cases import show_case
+from cart_chain.services.custody import record_event
+from cart_chain.services.readiness import record_patient_event
+from cart_chain.ui.bedside import BedsideCheckDialog, PatientEventDialog
+from cart_chain.ui.main_window import MainWindow
+from cart_chain.ui.record_step import RecordStepDialog
+from tests.conftest import TEMPERATURES, creds, enrol, unit_of, walk
+from tests.ui_conftest import *  # noqa: F403
+from tests.ui_conftest import make_session
+
+
+@pytest.fixture
+def beeps(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    calls: list[int] = []
+    monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: calls.append(1)))
+    return calls
+
+
+def at_site(opened, name: str = "Bea Bedside") -> str:  # type: ignore[no-untyped-def]
+    coi = enrol(opened.db, name)
+    walk(opened.db, unit_of(coi), 10)  # received at the treatment centre
+    return coi
+
+
+def window_for(qtbot, opened, coi: str) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = MainWindow(make_session(opened, "ines"))
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(coi)
+    return window
+
+
+def bedside(qtbot, window: MainWindow) -> BedsideCheckDialog:  # type: ignore[no-untyped-def]
+    qtbot.mouseClick(window.case_view.bedside_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, BedsideCheckDialog)
+    return dialog
+
+
+def sign_both(qtbot, dialog: BedsideCheckDialog) -> None:  # type: ignore[no-untyped-def]
+    qtbot.keyClicks(dialog.by.username, "ines")
+    qtbot.keyClicks(dialog.by.password, "ines-secret-1")
+    qtbot.keyClicks(dialog.witness.username, "ivan")
+    qtbot.keyClicks(dialog.witness.password, "ivan-secret-1")
+
+
+def test_patient_event_is_recorded(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi = at_site(opened)
+    window = window_for(qtbot, opened, coi)
+    qtbot.mouseClick(window.case_view.patient_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, PatientEventDialog)
+    dialog.kind.setCurrentIndex(dialog.kind.findData("bridging_start"))
+    qtbot.keyClicks(dialog.detail, "dexamethasone")
+    qtbot.keyClicks(dialog.signature.username, "ines")
+    qtbot.keyClicks(dialog.signature.password, "ines-secret-1")
+    with qtbot.waitSignal(dialog.recorded):
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    events = show_case(opened.db, coi).patient_events
+    assert [(e.kind, e.detail) for e in events] == [("bridging_start", "dexamethasone")]
+    assert "Bridging therapy started" in window.case_view.facts.text()
+
+
+def test_bedside_check_then_infusion(qtbot, opened, beeps) -> None:  # type: ignore[no-untyped-def]
+    coi = at_site(opened, "Nora Match")
+    unit = unit_of(coi)
+    now = datetime.now(UTC)
+    for kind, days in (("lymphodepletion_start", 6), ("lymphodepletion_end", 3)):
+        record_patient_event(
+            opened.db, coi, kind, creds("ines"), occurred_at=now - timedelta(days=days)
+        )
+    record_event(
+        opened.db,
+        unit,
+        "thaw",
+        creds("ines"),
+        creds("ivan"),
+        location="Ward 7",
+        temperature_c=TEMPERATURES["thaw"],
+    )
+    window = window_for(qtbot, opened, coi)
+    dialog = bedside(qtbot, window)  # after the thaw, at the bedside
+    qtbot.keyClicks(dialog.scan, unit)
+    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+    assert dialog.save.isEnabled()
+    assert "Nora Match" not in dialog.findChild(type(dialog.bag), "Banner").text()  # blind
+    qtbot.keyClicks(dialog.name, "Nora Match")
+    qtbot.keyClicks(dialog.dob, "1970-01-01")
+    sign_both(qtbot, dialog)
+    with qtbot.waitSignal(dialog.checked) as blocker:
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert blocker.args[0].passed and dialog.outcome.isVisible()
+    assert beeps == []
+    dialog.reject()
+
+    window.open_case(coi)
+    record = window.record_step(coi)
+    assert isinstance(record, RecordStepDialog)
+    qtbot.keyClicks(record.scan, unit)
+    qtbot.keyClick(record.scan, Qt.Key.Key_Return)
+    assert record.selected_step() == "infusion"
+    qtbot.keyClicks(record.location, "Ward 7, bed 4")
+    qtbot.keyClicks(record.by.username, "ines")
+    qtbot.keyClicks(record.by.password, "ines-secret-1")
+    qtbot.keyClicks(record.to.username, "ivan")
+    qtbot.keyClicks(record.to.password, "ivan-secret-1")
+    with qtbot.waitSignal(record.recorded):
+        qtbot.mouseClick(record.save, Qt.MouseButton.LeftButton)
+    assert show_case(opened.db, coi).units[0].current_step == "infusion"
+
+
+def test_mismatch_is_a_red_stop(qtbot, opened, beeps) -> None:  # type: ignore[no-untyped-def]
+    coi = at_site(opened, "Otto Mismatch")
+    window = window_for(qtbot, opened, coi)
+    dialog = bedside(qtbot, window)
+    qtbot.keyClicks(dialog.scan, unit_of(coi))
+    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.name, "Otto Mismatch")
+    qtbot.keyClicks(dialog.dob, "1971-01-01")  # the record says 1970-01-01
+    sign_both(qtbot, dialog)
+    with qtbot.waitSignal(dialog.checked) as blocker:
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert not blocker.args[0].passed
+    assert dialog.alert is not None and dialog.alert.isVisible()
+    assert dialog.alert.windowTitle() == "MISMATCH — DO NOT INFUSE"
+    assert beeps == [1]
+
+
+def test_wrong_bag_at_the_bedside_is_stopped(qtbot, opened, beeps) -> None:  # type: ignore[no-untyped-def]
+    coi = at_site(opened, "Mine Patient")
+    other = enrol(opened.db, "Other Patient")
+    window = window_for(qtbot, opened, coi)
+    dialog = bedside(qtbot, window)
+    qtbot.keyClicks(dialog.scan, unit_of(other))
+    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+    assert dialog.alert is not None and dialog.alert.windowTitle() == "WRONG PATIENT — STOP"
+    assert beeps == [1] and not dialog.save.isEnabled()

@@ -1,0 +1,111 @@
+"""Corrections through the case view: select an entry, Correct..., new value, reason, sign."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+
+from cart_chain.services.cases import show_case
+from cart_chain.ui.case_view import UnitTimeline
+from cart_chain.ui.correction import CorrectionDialog
+from cart_chain.ui.main_window import MainWindow
+from tests.conftest import enrol, unit_of, walk
+from tests.ui_conftest import *  # noqa: F403
+from tests.ui_conftest import make_session
+
+
+def window_for(qtbot, opened, user: str, coi: str) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = MainWindow(make_session(opened, user))
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(coi)
+    return window
+
+
+def test_correct_a_location_shows_old_and_new(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi = enrol(opened.db)
+    walk(opened.db, unit_of(coi), 2)
+    window = window_for(qtbot, opened, "alice", coi)
+    timeline = window.case_view.timeline()
+    assert isinstance(timeline, UnitTimeline)
+    first = timeline.tree.topLevelItem(0)
+    timeline.tree.setCurrentItem(first)
+    qtbot.mouseClick(window.case_view.correct_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, CorrectionDialog)
+    assert dialog.field.currentData() == "location"
+    assert dialog.old.text() == "collection room"
+
+    qtbot.keyClicks(dialog.new, "Apheresis unit, bay 2")
+    qtbot.keyClicks(dialog.reason, "wrong room typed")
+    qtbot.keyClicks(dialog.signature.username, "alice")
+    qtbot.keyClicks(dialog.signature.password, "alice-secret-1")
+    with qtbot.waitSignal(dialog.corrected):
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+
+    event = show_case(opened.db, coi).units[0].events[0]
+    assert event.location == "Apheresis unit, bay 2"
+    (c,) = event.corrections
+    assert (c.old_value, c.new_value, c.reason) == (
+        "collection room",
+        "Apheresis unit, bay 2",
+        "wrong room typed",
+    )
+    # The case view now shows the correction under the original entry.
+    timeline = window.case_view.timeline()
+    assert timeline is not None
+    child = timeline.tree.topLevelItem(0).child(0)
+    assert "“collection room” → “Apheresis unit, bay 2”" in child.text(0)
+    assert "reason: wrong room typed" in child.text(0)
+    assert "Performed by Alice Apheresis (alice)" in child.text(0)
+
+
+def test_correction_needs_a_reason_and_records_nothing_without(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi = enrol(opened.db)
+    walk(opened.db, unit_of(coi), 1)
+    window = window_for(qtbot, opened, "alice", coi)
+    qtbot.mouseClick(window.case_view.correct_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, CorrectionDialog)
+    qtbot.keyClicks(dialog.new, "Elsewhere")
+    qtbot.keyClicks(dialog.signature.username, "alice")
+    qtbot.keyClicks(dialog.signature.password, "alice-secret-1")
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert "needs a reason" in dialog.error.text()
+    assert show_case(opened.db, coi).units[0].events[0].corrections == ()
+
+
+def test_void_the_latest_step(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi = enrol(opened.db)
+    walk(opened.db, unit_of(coi), 2)
+    window = window_for(qtbot, opened, "alice", coi)
+    qtbot.mouseClick(window.case_view.correct_button, Qt.MouseButton.LeftButton)  # latest
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, CorrectionDialog)
+    dialog.field.setCurrentIndex(dialog.field.findData("void"))
+    assert not dialog.new.isEnabled()
+    qtbot.keyClicks(dialog.reason, "recorded on the wrong bag")
+    qtbot.keyClicks(dialog.signature.username, "alice")
+    qtbot.keyClicks(dialog.signature.password, "alice-secret-1")
+    with qtbot.waitSignal(dialog.corrected):
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    unit = show_case(opened.db, coi).units[0]
+    assert unit.current_step == "collection" and unit.events[-1].voided
+    timeline = window.case_view.timeline()
+    assert timeline is not None and "VOIDED" in timeline.tree.topLevelItem(1).text(1)
+
+
+def test_correct_patient_details(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi = enrol(opened.db, "Jon Smth")
+    window = window_for(qtbot, opened, "alice", coi)
+    qtbot.mouseClick(window.case_view.correct_case_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, CorrectionDialog)
+    assert dialog.field.currentData() == "patient_name" and dialog.old.text() == "Jon Smth"
+    qtbot.keyClicks(dialog.new, "Jon Smith")
+    qtbot.keyClicks(dialog.reason, "typo at enrolment")
+    qtbot.keyClicks(dialog.signature.username, "alice")
+    qtbot.keyClicks(dialog.signature.password, "alice-secret-1")
+    with qtbot.waitSignal(dialog.corrected):
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert window.case_view.title.text() == "Jon Smith"
+    assert "“Jon Smth” → “Jon Smith”" in window.case_view.case_notes.text()

@@ -1,0 +1,132 @@
+"""The case table model, without any view: paging, sorting, search, roles."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QModelIndex, Qt
+
+from cart_chain.services.views import CaseSummary
+from cart_chain.ui.models.cases_model import (
+    ALERTS,
+    COI,
+    HEADERS,
+    NAME,
+    SINCE,
+    STEPS,
+    CasesModel,
+    SummaryRole,
+)
+from tests.ui_conftest import *  # noqa: F403
+
+
+def summary(i: int, steps: tuple[tuple[str, str | None], ...] = ()) -> CaseSummary:
+    return CaseSummary(
+        coi=f"COI{i:05d}",
+        grouped=f"CH {i:05d}",
+        mrn=f"MRN-{i}",
+        patient_name=f"Patient {i}",
+        patient_dob="1970-01-01",
+        product="Kymriah",
+        unit_steps=steps or ((f"CHA9999260000{i:02d}U01X", "collection"),),
+        last_event_at=None,
+        created_at="2026-01-01T00:00:00.000000Z",
+    )
+
+
+class FakeService:
+    """Plays list_case_page/count_cases over a list, recording every call."""
+
+    def __init__(self, n: int) -> None:
+        self.rows = [summary(i) for i in range(n)]
+        self.calls: list[tuple[str, str, bool, int, int]] = []
+
+    def fetch(
+        self, search: str, key: str, desc: bool, offset: int, limit: int
+    ) -> list[CaseSummary]:
+        self.calls.append((search, key, desc, offset, limit))
+        rows = [r for r in self.rows if search.lower() in r.patient_name.lower()]
+        rows.sort(key=lambda r: r.coi, reverse=desc)
+        return rows[offset : offset + limit]
+
+    def count(self, search: str) -> int:
+        return len([r for r in self.rows if search.lower() in r.patient_name.lower()])
+
+
+def test_loads_one_page_then_more_on_demand() -> None:
+    svc = FakeService(1000)
+    model = CasesModel(svc.fetch, svc.count, page=100)
+    model.reload()
+    assert model.rowCount() == 100 and model.total == 1000
+    assert model.canFetchMore(QModelIndex())
+    model.fetchMore(QModelIndex())
+    assert model.rowCount() == 200
+    assert svc.calls[-1][3:] == (100, 100)
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert model.rowCount() == 1000
+    assert len(svc.calls) == 10  # never more than one page per request
+
+
+def test_sorting_goes_to_the_service_and_restarts() -> None:
+    svc = FakeService(300)
+    model = CasesModel(svc.fetch, svc.count, page=50)
+    model.reload()
+    model.sort(NAME, Qt.SortOrder.AscendingOrder)
+    assert svc.calls[-1] == ("", "patient", False, 0, 50)
+    assert model.rowCount() == 50
+    before = len(svc.calls)
+    model.sort(STEPS, Qt.SortOrder.AscendingOrder)  # not sortable: ignored
+    assert len(svc.calls) == before
+
+
+def test_search_filters_through_the_service() -> None:
+    svc = FakeService(30)
+    model = CasesModel(svc.fetch, svc.count)
+    model.reload()
+    model.set_search("Patient 2")
+    assert model.total == 11  # 2, 20-29
+    assert svc.calls[-1][0] == "Patient 2"
+
+
+def test_display_and_summary_role() -> None:
+    svc = FakeService(3)
+    model = CasesModel(svc.fetch, svc.count, alerts=lambda s: ("late", "later"))
+    model.reload()
+    idx = model.index(0, COI)
+    assert model.data(idx, SummaryRole) is model.rows[0]
+    assert model.data(idx) == model.rows[0].grouped
+    assert model.data(model.index(0, STEPS)) == "Collection (apheresis)"
+    assert model.data(model.index(0, SINCE)) == "—"
+    assert model.data(model.index(0, ALERTS)) == "⚠ late (+1)"
+    assert model.columnCount() == len(HEADERS)
+    assert model.headerData(NAME, Qt.Orientation.Horizontal) == "Patient"
+
+
+def test_model_over_a_real_database(opened) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.services import case_list, cases
+    from tests.conftest import enrol
+
+    for i in range(5):
+        enrol(opened.db, f"Real {i}")
+    db = opened.db
+    model = CasesModel(
+        lambda s, k, d, o, n: case_list.list_case_page(db, s, k, d, o, n),
+        lambda s: cases.count_cases(db, s),
+        case_list.alerts,
+        page=2,
+    )
+    model.reload()
+    assert model.rowCount() == 2 and model.canFetchMore(QModelIndex())
+    model.sort(NAME, Qt.SortOrder.DescendingOrder)
+    assert model.data(model.index(0, NAME)) == "Real 4"
+    while model.canFetchMore(QModelIndex()):
+        model.fetchMore(QModelIndex())
+    assert [model.data(model.index(r, NAME)) for r in range(5)] == [
+        f"Real {i}" for i in (4, 3, 2, 1, 0)
+    ]
+
+
+def test_passes_the_qt_model_tester(qtmodeltester) -> None:  # type: ignore[no-untyped-def]
+    svc = FakeService(250)
+    model = CasesModel(svc.fetch, svc.count, page=100)
+    model.reload()
+    qtmodeltester.check(model, force_py=True)

@@ -1,0 +1,90 @@
+"""Fixtures for the GUI tests (imported by each tests/test_ui_*.py module).
+
+Each test gets a fresh copy of one database populated once per run (argon2
+hashing of ten users costs ~0.5 s, too much to repeat per test), a QSettings
+store in a temporary folder so the user's own settings are never touched, and
+helpers to log in and to open a case.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, QStandardPaths
+from PySide6.QtWidgets import QApplication
+
+from cart_chain.services.workstation import OpenedDatabase, open_database
+from cart_chain.store.database import Database
+from tests.conftest import creds, populate
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    folder = tmp_path_factory.mktemp("template")
+    database = Database(str(folder / "cart-chain.sqlite3"))
+    populate(database)
+    database.dispose()
+    return folder / "cart-chain.sqlite3"
+
+
+@pytest.fixture
+def db_path(template_db: Path, tmp_path: Path) -> Path:
+    target = tmp_path / "cart-chain.sqlite3"
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(str(template_db) + suffix)
+        if src.exists():
+            shutil.copy(src, str(target) + suffix)
+    return target
+
+
+@pytest.fixture
+def opened(db_path: Path) -> Iterator[OpenedDatabase]:
+    result = open_database(str(db_path))
+    yield result
+    result.db.dispose()
+
+
+@pytest.fixture(autouse=True)
+def qsettings_tmp(qapp: QApplication, tmp_path: Path) -> Iterator[Path]:
+    """QSettings in a temp folder; organisation names as the app sets them."""
+    QStandardPaths.setTestModeEnabled(True)
+    qapp.setOrganizationName("cart-chain-test")
+    qapp.setApplicationName("cart-chain-test")
+    folder = tmp_path / "settings"
+    folder.mkdir()
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+    yield folder
+    for w in QApplication.topLevelWidgets():
+        w.close()
+
+
+def make_session(opened: OpenedDatabase, username: str, signed: bool = False):  # type: ignore[no-untyped-def]
+    """A logged-in session for ``username`` (``signed``: first signature already given)."""
+    from cart_chain.services.accounts import login
+    from cart_chain.ui.session import Session
+
+    session = Session(opened, login(opened.db, creds(username)))
+    if signed:
+        session.signed()
+    return session
+
+
+def press(widget, key, modifier=None):  # type: ignore[no-untyped-def]
+    """A key press delivered the way a keyboard delivers it: through the window,
+    so window shortcuts (F2, Ctrl+L) fire, else the focused widget gets the key."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtTest import QTest
+    from PySide6.QtWidgets import QApplication
+
+    top = widget.window()
+    if QApplication.activeWindow() is not top:
+        top.activateWindow()
+        QApplication.processEvents()
+    QTest.keyClick(top.windowHandle(), key, modifier or Qt.KeyboardModifier.NoModifier)
+
+
+__all__ = ["creds", "db_path", "make_session", "opened", "press", "qsettings_tmp", "template_db"]
