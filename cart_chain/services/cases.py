@@ -6,8 +6,9 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import parse_iso, utc_iso
@@ -149,10 +150,17 @@ class UnitRef:
 _UNIT = select(Unit.unit_code, Unit.coi, Unit.number, Unit.parent_unit).where(
     Unit.unit_code == bindparam("code")
 )
-_VOIDED = select(Correction.target_seq).where(Correction.field == "void")
+
+
+def live(event_seq: Any) -> Any:
+    """SQL condition: the event was not voided (a correlated EXISTS on the target index:
+    NOT IN over all corrections would scan them for every step recorded)."""
+    return ~exists().where(Correction.target_seq == event_seq, Correction.field == "void")
+
+
 _LATEST = (
     select(Event.step, Event.occurred_at)
-    .where(Event.unit_code == bindparam("code"), Event.entry_seq.not_in(_VOIDED))
+    .where(Event.unit_code == bindparam("code"), live(Event.entry_seq))
     .order_by(Event.entry_seq.desc())
     .limit(1)
 )
@@ -519,11 +527,10 @@ def summaries(session: Session, rows: list[tuple[Case, str]]) -> list[CaseSummar
     cois = [c.coi for c, _ in rows]
     if not cois:
         return []
-    voided = select(Correction.target_seq).where(Correction.field == "void")
     last = (
         select(Event.unit_code, func.max(Event.entry_seq).label("seq"))
         .join(Unit, Unit.unit_code == Event.unit_code)
-        .where(Unit.coi.in_(cois), Event.entry_seq.not_in(voided))
+        .where(Unit.coi.in_(cois), live(Event.entry_seq))
         .group_by(Event.unit_code)
         .subquery()
     )

@@ -13,7 +13,7 @@ from cart_chain.domain.clock import parse_user_time, utc_iso
 from cart_chain.domain.errors import InvalidValue, NotFound
 from cart_chain.domain.roles import CORRECTION_ROLES
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
-from cart_chain.services.cases import entry_payload, parse_dob
+from cart_chain.services.cases import entry_payload, live, parse_dob
 from cart_chain.services.custody import MAX_LOCATION, MAX_NOTE, check_temperature
 from cart_chain.services.signing import PERFORMED, signature
 from cart_chain.services.views import Receipt, SignatureView
@@ -153,15 +153,11 @@ def correct(
     return signed_write(db, run)
 
 
-def _voided(session: Session) -> object:
-    return select(Correction.target_seq).where(Correction.field == VOID)
-
-
 def _check_void(session: Session, seq: int, payload: dict[str, object]) -> None:
     unit = payload.get("unit")
     last = session.execute(
         select(Event.entry_seq)
-        .where(Event.unit_code == unit, Event.entry_seq.not_in(_voided(session)))  # type: ignore[arg-type]
+        .where(Event.unit_code == unit, live(Event.entry_seq))
         .order_by(Event.entry_seq.desc())
         .limit(1)
     ).scalar()

@@ -33,7 +33,7 @@ from cart_chain.domain.steps import Step
 from cart_chain.domain.windows import Breach, StepFact, lymphodepletion_ok, post_thaw_breach
 from cart_chain.services import profiles
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
-from cart_chain.services.cases import resolve_unit
+from cart_chain.services.cases import live, resolve_unit
 from cart_chain.services.signing import PERFORMED, VERIFIED, signature
 from cart_chain.services.views import Receipt, SignatureView
 from cart_chain.store import ledger
@@ -62,10 +62,9 @@ class DeviationOpen(RuleViolation):
 
 # -- facts ------------------------------------------------------------------------
 
-_VOIDED = select(Correction.target_seq).where(Correction.field == "void")
 _FACTS = (
     select(Event.entry_seq, Event.step, Event.occurred_at, Event.started_at, Event.temperature_c)
-    .where(Event.unit_code == bindparam("code"), Event.entry_seq.not_in(_VOIDED))
+    .where(Event.unit_code == bindparam("code"), live(Event.entry_seq))
     .order_by(Event.entry_seq)
 )
 _FIXES = (
