@@ -16,8 +16,8 @@ from PIL import Image
 from pypdf import PdfReader
 
 from cart_chain.domain.errors import InvalidValue, UsageError
+from cart_chain.domain.label_layout import load_layout, parse_layout
 from cart_chain.domain.labelcode import LabelCode, parse_scan
-from cart_chain.labels.layout import load_layout, parse_layout
 from cart_chain.labels.plan import SymbolOp, TextOp, plan
 from cart_chain.labels.render import format_of, render
 from tests.test_labels_support import (

@@ -17,8 +17,8 @@ import pytest
 from PIL import Image, ImageDraw
 
 from cart_chain.domain.identifiers import UnitId
+from cart_chain.domain.label_layout import load_layout
 from cart_chain.domain.labelcode import MAX_SERIAL, LabelCode, parse_scan
-from cart_chain.labels.layout import load_layout
 from cart_chain.labels.plan import SymbolOp, plan
 from cart_chain.labels.png import draw_symbol
 from cart_chain.labels.symbols import QUIET

@@ -23,7 +23,8 @@ from cart_chain.domain.errors import (
     UnknownUnit,
     VoidedLabel,
 )
-from cart_chain.services.labels import list_labels, print_label, void_label
+from cart_chain.labels.printing import print_label
+from cart_chain.services.labels import list_labels, void_label
 from cart_chain.services.scanning import scan
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
@@ -410,7 +411,7 @@ def test_label_rendering_needs_neither_the_database_layer_nor_qt() -> None:
         "import cart_chain.labels.render, cart_chain.labels.png, cart_chain.labels.pdf\n"
         "import cart_chain.labels.zpl, cart_chain.domain.labelcode\n"
         "from tests.test_labels_support import sample_data\n"
-        "from cart_chain.labels.layout import load_layout\n"
+        "from cart_chain.domain.label_layout import load_layout\n"
         "for fmt in ('png', 'pdf', 'zpl'):\n"
         "    cart_chain.labels.render.render(load_layout('bag'), sample_data(), fmt)\n"
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('sqlalchemy', 'PySide6')\n"

@@ -21,9 +21,9 @@ import zxingcpp
 from PIL import Image, ImageDraw
 
 from cart_chain.domain.identifiers import UnitId, mod37_2
+from cart_chain.domain.label_data import LabelData
+from cart_chain.domain.label_layout import KIND_TITLES
 from cart_chain.domain.labelcode import LabelCode
-from cart_chain.labels.data import LabelData
-from cart_chain.labels.layout import KIND_TITLES
 from cart_chain.labels.symbols import make_symbol
 
 KINDS = ("bag", "transport", "tube", "container")

@@ -38,8 +38,8 @@ def tamper(db: Database, *statements: str) -> None:
 
 def build_chain(database: Database) -> Report:
     """A case with at least one row in every projection table, so every trigger is tried."""
+    from cart_chain.labels.printing import print_label
     from cart_chain.services.custody import record_event
-    from cart_chain.services.labels import print_label
     from cart_chain.services.readiness import override_gate, review_deviation
 
     populate(database)

@@ -356,16 +356,17 @@ def test_patient_preparation_and_deviations_are_reported(story, tmp_path) -> Non
 
 def test_real_label_and_scan_entries_are_listed(ready_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The labels and scanning services' own entries (not hand-made payloads) reach the report."""
-    labels = pytest.importorskip("cart_chain.services.labels")
-    scanning = pytest.importorskip("cart_chain.services.scanning")
+    from cart_chain.labels.printing import print_label
+    from cart_chain.services import labels, scanning
+
     db = ready_db
     coi = enrol(db, "Ольга Петрова")
     other = enrol(db, "Other Patient")
     unit = unit_of(coi)
     walk(db, unit, 1)
-    labels.print_label(db, unit, "bag", creds("alice"))
-    labels.print_label(db, unit, "bag", creds("anna"), reason="torn in the bag sealer")
-    tube = labels.print_label(db, unit, "tube", creds("alice"))
+    print_label(db, unit, "bag", creds("alice"))
+    print_label(db, unit, "bag", creds("anna"), reason="torn in the bag sealer")
+    tube = print_label(db, unit, "tube", creds("alice"))
     labels.void_label(db, creds("alice"), tube.payload, "tube dropped and destroyed")
     # wrong bag at the bedside: expected this case, scanned another one
     scanning.record_refused_scan(db, creds("ines"), coi, other, "COI does not match the patient")

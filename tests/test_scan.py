@@ -28,7 +28,7 @@ from cart_chain.domain.errors import (
 )
 from cart_chain.domain.identifiers import ALPHABET, mod37_2, parse_coi
 from cart_chain.domain.labelcode import PAYLOAD_LENGTH
-from cart_chain.services.labels import print_label
+from cart_chain.labels.printing import print_label
 from cart_chain.services.scanning import record_refused_scan, refusal_code, scan
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database

@@ -228,7 +228,7 @@ def test_signing_as_someone_else_than_the_logged_in_user_is_refused(qtbot, opene
 
 
 def test_reprint_asks_why_and_voids_the_old_label(qtbot, opened, tmp_path, beeps) -> None:  # type: ignore[no-untyped-def]
-    from cart_chain.services.labels import print_label
+    from cart_chain.labels.printing import print_label
     from tests.conftest import creds
 
     coi = enrol(opened.db, "Lara Label")

@@ -56,9 +56,9 @@ def _deliver(out: Path | None, printer: tuple[str, int] | None) -> Callable[[byt
 
 
 def cmd_label(args: argparse.Namespace) -> int:
+    from cart_chain.labels.printing import print_label
     from cart_chain.labels.render import format_of
     from cart_chain.labels.zpl import parse_printer
-    from cart_chain.services.labels import print_label
 
     if args.out is None and args.printer is None:
         raise UsageError("say where the label goes: --out FILE (.png, .pdf, .zpl) or --printer")
@@ -209,7 +209,7 @@ def _as_dict(result: ScanResult) -> dict[str, object]:
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    from cart_chain.labels.layout import DPIS, KINDS
+    from cart_chain.domain.label_layout import DPIS, KINDS
 
     p = sub.add_parser(
         "label",

@@ -13,9 +13,9 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.label_data import LabelData
+from cart_chain.domain.label_layout import DPIS, Element, Layout
 from cart_chain.labels import fonts
-from cart_chain.labels.data import LabelData
-from cart_chain.labels.layout import DPIS, Element, Layout
 from cart_chain.labels.symbols import QUIET, Symbol, make_symbol
 
 if TYPE_CHECKING:

@@ -5,11 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from cart_chain.domain.errors import UsageError
-from cart_chain.labels.data import LabelData
-from cart_chain.labels.layout import Layout
+from cart_chain.domain.label_data import LabelData
+from cart_chain.domain.label_layout import FORMATS, Layout
 from cart_chain.labels.plan import plan
-
-FORMATS = ("png", "pdf", "zpl")
 
 
 def format_of(path: str | Path) -> str:

@@ -28,6 +28,8 @@ from cart_chain.domain.errors import (
     UnknownUnit,
 )
 from cart_chain.domain.identifiers import UnitId
+from cart_chain.domain.label_data import LabelData
+from cart_chain.domain.label_layout import FORMATS, KIND_TITLES, KINDS, Layout, load_layout
 from cart_chain.domain.labelcode import (
     MAX_SERIAL,
     LabelCode,
@@ -37,9 +39,6 @@ from cart_chain.domain.labelcode import (
 )
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import Step, next_steps, ordered, parse_step
-from cart_chain.labels.data import LabelData
-from cart_chain.labels.layout import KIND_TITLES, KINDS, Layout, load_layout
-from cart_chain.labels.render import FORMATS, render
 from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
 from cart_chain.services.cases import current_step, load_case
 from cart_chain.services.views import CaseDetail, Receipt, UnitView
@@ -48,6 +47,11 @@ from cart_chain.store.database import Database
 from cart_chain.store.models import LabelPrint, LabelVoid, LedgerEntry, Unit, User
 
 MAX_REASON = 500
+
+#: Draws a label (layout, data, format, dpi) -> bytes. The labels layer passes
+#: `cart_chain.labels.render.render` (see `cart_chain.labels.printing`), so this
+#: service records prints without importing the drawing code above it.
+Renderer = Callable[[Layout, LabelData, str, int], bytes]
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
@@ -242,6 +246,7 @@ def print_label(
     kind: str,
     by: Credentials,
     *,
+    renderer: Renderer,
     fmt: str = "png",
     dpi: int | None = None,
     reason: str | None = None,
@@ -301,7 +306,7 @@ def print_label(
             case, view, code, kind, the_step, at, user.username, layout, bool(earlier)
         )
         used_dpi = layout.dpi if dpi is None else dpi
-        output = render(layout, data, fmt, used_dpi)
+        output = renderer(layout, data, fmt, used_dpi)
         entry = ledger.append(
             session,
             "label_printed",

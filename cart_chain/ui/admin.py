@@ -335,7 +335,7 @@ class AdminDialog(QDialog):
 
     def _label_sizes(self) -> str:
         try:
-            from cart_chain.labels.layout import KINDS, load_layout
+            from cart_chain.domain.label_layout import KINDS, load_layout
         except ImportError:
             return "label templates are not installed"
         parts = []

@@ -63,7 +63,7 @@ class RenderedLabel:
 
 
 def available_kinds() -> tuple[str, ...]:
-    from cart_chain.labels.layout import KINDS
+    from cart_chain.domain.label_layout import KINDS
 
     return KINDS
 
@@ -88,8 +88,8 @@ def render_label(
     """A preview exactly as the label will print (serial = the next one); records nothing."""
     from cart_chain.domain.clock import now_iso
     from cart_chain.domain.identifiers import parse_unit
+    from cart_chain.domain.label_layout import load_layout
     from cart_chain.domain.labelcode import LabelCode
-    from cart_chain.labels.layout import load_layout
     from cart_chain.labels.render import render
     from cart_chain.services.labels import label_data
 
@@ -124,8 +124,8 @@ def issue_label(
 ) -> RenderedLabel:
     """Issue the label through the labels service: it gets its serial, voids the label
     it replaces (a reprint) and is recorded in the ledger before it is printed."""
-    from cart_chain.labels.layout import load_layout
-    from cart_chain.services.labels import print_label
+    from cart_chain.domain.label_layout import load_layout
+    from cart_chain.labels.printing import print_label
 
     printed = print_label(
         session.db,

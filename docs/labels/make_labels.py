@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 
 from cart_chain.domain.identifiers import mod37_2
+from cart_chain.labels.printing import print_label
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.demo import DEMO_USERS, build_demo
-from cart_chain.services.labels import print_label
 from cart_chain.store.database import Database
 
 HERE = Path(__file__).resolve().parent

@@ -32,6 +32,8 @@ KIND_TITLES: dict[str, str] = {
     "container": "CONTAINER LABEL",
 }
 DPIS: tuple[int, ...] = (203, 300)
+#: Output formats a label can be rendered to (by `cart_chain.labels.render`).
+FORMATS: tuple[str, ...] = ("png", "pdf", "zpl")
 SYMBOLOGIES = frozenset({"qr", "datamatrix", "code128"})
 ELEMENT_TYPES = frozenset({"text", "symbol", "line", "box"})
 

@@ -1,4 +1,4 @@
-"""The plain data a label shows, built by `cart_chain.services.labels` from a case view."""
+"""The plain data a label shows: built by the labelling service, drawn by `cart_chain.labels`."""
 
 from __future__ import annotations
 
