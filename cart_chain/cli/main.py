@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "cart_chain.cli.report_commands",
     "cart_chain.cli.label_commands",
     "cart_chain.cli.readiness_commands",
+    "cart_chain.selftest",
 )
 
 EXIT_OK, EXIT_RULE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUG = 0, 1, 2, 3, 4
