@@ -6,11 +6,13 @@ every backend and sort correctly as text.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cart_chain.domain.errors import InvalidValue
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+#: A time may be a little ahead of this workstation's clock (clock drift), no more.
+CLOCK_TOLERANCE = timedelta(minutes=5)
 
 
 def utc_iso(moment: datetime) -> str:
@@ -44,3 +46,18 @@ def parse_user_time(text: str) -> datetime:
 def local_display(text: str) -> str:
     """A stored time as local 24-hour time with the zone, for screens and printouts."""
     return parse_iso(text).astimezone().strftime("%Y-%m-%d %H:%M %Z")
+
+
+def stated_time(moment: datetime | None, what: str) -> datetime:
+    """When ``what`` happened, as a user stated it (now when not stated).
+
+    It needs a zone, and may not lie in the future beyond the clock tolerance:
+    a record dated ahead is a typing error, not a fact.
+    """
+    now = datetime.now(UTC)
+    moment = now if moment is None else moment
+    if moment.tzinfo is None:
+        raise InvalidValue(f"the time of {what} needs a time zone")
+    if moment - now > CLOCK_TOLERANCE:
+        raise InvalidValue(f"{what} cannot be dated in the future")
+    return moment

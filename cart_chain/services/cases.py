@@ -24,7 +24,7 @@ from cart_chain.services.accounts import (
     require_role,
     signed_write,
 )
-from cart_chain.services.signing import signature
+from cart_chain.services.signing import receipt, signature
 from cart_chain.services.views import (
     CaseDetail,
     CaseSummary,
@@ -129,9 +129,7 @@ def new_case(
                 "signatures": [sig],
             },
         )
-        return Receipt(
-            entry.seq, entry.hash, entry.recorded_at, entry.kind, coi.full, (SignatureView(**sig),)
-        )
+        return receipt(entry, coi.full)
 
     return signed_write(db, run)
 

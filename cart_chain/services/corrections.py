@@ -15,8 +15,8 @@ from cart_chain.domain.roles import CORRECTION_ROLES
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.cases import entry_payload, live, parse_dob
 from cart_chain.services.custody import MAX_LOCATION, MAX_NOTE, check_temperature
-from cart_chain.services.signing import PERFORMED, signature
-from cart_chain.services.views import Receipt, SignatureView
+from cart_chain.services.signing import PERFORMED, receipt, signature
+from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import Correction, Event
@@ -146,9 +146,7 @@ def correct(
                 "signatures": [sig],
             },
         )
-        return Receipt(
-            entry.seq, entry.hash, entry.recorded_at, entry.kind, str(seq), (SignatureView(**sig),)
-        )
+        return receipt(entry, str(seq))
 
     return signed_write(db, run)
 

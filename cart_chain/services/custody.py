@@ -8,11 +8,11 @@ it is appended to.
 from __future__ import annotations
 
 import math
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.clock import utc_iso
+from cart_chain.domain.clock import stated_time, utc_iso
 from cart_chain.domain.errors import InvalidValue, PermissionDenied, SignatureError
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.roles import Role
@@ -28,13 +28,11 @@ from cart_chain.services.readiness import (
     open_deviations,
     unit_facts,
 )
-from cart_chain.services.signing import VERIFIED, signature
-from cart_chain.services.views import Receipt, SignatureView
+from cart_chain.services.signing import VERIFIED, receipt, signature
+from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 
-#: A step may be dated a little ahead of this workstation's clock (clock drift), no more.
-CLOCK_TOLERANCE = timedelta(minutes=5)
 MAX_NOTE = 2000
 MAX_LOCATION = 200
 
@@ -70,12 +68,7 @@ def _check_signer(user: UserState, roles: frozenset[Role], step: Step, meaning: 
 
 
 def _when(last: datetime | None, occurred_at: datetime | None) -> datetime:
-    now = datetime.now(UTC)
-    moment = now if occurred_at is None else occurred_at
-    if moment.tzinfo is None:
-        raise InvalidValue("the time of a step needs a time zone")
-    if moment - now > CLOCK_TOLERANCE:
-        raise InvalidValue("a step cannot be dated in the future")
+    moment = stated_time(occurred_at, "a step")
     if last is not None and moment < last:
         raise InvalidValue(
             f"a step cannot be dated before the unit's previous step ({utc_iso(last)} UTC)"
@@ -180,15 +173,7 @@ def record_event(
         )
         found = breaches(profile, history, fact)
         open_deviations(session, entry, u.unit_code, u.coi, the_step, found)
-        return Receipt(
-            entry.seq,
-            entry.hash,
-            entry.recorded_at,
-            entry.kind,
-            u.unit_code,
-            tuple(SignatureView(**s) for s in sigs),
-            tuple(b.detail for b in found),
-        )
+        return receipt(entry, u.unit_code, tuple(b.detail for b in found))
 
     return signed_write(db, run)
 

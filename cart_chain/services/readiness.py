@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.clock import parse_iso, utc_iso
+from cart_chain.domain.clock import parse_iso, stated_time, utc_iso
 from cart_chain.domain.errors import (
     InvalidValue,
     NotFound,
@@ -34,8 +34,8 @@ from cart_chain.domain.windows import Breach, StepFact, lymphodepletion_ok, post
 from cart_chain.services import profiles
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.cases import live, resolve_unit
-from cart_chain.services.signing import PERFORMED, VERIFIED, signature
-from cart_chain.services.views import Receipt, SignatureView
+from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
+from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import (
@@ -249,13 +249,7 @@ def _coi_of(text: str) -> str:
 
 
 def _when(occurred_at: datetime | None) -> str:
-    now = datetime.now(UTC)
-    moment = occurred_at or now
-    if moment.tzinfo is None:
-        raise InvalidValue("a time needs a time zone")
-    if (moment - now).total_seconds() > 300:
-        raise InvalidValue("a patient event cannot be dated in the future")
-    return utc_iso(moment)
+    return utc_iso(stated_time(occurred_at, "a patient event"))
 
 
 def record_patient_event(
@@ -309,9 +303,7 @@ def record_patient_event(
                 "signatures": [sig],
             },
         )
-        return Receipt(
-            entry.seq, entry.hash, entry.recorded_at, entry.kind, coi_full, (SignatureView(**sig),)
-        )
+        return receipt(entry, coi_full)
 
     return signed_write(db, run)
 
@@ -384,15 +376,7 @@ def bedside_check(
                 "signatures": sigs,
             },
         )
-        receipt = Receipt(
-            entry.seq,
-            entry.hash,
-            entry.recorded_at,
-            entry.kind,
-            u.unit_code,
-            tuple(SignatureView(**s) for s in sigs),
-        )
-        return BedsideResult(receipt, not mismatches, tuple(mismatches))
+        return BedsideResult(receipt(entry, u.unit_code), not mismatches, tuple(mismatches))
 
     return signed_write(db, run)
 
@@ -432,14 +416,7 @@ def review_deviation(
                 "signatures": [sig],
             },
         )
-        return Receipt(
-            entry.seq,
-            entry.hash,
-            entry.recorded_at,
-            entry.kind,
-            dev.unit_code,
-            (SignatureView(**sig),),
-        )
+        return receipt(entry, dev.unit_code)
 
     return signed_write(db, run)
 
@@ -469,14 +446,7 @@ def override_gate(db: Database, unit: str, gate: str, reason: str, by: Credentia
                 "signatures": [sig],
             },
         )
-        return Receipt(
-            entry.seq,
-            entry.hash,
-            entry.recorded_at,
-            entry.kind,
-            u.unit_code,
-            (SignatureView(**sig),),
-        )
+        return receipt(entry, u.unit_code)
 
     return signed_write(db, run)
 

@@ -6,12 +6,14 @@ from typing import TYPE_CHECKING
 
 from cart_chain.domain.clock import now_iso
 from cart_chain.domain.steps import PERFORMED, RECEIVED, RELEASED, VERIFIED
+from cart_chain.services.views import Receipt, SignatureView
 
 if TYPE_CHECKING:
     from cart_chain.services.accounts import UserState
+    from cart_chain.store.ledger import Entry
 
 MEANINGS = frozenset({PERFORMED, RELEASED, RECEIVED, VERIFIED})
-__all__ = ["MEANINGS", "PERFORMED", "VERIFIED", "signature"]
+__all__ = ["MEANINGS", "PERFORMED", "VERIFIED", "receipt", "signature"]
 
 
 def signature(user: UserState, meaning: str) -> dict[str, str]:
@@ -23,3 +25,9 @@ def signature(user: UserState, meaning: str) -> dict[str, str]:
         "meaning": meaning,
         "signed_at": now_iso(),
     }
+
+
+def receipt(entry: Entry, subject: str, deviations: tuple[str, ...] = ()) -> Receipt:
+    """What a signed write returns: its ledger entry and the signatures the entry carries."""
+    sigs = tuple(SignatureView(**s) for s in entry.payload.get("signatures", ()))
+    return Receipt(entry.seq, entry.hash, entry.recorded_at, entry.kind, subject, sigs, deviations)
