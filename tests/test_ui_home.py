@@ -92,3 +92,13 @@ def test_clicking_a_header_sorts_through_the_service(qtbot, opened) -> None:  # 
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
     flipped = [model.data(model.index(r, NAME)) for r in range(2)]
     assert flipped == names[::-1]  # a second click reverses the order
+
+
+def test_about_shows_the_package_version_and_the_database(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain import __version__
+
+    window = home_window(qtbot, opened)
+    window.act_about.trigger()
+    box = window.dialogs[-1]
+    assert box.isVisible()
+    assert f"cart-chain {__version__}" in box.text() and opened.where in box.text()

@@ -69,6 +69,7 @@ class MainWindow(QMainWindow):
         self.act_admin = action("Administration", "Ctrl+Shift+A", self.administration)
         self.act_lock = action("Lock", "Ctrl+L", self.lock_requested)
         self.act_logout = action("Log out", "Ctrl+Shift+Q", self.logout_requested)
+        self.act_about = action("About", "F1", self.about)
         self.act_search = QAction("Search", self)
         self.act_search.setShortcut(QKeySequence("Ctrl+F"))
         self.act_search.triggered.connect(self._focus_search)
@@ -108,6 +109,13 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
         self.go_home()
+
+    def about(self) -> QWidget:
+        from cart_chain.ui.about import show_about
+
+        box = show_about(self, self.session.opened)
+        self.dialogs.append(box)
+        return box
 
     # -- navigation -------------------------------------------------------------------
 
