@@ -76,7 +76,9 @@ def parse_profile(data: dict[str, Any]) -> Profile:
         raise InvalidValue(f"profile {pid!r}: lymphodepletion_to_infusion_days is [min, max]")
     fresh = data["apheresis"] == "fresh"
     profile = Profile(
-        id=pid, name=name, version=version,
+        id=pid,
+        name=name,
+        version=version,
         storage_max_c=_number(data, "storage_max_c"),  # type: ignore[arg-type]
         apheresis=data["apheresis"],
         fresh_transit_max_hours=_number(data, "fresh_transit_max_hours", not fresh),

@@ -141,8 +141,8 @@ def check_new_location(url: str) -> str:
     """Validate where a new database would go, creating nothing; returns its description.
 
     Refuses what `Database` refuses (SQLite on a network share, in memory) and a
-    SQLite file that already holds records, so the wizard never writes into an
-    existing database. PostgreSQL is not contacted here (that can take a network
+    SQLite file that already has users, so the wizard never writes into someone's
+    records. PostgreSQL is not contacted here (that can take a network
     timeout); creation reports an initialised server database instead.
     """
     if not url.strip():
@@ -152,7 +152,9 @@ def check_new_location(url: str) -> str:
         if db.path is not None and db.path.exists():
             if db.path.is_dir():
                 raise InvalidValue(f"{db.path} is a folder; give a file name inside it")
-            if db.path.stat().st_size > 0 and state(db) != "empty":
+            # A schema without users (an interrupted 'cart-chain init') may still be
+            # given its first administrator; a database with users is someone's records.
+            if db.path.stat().st_size > 0 and state(db) != "empty" and is_initialised(db):
                 raise AlreadyExists(
                     f"{db.where} already holds cart-chain records; choose a new file name"
                 )

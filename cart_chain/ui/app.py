@@ -22,6 +22,7 @@ from cart_chain.ui.login import LoginWindow
 if TYPE_CHECKING:
     from cart_chain.services.accounts import UserInfo
     from cart_chain.services.workstation import OpenedDatabase
+    from cart_chain.ui.first_run import FirstRunWizard
     from cart_chain.ui.lock import InactivityLock
     from cart_chain.ui.main_window import MainWindow
 
@@ -33,6 +34,8 @@ class DatabaseLoader(QThread):
 
     opened = Signal(object)
     failed = Signal(object)
+    #: No database at the location yet (a SQLite file that does not exist): first run.
+    missing = Signal(str)
 
     def __init__(self, url: str | None) -> None:
         super().__init__()
@@ -51,6 +54,10 @@ class DatabaseLoader(QThread):
                 workstation,
             )
 
+            if not workstation.location_exists(self.url):
+                # Opening would create an empty file (or fail: no folder yet).
+                self.missing.emit(workstation.describe(self.url))
+                return
             self.opened.emit(workstation.open_database(self.url))
         except Exception as exc:  # shown to the user by the controller
             self.failed.emit(exc)
@@ -61,6 +68,8 @@ class AppController(QObject):
 
     ready = Signal()
     main_shown = Signal()
+    #: The first-run wizard is on screen instead of the login window.
+    first_run_shown = Signal()
 
     def __init__(self, db_url: str | None = None) -> None:
         super().__init__()
@@ -71,9 +80,11 @@ class AppController(QObject):
         self.opened: OpenedDatabase | None = None
         self.main_window: MainWindow | None = None
         self.lock: InactivityLock | None = None
+        self.wizard: FirstRunWizard | None = None
         self.loader = DatabaseLoader(self.url)
         self.loader.opened.connect(self._opened)
         self.loader.failed.connect(self._failed)
+        self.loader.missing.connect(self._missing)
 
     def start(self) -> None:
         """Show the login window; the loader starts after its first paint so the two
@@ -85,15 +96,65 @@ class AppController(QObject):
 
     def _opened(self, opened: OpenedDatabase) -> None:
         self.loader.wait()
-        self.opened = opened
         if not opened.initialised:
-            self.login.set_unavailable(
-                f"{opened.where} has no users yet. Create the first administrator with "
-                "'cart-chain init' (or try 'cart-chain demo'), then start the app again."
-            )
+            # Empty: the wizard creates it (and may pick another location).
+            opened.db.dispose()
+            self._first_run(opened.where)
         else:
-            self.login.set_ready(self.authenticate, f"{opened.where} · facility {opened.facility}")
+            self._use(opened)
         self.ready.emit()
+
+    def _missing(self, url: str) -> None:
+        self.loader.wait()
+        where = f"database {url.split(':///', 1)[1]}" if url.startswith("sqlite") else url
+        self._first_run(where)
+        self.ready.emit()
+
+    def _use(self, opened: OpenedDatabase) -> None:
+        """The database is ready: log-in can happen (and say where an upgrade's copy is)."""
+        self.opened = opened
+        self.login.set_ready(self.authenticate, f"{opened.where} · facility {opened.facility}")
+        if opened.backup is not None:
+            self.login.show_message(
+                "The database was upgraded for this version of cart-chain. A copy of it as "
+                f"it was before is kept at {opened.backup}.",
+                error=False,
+            )
+
+    def _first_run(self, where: str) -> None:
+        """No database yet: the set-up wizard replaces the login window.
+
+        The login window keeps an explanation (and no log-in) in case the wizard
+        is cancelled, which leaves nothing created.
+        """
+        from cart_chain.ui.first_run import FirstRunWizard
+
+        self.login.set_unavailable(
+            f"{where} has no users yet. Set it up with the first-run wizard (start the app "
+            "again), or create the first administrator with 'cart-chain init' (or try "
+            "'cart-chain demo')."
+        )
+        self.wizard = FirstRunWizard(self.url)
+        self.wizard.finished.connect(self._first_run_finished)
+        self.login.hide()
+        self.wizard.show()
+        self.wizard.activateWindow()
+        self.first_run_shown.emit()
+
+    def _first_run_finished(self, _result: int) -> None:
+        wizard = self.wizard
+        assert wizard is not None
+        self.login.show()
+        if wizard.opened is None:  # cancelled: nothing was created, the login explains
+            return
+        self.url = wizard.location
+        self.login.message.hide()
+        self.login.button.setEnabled(True)
+        self._use(wizard.opened)
+        if not wizard.demo and wizard.admin_page.admin is not None:
+            self.login.username.setText(wizard.admin_page.admin.username)
+            self.login.password.setFocus()
+        self.login.activateWindow()
 
     def _failed(self, exc: BaseException) -> None:
         from cart_chain.ui.errors import describe
@@ -161,6 +222,14 @@ class AppController(QObject):
             self.main_window = None
         if self.loader.isRunning():
             self.loader.wait()
+        if self.wizard is not None:
+            self.wizard.finished.disconnect(self._first_run_finished)
+            self.wizard.shutdown()
+            self.wizard.close()
+            if self.wizard.opened is not None and self.wizard.opened is not self.opened:
+                self.wizard.opened.db.dispose()
+            self.wizard.deleteLater()
+            self.wizard = None
         if self.opened is not None:
             self.opened.db.dispose()
 

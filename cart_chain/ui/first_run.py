@@ -53,17 +53,20 @@ NETWORK_NOTE = (
 )
 
 
-def _message_label() -> QLabel:
+def _message_label(kind: str = "Error") -> QLabel:
+    """A hidden message label styled as ``kind`` (Error, Success, Info: see theme).
+
+    One label per kind, named once: a label renamed later is not fully re-styled
+    inside a wizard page (its padding stays unapplied).
+    """
     label = QLabel()
+    label.setObjectName(kind)
     label.setWordWrap(True)
     label.hide()
     return label
 
 
-def _show(label: QLabel, text: str, kind: str) -> None:
-    """Show ``text`` in ``label`` styled as Error, Success or Info (see theme)."""
-    label.setObjectName(kind)
-    label.setStyleSheet("")  # re-polish for the new object name
+def _show(label: QLabel, text: str) -> None:
     label.setText(text)
     label.show()
 
@@ -175,9 +178,6 @@ class LocationPage(QWizardPage):
         """The location as the services take it: a file path or a PostgreSQL URL."""
         return (self.path if self.file_choice.isChecked() else self.server).text().strip()
 
-    def initializePage(self) -> None:
-        (self.path if self.file_choice.isChecked() else self.server).setFocus()
-
     def validatePage(self) -> bool:
         from cart_chain.domain.errors import InvalidValue
         from cart_chain.services import workstation
@@ -190,7 +190,7 @@ class LocationPage(QWizardPage):
                 )
             workstation.check_new_location(url)
         except Exception as exc:
-            _show(self.message, describe(exc), "Error")
+            _show(self.message, describe(exc))
             return False
         self.message.hide()
         return True
@@ -229,9 +229,6 @@ class ChoicePage(QWizardPage):
             )
         )
         layout.addStretch(1)
-
-    def initializePage(self) -> None:
-        (self.new if self.new.isChecked() else self.demo).setFocus()
 
     def nextId(self) -> int:
         return PAGE_ADMIN if self.new.isChecked() else PAGE_CREATE
@@ -280,9 +277,6 @@ class AdminPage(QWizardPage):
         for edit in (self.facility, self.username, self.full_name, self.password, self.repeat):
             edit.textEdited.connect(lambda _: self.message.hide())
 
-    def initializePage(self) -> None:
-        self.facility.setFocus()
-
     def validatePage(self) -> bool:
         from cart_chain.services.workstation import check_first_administrator
 
@@ -298,16 +292,16 @@ class AdminPage(QWizardPage):
             )
         except Exception as exc:
             text = describe(exc)
+            # The services' messages start with the field they refuse.
             low = text.lower()
-            field = (
-                self.facility
-                if "facility" in low
-                else self.username
-                if "user name" in low
-                else self.full_name
-                if "full name" in low
-                else self.password
-            )
+            field = self.full_name
+            for start, edit in (
+                ("facility", self.facility),
+                ("password", self.password),
+                ("user name", self.username),
+            ):
+                if low.startswith(start):
+                    field = edit
             self._refuse(text, field)
             return False
         self.facility.setText(self.admin.facility)
@@ -321,7 +315,7 @@ class AdminPage(QWizardPage):
             self.password.clear()
             self.repeat.clear()
             field = self.password
-        _show(self.message, text, "Error")
+        _show(self.message, text)
         field.setFocus()
         field.selectAll()
 
@@ -346,8 +340,10 @@ class CreatePage(QWizardPage):
         self.progress.setRange(0, 0)  # busy: the services report no steps
         self.progress.hide()
         self.message = _message_label()
+        self.success = _message_label("Success")
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(self.success)
         layout.addWidget(self.users, 1)
         layout.addWidget(self.progress)
         layout.addWidget(self.message)
@@ -362,6 +358,7 @@ class CreatePage(QWizardPage):
 
         wizard = self._wizard()
         self.message.hide()
+        self.success.hide()
         where = wizard.location_page.url()
         if wizard.demo:
             self.setSubTitle("A demo database, for trying cart-chain only.")
@@ -410,22 +407,26 @@ class CreatePage(QWizardPage):
             self.message,
             f"{describe(exc)}\nNothing new was left behind; correct the problem and press "
             "Create again, or go Back to change your choices.",
-            "Error",
         )
         self.completeChanged.emit()
 
     def show_created(self, opened: OpenedDatabase, demo: DemoResult | None) -> None:
         self.progress.hide()
+        self.message.hide()
         self.setSubTitle("Done.")
         text = f"Created {opened.where}."
         if demo is not None:
+            self.summary.setText(
+                "The demo passwords are shown on purpose: never let them protect real records."
+            )
             text += (
                 f" {len(demo.cases)} demo cases are in it. Log in with one of the users "
                 "below; their role decides what they may record."
             )
         else:
+            self.summary.hide()
             text += " Log in as the administrator you just created."
-        _show(self.message, text, "Success")
+        _show(self.success, text)
         self.completeChanged.emit()
 
 
@@ -459,6 +460,8 @@ class FirstRunWizard(QWizard):
         self.setPage(PAGE_ADMIN, self.admin_page)
         self.setPage(PAGE_CREATE, self.create_page)
         self.setStartId(PAGE_LOCATION)
+        # Wide enough for "Create database" and "Go to log in" once the text changes.
+        self.button(QWizard.WizardButton.FinishButton).setMinimumWidth(190)
         self.resize(960, 700)
 
     @property
@@ -494,7 +497,6 @@ class FirstRunWizard(QWizard):
         self.opened, self.demo_result = opened, demo
         # Remembered at once: the database exists now, whatever the user does next.
         prefs.DATABASE_URL.set(self.location)
-        self.button(QWizard.WizardButton.CancelButton).hide()
         self.setButtonText(QWizard.WizardButton.FinishButton, "Go to &log in")
         self.create_page.show_created(opened, demo)
         self.button(QWizard.WizardButton.FinishButton).setFocus()
