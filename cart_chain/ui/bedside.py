@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from cart_chain.domain.errors import InvalidValue, WrongPatient
-from cart_chain.ui.errors import classify, describe, show_error
+from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.record_step import _ScanKeys, stop_alert
 from cart_chain.ui.signature import SignatureBlock
 
@@ -75,10 +75,7 @@ class BedsideCheckDialog(QDialog):
         self.dob.setPlaceholderText("date of birth on the wristband, YYYY-MM-DD")
         self.by = SignatureBlock("Performed by", session)
         self.witness = SignatureBlock("Verified by")
-        self.error = QLabel()
-        self.error.setObjectName("Error")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label()
         self.outcome = QLabel()
         self.outcome.setObjectName("Success")
         self.outcome.hide()
@@ -221,10 +218,7 @@ class PatientEventDialog(QDialog):
         self.detail = QLineEdit()
         self.detail.setPlaceholderText("regimen, e.g. Flu/Cy (optional)")
         self.signature = SignatureBlock("Performed by", session)
-        self.error = QLabel()
-        self.error.setObjectName("Error")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label()
         self.save = QPushButton("Sign and save")
         self.save.setObjectName("Primary")
         self.save.setDefault(True)

@@ -27,7 +27,7 @@ from cart_chain.domain.clock import local_display
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.steps import Step
 from cart_chain.ui.case_view import FIELD_NAMES
-from cart_chain.ui.errors import classify, describe, show_error
+from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
 
 if TYPE_CHECKING:
@@ -83,10 +83,7 @@ class CorrectionDialog(QDialog):
         self.reason.setFixedHeight(70)
         self.reason.setPlaceholderText("why the entry is wrong (required)")
         self.signature = SignatureBlock("Performed by", session)
-        self.error = QLabel()
-        self.error.setObjectName("Error")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label()
         self.save = QPushButton("Sign correction")
         self.save.setObjectName("Primary")
         self.save.setDefault(True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from cart_chain.domain.errors import CartChainError, EnvironmentProblem, VerificationFailed
 
 if TYPE_CHECKING:
-    from PySide6.QtWidgets import QMessageBox, QWidget
+    from PySide6.QtWidgets import QLabel, QMessageBox, QWidget
 
 log = logging.getLogger("cart_chain.ui")
 
@@ -73,3 +73,14 @@ def show_error(parent: QWidget | None, exc: BaseException, action: str) -> QMess
     box.setObjectName(f"error-{kind}")
     box.open()
     return box
+
+
+def error_label() -> QLabel:
+    """The hidden, red, word-wrapped line a dialog shows a refusal in (style: #Error)."""
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    label.setObjectName("Error")
+    label.setWordWrap(True)
+    label.hide()
+    return label

@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from cart_chain.domain.errors import IdentifierError
 from cart_chain.domain.identifiers import parse_any
+from cart_chain.ui.errors import error_label
 from cart_chain.ui.models.cases_model import COI, NAME, STEPS, CasesModel, SummaryRole
 
 if TYPE_CHECKING:
@@ -78,10 +79,7 @@ class HomePage(QWidget):
         for col, width in ((COI, 235), (1, 110), (NAME, 170), (3, 195), (STEPS, 195), (5, 125)):
             self.table.setColumnWidth(col, width)
         self.table.verticalHeader().setDefaultSectionSize(42)
-        self.message = QLabel()
-        self.message.setObjectName("Error")
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = error_label()
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from cart_chain.domain.errors import AccountLocked, AuthenticationError
 from cart_chain.ui import theme
-from cart_chain.ui.errors import describe
+from cart_chain.ui.errors import describe, error_label
 
 if TYPE_CHECKING:
     from cart_chain.ui.session import Session
@@ -61,10 +61,7 @@ class LockScreen(QWidget):
         self.password.setObjectName("LockPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.password.setPlaceholderText("password")
-        self.message = QLabel()
-        self.message.setObjectName("Error")
-        self.message.setWordWrap(True)
-        self.message.hide()
+        self.message = error_label()
         self.unlock = QPushButton("Unlock")
         self.unlock.setDefault(True)
         self.unlock.setObjectName("Primary")

@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.steps import Step
 from cart_chain.ui import prefs
-from cart_chain.ui.errors import classify, describe, show_error
+from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
 
 if TYPE_CHECKING:
@@ -227,10 +227,7 @@ class PrintLabelDialog(QDialog):
         self.reason.setObjectName("ReprintReason")
         self.reason.setPlaceholderText("why a new label is needed (damaged, smudged, lost…)")
         self.signature = SignatureBlock("Printed by", session)
-        self.error = QLabel()
-        self.error.setObjectName("Error")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label()
         setup = QPushButton("Printer settings…")
         setup.setAutoDefault(False)
         preview = QPushButton("Print preview…")

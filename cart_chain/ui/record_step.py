@@ -40,7 +40,7 @@ from cart_chain.domain.errors import (
 )
 from cart_chain.domain.steps import HANDOFFS, RULES, Step
 from cart_chain.ui import prefs, theme
-from cart_chain.ui.errors import classify, describe, show_error
+from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
 
 if TYPE_CHECKING:
@@ -170,10 +170,7 @@ class RecordStepDialog(QDialog):
         self.note.setPlaceholderText("optional note")
         self.by = SignatureBlock("Performed by", session)
         self.to = SignatureBlock("Received by")
-        self.error = QLabel()
-        self.error.setObjectName("Error")
-        self.error.setWordWrap(True)
-        self.error.hide()
+        self.error = error_label()
         self.save = QPushButton("Sign and save")
         self.save.setObjectName("Primary")
         self.save.setDefault(True)
