@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from cart_chain.store.migrations.append_only import make_append_only
+
 revision = "0001"
 down_revision = None
 branch_labels = None
@@ -124,38 +126,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
     )
     op.create_index("ix_corrections_target_seq", "corrections", ["target_seq"])
-    _append_only(TABLES)
-
-
-def _append_only(tables: tuple[str, ...]) -> None:
-    """Triggers that make the database itself refuse UPDATE and DELETE."""
-    if op.get_bind().dialect.name == "sqlite":
-        for t in tables:
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {t}_no_{action.lower()} BEFORE {action} ON {t} "
-                    f"BEGIN SELECT RAISE(ABORT, 'cart-chain: {t} is append-only'); END"
-                )
-        return
-    op.execute(
-        """
-        CREATE OR REPLACE FUNCTION cart_chain_append_only() RETURNS trigger AS $$
-        BEGIN
-            RAISE EXCEPTION 'cart-chain: % is append-only', TG_TABLE_NAME
-                USING ERRCODE = 'insufficient_privilege';
-        END;
-        $$ LANGUAGE plpgsql
-        """
-    )
-    for t in tables:
-        op.execute(
-            f"CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t} "
-            "FOR EACH ROW EXECUTE FUNCTION cart_chain_append_only()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION cart_chain_append_only()"
-        )
+    make_append_only(TABLES)
 
 
 def downgrade() -> None:

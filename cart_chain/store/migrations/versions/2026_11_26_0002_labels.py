@@ -10,6 +10,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from cart_chain.store.migrations.append_only import make_append_only
+
 revision = "0002"
 down_revision = "0001"
 branch_labels = None
@@ -47,28 +49,7 @@ def upgrade() -> None:
         sa.Column("replaced_by", sa.Integer(), nullable=True),
     )
     op.create_index("ix_label_voids_unit_serial", "label_voids", ["unit_code", "serial"])
-    _append_only(TABLES)
-
-
-def _append_only(tables: tuple[str, ...]) -> None:
-    """Same triggers as 0001; on PostgreSQL the trigger function from 0001 is reused."""
-    if op.get_bind().dialect.name == "sqlite":
-        for t in tables:
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {t}_no_{action.lower()} BEFORE {action} ON {t} "
-                    f"BEGIN SELECT RAISE(ABORT, 'cart-chain: {t} is append-only'); END"
-                )
-        return
-    for t in tables:
-        op.execute(
-            f"CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t} "
-            "FOR EACH ROW EXECUTE FUNCTION cart_chain_append_only()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION cart_chain_append_only()"
-        )
+    make_append_only(TABLES)
 
 
 def downgrade() -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
+from cart_chain.store.migrations.append_only import make_append_only
+
 revision = "0003"
 down_revision = "0002"
 branch_labels = None
@@ -72,28 +74,7 @@ def upgrade() -> None:
         sa.Column("reason", sa.Text(), nullable=False),
     )
     op.create_index("ix_gate_overrides_unit", "gate_overrides", ["unit_code", "gate"])
-    _append_only(NEW_TABLES)
-
-
-def _append_only(tables: tuple[str, ...]) -> None:
-    """Same guard as 0001: the database itself refuses UPDATE and DELETE."""
-    if op.get_bind().dialect.name == "sqlite":
-        for t in tables:
-            for action in ("UPDATE", "DELETE"):
-                op.execute(
-                    f"CREATE TRIGGER {t}_no_{action.lower()} BEFORE {action} ON {t} "
-                    f"BEGIN SELECT RAISE(ABORT, 'cart-chain: {t} is append-only'); END"
-                )
-        return
-    for t in tables:
-        op.execute(
-            f"CREATE TRIGGER {t}_append_only BEFORE UPDATE OR DELETE ON {t} "
-            "FOR EACH ROW EXECUTE FUNCTION cart_chain_append_only()"
-        )
-        op.execute(
-            f"CREATE TRIGGER {t}_no_truncate BEFORE TRUNCATE ON {t} "
-            "FOR EACH STATEMENT EXECUTE FUNCTION cart_chain_append_only()"
-        )
+    make_append_only(NEW_TABLES)
 
 
 def downgrade() -> None:
