@@ -29,10 +29,24 @@ PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
 
 #: Debian packages Qt's offscreen and xcb platforms load at run time.
 QT_SYSTEM_PACKAGES = [
-    "libegl1", "libgl1", "libglib2.0-0", "libfontconfig1", "libfreetype6", "libdbus-1-3",
-    "libxkbcommon0", "libxkbcommon-x11-0", "libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1",
-    "libxcb-image0", "libxcb-render-util0", "libxcb-xinerama0", "libxcb-randr0", "libxcb-shape0",
-    "libx11-xcb1", "fonts-dejavu-core",
+    "libegl1",
+    "libgl1",
+    "libglib2.0-0",
+    "libfontconfig1",
+    "libfreetype6",
+    "libdbus-1-3",
+    "libxkbcommon0",
+    "libxkbcommon-x11-0",
+    "libxcb-cursor0",
+    "libxcb-icccm4",
+    "libxcb-keysyms1",
+    "libxcb-image0",
+    "libxcb-render-util0",
+    "libxcb-xinerama0",
+    "libxcb-randr0",
+    "libxcb-shape0",
+    "libx11-xcb1",
+    "fonts-dejavu-core",
 ]
 
 
@@ -41,7 +55,7 @@ def say(msg: str) -> None:
 
 
 def ensure_venv() -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 - dev.py runs on whatever python3 is there
         sys.exit(f"cart-chain needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not PYTHON.exists():
         say(f"creating virtual environment in {VENV}")
@@ -57,8 +71,10 @@ def ensure_venv() -> None:
 
 
 def qt_works() -> bool:
-    probe = ("from PySide6.QtWidgets import QApplication; import sys; "
-             "app = QApplication(sys.argv[:1]); print('ok')")
+    probe = (
+        "from PySide6.QtWidgets import QApplication; import sys; "
+        "app = QApplication(sys.argv[:1]); print('ok')"
+    )
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     out = subprocess.run([str(PYTHON), "-c", probe], capture_output=True, text=True, env=env)
     return out.returncode == 0 and "ok" in out.stdout
@@ -69,8 +85,10 @@ def ensure_qt_libraries() -> None:
         return
     apt = shutil.which("apt-get")
     if apt is None or os.geteuid() != 0:
-        say("Qt cannot start: install its system libraries, e.g. on Debian/Ubuntu:\n  "
-            f"sudo apt-get install {' '.join(QT_SYSTEM_PACKAGES)}")
+        say(
+            "Qt cannot start: install its system libraries, e.g. on Debian/Ubuntu:\n  "
+            f"sudo apt-get install {' '.join(QT_SYSTEM_PACKAGES)}"
+        )
         return
     say("installing the system libraries Qt needs")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
