@@ -109,3 +109,35 @@ def test_correct_patient_details(qtbot, opened) -> None:  # type: ignore[no-unty
         qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
     assert window.case_view.title.text() == "Jon Smith"
     assert "“Jon Smth” → “Jon Smith”" in window.case_view.case_notes.text()
+
+
+def test_windows_and_deviations_show_and_qa_accepts_one(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.services.custody import record_event
+    from cart_chain.ui.deviation import DeviationReviewDialog
+    from tests.conftest import creds
+
+    coi = enrol(opened.db)
+    walk(opened.db, unit_of(coi), 7)  # through release
+    record_event(opened.db, unit_of(coi), "storage", creds("leo"), temperature_c=-100.0)
+    lab = window_for(qtbot, opened, "lena", coi)
+    timeline = lab.case_view.timeline()
+    assert (
+        "Deviation #" in timeline.alerts.text() and "awaiting QA review" in timeline.alerts.text()
+    )
+    assert not lab.case_view.review_button.isVisible()  # only QA reviews
+
+    qa = window_for(qtbot, opened, "quinn", coi)
+    assert qa.case_view.review_button.isVisible()
+    qtbot.mouseClick(qa.case_view.review_button, Qt.MouseButton.LeftButton)
+    dialog = qa.dialogs[-1]
+    assert isinstance(dialog, DeviationReviewDialog)
+    qtbot.keyClicks(dialog.reason, "data logger shows -150 °C throughout")
+    qtbot.keyClicks(dialog.signature.username, "quinn")
+    qtbot.keyClicks(dialog.signature.password, "quinn-secret-1")
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    (dev,) = show_case(opened.db, coi).units[0].deviations
+    assert dev.decision == "accept" and not dev.open
+    qa.case_view.show_case(coi)
+    assert not qa.case_view.review_button.isVisible()
+    assert "QA: accept" in qa.case_view.timeline().alerts.text()

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from cart_chain.services.views import (
         CaseDetail,
         CorrectionView,
+        DeviationView,
         EventView,
         SignatureView,
         UnitView,
@@ -72,6 +73,36 @@ def correction_text(c: CorrectionView) -> str:
     return f"Corrected {name}: “{c.old_value or '—'}” → “{c.new_value or '—'}” — reason: {c.reason}"
 
 
+def _minutes(minutes: float) -> str:
+    m = round(abs(minutes))
+    return f"{m // 60} h {m % 60:02d} min" if m >= 60 else f"{m} min"
+
+
+def unit_alerts_html(unit: UnitView) -> str:
+    """Live windows (time left, or overdue in red) and deviations with QA's decision."""
+    lines = []
+    for w in unit.windows:
+        ends = local_display(w.ends)
+        if w.overdue:
+            lines.append(
+                f"<span style='color:#b00020'><b>{w.name.capitalize()} window OVERDUE</b> "
+                f"by {_minutes(w.remaining_minutes)} (ended {ends})</span>"
+            )
+        else:
+            lines.append(
+                f"<b>{w.name.capitalize()} window:</b> {_minutes(w.remaining_minutes)} left "
+                f"(ends {ends})"
+            )
+    for d in unit.deviations:
+        state = "awaiting QA review" if d.decision is None else f"QA: {d.decision}"
+        color = "#b00020" if d.open else "#42505a"
+        lines.append(
+            f"<span style='color:{color}'><b>Deviation #{d.seq}</b> at {Step(d.step).label} "
+            f"({state}): {d.detail}</span>"
+        )
+    return "<br>".join(lines)
+
+
 class UnitTimeline(QWidget):
     """One unit: custody summary line and the timeline tree."""
 
@@ -91,6 +122,11 @@ class UnitTimeline(QWidget):
         )
         self.summary.setObjectName("Banner")
         self.summary.setWordWrap(True)
+        #: Running clocks and deviations: what must not be missed about this bag now.
+        self.alerts = QLabel(unit_alerts_html(unit))
+        self.alerts.setObjectName("UnitAlerts")
+        self.alerts.setWordWrap(True)
+        self.alerts.setVisible(bool(unit.windows or unit.deviations))
         self.tree = QTreeWidget()
         self.tree.setObjectName("Timeline")
         self.tree.setColumnCount(6)
@@ -114,6 +150,7 @@ class UnitTimeline(QWidget):
             self.tree.setCurrentItem(self.tree.topLevelItem(self.tree.topLevelItemCount() - 1))
         layout = QVBoxLayout(self)
         layout.addWidget(self.summary)
+        layout.addWidget(self.alerts)
         layout.addWidget(self.tree, 1)
 
     def _event_item(self, e: EventView) -> QTreeWidgetItem:
@@ -184,6 +221,7 @@ class CaseView(QWidget):
     export_report = Signal(str)  # coi
     bedside_check = Signal(object)  # CaseDetail
     patient_event = Signal(object)  # CaseDetail
+    review_deviation = Signal(object)  # DeviationView
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -213,6 +251,8 @@ class CaseView(QWidget):
         self.report_button = QPushButton("Custody report…")
         self.bedside_button = QPushButton("Bedside check…")
         self.patient_button = QPushButton("Patient event…")
+        self.review_button = QPushButton("Review deviation…")
+        self.review_button.setToolTip("QA: accept, quarantine or reject this bag's deviation")
         self.back_button = QPushButton("← Cases (Esc)")
         buttons = QHBoxLayout()
         for b in (
@@ -225,7 +265,12 @@ class CaseView(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
         more = QHBoxLayout()
-        for b in (self.bedside_button, self.patient_button, self.correct_case_button):
+        for b in (
+            self.bedside_button,
+            self.patient_button,
+            self.correct_case_button,
+            self.review_button,
+        ):
             more.addWidget(b)
         more.addStretch(1)
 
@@ -262,6 +307,9 @@ class CaseView(QWidget):
         self.patient_button.clicked.connect(
             lambda: self.detail is not None and self.patient_event.emit(self.detail)
         )
+        self.review_button.clicked.connect(self._review)
+        self.tabs.currentChanged.connect(lambda _: self._update_review())
+        self.review_button.hide()
         may_sign = not session.is_admin
         for b in (
             self.record_button,
@@ -319,6 +367,7 @@ class CaseView(QWidget):
             self.tabs.addTab(UnitTimeline(unit), f"U{unit.number:02d} · {step}")
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
+        self._update_review()
 
     def timeline(self) -> UnitTimeline | None:
         w: Any = self.tabs.currentWidget()
@@ -337,6 +386,25 @@ class CaseView(QWidget):
     def _record(self) -> None:
         if self.detail is not None:
             self.record_step.emit(self.detail.coi, self.current_unit() or "")
+
+    def open_deviation(self) -> DeviationView | None:
+        """The first deviation of the shown bag that QA has not accepted."""
+        timeline = self.timeline()
+        if timeline is None:
+            return None
+        return next(
+            (d for d in timeline.unit.deviations if d.open and d.decision != "reject"), None
+        )
+
+    def _update_review(self) -> None:
+        self.review_button.setVisible(
+            self.session.user.role == "qa" and self.open_deviation() is not None
+        )
+
+    def _review(self) -> None:
+        deviation = self.open_deviation()
+        if deviation is not None:
+            self.review_deviation.emit(deviation)
 
     def _correct(self) -> None:
         t = self.timeline()

@@ -101,6 +101,7 @@ class MainWindow(QMainWindow):
         self.case_view.export_report.connect(lambda coi: self.export(coi))
         self.case_view.bedside_check.connect(self.bedside_check)
         self.case_view.patient_event.connect(self.patient_event)
+        self.case_view.review_deviation.connect(self.review_deviation)
         session.changed.connect(self.refresh)
 
         geometry = prefs.MAIN_GEOMETRY.get()
@@ -246,6 +247,14 @@ class MainWindow(QMainWindow):
         from cart_chain.ui.correction import CorrectionDialog
 
         dialog = CorrectionDialog(self.session, case, event, self)
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def review_deviation(self, deviation: Any) -> Any:
+        from cart_chain.ui.deviation import DeviationReviewDialog
+
+        dialog = DeviationReviewDialog(self.session, deviation, self)
         self._keep(dialog)
         dialog.open()
         return dialog
