@@ -141,3 +141,38 @@ def test_windows_and_deviations_show_and_qa_accepts_one(qtbot, opened) -> None: 
     qa.case_view.show_case(coi)
     assert not qa.case_view.review_button.isVisible()
     assert "QA: accept" in qa.case_view.timeline().alerts.text()
+
+
+def test_qa_overrides_an_infusion_gate_and_it_shows_on_the_case(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.services.custody import record_event
+    from cart_chain.services.readiness import record_patient_event
+    from cart_chain.ui.deviation import GateOverrideDialog
+    from tests.conftest import creds
+
+    coi = enrol(opened.db)
+    walk(opened.db, unit_of(coi), 11)  # through thaw, no bedside check yet
+    from datetime import UTC, datetime, timedelta
+
+    now = datetime.now(UTC)
+    record_patient_event(
+        opened.db, coi, "lymphodepletion_start", creds("ines"), occurred_at=now - timedelta(days=5)
+    )
+    record_patient_event(
+        opened.db, coi, "lymphodepletion_end", creds("ines"), occurred_at=now - timedelta(days=3)
+    )
+    qa = window_for(qtbot, opened, "quinn", coi)
+    assert qa.case_view.override_button.isVisible()
+    qtbot.mouseClick(qa.case_view.override_button, Qt.MouseButton.LeftButton)
+    dialog = qa.dialogs[-1]
+    assert isinstance(dialog, GateOverrideDialog)
+    dialog.gate.setCurrentIndex(dialog.gate.findData("bedside_check"))
+    qtbot.keyClicks(dialog.reason, "paper bedside check, scanned into the record")
+    qtbot.keyClicks(dialog.signature.username, "quinn")
+    qtbot.keyClicks(dialog.signature.password, "quinn-secret-1")
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not dialog.isVisible())
+    qa.case_view.show_case(coi)
+    assert "QA override" in qa.case_view.case_notes.text()
+    assert "paper bedside check" in qa.case_view.case_notes.text()
+    record_event(opened.db, unit_of(coi), "infusion", creds("ines"), creds("ivan"))
+    assert show_case(opened.db, coi).units[0].current_step == "infusion"

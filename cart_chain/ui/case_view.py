@@ -222,6 +222,7 @@ class CaseView(QWidget):
     bedside_check = Signal(object)  # CaseDetail
     patient_event = Signal(object)  # CaseDetail
     review_deviation = Signal(object)  # DeviationView
+    override_gate = Signal(str)  # unit
 
     def __init__(self, session: Session, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -253,6 +254,8 @@ class CaseView(QWidget):
         self.patient_button = QPushButton("Patient event…")
         self.review_button = QPushButton("Review deviation…")
         self.review_button.setToolTip("QA: accept, quarantine or reject this bag's deviation")
+        self.override_button = QPushButton("Override infusion gate…")
+        self.override_button.setToolTip("QA: let this bag past one infusion gate, with a reason")
         self.back_button = QPushButton("← Cases (Esc)")
         buttons = QHBoxLayout()
         for b in (
@@ -270,6 +273,7 @@ class CaseView(QWidget):
             self.patient_button,
             self.correct_case_button,
             self.review_button,
+            self.override_button,
         ):
             more.addWidget(b)
         more.addStretch(1)
@@ -308,8 +312,12 @@ class CaseView(QWidget):
             lambda: self.detail is not None and self.patient_event.emit(self.detail)
         )
         self.review_button.clicked.connect(self._review)
+        self.override_button.clicked.connect(
+            lambda: (unit := self.current_unit()) and self.override_gate.emit(unit)
+        )
         self.tabs.currentChanged.connect(lambda _: self._update_review())
         self.review_button.hide()
+        self.override_button.hide()
         may_sign = not session.is_admin
         for b in (
             self.record_button,
@@ -353,14 +361,20 @@ class CaseView(QWidget):
                     if e.kind in EVENT_NAMES
                 )
             )
+        notes = []
         if detail.case_corrections:
-            self.case_notes.setText(
+            notes.append(
                 "Patient details corrected:<br>"
                 + "<br>".join(correction_text(c) for c in detail.case_corrections)
             )
-            self.case_notes.show()
-        else:
-            self.case_notes.hide()
+        for o in detail.overrides:
+            signer = ", ".join(s.printed_name for s in o.signatures)
+            notes.append(
+                f"<b>QA override #{o.seq}</b> for {o.unit}: gate {o.gate.replace('_', ' ')}: "
+                f"{o.reason} ({signer}, {local_display(o.recorded_at)})"
+            )
+        self.case_notes.setText("<br>".join(notes))
+        self.case_notes.setVisible(bool(notes))
         self.tabs.clear()
         for unit in detail.units:
             step = Step(unit.current_step).label if unit.current_step else "not started"
@@ -397,8 +411,11 @@ class CaseView(QWidget):
         )
 
     def _update_review(self) -> None:
-        self.review_button.setVisible(
-            self.session.user.role == "qa" and self.open_deviation() is not None
+        qa = self.session.user.role == "qa"
+        timeline = self.timeline()
+        self.review_button.setVisible(qa and self.open_deviation() is not None)
+        self.override_button.setVisible(
+            qa and timeline is not None and timeline.unit.current_step != Step.INFUSION
         )
 
     def _review(self) -> None:

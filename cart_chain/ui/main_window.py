@@ -102,6 +102,7 @@ class MainWindow(QMainWindow):
         self.case_view.bedside_check.connect(self.bedside_check)
         self.case_view.patient_event.connect(self.patient_event)
         self.case_view.review_deviation.connect(self.review_deviation)
+        self.case_view.override_gate.connect(self.override_gate)
         session.changed.connect(self.refresh)
 
         geometry = prefs.MAIN_GEOMETRY.get()
@@ -255,6 +256,14 @@ class MainWindow(QMainWindow):
         from cart_chain.ui.deviation import DeviationReviewDialog
 
         dialog = DeviationReviewDialog(self.session, deviation, self)
+        self._keep(dialog)
+        dialog.open()
+        return dialog
+
+    def override_gate(self, unit: str) -> Any:
+        from cart_chain.ui.deviation import GateOverrideDialog
+
+        dialog = GateOverrideDialog(self.session, unit, self)
         self._keep(dialog)
         dialog.open()
         return dialog
