@@ -278,23 +278,6 @@ def reset_password(db: Database, by: Credentials, username: str, new_password: s
     return _admin_change(db, by, username, "password", passwords.hash_password(new_password))
 
 
-def change_own_password(db: Database, creds: Credentials, new_password: str) -> ledger.Entry:
-    username = creds.username.strip().lower()
-    passwords.check_policy(new_password, username)
-    new_hash = passwords.hash_password(new_password)
-
-    def run(session: Session) -> ledger.Entry:
-        _authenticate_in(session, creds)
-        return ledger.append(
-            session,
-            "user_changed",
-            username,
-            {"username": username, "change": "password", "value": new_hash},
-        )
-
-    return signed_write(db, run)
-
-
 def login(db: Database, creds: Credentials) -> UserInfo:
     """Check a user at log-in or unlock; failures count towards the lockout."""
     user = signed_write(db, lambda s: _authenticate_in(s, creds))

@@ -8,7 +8,6 @@ so the list can show them for every row it loads.
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 from cart_chain.domain.clock import parse_iso
 from cart_chain.domain.steps import Step
@@ -16,7 +15,6 @@ from cart_chain.services import cases
 from cart_chain.services.views import CaseSummary
 from cart_chain.store.database import Database
 
-SortKey = Literal["created", "coi", "mrn", "patient", "product", "last_event"]
 SORT_KEYS = cases.SORT_KEYS
 
 #: Alert thresholds. Conservative defaults from the handling windows in DOMAIN.md:

@@ -175,13 +175,6 @@ def resolve_unit(session: Session, text: str) -> UnitRef:
     return UnitRef(*row)
 
 
-def voided_seqs(session: Session, targets: list[int] | None = None) -> set[int]:
-    q = select(Correction.target_seq).where(Correction.field == "void")
-    if targets is not None:
-        q = q.where(Correction.target_seq.in_(targets))
-    return set(session.execute(q).scalars())
-
-
 def latest_step(session: Session, unit_code: str) -> tuple[Step | None, str | None]:
     """The unit's last step that was not voided, and when it happened."""
     row = session.connection().execute(_LATEST, {"code": unit_code}).first()
@@ -293,9 +286,9 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
             )
         )
 
-    from cart_chain.services import readiness
+    from cart_chain.services import profiles, readiness
 
-    profile = readiness.profiles.of_case(session, case.coi)
+    profile = profiles.of_case(session, case.coi)
     deviations: dict[str, list[DeviationView]] = defaultdict(list)
     for d in readiness.deviations_of(session, coi=case.coi):
         deviations[d.unit].append(

@@ -31,7 +31,6 @@ from cart_chain.domain.profiles import Profile
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import Step
 from cart_chain.domain.windows import Breach, StepFact, lymphodepletion_ok, post_thaw_breach
-from cart_chain.services import profiles
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.cases import live, resolve_unit
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
@@ -449,7 +448,3 @@ def override_gate(db: Database, unit: str, gate: str, reason: str, by: Credentia
         return receipt(entry, u.unit_code)
 
     return signed_write(db, run)
-
-
-def case_profile(db: Database, coi: str) -> Profile:
-    return db.read(lambda s: profiles.of_case(s, _coi_of(coi)))
