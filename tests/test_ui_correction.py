@@ -165,7 +165,7 @@ def test_qa_overrides_an_infusion_gate_and_it_shows_on_the_case(qtbot, opened) -
     qtbot.mouseClick(qa.case_view.override_button, Qt.MouseButton.LeftButton)
     dialog = qa.dialogs[-1]
     assert isinstance(dialog, GateOverrideDialog)
-    dialog.gate.setCurrentIndex(dialog.gate.findData("bedside_check"))
+    dialog.choice.setCurrentIndex(dialog.choice.findData("bedside_check"))
     qtbot.keyClicks(dialog.reason, "paper bedside check, scanned into the record")
     qtbot.keyClicks(dialog.signature.username, "quinn")
     qtbot.keyClicks(dialog.signature.password, "quinn-secret-1")

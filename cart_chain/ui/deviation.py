@@ -2,12 +2,13 @@
 
 A breach was recorded with the step that caused it; the review adds QA's decision
 (accept: the bag may go on; quarantine; reject) and reason. An override lets one
-bag past one infusion gate with a reason; it shows on every report.
+bag past one infusion gate with a reason; it shows on every report. Both are the
+same form: one choice, a reason, a signature.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -29,7 +30,8 @@ from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
 
 if TYPE_CHECKING:
-    from cart_chain.services.views import DeviationView
+    from cart_chain.services.accounts import Credentials
+    from cart_chain.services.views import DeviationView, Receipt
     from cart_chain.ui.session import Session
 
 DECISION_TEXT = {
@@ -37,84 +39,6 @@ DECISION_TEXT = {
     "quarantine": "Quarantine: hold the bag until a further decision",
     "reject": "Reject: the bag may not be used",
 }
-
-
-class DeviationReviewDialog(QDialog):
-    reviewed = Signal(object)  # Receipt
-
-    def __init__(
-        self, session: Session, deviation: DeviationView, parent: QWidget | None = None
-    ) -> None:
-        super().__init__(parent)
-        self.session = session
-        self.deviation = deviation
-        self.setWindowTitle(f"Review deviation #{deviation.seq} — cart-chain")
-        self.setMinimumWidth(640)
-        intro = QLabel(
-            f"<b>Deviation #{deviation.seq}</b> at {Step(deviation.step).label} of "
-            f"{deviation.unit}:<br>{deviation.detail}<br>Limit {deviation.limit}, "
-            f"recorded {deviation.actual}."
-        )
-        intro.setObjectName("Banner")
-        intro.setWordWrap(True)
-        self.decision = QComboBox()
-        for d in DECISIONS:
-            self.decision.addItem(DECISION_TEXT[d], d)
-        self.reason = QPlainTextEdit()
-        self.reason.setTabChangesFocus(True)
-        self.reason.setFixedHeight(70)
-        self.reason.setPlaceholderText("the evidence for the decision (required)")
-        self.signature = SignatureBlock("Verified by", session)
-        self.error = error_label()
-        self.save = QPushButton("Sign decision")
-        self.save.setObjectName("Primary")
-        self.save.setDefault(True)
-        cancel = QPushButton("Cancel")
-        cancel.setAutoDefault(False)
-        form = QFormLayout()
-        form.addRow("Decision", self.decision)
-        form.addRow("Reason", self.reason)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(self.save)
-        layout = QVBoxLayout(self)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(self.signature)
-        layout.addWidget(self.error)
-        layout.addLayout(buttons)
-        self.save.clicked.connect(self.submit)
-        cancel.clicked.connect(self.reject)
-        self.decision.setFocus()
-
-    def submit(self) -> None:
-        from cart_chain.services.readiness import review_deviation
-
-        reason = self.reason.toPlainText().strip()
-        try:
-            if not reason:
-                raise InvalidValue("a deviation review needs a reason")
-            receipt = review_deviation(
-                self.session.db,
-                self.deviation.seq,
-                self.decision.currentData(),
-                reason,
-                self.signature.credentials(),
-            )
-        except Exception as exc:
-            self.signature.clear_password()
-            self.error.setText(describe(exc))
-            self.error.show()
-            if classify(exc) != "rule":
-                show_error(self, exc, "save the review")
-            return
-        self.session.signed()
-        self.reviewed.emit(receipt)
-        self.session.changed.emit()
-        self.accept()
-
-
 GATE_TEXT = {
     "released_and_received": "Released by QA and received at the site",
     "lymphodepletion": "Lymphodepletion ended within the product's window",
@@ -123,74 +47,125 @@ GATE_TEXT = {
 }
 
 
-class GateOverrideDialog(QDialog):
-    overridden = Signal(object)  # Receipt
+class QaDecisionDialog(QDialog):
+    """One choice, a required reason and QA's signature; subclasses say what is saved."""
 
-    def __init__(self, session: Session, unit: str, parent: QWidget | None = None) -> None:
+    saved = Signal(object)  # Receipt
+    action = "save the decision"
+
+    def __init__(
+        self,
+        session: Session,
+        title: str,
+        intro: str,
+        label: str,
+        choices: dict[str, str],
+        placeholder: str,
+        button: str,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.session = session
-        self.unit = unit
-        self.setWindowTitle(f"Override an infusion gate for {unit} — cart-chain")
+        self.setWindowTitle(f"{title} — cart-chain")
         self.setMinimumWidth(640)
-        intro = QLabel(
-            f"Let bag <b>{unit}</b> past one infusion gate. The override, its reason and "
-            "your signature appear on every report of this case."
-        )
-        intro.setObjectName("Banner")
-        intro.setWordWrap(True)
-        self.gate = QComboBox()
-        for g in GATES:
-            self.gate.addItem(GATE_TEXT[g], g)
+        banner = QLabel(intro)
+        banner.setObjectName("Banner")
+        banner.setWordWrap(True)
+        self.choice = QComboBox()
+        for value, text in choices.items():
+            self.choice.addItem(text, value)
         self.reason = QPlainTextEdit()
         self.reason.setTabChangesFocus(True)
         self.reason.setFixedHeight(70)
-        self.reason.setPlaceholderText("the documented clinical decision (required)")
+        self.reason.setPlaceholderText(placeholder)
         self.signature = SignatureBlock("Verified by", session)
         self.error = error_label()
-        self.save = QPushButton("Sign override")
+        self.save = QPushButton(button)
         self.save.setObjectName("Primary")
         self.save.setDefault(True)
         cancel = QPushButton("Cancel")
         cancel.setAutoDefault(False)
         form = QFormLayout()
-        form.addRow("Gate", self.gate)
+        form.addRow(label, self.choice)
         form.addRow("Reason", self.reason)
         buttons = QHBoxLayout()
         buttons.addStretch(1)
         buttons.addWidget(cancel)
         buttons.addWidget(self.save)
         layout = QVBoxLayout(self)
-        layout.addWidget(intro)
+        layout.addWidget(banner)
         layout.addLayout(form)
         layout.addWidget(self.signature)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
         self.save.clicked.connect(self.submit)
         cancel.clicked.connect(self.reject)
-        self.gate.setFocus()
+        self.choice.setFocus()
+
+    def store(self, choice: str, reason: str, by: Credentials) -> Receipt:
+        raise NotImplementedError
 
     def submit(self) -> None:
-        from cart_chain.services.readiness import override_gate
-
         reason = self.reason.toPlainText().strip()
         try:
             if not reason:
-                raise InvalidValue("an override needs a reason")
-            receipt = override_gate(
-                self.session.db,
-                self.unit,
-                self.gate.currentData(),
-                reason,
-                self.signature.credentials(),
-            )
+                raise InvalidValue("a reason is required")
+            receipt = self.store(self.choice.currentData(), reason, self.signature.credentials())
         except Exception as exc:
             self.signature.clear_password()
             self.error.setText(describe(exc))
             self.error.show()
             if classify(exc) != "rule":
-                show_error(self, exc, "save the override")
+                show_error(self, exc, self.action)
             return
         self.session.signed()
-        self.overridden.emit(receipt)
+        self.saved.emit(receipt)
         self.session.changed.emit()
         self.accept()
+
+
+class DeviationReviewDialog(QaDecisionDialog):
+    action = "save the review"
+
+    def __init__(self, session: Session, deviation: DeviationView, parent: Any = None) -> None:
+        self.deviation = deviation
+        super().__init__(
+            session,
+            f"Review deviation #{deviation.seq}",
+            f"<b>Deviation #{deviation.seq}</b> at {Step(deviation.step).label} of "
+            f"{deviation.unit}:<br>{deviation.detail}<br>Limit {deviation.limit}, "
+            f"recorded {deviation.actual}.",
+            "Decision",
+            {d: DECISION_TEXT[d] for d in DECISIONS},
+            "the evidence for the decision (required)",
+            "Sign decision",
+            parent,
+        )
+
+    def store(self, choice: str, reason: str, by: Credentials) -> Receipt:
+        from cart_chain.services.readiness import review_deviation
+
+        return review_deviation(self.session.db, self.deviation.seq, choice, reason, by)
+
+
+class GateOverrideDialog(QaDecisionDialog):
+    action = "save the override"
+
+    def __init__(self, session: Session, unit: str, parent: Any = None) -> None:
+        self.unit = unit
+        super().__init__(
+            session,
+            f"Override an infusion gate for {unit}",
+            f"Let bag <b>{unit}</b> past one infusion gate. The override, its reason and "
+            "your signature appear on every report of this case.",
+            "Gate",
+            {g: GATE_TEXT[g] for g in GATES},
+            "the documented clinical decision (required)",
+            "Sign override",
+            parent,
+        )
+
+    def store(self, choice: str, reason: str, by: Credentials) -> Receipt:
+        from cart_chain.services.readiness import override_gate
+
+        return override_gate(self.session.db, self.unit, choice, reason, by)
