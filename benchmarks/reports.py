@@ -26,6 +26,7 @@ from cart_chain.services import accounts, setup
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
+from cart_chain.services.demo import JOURNEY as DEMO_JOURNEY
 from cart_chain.services.exports import (
     audit_filters,
     custody_report_data,
@@ -66,21 +67,8 @@ JOURNEY = (
 )
 
 
-#: A temperature inside every product profile's limits, per step.
-TEMPERATURES = {
-    "collection": 22.0,
-    "ship_to_manufacturing": 4.0,
-    "receipt_at_manufacturing": 5.0,
-    "engineering": 37.0,
-    "expansion": 37.0,
-    "cryopreservation": -150.0,
-    "release": None,
-    "storage": -180.0,
-    "ship_to_site": -170.0,
-    "receipt_at_site": -165.0,
-    "thaw": 37.0,
-    "infusion": 22.0,
-}
+#: A temperature for each step inside every shipped profile's limits: the demo journey's.
+TEMPERATURES = {step: temp for step, _by, _to, _where, temp, _hours in DEMO_JOURNEY}
 
 
 def prepare_patient(db: Database, coi: str, unit: str, patient: str) -> None:

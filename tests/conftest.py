@@ -19,6 +19,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from cart_chain.services import accounts, setup
 from cart_chain.services.accounts import Credentials
+from cart_chain.services.demo import JOURNEY as DEMO_JOURNEY
 from cart_chain.store.database import Database
 
 PG_URL = os.environ.get("CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -172,21 +173,8 @@ def enrol(database: Database, name: str = "Test Patient", bags: int = 1) -> str:
     return new_case(database, creds("alice"), name, "1970-01-01", "MRN-1", "Kymriah", bags).subject
 
 
-#: A realistic temperature for each step, inside every shipped profile's limits.
-TEMPERATURES = {
-    "collection": 22.0,
-    "ship_to_manufacturing": 4.0,
-    "receipt_at_manufacturing": 5.0,
-    "engineering": 37.0,
-    "expansion": 37.0,
-    "cryopreservation": -150.0,
-    "release": None,
-    "storage": -180.0,
-    "ship_to_site": -170.0,
-    "receipt_at_site": -165.0,
-    "thaw": 37.0,
-    "infusion": 22.0,
-}
+#: A temperature for each step inside every shipped profile's limits: the demo journey's.
+TEMPERATURES = {step: temp for step, _by, _to, _where, temp, _hours in DEMO_JOURNEY}
 
 
 def prepare_patient(database: Database, unit: str) -> None:

@@ -43,6 +43,10 @@ def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
     return lines[0]
 
 
+#: Enrolment of a placeholder patient; tests add --by and stdin as they need.
+NEW_CASE = ("case", "new", "--name", "P", "--dob", "1980-01-01", "--mrn", "M", "--product", "K")
+
+
 @pytest.fixture
 def cli_db(tmp_path: Path) -> Path:
     db = tmp_path / "cli.sqlite3"
@@ -145,16 +149,7 @@ def test_rule_failures_exit_1_with_one_line(cli_db: Path) -> None:
     coi = ok(
         run(
             cli_db,
-            "case",
-            "new",
-            "--name",
-            "P",
-            "--dob",
-            "1980-01-01",
-            "--mrn",
-            "M",
-            "--product",
-            "K",
+            *NEW_CASE,
             "--by",
             "alice",
             stdin="alice-secret-1\n",
@@ -224,16 +219,7 @@ def test_usage_errors_exit_2(cli_db: Path) -> None:
     line = one_line_error(
         run(
             cli_db,
-            "case",
-            "new",
-            "--name",
-            "P",
-            "--dob",
-            "1980-01-01",
-            "--mrn",
-            "M",
-            "--product",
-            "K",
+            *NEW_CASE,
         ),
         2,
     )
@@ -258,16 +244,7 @@ def test_user_from_environment_and_password_on_stdin(cli_db: Path) -> None:
     out = ok(
         run(
             cli_db,
-            "case",
-            "new",
-            "--name",
-            "P",
-            "--dob",
-            "1980-01-01",
-            "--mrn",
-            "M",
-            "--product",
-            "K",
+            *NEW_CASE,
             stdin="alice-secret-1\n",
             env={"CART_CHAIN_USER": "alice"},
         )
@@ -276,16 +253,7 @@ def test_user_from_environment_and_password_on_stdin(cli_db: Path) -> None:
     line = one_line_error(
         run(
             cli_db,
-            "case",
-            "new",
-            "--name",
-            "P",
-            "--dob",
-            "1980-01-01",
-            "--mrn",
-            "M",
-            "--product",
-            "K",
+            *NEW_CASE,
             "--by",
             "alice",
         ),
