@@ -47,11 +47,18 @@ def test_correction_keeps_the_original_and_shows_both(ready_any_db) -> None:  # 
 def test_patient_fields_are_corrected_on_the_case(ready_db) -> None:  # type: ignore[no-untyped-def]
     coi = enrol(ready_db, "Jon Smith")
     seq = show_case(ready_db, coi).seq
-    correct(ready_db, seq, {"patient_name": "John Smith"}, "misspelt at enrolment", creds("quinn"))
+    correct(
+        ready_db,
+        seq,
+        {"patient_name": "John Smith"},
+        "misspelt at enrolment",
+        creds("quinn"),
+        creds("alice"),
+    )
     assert show_case(ready_db, coi).patient_name == "John Smith"
     assert list_cases(ready_db)[0].patient_name == "John Smith"
     with pytest.raises(InvalidValue):
-        correct(ready_db, seq, {"patient_dob": "31/12/1970"}, "x", creds("quinn"))
+        correct(ready_db, seq, {"patient_dob": "31/12/1970"}, "x", creds("quinn"), creds("alice"))
 
 
 def test_void_only_the_latest_step_and_the_unit_goes_back(ready_db) -> None:  # type: ignore[no-untyped-def]

@@ -101,14 +101,42 @@ def test_correct_patient_details(qtbot, opened) -> None:  # type: ignore[no-unty
     dialog = window.dialogs[-1]
     assert isinstance(dialog, CorrectionDialog)
     assert dialog.field.currentData() == "patient_name" and dialog.old.text() == "Jon Smth"
+    assert dialog.witness.isVisible()  # identity: a second person verifies
     qtbot.keyClicks(dialog.new, "Jon Smith")
     qtbot.keyClicks(dialog.reason, "typo at enrolment")
     qtbot.keyClicks(dialog.signature.username, "alice")
     qtbot.keyClicks(dialog.signature.password, "alice-secret-1")
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert "Verified by" in dialog.error.text() and "user name is missing" in dialog.error.text()
+    assert show_case(opened.db, coi).patient_name == "Jon Smth"  # nothing recorded
+    qtbot.keyClicks(dialog.signature.password, "alice-secret-1")
+    qtbot.keyClicks(dialog.witness.username, "carl")  # a courier may not verify identity
+    qtbot.keyClicks(dialog.witness.password, "carl-secret-1")
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert "(courier) may not verify" in dialog.error.text()
+    assert show_case(opened.db, coi).patient_name == "Jon Smth"
+    dialog.witness.username.clear()
+    qtbot.keyClicks(dialog.signature.password, "alice-secret-1")
+    qtbot.keyClicks(dialog.witness.username, "ines")
+    qtbot.keyClicks(dialog.witness.password, "ines-secret-1")
     with qtbot.waitSignal(dialog.corrected):
-        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+        qtbot.keyClick(dialog.witness.password, Qt.Key.Key_Return)
     assert window.case_view.title.text() == "Jon Smith"
     assert "“Jon Smth” → “Jon Smith”" in window.case_view.case_notes.text()
+    (fix,) = show_case(opened.db, coi).case_corrections
+    assert [s.username for s in fix.signatures] == ["alice", "ines"]
+
+
+def test_product_correction_has_no_second_signer(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi = enrol(opened.db)
+    window = window_for(qtbot, opened, "alice", coi)
+    qtbot.mouseClick(window.case_view.correct_case_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, CorrectionDialog)
+    dialog.field.setCurrentIndex(dialog.field.findData("product"))
+    assert not dialog.witness.isVisible()
+    dialog.field.setCurrentIndex(dialog.field.findData("mrn"))
+    assert dialog.witness.isVisible()
 
 
 def test_windows_and_deviations_show_and_qa_accepts_one(qtbot, opened) -> None:  # type: ignore[no-untyped-def]

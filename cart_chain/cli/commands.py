@@ -331,8 +331,10 @@ def cmd_correct(args: argparse.Namespace) -> int:
         changes[VOID] = "voided"
     if not changes:
         raise UsageError("say what to correct: --set FIELD=VALUE (repeatable) or --void")
-    by = signer(args.by, "Performed by", PasswordSource())
-    receipt = correct(open_db(args), args.entry, changes, args.reason, by)
+    source = PasswordSource()
+    by = signer(args.by, "Performed by", source)
+    witness = None if args.witness is None else signer(args.witness, "Verified by", source)
+    receipt = correct(open_db(args), args.entry, changes, args.reason, by, witness)
     print(f"correction of entry {args.entry} recorded as entry {receipt.seq}")
     return 0
 
@@ -510,7 +512,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="append",
         metavar="FIELD=VALUE",
         help="corrected value (location, temperature_c, note, occurred_at, "
-        "patient_name, patient_dob, mrn, product)",
+        "patient_name, patient_dob, mrn, product, reason)",
+    )
+    p.add_argument(
+        "--witness",
+        metavar="USER",
+        help="second person verifying a patient_name, patient_dob or mrn correction",
     )
     p.add_argument("--void", action="store_true", help="void a unit's latest step")
     p.set_defaults(handler=cmd_correct)

@@ -17,9 +17,6 @@ class Role(StrEnum):
 #: Roles that may enrol a new case (the treating centre's clinical staff and QA).
 ENROL_ROLES = frozenset({Role.APHERESIS, Role.INFUSION, Role.QA})
 
-#: Roles that may sign a correction (separation of duties: never the administrator).
-CORRECTION_ROLES = frozenset({Role.APHERESIS, Role.COURIER, Role.CELL_LAB, Role.QA, Role.INFUSION})
-
 
 def parse_role(text: str) -> Role:
     try:

@@ -408,9 +408,20 @@ def _overrides(session: Session, coi: str) -> tuple[OverrideView, ...]:
         .where(GateOverride.coi == coi)
         .order_by(GateOverride.entry_seq)
     ).all()
-    sigs = _signatures_by_seq(session, [r.entry_seq for r, _ in rows])
+    from cart_chain.services.readiness import corrected_reasons
+
+    seqs = [r.entry_seq for r, _ in rows]
+    sigs = _signatures_by_seq(session, seqs)
+    fixed = corrected_reasons(session, seqs)
     return tuple(
-        OverrideView(r.entry_seq, r.unit_code, r.gate, r.reason, at, sigs.get(r.entry_seq, ()))
+        OverrideView(
+            r.entry_seq,
+            r.unit_code,
+            r.gate,
+            fixed.get(r.entry_seq, r.reason),
+            at,
+            sigs.get(r.entry_seq, ()),
+        )
         for r, at in rows
     )
 

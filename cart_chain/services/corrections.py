@@ -1,5 +1,9 @@
 """Corrections: a new signed entry naming the entry it corrects, the old and new value,
 and why. The original is never touched (Part 11 / Annex 11: never obscure the earlier value).
+
+Who may correct what comes from `cart_chain.domain.authority`: the roles that sign a
+step correct it, QA's entries only QA, and a patient's identity only an enrolling
+role with a second person verifying it in the same entry.
 """
 
 from __future__ import annotations
@@ -9,13 +13,19 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cart_chain.domain.authority import (
+    CORRECTABLE_FIELDS,
+    WITNESS_ROLES,
+    correctors,
+    needs_witness,
+    rule_for,
+)
 from cart_chain.domain.clock import parse_user_time, utc_iso
-from cart_chain.domain.errors import InvalidValue, NotFound
-from cart_chain.domain.roles import CORRECTION_ROLES
+from cart_chain.domain.errors import InvalidValue, NotFound, SignatureError
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.cases import entry_payload, live, parse_dob
 from cart_chain.services.custody import MAX_LOCATION, MAX_NOTE, check_temperature
-from cart_chain.services.signing import PERFORMED, receipt, signature
+from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -53,22 +63,24 @@ def _required(value: str) -> str:
     return v
 
 
-#: Which fields of which entry kinds may be corrected, with the validator of the new value.
+#: How the new value of each correctable field is checked and written.
+VALIDATORS = {
+    "location": _limit(MAX_LOCATION),
+    "temperature_c": _temperature,
+    "note": _limit(MAX_NOTE),
+    "occurred_at": _time,
+    VOID: _limit(MAX_NOTE),
+    "patient_name": _required,
+    "patient_dob": parse_dob,
+    "mrn": _required,
+    "product": _required,
+    "reason": _required,
+}
+
+#: Which fields of which entry kinds may be corrected (the authority table's), with the
+#: validator of the new value.
 CORRECTABLE = {
-    "event_recorded": {
-        "location": _limit(MAX_LOCATION),
-        "temperature_c": _temperature,
-        "note": _limit(MAX_NOTE),
-        "occurred_at": _time,
-        VOID: _limit(MAX_NOTE),
-    },
-    "unit_split": {"note": _limit(MAX_NOTE), "location": _limit(MAX_LOCATION)},
-    "case_created": {
-        "patient_name": _required,
-        "patient_dob": parse_dob,
-        "mrn": _required,
-        "product": _required,
-    },
+    kind: {f: VALIDATORS[f] for f in fields} for kind, fields in CORRECTABLE_FIELDS.items()
 }
 
 
@@ -93,14 +105,36 @@ def _current(session: Session, seq: int, payload: dict[str, object], field: str)
 
 
 def correct(
-    db: Database, seq: int, changes: dict[str, str], reason: str, by: Credentials
+    db: Database,
+    seq: int,
+    changes: dict[str, str],
+    reason: str,
+    by: Credentials,
+    witness: Credentials | None = None,
 ) -> Receipt:
-    """Correct fields of ledger entry ``seq`` (or void an event with field ``void``)."""
+    """Correct fields of ledger entry ``seq`` (or void an event with field ``void``).
+
+    ``witness`` is the second person who verifies a correction of the patient's
+    identity (name, date of birth, MRN); it is required then, and refused otherwise.
+    """
     reason = " ".join(reason.split())
     if not reason:
         raise InvalidValue("a correction needs a reason")
     if not changes:
         raise InvalidValue("a correction needs at least one field to change (or --void)")
+    if needs_witness(changes):
+        if witness is None:
+            raise SignatureError(
+                "correcting a patient's name, date of birth or MRN needs a second person "
+                "to verify it: give the witness"
+            )
+        if witness.username.strip().lower() == by.username.strip().lower():
+            raise SignatureError(
+                f"an identity correction needs two different people: {by.username} "
+                "cannot sign and verify it"
+            )
+    elif witness is not None:
+        raise InvalidValue("a second signer is only taken for corrections of patient identity")
 
     def run(session: Session) -> Receipt:
         found = entry_payload(session, seq)
@@ -108,20 +142,28 @@ def correct(
             raise NotFound(f"no ledger entry {seq}")
         kind, payload = found
         allowed = CORRECTABLE.get(kind)
-        if allowed is None:
+        rule = rule_for(kind, payload)
+        if allowed is None or rule is None:
             raise InvalidValue(
                 f"entry {seq} is a {kind} entry, which cannot be corrected"
                 + ("; correct the original entry" if kind == "correction" else "")
             )
-        user = authenticate_in(session, by)
-        require_role(user, CORRECTION_ROLES, "sign a correction")
-        rows = []
-        for field, new in changes.items():
+        for field in changes:
             if field not in allowed:
                 raise InvalidValue(
                     f"field {field!r} of a {kind} entry cannot be corrected; "
                     f"correctable: {', '.join(allowed)}"
                 )
+        user = authenticate_in(session, by)
+        what = f"{kind} entry" + (f" ({rule.variant})" if rule.variant else "")
+        require_role(user, correctors(rule, changes), f"correct {', '.join(changes)} of a {what}")
+        sigs = [signature(user, PERFORMED)]
+        if witness is not None:
+            second = authenticate_in(session, witness)
+            require_role(second, WITNESS_ROLES, "verify a correction of patient identity")
+            sigs.append(signature(second, VERIFIED))
+        rows = []
+        for field, new in changes.items():
             value = allowed[field](new)
             old = _current(session, seq, payload, field)
             if field == VOID:
@@ -131,7 +173,6 @@ def correct(
             rows.append({"field": field, "old": old, "new": value})
         if "occurred_at" in changes:
             _check_chronology(session, seq, payload, rows)
-        sig = signature(user, PERFORMED)
         entry = ledger.append(
             session,
             "correction",
@@ -143,7 +184,7 @@ def correct(
                 "unit": payload.get("unit"),
                 "changes": rows,
                 "reason": reason,
-                "signatures": [sig],
+                "signatures": sigs,
             },
         )
         return receipt(entry, str(seq))

@@ -17,6 +17,7 @@ from datetime import datetime
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from cart_chain.domain import authority
 from cart_chain.domain.clock import parse_iso, stated_time, utc_iso
 from cart_chain.domain.errors import (
     InvalidValue,
@@ -28,7 +29,6 @@ from cart_chain.domain.errors import (
 from cart_chain.domain.gates import BEDSIDE, DECISIONS, GATES, PATIENT_EVENTS
 from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.profiles import Profile
-from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import Step
 from cart_chain.domain.windows import Breach, StepFact, lymphodepletion_ok, post_thaw_breach
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
@@ -47,8 +47,7 @@ from cart_chain.store.models import (
     PatientEvent,
 )
 
-CLINICAL = frozenset({Role.APHERESIS, Role.INFUSION})
-BEDSIDE_ROLES = frozenset({Role.INFUSION, Role.APHERESIS, Role.CELL_LAB})
+CLINICAL, BEDSIDE_ROLES = authority.CLINICAL, authority.BEDSIDE_ROLES
 
 
 class GateClosed(RuleViolation):
@@ -130,12 +129,18 @@ def deviations_of(
     if not devs:
         return []
     reviews: dict[int, tuple[str, str]] = {}
-    for r in session.execute(
-        select(DeviationReview)
-        .where(DeviationReview.deviation_seq.in_([d.entry_seq for d in devs]))
-        .order_by(DeviationReview.entry_seq)
-    ).scalars():
-        reviews[r.deviation_seq] = (r.decision, r.reason)
+    rows = (
+        session.execute(
+            select(DeviationReview)
+            .where(DeviationReview.deviation_seq.in_([d.entry_seq for d in devs]))
+            .order_by(DeviationReview.entry_seq)
+        )
+        .scalars()
+        .all()
+    )
+    fixed = corrected_reasons(session, [r.entry_seq for r in rows])
+    for r in rows:
+        reviews[r.deviation_seq] = (r.decision, fixed.get(r.entry_seq, r.reason))
     return [
         DeviationState(
             d.entry_seq,
@@ -150,6 +155,18 @@ def deviations_of(
         )
         for d in devs
     ]
+
+
+def corrected_reasons(session: Session, seqs: list[int]) -> dict[int, str]:
+    """The reason QA last corrected, per entry (reviews and overrides), where corrected."""
+    if not seqs:
+        return {}
+    rows = session.execute(
+        select(Correction.target_seq, Correction.new_value)
+        .where(Correction.target_seq.in_(seqs), Correction.field == "reason")
+        .order_by(Correction.entry_seq)
+    ).all()
+    return {seq: value for seq, value in rows}
 
 
 def check_no_open_deviation(session: Session, unit_code: str) -> None:
@@ -400,7 +417,7 @@ def review_deviation(
                 f"deviation #{deviation_seq} was already {states[deviation_seq].decision}ed"
             )
         user = authenticate_in(session, by)
-        require_role(user, frozenset({Role.QA}), "review a deviation")
+        require_role(user, authority.QA_ONLY, "review a deviation")
         sig = signature(user, VERIFIED)
         entry = ledger.append(
             session,
@@ -431,7 +448,7 @@ def override_gate(db: Database, unit: str, gate: str, reason: str, by: Credentia
     def run(session: Session) -> Receipt:
         u = resolve_unit(session, unit)
         user = authenticate_in(session, by)
-        require_role(user, frozenset({Role.QA}), "override an infusion gate")
+        require_role(user, authority.QA_ONLY, "override an infusion gate")
         sig = signature(user, VERIFIED)
         entry = ledger.append(
             session,

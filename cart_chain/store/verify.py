@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash
 from cart_chain.store.models import PROJECTIONS, Base, LedgerEntry
 from cart_chain.store.projections import project
+from cart_chain.store.signers import SignerCheck
 
 BATCH = 5000
 
@@ -129,6 +130,7 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
     pending = {m: cursors[m].next() for m in PROJECTIONS}
     expected_seq = 1
     prev = GENESIS
+    signers = SignerCheck()
 
     cols = [
         LedgerEntry.seq,
@@ -165,6 +167,10 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
             report.problem = Problem(seq, "ledger_entries", "payload is not valid JSON")
             return report
         entry = Entry(seq, at, kind, actor, payload, prev_hash, digest)
+        unauthorised = signers.check(entry)
+        if unauthorised is not None:
+            report.problem = Problem(seq, *unauthorised)
+            return report
         produced = project(entry)
         if len(produced) > 1:
             # rows of one table within an entry are compared in key order

@@ -2,7 +2,8 @@
 
 The original entry is never edited: the service appends a correction naming the
 old and new value and the reason (Part 11 / Annex 11), and the case view shows
-it under the original.
+it under the original. A correction of the patient's name, date of birth or MRN
+shows a second signature block: another person verifies it in the same entry.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cart_chain.domain.authority import IDENTITY_FIELDS
 from cart_chain.domain.clock import local_display
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.steps import Step
@@ -83,6 +85,8 @@ class CorrectionDialog(QDialog):
         self.reason.setFixedHeight(70)
         self.reason.setPlaceholderText("why the entry is wrong (required)")
         self.signature = SignatureBlock("Performed by", session)
+        self.witness = SignatureBlock("Verified by")
+        self.witness.setObjectName("CorrectionWitness")
         self.error = error_label()
         self.save = QPushButton("Sign correction")
         self.save.setObjectName("Primary")
@@ -102,6 +106,7 @@ class CorrectionDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.signature)
+        layout.addWidget(self.witness)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
         self.field.currentIndexChanged.connect(self._field_changed)
@@ -129,6 +134,7 @@ class CorrectionDialog(QDialog):
 
     def _field_changed(self) -> None:
         name = self.field.currentData()
+        self.witness.setVisible(name in IDENTITY_FIELDS)
         if name == "void":
             self.old.setText("Voids this step (only the unit's latest step can be voided).")
             self.new.setPlaceholderText("not needed: the reason says why")
@@ -151,11 +157,18 @@ class CorrectionDialog(QDialog):
             value = reason if name == "void" else self.new.text()
             if name != "void" and not value.strip():
                 raise InvalidValue("type the new value")
+            witness = self.witness.credentials() if name in IDENTITY_FIELDS else None
             receipt = correct(
-                self.session.db, self.seq, {name: value}, reason, self.signature.credentials()
+                self.session.db,
+                self.seq,
+                {name: value},
+                reason,
+                self.signature.credentials(),
+                witness,
             )
         except Exception as exc:
             self.signature.clear_password()
+            self.witness.clear_password()
             self.error.setText(describe(exc))
             self.error.show()
             if classify(exc) != "rule":
