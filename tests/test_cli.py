@@ -68,7 +68,19 @@ def cli_db(tmp_path: Path) -> Path:
                 role,
                 "--by",
                 "root",
-                stdin=f"root-secret-1\n{user}-secret-1\n",
+                stdin=f"root-secret-1\n{user}-first-pw-1\n",
+            )
+        )
+        # The administrator's password is temporary: the user sets their own.
+        ok(
+            run(
+                db,
+                "user",
+                "password",
+                user,
+                "--by",
+                user,
+                stdin=f"{user}-first-pw-1\n{user}-secret-1\n",
             )
         )
     return db
@@ -206,7 +218,7 @@ def test_rule_failures_exit_1_with_one_line(cli_db: Path) -> None:
         ),
         1,
     )
-    assert "wrong password for 'anna'" in line
+    assert "'anna': user name or password is wrong" in line
     line = one_line_error(
         run(cli_db, "case", "show", coi[:-1] + ("A" if coi[-1] != "A" else "B")), 1
     )

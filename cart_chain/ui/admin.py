@@ -95,7 +95,7 @@ class AdminDialog(QDialog):
         self.toggle_active = QPushButton("Deactivate / activate")
         self.new_password = QLineEdit()
         self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.new_password.setPlaceholderText("new password (8+ characters)")
+        self.new_password.setPlaceholderText("temporary password (12+ characters)")
         reset = QPushButton("Reset password")
         row = QHBoxLayout()
         for w in (self.role, set_role, unlock, self.toggle_active, self.new_password, reset):
