@@ -305,3 +305,63 @@ def test_current_user_sees_changes_made_elsewhere(small_db) -> None:  # type: ig
     now = accounts.current_user(db, "quinn")
     assert now is not None and now.role == "courier"
     assert accounts.current_user(db, "nobody") is None
+
+
+# -- PostgreSQL writes state their isolation and lock timeout ---------------------------------
+
+
+def test_postgresql_writes_set_isolation_and_lock_timeout(any_db_postgresql: Database) -> None:
+    from sqlalchemy import text
+
+    # A server whose default is stricter: the write still states READ COMMITTED itself.
+    assert any_db_postgresql.url.split("?")[-1].startswith("options=")  # the test schema's
+    strict = Database(any_db_postgresql.url + "%20-cdefault_transaction_isolation%3Dserializable")
+    try:
+        seen = strict.write(
+            lambda s: (
+                s.execute(text("SHOW transaction_isolation")).scalar(),
+                s.execute(text("SHOW lock_timeout")).scalar(),
+            )
+        )
+        outside = strict.read(lambda s: s.execute(text("SHOW lock_timeout")).scalar())
+    finally:
+        strict.dispose()
+    assert seen == ("read committed", "10s")
+    assert outside == "0"  # SET LOCAL: only inside the write
+
+
+# -- four workstations signing at once on SQLite ---------------------------------------------
+
+SIGNER = """
+import sys
+from cart_chain.services.accounts import Credentials
+from cart_chain.services.cases import new_case
+from cart_chain.store.database import Database
+
+db = Database(sys.argv[1])
+me = Credentials(sys.argv[2], sys.argv[2] + "-secret-1")
+for i in range(int(sys.argv[3])):
+    new_case(db, me, f"Patient {sys.argv[2]} {i}", "1970-01-01", "M", "K")
+"""
+
+
+def test_four_processes_signing_at_once_are_never_refused(ready_db: Database) -> None:
+    import subprocess
+    import sys
+
+    from cart_chain.services.cases import list_cases
+
+    n = 6
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", SIGNER, ready_db.url, who, str(n)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for who in ("alice", "anna", "ines", "ivan")
+    ]
+    for p in procs:
+        _, err = p.communicate(timeout=300)
+        assert p.returncode == 0, err
+    assert len(list_cases(ready_db)) == 4 * n
+    assert verify_ledger(ready_db).ok
