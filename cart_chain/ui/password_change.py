@@ -11,10 +11,11 @@ from collections.abc import Callable
 
 from PySide6.QtWidgets import (
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
+    QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -46,9 +47,13 @@ class PasswordChangeDialog(QDialog):
         self.repeat.setObjectName("RepeatPassword")
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)
         self.error = error_label()
-        self.buttons = QDialogButtonBox(
-            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-        )
+        self.ok = QPushButton("Set my password")
+        self.ok.setObjectName("Primary")
+        cancel = QPushButton("Cancel")
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(cancel)
+        row.addWidget(self.ok)
         form = QFormLayout()
         form.addRow("New password", self.new)
         form.addRow("Repeat it", self.repeat)
@@ -56,16 +61,16 @@ class PasswordChangeDialog(QDialog):
         layout.addWidget(intro)
         layout.addLayout(form)
         layout.addWidget(self.error)
-        layout.addWidget(self.buttons)
+        layout.addLayout(row)
         # Enter moves from the first field to the second and submits from the second;
         # no button is a default, so Enter never submits a half-filled form.
-        for button in self.buttons.buttons():
+        for button in (self.ok, cancel):
             button.setAutoDefault(False)
             button.setDefault(False)
         self.new.returnPressed.connect(self.repeat.setFocus)
         self.repeat.returnPressed.connect(self.submit)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.ok.clicked.connect(self.submit)
+        cancel.clicked.connect(self.reject)
         self.new.setFocus()
 
     def submit(self) -> None:
