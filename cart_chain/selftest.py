@@ -136,6 +136,7 @@ def check_migrations(ctx: Context) -> str:
 def check_administrator(ctx: Context) -> str:
     from cart_chain.services import accounts, settings, setup
     from cart_chain.services.accounts import Credentials
+    from cart_chain.services.demo import add_user_with_own_password
 
     db = ctx.need_db()
     ctx.admin = Credentials("selftest-admin", _password())
@@ -147,7 +148,9 @@ def check_administrator(ctx: Context) -> str:
         ("selftest-aph2", "Self Test Apheresis Two", "apheresis"),
     ):
         ctx.users[username] = Credentials(username, _password())
-        accounts.add_user(db, ctx.admin, username, name, role, ctx.users[username].password)
+        add_user_with_own_password(
+            db, ctx.admin, username, name, role, ctx.users[username].password
+        )
     accounts.login(db, ctx.users["selftest-aph1"])
     return f"facility {settings.get(db, 'facility')}, {len(ctx.users) + 1} users (argon2)"
 

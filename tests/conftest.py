@@ -9,17 +9,20 @@ skipped with a message saying so.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from cart_chain.services import accounts, setup
+from cart_chain.services import setup
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.demo import JOURNEY as DEMO_JOURNEY
+from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.store.database import Database
 
 PG_URL = os.environ.get("CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -134,14 +137,31 @@ def populate(database: Database) -> Database:
     """Initialise ``database`` with the administrator and every test user."""
     setup.init_database(database, ADMIN[0], ADMIN[1], ADMIN[3])
     for username, full, role in USERS:
-        accounts.add_user(database, creds("admin"), username, full, role, password(username))
+        add_user_with_own_password(
+            database, creds("admin"), username, full, role, password(username)
+        )
     return database
 
 
+@pytest.fixture(scope="session")
+def populated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One SQLite file populated once per run: every user is added by the administrator
+    and changes their temporary password (~40 argon2 runs, too slow to repeat per test)."""
+    path = tmp_path_factory.mktemp("populated") / "cart-chain.sqlite3"
+    database = Database(str(path))
+    populate(database)
+    with database.engine.connect() as conn:  # fold the WAL in: one file to copy
+        conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.dispose()
+    return path
+
+
 @pytest.fixture
-def ready_db(db: Database) -> Database:
-    """A SQLite database with the administrator and all test users."""
-    return populate(db)
+def ready_db(db: Database, populated_sqlite: Path) -> Database:
+    """A SQLite database with the administrator and all test users (a fresh copy)."""
+    assert db.path is not None and not db.path.exists()
+    shutil.copy(populated_sqlite, db.path)
+    return db
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ import pytest
 from sqlalchemy import func, select
 
 from cart_chain.domain.errors import (
-    AccountLocked,
     AuthenticationError,
     InvalidValue,
     PermissionDenied,
@@ -25,7 +24,11 @@ def _entries(db) -> int:  # type: ignore[no-untyped-def]
 def test_passwords_are_argon2id_at_owasp_parameters(ready_db) -> None:  # type: ignore[no-untyped-def]
     hashes = ready_db.read(
         lambda s: (
-            s.execute(select(UserChange.value).where(UserChange.change == "password"))
+            s.execute(
+                select(UserChange.value).where(
+                    UserChange.change.in_(("password", "password_temporary"))
+                )
+            )
             .scalars()
             .all()
         )
@@ -34,25 +37,27 @@ def test_passwords_are_argon2id_at_owasp_parameters(ready_db) -> None:  # type: 
     assert not any("secret" in h for h in hashes)
 
 
-@pytest.mark.parametrize("pw", ["short", "password123", "alice2"])
+@pytest.mark.parametrize(
+    "pw",
+    ["short", "eleven-char", "password1234", "PASSWORD1234", "newbie", "x" * 1025],
+)
 def test_weak_passwords_refused(ready_db, pw: str) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(InvalidValue):
         accounts.add_user(ready_db, creds("admin"), "newbie", "New Bie", "courier", pw)
 
 
-def test_long_passphrases_allowed(ready_db) -> None:  # type: ignore[no-untyped-def]
-    accounts.add_user(ready_db, creds("admin"), "newbie", "New Bie", "courier", "x" * 80)
+def test_twelve_characters_and_long_passphrases_allowed(ready_db) -> None:  # type: ignore[no-untyped-def]
+    accounts.add_user(ready_db, creds("admin"), "newbie", "New Bie", "courier", "twelve-chars")
+    accounts.change_own_password(ready_db, "newbie", "twelve-chars", "x" * 80)
     assert accounts.login(ready_db, Credentials("newbie", "x" * 80)).role == "courier"
 
 
-def test_five_failures_lock_until_an_administrator_unlocks(ready_db) -> None:  # type: ignore[no-untyped-def]
-    for _ in range(4):
-        with pytest.raises(AuthenticationError, match="wrong password") as info:
-            accounts.login(ready_db, Credentials("carl", "nope-nope"))
-        assert not isinstance(info.value, AccountLocked)
-    with pytest.raises(AccountLocked, match="now locked"):
-        accounts.login(ready_db, Credentials("carl", "nope-nope"))
-    with pytest.raises(AccountLocked, match="administrator must unlock"):
+def test_five_failures_lock_and_an_administrator_unlocks_at_once(ready_db) -> None:  # type: ignore[no-untyped-def]
+    for _ in range(5):
+        with pytest.raises(AuthenticationError) as info:
+            accounts.login(ready_db, Credentials("carl", "nope-nope-nope"))
+        assert type(info.value) is AuthenticationError
+    with pytest.raises(AuthenticationError):  # the right password: still locked
         accounts.login(ready_db, creds("carl"))
     info = {u.username: u for u in accounts.list_users(ready_db)}
     assert info["carl"].locked
@@ -65,18 +70,18 @@ def test_five_failures_lock_until_an_administrator_unlocks(ready_db) -> None:  #
 def test_success_resets_the_failure_count(ready_db) -> None:  # type: ignore[no-untyped-def]
     for _ in range(3):
         with pytest.raises(AuthenticationError):
-            accounts.login(ready_db, Credentials("carl", "nope-nope"))
+            accounts.login(ready_db, Credentials("carl", "nope-nope-nope"))
     accounts.login(ready_db, creds("carl"))
     for _ in range(4):
         with pytest.raises(AuthenticationError):
-            accounts.login(ready_db, Credentials("carl", "nope-nope"))
+            accounts.login(ready_db, Credentials("carl", "nope-nope-nope"))
     assert accounts.login(ready_db, creds("carl")).username == "carl"
 
 
 def test_failed_signature_stores_nothing_but_the_attempt(ready_db) -> None:  # type: ignore[no-untyped-def]
     before = _entries(ready_db)
     with pytest.raises(AuthenticationError):
-        new_case(ready_db, Credentials("alice", "wrong-one"), "P", "1970-01-01", "M", "X")
+        new_case(ready_db, Credentials("alice", "wrong-one-wrong"), "P", "1970-01-01", "M", "X")
     assert _entries(ready_db) == before + 1  # only the auth_failed entry
     kinds = ready_db.read(
         lambda s: s.execute(
@@ -98,12 +103,12 @@ def test_administrator_manages_users_but_signs_no_custody_record(ready_db) -> No
         accounts.add_user(ready_db, creds("alice"), "eve", "Eve", "qa", "eve-secret-1")
 
 
-def test_deactivated_user_cannot_sign_and_unknown_user_is_named(ready_db) -> None:  # type: ignore[no-untyped-def]
+def test_deactivated_user_cannot_sign(ready_db) -> None:  # type: ignore[no-untyped-def]
     accounts.set_active(ready_db, creds("admin"), "alice", False)
-    with pytest.raises(AuthenticationError, match="deactivated"):
+    with pytest.raises(AuthenticationError):
         accounts.login(ready_db, creds("alice"))
-    with pytest.raises(AuthenticationError, match="unknown user"):
-        accounts.login(ready_db, Credentials("mallory", "whatever-1"))
+    with pytest.raises(AuthenticationError):
+        new_case(ready_db, creds("alice"), "P", "1970-01-01", "M", "X")
     with pytest.raises(PermissionDenied):
         accounts.set_active(ready_db, creds("admin"), "admin", False)
 
@@ -112,6 +117,6 @@ def test_role_change_and_password_reset(ready_db) -> None:  # type: ignore[no-un
     accounts.set_role(ready_db, creds("admin"), "carl", "cell_lab")
     accounts.reset_password(ready_db, creds("admin"), "carl", "brand-new-pass")
     info = accounts.login(ready_db, Credentials("carl", "brand-new-pass"))
-    assert info.role == "cell_lab"
+    assert info.role == "cell_lab" and info.must_change
     with pytest.raises(AuthenticationError):
         accounts.login(ready_db, creds("carl"))

@@ -68,7 +68,19 @@ def cli_db(tmp_path: Path) -> Path:
                 role,
                 "--by",
                 "root",
-                stdin=f"root-secret-1\n{user}-secret-1\n",
+                stdin=f"root-secret-1\n{user}-first-pw-1\n",
+            )
+        )
+        # The administrator's password is temporary: the user sets their own.
+        ok(
+            run(
+                db,
+                "user",
+                "password",
+                user,
+                "--by",
+                user,
+                stdin=f"{user}-first-pw-1\n{user}-secret-1\n",
             )
         )
     return db
@@ -124,7 +136,7 @@ def test_enrol_record_show_verify(cli_db: Path) -> None:
     listed = json.loads(ok(run(cli_db, "case", "list", "--json")))
     assert listed[0]["unit_steps"][0] == [unit, "collection"]
     report = json.loads(ok(run(cli_db, "verify", "--json")))
-    assert report["ok"] and report["entries"] == 6
+    assert report["ok"] and report["entries"] == 9  # 4 users, 3 own passwords, case, step
     seq = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))["units"][0]["events"][0]["seq"]
     ok(
         run(
@@ -142,7 +154,7 @@ def test_enrol_record_show_verify(cli_db: Path) -> None:
     )
     assert "'Apheresis 2' -> 'Apheresis 3'" in ok(run(cli_db, "case", "show", coi))
     text = ok(run(cli_db, "verify"))
-    assert "ledger intact: 7 entries" in text and "checkpoint 7:" in text
+    assert "ledger intact: 10 entries" in text and "checkpoint 10:" in text
 
 
 def test_rule_failures_exit_1_with_one_line(cli_db: Path) -> None:
@@ -206,7 +218,7 @@ def test_rule_failures_exit_1_with_one_line(cli_db: Path) -> None:
         ),
         1,
     )
-    assert "wrong password for 'anna'" in line
+    assert "'anna': user name or password is wrong" in line
     line = one_line_error(
         run(cli_db, "case", "show", coi[:-1] + ("A" if coi[-1] != "A" else "B")), 1
     )
@@ -281,3 +293,60 @@ def test_no_command_and_version(tmp_path: Path) -> None:
     from cart_chain import __version__
 
     assert __version__ in ok(run(tmp_path / "x.sqlite3", "--version"))
+
+
+def test_user_password_by_the_user_or_by_an_administrator(cli_db: Path) -> None:
+    # An administrator sets a temporary password: it signs nothing.
+    out = ok(
+        run(
+            cli_db,
+            "user",
+            "password",
+            "alice",
+            "--by",
+            "root",
+            stdin="root-secret-1\nalice-temp-pw-1\n",
+        )
+    )
+    assert "temporary" in out
+    line = one_line_error(run(cli_db, *NEW_CASE, "--by", "alice", stdin="alice-temp-pw-1\n"), 1)
+    assert "change it first" in line and "cart-chain user password alice" in line
+    assert "must change password" in ok(run(cli_db, "user", "list"))
+    # The user changes it themself (old, then new), after which they sign.
+    ok(
+        run(
+            cli_db,
+            "user",
+            "password",
+            "alice",
+            stdin="alice-temp-pw-1\nalice-own-pw-22\n",
+            env={"CART_CHAIN_USER": "alice"},
+        )
+    )
+    assert ok(run(cli_db, *NEW_CASE, "--by", "alice", stdin="alice-own-pw-22\n")).startswith("CH")
+    # A wrong old password, and a new one that breaks the policy, are refused.
+    line = one_line_error(
+        run(
+            cli_db,
+            "user",
+            "password",
+            "alice",
+            "--by",
+            "alice",
+            stdin="nope-nope-nope\nanother-pass-1\n",
+        ),
+        1,
+    )
+    assert "user name or password is wrong" in line
+    line = one_line_error(
+        run(cli_db, "user", "password", "alice", "--by", "alice", stdin="alice-own-pw-22\nshort\n"),
+        1,
+    )
+    assert "at least 12 characters" in line
+
+
+def test_the_last_administrator_stays_on_the_command_line(cli_db: Path) -> None:
+    line = one_line_error(
+        run(cli_db, "user", "role", "root", "qa", "--by", "root", stdin="root-secret-1\n"), 1
+    )
+    assert "last active administrator" in line

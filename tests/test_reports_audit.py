@@ -78,9 +78,11 @@ def test_case_and_user_filters(trail, tmp_path) -> None:  # type: ignore[no-unty
     out = tmp_path / "carl.csv"
     export_audit(db, creds("quinn"), audit_filters(user="carl"), out, audit.write_csv)
     rows = rows_of(out)
-    # carl signed two handoffs (receiving, then releasing) and was created by the admin
+    # carl was created by the admin, chose his own password, then signed two handoffs
+    # (receiving, then releasing)
     assert [r["action"] for r in rows] == [
         "user created",
+        "user password",
         "step: Ship to manufacturing",
         "step: Receipt at manufacturing",
     ]

@@ -106,5 +106,5 @@ def test_report_errors_are_one_line(ready_db: Database, tmp_path) -> None:  # ty
         ),
         1,
     )
-    assert "wrong password" in line
+    assert "user name or password is wrong" in line
     assert not list(tmp_path.glob("*.csv")) and not list(tmp_path.glob(".*"))

@@ -19,6 +19,7 @@ from cart_chain.services import accounts
 from cart_chain.services.cases import new_case, show_case
 from cart_chain.services.corrections import correct
 from cart_chain.services.custody import record_event
+from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.services.exports import (
     REPORT_EXPORTED,
     custody_report_data,
@@ -88,7 +89,7 @@ def story(ready_db: Database) -> tuple[Database, str, dict[str, int]]:
     step, a label print and reprint, and a refused scan."""
     db = ready_db
     for username, full, role in SIGNERS:
-        accounts.add_user(db, creds("admin"), username, full, role, password(username))
+        add_user_with_own_password(db, creds("admin"), username, full, role, password(username))
     coi = new_case(db, creds("alice"), PATIENT, "1961-03-09", "MRN-ΑΒΓ-7", "Kymriah", 1).subject
     unit = unit_of(coi)
     # The journey ends an hour ago, so the patient's readiness (recorded "now") fits it.

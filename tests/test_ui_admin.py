@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PySide6.QtCore import Qt
 
-from cart_chain.domain.errors import AccountLocked
+from cart_chain.domain.errors import AuthenticationError
 from cart_chain.services import accounts, settings
 from cart_chain.ui import prefs
 from cart_chain.ui.admin import AdminDialog
@@ -40,9 +40,10 @@ def test_unlock_a_locked_account(qtbot, opened) -> None:  # type: ignore[no-unty
     for _ in range(5):
         with pytest.raises(Exception):  # noqa: B017 - wrong passwords, then the lock
             accounts.login(opened.db, accounts.Credentials("carl", "wrong-wrong-1"))
-    with pytest.raises(AccountLocked):
+    with pytest.raises(AuthenticationError):
         accounts.login(opened.db, creds("carl"))
-    _, dialog = open_admin(qtbot, opened)
+    window, dialog = open_admin(qtbot, opened)
+    assert window.alerts.isVisible() and "carl" in window.alerts.text()
     row = next(i for i, u in enumerate(dialog.user_rows) if u.username == "carl")
     assert dialog.users.item(row, 4).text() == "LOCKED"
     dialog.users.selectRow(row)
@@ -53,6 +54,7 @@ def test_unlock_a_locked_account(qtbot, opened) -> None:  # type: ignore[no-unty
     assert "unlocked" in dialog.message.text()
     assert dialog.users.item(row, 4).text() == ""
     assert accounts.login(opened.db, creds("carl")).username == "carl"
+    assert not window.alerts.isVisible()  # unlocking cleared the alert
 
 
 def test_add_a_user(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
@@ -67,6 +69,7 @@ def test_add_a_user(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     assert "User nina added" in dialog.message.text()
     nina = next(u for u in accounts.list_users(opened.db) if u.username == "nina")
     assert (nina.full_name, nina.role) == ("Nina Nurse", "infusion")
+    assert nina.must_change  # typed by the administrator: nina chooses her own at log-in
 
 
 def test_wrong_admin_password_changes_nothing(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
@@ -77,7 +80,7 @@ def test_wrong_admin_password_changes_nothing(qtbot, opened) -> None:  # type: i
     qtbot.keyClicks(dialog.signature.password, "not-the-password")
     save = dialog.findChild(type(dialog.toggle_active), "SaveShared")
     qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
-    assert "wrong password" in dialog.message.text().lower()
+    assert "password is wrong" in dialog.message.text().lower()
     assert settings.get(opened.db, "inactivity_minutes") == "5"
 
 

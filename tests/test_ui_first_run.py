@@ -162,8 +162,8 @@ def test_demo_path_creates_demo_cases_and_shows_the_passwords(qtbot, tmp_path, m
 @pytest.mark.parametrize(
     ("password", "repeat", "expected", "focus"),
     [
-        ("password", "password", "too common", "password"),
-        ("short", "short", "at least 8", "password"),
+        ("password1234", "password1234", "too common", "password"),
+        ("short-pw-11", "short-pw-11", "at least 12", "password"),
         (PASSWORD, PASSWORD + "x", "passwords differ", "password"),
     ],
 )

@@ -58,7 +58,7 @@ def test_wrong_password_is_refused_with_a_clear_message(qtbot, db_path) -> None:
     log_in(qtbot, controller, "alice", "not-her-password")
     assert controller.main_window is None
     assert controller.login.message.isVisible()
-    assert "wrong password for 'alice'" in controller.login.message.text().lower()
+    assert "'alice': user name or password is wrong" in controller.login.message.text().lower()
     assert "5 wrong passwords" in controller.login.message.text()
     assert controller.login.password.text() == ""
     controller.shutdown()
@@ -70,12 +70,74 @@ def test_locked_account_says_so(qtbot, db_path) -> None:  # type: ignore[no-unty
         controller.login.password.clear()
         controller.login.username.clear()
         log_in(qtbot, controller, "carl", "wrong-wrong-1")
-    assert "locked" in controller.login.message.text().lower()
+    wrong = controller.login.message.text()
     controller.login.reset()
     log_in(qtbot, controller, "carl", "carl-secret-1")  # right password, still locked
     assert controller.main_window is None
-    assert "Account locked" in controller.login.message.text()
+    assert controller.login.message.text() == wrong  # the same words: nothing to learn
     assert "administrator" in controller.login.message.text()
+    controller.shutdown()
+
+
+def test_a_temporary_password_leads_to_choosing_ones_own(qtbot, db_path) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.services.accounts import Credentials, login, reset_password
+    from tests.conftest import creds
+
+    controller = start(qtbot, db_path)
+    assert controller.opened is not None
+    reset_password(controller.opened.db, creds("admin"), "alice", "alice-temporary")
+    log_in(qtbot, controller, "alice", "alice-temporary")
+    dialog = controller.login.change_dialog
+    assert controller.main_window is None and dialog is not None and dialog.isVisible()
+    qtbot.keyClicks(dialog.new, "alice-own-choice")
+    qtbot.keyClick(dialog.new, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.repeat, "alice-typo-here")
+    qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
+    assert "differ" in dialog.error.text() and controller.main_window is None
+    qtbot.keyClicks(dialog.new, "short-one")
+    qtbot.keyClick(dialog.new, Qt.Key.Key_Return)
+    qtbot.keyClicks(dialog.repeat, "short-one")
+    qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
+    assert "at least 12" in dialog.error.text() and controller.main_window is None
+    with qtbot.waitSignal(controller.main_shown):
+        qtbot.keyClicks(dialog.new, "alice-own-choice")
+        qtbot.keyClick(dialog.new, Qt.Key.Key_Return)
+        qtbot.keyClicks(dialog.repeat, "alice-own-choice")
+        qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
+    user = login(controller.opened.db, Credentials("alice", "alice-own-choice"))
+    assert not user.must_change
+    controller.shutdown()
+
+
+def test_a_user_deactivated_elsewhere_is_logged_out_at_the_next_action(qtbot, db_path) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.services.accounts import set_active
+    from tests.conftest import creds
+
+    controller = start(qtbot, db_path)
+    with qtbot.waitSignal(controller.main_shown):
+        log_in(qtbot, controller, "alice", "alice-secret-1")
+    window = controller.main_window
+    assert window is not None and controller.opened is not None
+    set_active(controller.opened.db, creds("admin"), "alice", False)  # another workstation
+    press(window, Qt.Key.Key_F2)  # record a step
+    assert controller.main_window is None and controller.login.isVisible()
+    assert "deactivated" in controller.login.message.text()
+    controller.shutdown()
+
+
+def test_a_role_changed_elsewhere_ends_the_session(qtbot, db_path) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.services.accounts import set_role
+    from tests.conftest import creds
+
+    controller = start(qtbot, db_path)
+    with qtbot.waitSignal(controller.main_shown):
+        log_in(qtbot, controller, "lena", "lena-secret-1")
+    window = controller.main_window
+    assert window is not None and controller.opened is not None
+    set_role(controller.opened.db, creds("admin"), "lena", "courier")
+    press(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)  # export
+    assert controller.main_window is None
+    assert "role was changed to courier" in controller.login.message.text()
     controller.shutdown()
 
 
@@ -105,7 +167,7 @@ def test_inactivity_locks_and_unlock_keeps_typed_text(qtbot, db_path) -> None:  
 
     qtbot.keyClicks(lock.screen.password, "wrong-password-1")
     qtbot.keyClick(lock.screen.password, Qt.Key.Key_Return)
-    assert lock.is_locked and "wrong password" in lock.screen.message.text().lower()
+    assert lock.is_locked and "password is wrong" in lock.screen.message.text().lower()
 
     lock.set_interval_ms(60_000)
     with qtbot.waitSignal(lock.unlocked):

@@ -207,7 +207,7 @@ def test_wrong_second_password_records_nothing(qtbot, opened) -> None:  # type: 
     qtbot.keyClicks(dialog.to.username, "anna")
     qtbot.keyClicks(dialog.to.password, "not-annas-1")
     qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
-    assert "wrong password for 'anna'" in dialog.error.text().lower()
+    assert "'anna': user name or password is wrong" in dialog.error.text().lower()
     assert events(opened, coi) == 0
     assert window.session.first_signature_pending
 

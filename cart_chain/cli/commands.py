@@ -131,6 +131,8 @@ def cmd_user_list(args: argparse.Namespace) -> int:
         return 0
     for u in users:
         state = "locked" if u.locked else ("active" if u.active else "deactivated")
+        if u.must_change and u.active:
+            state += ", must change password"
         print(f"{u.username:<16} {u.role:<14} {state:<12} {u.full_name}")
     return 0
 
@@ -147,10 +149,33 @@ def _admin_action(args: argparse.Namespace, action: str) -> int:
         accounts.set_role(db, admin, args.username, args.role)
     elif action in ("activate", "deactivate"):
         accounts.set_active(db, admin, args.username, action == "activate")
-    elif action == "password":
-        new = source.new_password(f"New password for {args.username}")
-        accounts.reset_password(db, admin, args.username, new)
     print(f"{action}: {args.username} done")
+    return 0
+
+
+def cmd_user_password(args: argparse.Namespace) -> int:
+    """Run by USER: change one's own password. Run by an administrator: a temporary one."""
+    from cart_chain.services import accounts
+
+    source = PasswordSource()
+    target = args.username.strip().lower()
+    name = args.by or os.environ.get(USER_ENV) or source.ask_user("Your user name")
+    if not name:
+        raise UsageError("a user name is required (--by USER or CART_CHAIN_USER)")
+    db = open_db(args)
+    if name.strip().lower() == target:
+        old = source.ask(f"Current password for {target}")
+        new = source.new_password(f"New password for {target}")
+        accounts.change_own_password(db, target, old, new)
+        print(f"password of {target} changed")
+        return 0
+    admin = accounts.Credentials(name, source.ask(f"Password for {name} (administrator)"))
+    new = source.new_password(f"Temporary password for {target}")
+    accounts.reset_password(db, admin, target, new)
+    print(
+        f"temporary password set for {target}: it signs nothing until {target} changes it "
+        f"(at log-in, or 'cart-chain user password {target}')"
+    )
     return 0
 
 
@@ -445,7 +470,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         ("unlock", "unlock a locked account"),
         ("activate", "re-activate an account"),
         ("deactivate", "deactivate an account"),
-        ("password", "set a new password for a user"),
         ("role", "change a user's role"),
     ):
         p = us.add_parser(action, help=help_text)
@@ -454,6 +478,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             p.add_argument("role")
         p.add_argument("--by", metavar="ADMIN")
         p.set_defaults(handler=lambda a, action=action: _admin_action(a, action))
+    p = us.add_parser(
+        "password",
+        help="change your own password (run as USER: old, then new), or, as an "
+        "administrator, set a temporary one that signs nothing until USER changes it",
+    )
+    p.add_argument("username", metavar="USER")
+    p.add_argument("--by", metavar="USER", help=f"who runs it (default ${USER_ENV})")
+    p.set_defaults(handler=cmd_user_password)
 
     case = sub.add_parser("case", help="enrol, list and show cases")
     cs = case.add_subparsers(dest="case_command", metavar="ACTION", required=True)

@@ -1,9 +1,12 @@
-"""Users, roles, authentication, lockout and signing credentials.
+"""Users and roles: creating them, administrators' changes, one's own password, alerts.
 
-A user's state (password, role, active, failed attempts, locked) is the fold of
-their ledger entries, so every change is attributable and nothing is updated
-in place. Failed attempts are committed in their own transaction even though
-the operation they belonged to is rolled back: the attempt happened.
+Checking who signs (the fold, passwords, lockout, `signed_write`) lives in
+`auth`; its public names are re-exported here for the services that sign.
+
+An administrator never knows a working signature password: a password an
+administrator types (a new user's first one, a reset) is *temporary*: it logs
+in only into a forced change and signs nothing. Every argon2 hash is computed
+before the write transaction begins.
 """
 
 from __future__ import annotations
@@ -11,50 +14,59 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TypeVar
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.errors import (
-    AccountLocked,
-    AlreadyExists,
-    AuthenticationError,
-    InvalidValue,
-    NotFound,
-    PermissionDenied,
-)
+from cart_chain.domain.errors import AlreadyExists, InvalidValue, NotFound, PermissionDenied
 from cart_chain.domain.roles import Role, parse_role
 from cart_chain.services import passwords
+from cart_chain.services.auth import (
+    MAX_FAILURES,
+    REFUSED,
+    Credentials,
+    PasswordChangeRequired,
+    UserState,
+    authenticate_in,
+    find_user,
+    password_expired,
+    refused,
+    require_role,
+    signed_write,
+)
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.models import User, UserChange
+from cart_chain.store.models import User
 
-MAX_FAILURES = 5
+__all__ = [
+    "MAX_FAILURES",
+    "REFUSED",
+    "Alert",
+    "Credentials",
+    "PasswordChangeRequired",
+    "UserInfo",
+    "UserState",
+    "add_user",
+    "authenticate_in",
+    "change_own_password",
+    "create_user",
+    "current_user",
+    "list_users",
+    "load_user",
+    "login",
+    "open_alerts",
+    "refused",
+    "require_role",
+    "reset_password",
+    "set_active",
+    "set_role",
+    "signed_write",
+    "unlock_user",
+    "validate_username",
+]
+
 USERNAME = re.compile(r"[a-z][a-z0-9._-]{1,31}")
-T = TypeVar("T")
-
-
-@dataclass(frozen=True, slots=True)
-class Credentials:
-    """What a signer types: user name and password. Never stored, never logged."""
-
-    username: str
-    password: str = ""
-
-    def __repr__(self) -> str:
-        return f"Credentials({self.username!r}, password=***)"
-
-
-@dataclass(frozen=True, slots=True)
-class UserState:
-    username: str
-    full_name: str
-    role: Role
-    password_hash: str
-    active: bool
-    failures: int
-    locked: bool
+_ADMINS = frozenset({Role.ADMINISTRATOR})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +77,20 @@ class UserInfo:
     active: bool
     locked: bool
     failures: int
+    #: Temporary (administrator-set) or expired password: log-in leads to a forced change.
+    must_change: bool = False
+    locked_until: str = ""
 
 
-class _BadPassword(Exception):
-    """Internal: raised inside a write to roll it back; turned into a recorded failure."""
+@dataclass(frozen=True, slots=True)
+class Alert:
+    """An account locked after repeated failures, until an administrator clears it."""
 
-    def __init__(self, username: str) -> None:
-        self.username = username
+    seq: int
+    at: str
+    username: str
+    full_name: str
+    text: str
 
 
 def validate_username(username: str) -> str:
@@ -84,150 +103,77 @@ def validate_username(username: str) -> str:
     return u
 
 
-_USER_HISTORY = (
-    select(User.full_name, User.role, UserChange.change, UserChange.value)
-    .join(UserChange, UserChange.username == User.username)
-    .where(User.username == bindparam("username"))
-    .order_by(UserChange.entry_seq)
-)
-
-
 def load_user(session: Session, username: str) -> UserState:
-    """Fold the user's ledger history (one query: it runs at every signature)."""
-    rows = session.connection().execute(_USER_HISTORY, {"username": username}).all()
-    if not rows:
+    """The user's state; `NotFound` names an unknown user (never at log-in or signing)."""
+    user = find_user(session, username)
+    if user is None:
         raise NotFound(f"no user {username!r}")
-    full_name, role_text = rows[0][0], rows[0][1]
-    password_hash, role, active, failures, locked = "", Role(role_text), True, 0, False
-    for _, _, change, value in rows:
-        if change == "password":
-            password_hash, failures = value or "", 0
-        elif change == "role":
-            role = Role(value)
-        elif change == "active":
-            active = value == "1"
-        elif change == "auth_failed":
-            failures += 1
-        elif change == "auth_ok":
-            failures = 0
-        elif change == "locked":
-            locked = True
-        elif change == "unlocked":
-            locked, failures = False, 0
-    return UserState(username, full_name, role, password_hash, active, failures, locked)
-
-
-def _authenticate_in(session: Session, creds: Credentials) -> UserState:
-    """Check a signer inside the caller's transaction (see `signed_write`)."""
-    username = creds.username.strip().lower()
-    try:
-        user = load_user(session, username)
-    except NotFound:
-        raise AuthenticationError(f"unknown user {creds.username!r}") from None
-    if user.locked:
-        raise AccountLocked(
-            f"account {username!r} is locked after {MAX_FAILURES} failed attempts; "
-            "an administrator must unlock it"
-        )
-    if not user.active:
-        raise AuthenticationError(f"account {username!r} is deactivated")
-    if not passwords.verify_password(user.password_hash, creds.password):
-        raise _BadPassword(username)
-    if user.failures:
-        ledger.append(
-            session,
-            "user_changed",
-            username,
-            {"username": username, "change": "auth_ok", "value": None},
-        )
     return user
 
 
-def _record_failure(session: Session, username: str) -> bool:
-    user = load_user(session, username)
-    ledger.append(
-        session,
-        "user_changed",
-        username,
-        {"username": username, "change": "auth_failed", "value": None},
+def _info(session: Session, u: UserState) -> UserInfo:
+    stale = u.must_change or password_expired(session, u)
+    return UserInfo(
+        u.username, u.full_name, u.role.value, u.active, u.locked, u.failures, stale, u.locked_until
     )
-    if user.failures + 1 >= MAX_FAILURES and not user.locked:
-        ledger.append(
-            session,
-            "user_changed",
-            username,
-            {"username": username, "change": "locked", "value": None},
-        )
-        return True
-    return False
-
-
-def signed_write(db: Database, fn: Callable[[Session], T]) -> T:
-    """Run a write whose signers are checked with `authenticate_in`.
-
-    A wrong password rolls back the whole operation, then the failed attempt
-    (and a lock, at the fifth) is committed on its own.
-    """
-    try:
-        return db.write(fn)
-    except _BadPassword as bad:
-        username = bad.username
-        locked = db.write(lambda s: _record_failure(s, username))
-        if locked:
-            raise AccountLocked(
-                f"wrong password for {bad.username!r}; the account is now locked after "
-                f"{MAX_FAILURES} failed attempts and an administrator must unlock it"
-            ) from None
-        raise AuthenticationError(f"wrong password for {bad.username!r}") from None
-
-
-authenticate_in = _authenticate_in
-
-
-def require_role(user: UserState, allowed: frozenset[Role], action: str) -> None:
-    if user.role not in allowed:
-        names = ", ".join(sorted(r.value for r in allowed))
-        raise PermissionDenied(
-            f"{user.username} ({user.role.value}) may not {action}; needs one of: {names}"
-        )
 
 
 # -- use cases -------------------------------------------------------------------
 
 
 def create_user(
-    session: Session, actor: str | None, username: str, full_name: str, role: Role, password: str
+    session: Session,
+    actor: str | None,
+    username: str,
+    full_name: str,
+    role: Role,
+    password_hash: str,
+    *,
+    temporary: bool,
 ) -> ledger.Entry:
+    """Append ``user_created``; the hash is computed by the caller, before the write."""
     if session.get(User, username) is not None:
         raise AlreadyExists(f"user {username!r} already exists")
     full_name = full_name.strip()
     if not full_name or "\n" in full_name:
         raise InvalidValue("a user needs a printed full name (it appears on every signature)")
-    passwords.check_policy(password, username)
-    return ledger.append(
-        session,
-        "user_created",
-        actor,
-        {
-            "username": username,
-            "full_name": full_name,
-            "role": role.value,
-            "password_hash": passwords.hash_password(password),
-        },
-    )
+    payload = {
+        "username": username,
+        "full_name": full_name,
+        "role": role.value,
+        "password_hash": password_hash,
+    }
+    if temporary:
+        payload["temporary"] = True
+    return ledger.append(session, "user_created", actor, payload)
 
 
 def add_user(
     db: Database, by: Credentials, username: str, full_name: str, role: str, password: str
 ) -> ledger.Entry:
+    """An administrator adds a user with a temporary first password."""
     username, parsed = validate_username(username), parse_role(role)
+    passwords.check_policy(password, username)
+    password_hash = passwords.hash_password(password)
 
     def run(session: Session) -> ledger.Entry:
-        admin = _authenticate_in(session, by)
-        require_role(admin, frozenset({Role.ADMINISTRATOR}), "manage users")
-        return create_user(session, admin.username, username, full_name, parsed, password)
+        admin = authenticate_in(session, by)
+        require_role(admin, _ADMINS, "manage users")
+        return create_user(
+            session, admin.username, username, full_name, parsed, password_hash, temporary=True
+        )
 
     return signed_write(db, run)
+
+
+def _active_admins(session: Session) -> list[str]:
+    names = session.execute(select(User.username)).scalars().all()
+    out = []
+    for name in names:
+        u = find_user(session, name)
+        if u is not None and u.active and u.role is Role.ADMINISTRATOR:
+            out.append(name)
+    return out
 
 
 def _admin_change(
@@ -236,16 +182,16 @@ def _admin_change(
     username: str,
     change: str,
     value: str | None,
-    check: Callable[[UserState], None] | None = None,
+    check: Callable[[Session, UserState], None] | None = None,
 ) -> ledger.Entry:
     username = username.strip().lower()
 
     def run(session: Session) -> ledger.Entry:
-        admin = _authenticate_in(session, by)
-        require_role(admin, frozenset({Role.ADMINISTRATOR}), "manage users")
+        admin = authenticate_in(session, by)
+        require_role(admin, _ADMINS, "manage users")
         target = load_user(session, username)
         if check is not None:
-            check(target)
+            check(session, target)
         return ledger.append(
             session,
             "user_changed",
@@ -256,45 +202,124 @@ def _admin_change(
     return signed_write(db, run)
 
 
+def _not_last_admin(session: Session, target: UserState) -> None:
+    last = _active_admins(session) == [target.username]
+    if target.role is Role.ADMINISTRATOR and target.active and last:
+        raise PermissionDenied(
+            f"{target.username} is the last active administrator; make another user "
+            "administrator first"
+        )
+
+
 def unlock_user(db: Database, by: Credentials, username: str) -> ledger.Entry:
+    """Unlock at once (and clear the alert), also when the lock has already expired."""
     return _admin_change(db, by, username, "unlocked", None)
 
 
 def set_role(db: Database, by: Credentials, username: str, role: str) -> ledger.Entry:
-    return _admin_change(db, by, username, "role", parse_role(role).value)
+    new = parse_role(role)
+
+    def check(session: Session, target: UserState) -> None:
+        if new is not Role.ADMINISTRATOR:
+            _not_last_admin(session, target)
+
+    return _admin_change(db, by, username, "role", new.value, check)
 
 
 def set_active(db: Database, by: Credentials, username: str, active: bool) -> ledger.Entry:
-    def not_self(target: UserState) -> None:
-        if target.username == by.username.strip().lower() and not active:
+    def check(session: Session, target: UserState) -> None:
+        if active:
+            return
+        if target.username == by.username.strip().lower():
             raise PermissionDenied("an administrator cannot deactivate their own account")
+        _not_last_admin(session, target)
 
-    return _admin_change(db, by, username, "active", "1" if active else "0", not_self)
+    return _admin_change(db, by, username, "active", "1" if active else "0", check)
 
 
 def reset_password(db: Database, by: Credentials, username: str, new_password: str) -> ledger.Entry:
+    """An administrator sets a temporary password: it signs nothing until the user changes it."""
     username = username.strip().lower()
     passwords.check_policy(new_password, username)
-    return _admin_change(db, by, username, "password", passwords.hash_password(new_password))
+    temporary = passwords.hash_password(new_password)
+    return _admin_change(db, by, username, "password_temporary", temporary)
+
+
+def change_own_password(db: Database, username: str, old: str, new: str) -> ledger.Entry:
+    """The user sets their own password (also replacing a temporary or expired one)."""
+    username = username.strip().lower()
+    if new == old:
+        raise InvalidValue("the new password must differ from the old one")
+    passwords.check_policy(new, username)
+    new_hash = passwords.hash_password(new)
+
+    def run(session: Session) -> ledger.Entry:
+        user = authenticate_in(session, Credentials(username, old), allow_password_change=True)
+        return ledger.append(
+            session,
+            "user_changed",
+            user.username,
+            {"username": user.username, "change": "password", "value": new_hash},
+        )
+
+    return signed_write(db, run)
 
 
 def login(db: Database, creds: Credentials) -> UserInfo:
-    """Check a user at log-in or unlock; failures count towards the lockout."""
-    user = signed_write(db, lambda s: _authenticate_in(s, creds))
-    return UserInfo(
-        user.username, user.full_name, user.role.value, user.active, user.locked, user.failures
-    )
+    """Check a user at log-in or unlock; failures count towards the lockout.
+
+    A temporary or expired password logs in with ``must_change`` set: the caller
+    must then lead to `change_own_password` before anything else.
+    """
+
+    def run(session: Session) -> UserInfo:
+        return _info(session, authenticate_in(session, creds, allow_password_change=True))
+
+    return signed_write(db, run)
+
+
+def current_user(db: Database, username: str) -> UserInfo | None:
+    """The user as the ledger says now (a GUI session re-reads it before each action)."""
+
+    def run(session: Session) -> UserInfo | None:
+        u = find_user(session, username.strip().lower())
+        return None if u is None else _info(session, u)
+
+    return db.read(run)
 
 
 def list_users(db: Database) -> list[UserInfo]:
     def run(session: Session) -> list[UserInfo]:
         names = session.execute(select(User.username).order_by(User.username)).scalars().all()
+        return [_info(session, load_user(session, name)) for name in names]
+
+    return db.read(run)
+
+
+def open_alerts(db: Database) -> list[Alert]:
+    """Accounts locked after repeated failures that no administrator has cleared yet.
+
+    Shown to administrators and QA; an expired lock stays an alert until an
+    administrator unlocks (clears) it, so a guessing attempt is never missed.
+    """
+
+    def run(session: Session) -> list[Alert]:
+        names = session.execute(select(User.username).order_by(User.username)).scalars().all()
         out = []
         for name in names:
             u = load_user(session, name)
-            out.append(
-                UserInfo(u.username, u.full_name, u.role.value, u.active, u.locked, u.failures)
-            )
-        return out
+            if u.open_lock_seq:
+                still = "locked" if u.locked else "lock expired"
+                out.append(
+                    Alert(
+                        u.open_lock_seq,
+                        u.open_lock_at,
+                        u.username,
+                        u.full_name,
+                        f"{u.username}: {MAX_FAILURES} wrong passwords, account locked "
+                        f"({still}); unlock to clear",
+                    )
+                )
+        return sorted(out, key=lambda a: a.seq)
 
     return db.read(run)

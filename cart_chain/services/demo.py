@@ -6,6 +6,7 @@ whole chain can be walked by the rules.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -65,6 +66,18 @@ class DemoResult:
     cases: tuple[str, ...]
 
 
+def add_user_with_own_password(
+    db: Database, admin: Credentials, username: str, full_name: str, role: str, password: str
+) -> None:
+    """Add a user as an administrator does (a temporary password), then change it to
+    ``password`` as the user does at their first log-in: two real service calls, so
+    demo, self-test and test users end up as a real user would, with a password of
+    their own that can sign."""
+    first = f"first-{secrets.token_hex(8)}"
+    accounts.add_user(db, admin, username, full_name, role, first)
+    accounts.change_own_password(db, username, first, password)
+
+
 def build_demo(db: Database) -> DemoResult:
     """Fill a fresh database; refuses one that already holds records."""
     if state(db) != "empty":
@@ -76,7 +89,7 @@ def build_demo(db: Database) -> DemoResult:
     admin = Credentials(admin_name, admin_pw)
     pw = {u: p for u, _, _, p in DEMO_USERS}
     for username, full, role, password in DEMO_USERS[1:]:
-        accounts.add_user(db, admin, username, full, role, password)
+        add_user_with_own_password(db, admin, username, full, role, password)
 
     def creds(user: str | None) -> Credentials | None:
         return None if user is None else Credentials(user, pw[user])

@@ -14,7 +14,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from cart_chain.domain.errors import InvalidValue
 
-MIN_LENGTH = 8
+#: The issue asks for 12 (DOMAIN's 8 is the bare minimum OWASP allows).
+MIN_LENGTH = 12
 MAX_LENGTH = 1024
 ARGON2_MEMORY_KIB = 19 * 1024
 ARGON2_TIME_COST = 2
@@ -25,6 +26,13 @@ _hasher = PasswordHasher(
     parallelism=1,
     hash_len=32,
     salt_len=16,
+)
+
+#: A hash of a random, forgotten secret at the same parameters: checked for an unknown
+#: user name so that the answer takes as long as for a real account.
+DUMMY_HASH = (
+    "$argon2id$v=19$m=19456,t=2,p=1$YNIaUGyPhEkU41PcHz167A"
+    "$tBmZhmBcfhOaKMHGl69jzUrSRK+YUP+WGgj2ja7oC0Y"
 )
 
 
@@ -48,6 +56,7 @@ def hash_password(password: str) -> str:
 
 
 def verify_password(stored_hash: str, password: str) -> bool:
+    """The slow argon2 check: callers run it outside any write transaction."""
     try:
         return _hasher.verify(stored_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):

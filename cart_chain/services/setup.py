@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import AlreadyExists
 from cart_chain.domain.roles import Role
-from cart_chain.services import settings
+from cart_chain.services import passwords, shared_settings
 from cart_chain.services.accounts import create_user, validate_username
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -24,14 +24,19 @@ def init_database(
 ) -> ledger.Entry:
     """Create the schema and the first administrator of an empty database."""
     admin = validate_username(admin)
+    passwords.check_policy(password, admin)
+    password_hash = passwords.hash_password(password)  # before the write lock is taken
     upgrade(db)
 
     def run(session: Session) -> ledger.Entry:
         if session.execute(select(func.count()).select_from(User)).scalar_one():
             raise AlreadyExists(f"{db.where} is already initialised")
-        entry = create_user(session, None, admin, full_name, Role.ADMINISTRATOR, password)
+        # The first administrator chooses their own password: it is not temporary.
+        entry = create_user(
+            session, None, admin, full_name, Role.ADMINISTRATOR, password_hash, temporary=False
+        )
         if facility is not None:
-            settings.set_in(session, admin, "facility", facility)
+            shared_settings.set_in(session, admin, "facility", facility)
         return entry
 
     return db.write(run)

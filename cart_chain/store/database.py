@@ -69,7 +69,11 @@ def _sqlstate(err: BaseException) -> str | None:
 def translate(err: DBAPIError, where: str) -> EnvironmentProblem | None:
     """The environment error behind a driver error, or None when it is a bug of ours."""
     msg = str(getattr(err, "orig", err)).lower()
-    if "database is locked" in msg or "database table is locked" in msg:
+    if (
+        "database is locked" in msg
+        or "database table is locked" in msg
+        or _sqlstate(err) == "55P03"
+    ):
         return DatabaseLocked(
             f"{where} is busy: another workstation or process held it for more than "
             f"{BUSY_TIMEOUT_MS // 1000} s; nothing was saved, try again"
@@ -150,8 +154,17 @@ class Database:
             try:
                 with self.engine.connect() as conn:
                     conn = conn.execution_options(cart_chain_write=True)
+                    if not self.is_sqlite:
+                        # READ COMMITTED, stated rather than inherited from the server: the
+                        # advisory lock below serialises every writer, so each reads the
+                        # rows the one before it committed; no write needs a snapshot older
+                        # than its lock.
+                        conn = conn.execution_options(isolation_level="READ COMMITTED")
                     with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                         if not self.is_sqlite:
+                            # Wait at most as long as SQLite's busy timeout for the lock,
+                            # then fail as "busy" (55P03) instead of hanging.
+                            session.execute(text(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'"))
                             session.execute(
                                 text("SELECT pg_advisory_xact_lock(:k)"),
                                 {"k": _LEDGER_LOCK_KEY},

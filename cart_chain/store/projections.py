@@ -71,9 +71,11 @@ def _user_created(e: Entry) -> Iterator[Row]:
         User,
         dict(username=p["username"], entry_seq=e.seq, full_name=p["full_name"], role=p["role"]),
     )
+    # A first password typed by an administrator is temporary: it must be changed.
+    change = "password_temporary" if p.get("temporary") else "password"
     yield (
         UserChange,
-        dict(entry_seq=e.seq, username=p["username"], change="password", value=p["password_hash"]),
+        dict(entry_seq=e.seq, username=p["username"], change=change, value=p["password_hash"]),
     )
 
 

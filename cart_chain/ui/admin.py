@@ -95,8 +95,8 @@ class AdminDialog(QDialog):
         self.toggle_active = QPushButton("Deactivate / activate")
         self.new_password = QLineEdit()
         self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.new_password.setPlaceholderText("new password (8+ characters)")
-        reset = QPushButton("Reset password")
+        self.new_password.setPlaceholderText("temporary password (12+ characters)")
+        reset = QPushButton("Set temporary password")
         row = QHBoxLayout()
         for w in (self.role, set_role, unlock, self.toggle_active, self.new_password, reset):
             row.addWidget(w)
@@ -223,7 +223,8 @@ class AdminDialog(QDialog):
         self.new_password.clear()
         return (
             lambda: reset_password(self.session.db, creds, user.username, new),
-            f"Password of {user.username} reset; give it to them in person.",
+            f"Temporary password set for {user.username}: it signs nothing; they choose "
+            "their own at their next log-in.",
         )
 
     def _add_user(self) -> None:

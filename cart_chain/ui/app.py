@@ -113,6 +113,7 @@ class AppController(QObject):
     def _use(self, opened: OpenedDatabase) -> None:
         """The database is ready: log-in can happen (and say where an upgrade's copy is)."""
         self.opened = opened
+        self.login.change_password = self.change_password
         self.login.set_ready(self.authenticate, f"{opened.where} · facility {opened.facility}")
         if opened.backup is not None:
             self.login.show_message(
@@ -170,6 +171,12 @@ class AppController(QObject):
         assert self.opened is not None
         return login(self.opened.db, Credentials(username, password))
 
+    def change_password(self, username: str, old: str, new: str) -> object:
+        from cart_chain.services.accounts import change_own_password
+
+        assert self.opened is not None
+        return change_own_password(self.opened.db, username, old, new)
+
     # -- session ------------------------------------------------------------------
 
     def _logged_in(self, user: UserInfo) -> None:
@@ -179,6 +186,7 @@ class AppController(QObject):
 
         assert self.opened is not None
         session = Session(self.opened, user)
+        session.ended.connect(self._session_ended)
         self.main_window = MainWindow(session)
         self.main_window.logout_requested.connect(self._logout)
         self.main_window.lock_requested.connect(self._lock_now)
@@ -191,6 +199,11 @@ class AppController(QObject):
         self.main_window.activateWindow()
         self.lock.start()
         self.main_shown.emit()
+
+    def _session_ended(self, reason: str) -> None:
+        """The user was deactivated or got another role elsewhere: back to log-in."""
+        self._logout()
+        self.login.show_message(reason, error=True)
 
     def _lock_now(self) -> None:
         if self.lock is not None:

@@ -258,7 +258,7 @@ class AdminPage(QWizardPage):
         self.password = QLineEdit()
         self.password.setObjectName("AdminPassword")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.password.setPlaceholderText("at least 8 characters, not a common password")
+        self.password.setPlaceholderText("at least 12 characters, not a common password")
         self.repeat = QLineEdit()
         self.repeat.setObjectName("AdminPasswordRepeat")
         self.repeat.setEchoMode(QLineEdit.EchoMode.Password)

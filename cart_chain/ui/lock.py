@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cart_chain.domain.errors import AccountLocked, AuthenticationError
+from cart_chain.domain.errors import AuthenticationError
 from cart_chain.ui import theme
 from cart_chain.ui.errors import describe, error_label
 
@@ -190,10 +190,7 @@ class InactivityLock(QObject):
     def _try_unlock(self, password: str) -> None:
         try:
             self._authenticate(self.session.user.username, password)
-        except AccountLocked as exc:
-            self.screen.fail(f"{describe(exc)} Log out; an administrator must unlock it.", True)
-            return
-        except AuthenticationError as exc:
+        except AuthenticationError as exc:  # one message, whatever the reason
             self.screen.fail(f"{describe(exc)}.")
             return
         except Exception as exc:

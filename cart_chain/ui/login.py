@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from cart_chain.services.accounts import UserInfo
 
 Authenticate = Callable[[str, str], "UserInfo"]
+ChangePassword = Callable[[str, str, str], object]
 
 
 class LoginWindow(QWidget):
@@ -44,6 +45,9 @@ class LoginWindow(QWidget):
         self.setWindowTitle("Log in — cart-chain")
         self.setWindowIcon(theme.app_icon())
         self._authenticate: Authenticate | None = None
+        #: Sets the user's own password (user name, old, new); given with `set_ready`.
+        self.change_password: ChangePassword | None = None
+        self.change_dialog: QWidget | None = None
         self._pending = False
         self._painted = False
 
@@ -153,7 +157,7 @@ class LoginWindow(QWidget):
             self.show_message("Type your password.", error=True)
             self.password.setFocus()
             return
-        from cart_chain.domain.errors import AccountLocked, AuthenticationError
+        from cart_chain.domain.errors import AuthenticationError
         from cart_chain.ui.errors import classify, describe
 
         if self._authenticate is None:
@@ -162,13 +166,7 @@ class LoginWindow(QWidget):
             return
         try:
             user = self._authenticate(name, password)
-        except AccountLocked as exc:
-            self.password.clear()
-            self.show_message(
-                f"Account locked. {describe(exc)} Ask an administrator to unlock it.", error=True
-            )
-            return
-        except AuthenticationError as exc:
+        except AuthenticationError as exc:  # one message, whatever the reason
             self.password.clear()
             self.password.setFocus()
             self.show_message(
@@ -183,5 +181,30 @@ class LoginWindow(QWidget):
             self.show_message(describe(exc), error=True)
             return
         self.password.clear()
+        if user.must_change:
+            self._force_change(user, password)
+            return
+        self.message.hide()
+        self.logged_in.emit(user)
+
+    def _force_change(self, user: UserInfo, old: str) -> None:
+        """A temporary or expired password: the user sets their own before going on."""
+        from dataclasses import replace
+
+        from cart_chain.ui.password_change import PasswordChangeDialog
+
+        assert self.change_password is not None
+        self.show_message(
+            "Your password was set by an administrator or has expired: choose your own "
+            "to continue.",
+            error=False,
+        )
+        dialog = PasswordChangeDialog(self.change_password, user.username, old, self)
+        self.change_dialog = dialog
+        dialog.accepted.connect(lambda: self._changed(replace(user, must_change=False)))
+        dialog.open()
+
+    def _changed(self, user: UserInfo) -> None:
+        self.change_dialog = None
         self.message.hide()
         self.logged_in.emit(user)

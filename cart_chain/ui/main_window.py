@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QStackedWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -47,7 +48,20 @@ class MainWindow(QMainWindow):
         self.stack = QStackedWidget()
         self.stack.addWidget(self.home)
         self.stack.addWidget(self.case_view)
-        self.setCentralWidget(self.stack)
+        # Locked accounts (someone guessed passwords): shown to administrators and QA.
+        self.alerts = QLabel()
+        self.alerts.setObjectName("AlertBanner")
+        self.alerts.setWordWrap(True)
+        self.alerts.setStyleSheet(
+            f"#AlertBanner {{ background: {theme.WARN_BG}; padding: 8px; font-weight: bold; }}"
+        )
+        self.alerts.hide()
+        central = QWidget()
+        column = QVBoxLayout(central)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.alerts)
+        column.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
 
         bar = QToolBar("Main")
         bar.setObjectName("MainToolbar")
@@ -111,6 +125,7 @@ class MainWindow(QMainWindow):
         else:
             self.resize(1280, 800)
         self.go_home()
+        self.load_alerts()
 
     def about(self) -> QWidget:
         from cart_chain.ui.about import show_about
@@ -139,6 +154,8 @@ class MainWindow(QMainWindow):
         self.go_home()
 
     def open_case(self, coi: str) -> None:
+        if not self.session.still_allowed():
+            return
         try:
             detail = self.case_view.show_case(coi)
         except Exception as exc:
@@ -150,8 +167,26 @@ class MainWindow(QMainWindow):
         self._title(f"Case {detail.grouped} · {detail.patient_name}")
         self.case_view.record_button.setFocus()
 
+    def load_alerts(self) -> None:
+        """Open lockout alerts, for administrators and QA only."""
+        from cart_chain.services.accounts import open_alerts
+
+        if self.session.user.role not in ("administrator", "qa"):
+            return
+        try:
+            alerts = open_alerts(self.session.db)
+        except Exception:  # the banner is extra information; the lists report errors
+            return
+        self.alerts.setText(
+            "Alert: "
+            + "; ".join(a.text for a in alerts)
+            + ". An administrator clears an alert by unlocking the account."
+        )
+        self.alerts.setVisible(bool(alerts))
+
     def refresh(self) -> None:
         """Records changed: reload what is on screen."""
+        self.load_alerts()
         self.home.reload()
         if self.case_view.detail is not None and self.stack.currentWidget() is self.case_view:
             try:
@@ -195,6 +230,8 @@ class MainWindow(QMainWindow):
     def record_step(self, coi: str | None = None) -> Any:
         from cart_chain.ui.record_step import RecordStepDialog
 
+        if not self.session.still_allowed():
+            return None
         if self.session.is_admin:
             return None
         coi = coi or self.current_coi()
@@ -229,6 +266,8 @@ class MainWindow(QMainWindow):
     def print_label(self, case: CaseDetail, unit: str, step: str | None) -> Any:
         from cart_chain.ui.print_label import PrintLabelDialog
 
+        if not self.session.still_allowed():
+            return None
         if not unit:
             return None
         try:
@@ -247,6 +286,8 @@ class MainWindow(QMainWindow):
     def correct(self, case: CaseDetail, event: EventView | None) -> Any:
         from cart_chain.ui.correction import CorrectionDialog
 
+        if not self.session.still_allowed():
+            return None
         dialog = CorrectionDialog(self.session, case, event, self)
         self._keep(dialog)
         dialog.open()
@@ -255,6 +296,8 @@ class MainWindow(QMainWindow):
     def review_deviation(self, deviation: Any) -> Any:
         from cart_chain.ui.deviation import DeviationReviewDialog
 
+        if not self.session.still_allowed():
+            return None
         dialog = DeviationReviewDialog(self.session, deviation, self)
         self._keep(dialog)
         dialog.open()
@@ -263,6 +306,8 @@ class MainWindow(QMainWindow):
     def override_gate(self, unit: str) -> Any:
         from cart_chain.ui.deviation import GateOverrideDialog
 
+        if not self.session.still_allowed():
+            return None
         dialog = GateOverrideDialog(self.session, unit, self)
         self._keep(dialog)
         dialog.open()
@@ -271,6 +316,8 @@ class MainWindow(QMainWindow):
     def export(self, coi: str | None = None) -> Any:
         from cart_chain.ui.export import ExportDialog
 
+        if not self.session.still_allowed():
+            return None
         dialog = ExportDialog(self.session, coi or self.current_coi(), self)
         self._keep(dialog)
         dialog.open()
@@ -279,6 +326,8 @@ class MainWindow(QMainWindow):
     def bedside_check(self, case: CaseDetail) -> Any:
         from cart_chain.ui.bedside import BedsideCheckDialog
 
+        if not self.session.still_allowed():
+            return None
         dialog = BedsideCheckDialog(self.session, case, self)
         self._keep(dialog)
         dialog.open()
@@ -288,6 +337,8 @@ class MainWindow(QMainWindow):
     def patient_event(self, case: CaseDetail) -> Any:
         from cart_chain.ui.bedside import PatientEventDialog
 
+        if not self.session.still_allowed():
+            return None
         dialog = PatientEventDialog(self.session, case, self)
         self._keep(dialog)
         dialog.open()
@@ -296,6 +347,8 @@ class MainWindow(QMainWindow):
     def administration(self) -> Any:
         from cart_chain.ui.admin import AdminDialog
 
+        if not self.session.still_allowed():
+            return None
         if not self.session.is_admin:
             return None
         dialog = AdminDialog(self.session, self)

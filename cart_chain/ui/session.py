@@ -32,6 +32,8 @@ class Session(QObject):
 
     #: Something was written (a step, a correction, a user change): views reload.
     changed = Signal()
+    #: The user may no longer work (deactivated, role changed elsewhere): log out, saying why.
+    ended = Signal(str)
 
     def __init__(self, opened: OpenedDatabase, user: UserInfo) -> None:
         super().__init__()
@@ -62,6 +64,27 @@ class Session(QObject):
     def unlocked(self) -> None:
         """After a lock the session restarts: the next signature asks for both components."""
         self.state.first_signature_pending = True
+
+    def still_allowed(self) -> bool:
+        """Re-read the user before an action: deactivated or given another role on any
+        workstation, the session ends (`ended`) instead of acting with stale rights."""
+        from cart_chain.services.accounts import current_user
+
+        try:
+            now = current_user(self.db, self.user.username)
+        except Exception:  # the database itself: the action will report it
+            return True
+        if now is None or not now.active:
+            reason = "Your account has been deactivated; you were logged out."
+        elif now.role != self.user.role:
+            reason = (
+                f"Your role was changed to {now.role.replace('_', ' ')}; you were logged "
+                "out. Log in again to continue."
+            )
+        else:
+            return True
+        self.ended.emit(reason)
+        return False
 
     def describe_user(self) -> str:
         return f"{self.user.full_name} ({self.user.username}, {self.user.role.replace('_', ' ')})"

@@ -57,14 +57,13 @@ def creds(user: str) -> Credentials:
 def build(path: Path) -> None:
     """The demo's users and patients, walked through the services (up to thaw at most,
     so the screenshots do not depend on the bedside-check rules of infusion)."""
-    from cart_chain.services.accounts import add_user
     from cart_chain.services.setup import init_database
 
     db = Database(str(path))
     admin, full, _, pw = demo.DEMO_USERS[0]
     init_database(db, admin, full, pw)
     for username, name, role, password in demo.DEMO_USERS[1:]:
-        add_user(db, creds(admin), username, name, role, password)
+        demo.add_user_with_own_password(db, creds(admin), username, name, role, password)
     cases = [(n, d, m, p, b, min(w, 11)) for n, d, m, p, b, w in demo.DEMO_CASES]
     cases += [(n, d, m, p, 1, w) for n, d, m, p, w in MORE_CASES]
     now = datetime.now(UTC)

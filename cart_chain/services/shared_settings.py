@@ -1,0 +1,62 @@
+"""The registry of shared settings and their reading and writing inside a transaction.
+
+Kept apart from `settings` (which adds the signed use case) so that the
+authentication core can read the lockout and expiry settings without an import
+cycle through the signing code.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.identifiers import validate_fin
+from cart_chain.store import ledger
+from cart_chain.store.models import Setting
+
+#: Placeholder facility identification number until the site enters its own.
+DEFAULT_FACILITY = "A9999"
+
+
+def _whole_number(what: str, low: int, high: int) -> Callable[[str], str]:
+    """A validator for a whole number of ``what`` between ``low`` and ``high``."""
+
+    def check(value: str) -> str:
+        try:
+            number = int(value)
+        except ValueError:
+            raise InvalidValue(f"{what} is a whole number") from None
+        if not low <= number <= high:
+            raise InvalidValue(f"{what} must be between {low} and {high}")
+        return str(number)
+
+    return check
+
+
+#: Each shared setting with its default and validator.
+SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
+    "facility": (DEFAULT_FACILITY, validate_fin),
+    "inactivity_minutes": ("5", _whole_number("inactivity lock (minutes)", 2, 15)),
+    # How long five wrong passwords lock an account; it unlocks by itself after that.
+    "lockout_minutes": ("15", _whole_number("lockout (minutes)", 1, 1440)),
+    # Days a password stays valid for signing; 0 means passwords do not expire.
+    "password_expiry_days": ("0", _whole_number("password expiry (days, 0 = off)", 0, 3650)),
+}
+
+
+def get_in(session: Session, key: str) -> str:
+    default, _ = SETTINGS[key]
+    value = session.execute(
+        select(Setting.value).where(Setting.key == key).order_by(Setting.entry_seq.desc()).limit(1)
+    ).scalar()
+    return default if value is None else value
+
+
+def set_in(session: Session, actor: str, key: str, value: str) -> ledger.Entry:
+    if key not in SETTINGS:
+        raise InvalidValue(f"unknown setting {key!r}; known: {', '.join(SETTINGS)}")
+    clean = SETTINGS[key][1](value)
+    return ledger.append(session, "setting_changed", actor, {"key": key, "value": clean})
