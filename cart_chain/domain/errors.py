@@ -80,6 +80,14 @@ class SchemaTooNew(DatabaseUnavailable):
     """The database was written by a newer cart-chain than this one."""
 
 
+class ClockBehind(EnvironmentProblem):
+    """The clock stamping a new entry is well behind the ledger head: time would go back."""
+
+
+class SchemaMismatch(DatabaseUnavailable):
+    """The schema version row does not match the tables: it was changed, or an upgrade broke."""
+
+
 class UsageError(CartChainError):
     """The command was called wrongly (a missing option, a conflicting pair)."""
 
