@@ -25,8 +25,15 @@ USER_ENV = "CART_CHAIN_USER"
 # -- helpers shared by command modules ----------------------------------------------
 
 
-def open_db(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
-    """Open the database named on the command line; upgrade an older schema."""
+def open_db(
+    args: argparse.Namespace, *, must_exist: bool = True, verifying: bool = False
+) -> Database:
+    """Open the database named on the command line; upgrade an older schema.
+
+    ``verifying``: a schema version row that cannot be trusted is left for
+    `verify` to report as a failed check instead of refusing to open.
+    """
+    from cart_chain.domain.errors import SchemaMismatch
     from cart_chain.store import schema
     from cart_chain.store.database import Database
 
@@ -37,7 +44,12 @@ def open_db(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
                 f"no database at {db.path}: create one with "
                 "'cart-chain init --admin USER --name \"Full Name\"' or 'cart-chain demo'"
             )
-        status = schema.state(db)
+        try:
+            status = schema.state(db)
+        except SchemaMismatch:
+            if not verifying:
+                raise
+            return db
         if status == "empty":
             raise DatabaseUnavailable(f"{db.where} is not initialised: run 'cart-chain init'")
         if status == "outdated":
@@ -368,7 +380,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from cart_chain.services.verification import parse_checkpoint, verify_ledger
 
     expect = parse_checkpoint(args.checkpoint) if args.checkpoint else None
-    report = verify_ledger(open_db(args), expect)
+    report = verify_ledger(open_db(args, verifying=True), expect)
     if args.json:
         emit_json(
             {
