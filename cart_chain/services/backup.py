@@ -224,8 +224,8 @@ def _assess_live(
         if _hash_at(session, backup_head.seq) != backup_head.hash:
             raise InvalidValue(
                 f"the backup (head {backup_head}) is not an earlier copy of {db.where} "
-                f"(head {live_head}): restoring it would replace a different ledger; "
-                "move the database away first if that is really meant"
+                f"(head {live_head}): restoring it would replace a different ledger, "
+                "so it is refused"
             )
         rows = session.execute(
             select(LedgerEntry.kind, LedgerEntry.payload).where(LedgerEntry.seq > backup_head.seq)
