@@ -96,7 +96,8 @@ def test_restore_dropping_only_unsigned_entries_needs_the_administrator_alone(
         "sha256": sha256(made.path),
         "head": {"seq": made.checkpoint.seq, "hash": made.checkpoint.hash},
     }
-    assert p["reason"] is None and [s["username"] for s in p["signatures"]] == ["admin"]
+    assert p["reason"] is None and p["signatures"] == [] and first_new.actor == "admin"
+    assert p["administrator"] == {"username": "admin", "printed_name": "Ada Administrator"}
     assert [c.coi for c in list_cases(ready_db)] == [coi]
     assert verify_ledger(ready_db).ok
 
@@ -127,7 +128,7 @@ def test_restore_dropping_signed_entries_needs_qa_with_a_reason(
         "signed": 1,
     }
     sigs = [(s["username"], s["meaning"]) for s in restored.payload["signatures"]]
-    assert sigs == [("admin", "Performed by"), ("quinn", "Verified by")]
+    assert sigs == [("quinn", "Verified by")] and restored.actor == "admin"
     assert [c.coi for c in list_cases(ready_db)] == [first]
     kept = Database(str(result.replaced))
     assert head(kept) == live and second in [c.coi for c in list_cases(kept)]

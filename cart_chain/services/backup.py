@@ -10,9 +10,11 @@ never left looking usable.
 state of the live ledger. Entries after the backup's head are dropped by a
 restore; when any of them is signed (a custody record), a QA user must also sign
 with a reason. The first entry of the restored ledger, ``restored``, names the
-head it replaced, the range it dropped, the backup's SHA-256 and both
-signatures. The database it replaces is never deleted: it is kept beside it,
-renamed, so no committed record is lost. PostgreSQL has its own tools (pg_dump).
+head it replaced, the range it dropped and the backup's SHA-256; its actor is
+the administrator (named with printed name; administrators sign no content) and
+it carries QA's signature when QA approved. The database it replaces is never
+deleted: it is kept beside it, renamed, so no committed record is lost. PostgreSQL
+has its own tools (pg_dump).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ from cart_chain.services.accounts import (
     require_role,
     signed_write,
 )
-from cart_chain.services.signing import PERFORMED, VERIFIED, signature
+from cart_chain.services.signing import VERIFIED, signature
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -344,14 +346,15 @@ def _append_restored(
     else:
         admin = _signer(session, by, ADMINS, "restore databases")
         checker = None if qa is None else _signer(session, qa, QA, "approve a restore")
-    sigs = [signature(admin, PERFORMED)]
-    if checker is not None:
-        sigs.append(signature(checker, VERIFIED))
+    # The administrator is the entry's actor (re-authenticated, signs no content, as
+    # for user management); QA's approval is the Part 11 signature.
+    sigs = [] if checker is None else [signature(checker, VERIFIED)]
+    administrator = {"username": admin.username, "printed_name": admin.full_name}
     return ledger.append(
         session,
         RESTORED,
         admin.username,
-        {**payload, "reason": reason, "signatures": sigs},
+        {**payload, "administrator": administrator, "reason": reason, "signatures": sigs},
     )
 
 
