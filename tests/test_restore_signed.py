@@ -54,7 +54,7 @@ def test_backup_is_signed_by_an_administrator_and_recorded(
     out = tmp_path / "copies" / "b.sqlite3"
     with pytest.raises(PermissionDenied, match="make backups"):
         backup(ready_db, out, creds("alice"))
-    with pytest.raises(AuthenticationError, match="wrong password"):
+    with pytest.raises(AuthenticationError, match="password is wrong"):
         backup(ready_db, out, Credentials("admin", "not-it"))
     assert not out.parent.exists() or not any(out.parent.iterdir())  # no copy written
     assert [e.kind for e in entries(ready_db)[before.seq :]] == ["user_changed"]  # the failure

@@ -37,11 +37,11 @@ from cart_chain.domain.errors import (
     VerificationFailed,
 )
 from cart_chain.domain.roles import Role
-from cart_chain.services.accounts import (
+from cart_chain.services.accounts import load_user
+from cart_chain.services.auth import (
     Credentials,
     UserState,
     authenticate_in,
-    load_user,
     require_role,
     signed_write,
 )
