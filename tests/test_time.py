@@ -41,7 +41,7 @@ def test_a_workstation_clock_a_little_behind_takes_the_heads_time(
 ) -> None:
     populate(db)
     last = head_entry(db)
-    monkeypatch.setattr(clock, "now_iso", lambda: shifted(last.recorded_at, seconds=-90))
+    monkeypatch.setattr(ledger, "now_iso", lambda: shifted(last.recorded_at, seconds=-90))
     change_facility(db, "W1234")
     new = head_entry(db)
     assert new.seq == last.seq + 1 and new.recorded_at == last.recorded_at
@@ -54,7 +54,7 @@ def test_a_workstation_clock_far_behind_is_refused_naming_both_times(
     populate(db)
     last = head_entry(db)
     behind = shifted(last.recorded_at, minutes=-3)
-    monkeypatch.setattr(clock, "now_iso", lambda: behind)
+    monkeypatch.setattr(ledger, "now_iso", lambda: behind)
     with pytest.raises(ClockBehind) as err:
         change_facility(db, "W1234")
     assert behind in str(err.value) and last.recorded_at in str(err.value)
@@ -69,7 +69,7 @@ def test_the_cli_says_the_clock_is_behind_with_exit_3(
 
     populate(db)
     last = head_entry(db)
-    monkeypatch.setattr(clock, "now_iso", lambda: shifted(last.recorded_at, minutes=-10))
+    monkeypatch.setattr(ledger, "now_iso", lambda: shifted(last.recorded_at, minutes=-10))
     monkeypatch.setattr("sys.stdin", io.StringIO(creds("admin").password + "\n"))
     code = main(["--db", str(db.path), "settings", "facility", "W1234", "--by", "admin"])
     assert code == 3

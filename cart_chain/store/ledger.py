@@ -22,7 +22,7 @@ from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from cart_chain.domain import clock
+from cart_chain.domain.clock import entry_time, now_iso
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.projections import project
 
@@ -100,11 +100,11 @@ def _head_and_time(conn: Connection, proposed: str | None) -> tuple[Checkpoint, 
     if conn.dialect.name == "postgresql":
         server_now, seq, digest, head_at = conn.execute(_PG_HEAD_AND_NOW).one()
         last = Checkpoint(0, GENESIS) if seq is None else Checkpoint(seq, digest)
-        return last, clock.entry_time(proposed or server_now, head_at, _SERVER_CLOCK)
+        return last, entry_time(proposed or server_now, head_at, _SERVER_CLOCK)
     row = conn.execute(_HEAD).first()
     if row is None:
-        return Checkpoint(0, GENESIS), proposed or clock.now_iso()
-    return Checkpoint(row[0], row[1]), clock.entry_time(proposed or clock.now_iso(), row[2])
+        return Checkpoint(0, GENESIS), proposed or now_iso()
+    return Checkpoint(row[0], row[1]), entry_time(proposed or now_iso(), row[2])
 
 
 def next_recorded_at(session: Session) -> str:
