@@ -16,7 +16,10 @@ from cart_chain.services.cases import list_cases
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import schema
 from cart_chain.store.database import Database
-from tests.conftest import enrol
+from tests.conftest import creds, enrol
+
+ADMIN = creds("admin")
+QA = creds("quinn")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -29,14 +32,14 @@ def test_backup_of_a_live_database_verifies_and_restores(
     reader = sqlite3.connect(str(ready_db.path))
     reader.execute("BEGIN")
     reader.execute("SELECT count(*) FROM cases").fetchone()
-    result = backup(ready_db, tmp_path / "copy.sqlite3")
+    result = backup(ready_db, tmp_path / "copy.sqlite3", ADMIN)
     reader.rollback()
     reader.close()
-    assert result.entries == verify_ledger(ready_db).entries
+    assert result.entries == verify_ledger(ready_db).entries - 1  # + its backup_made entry
     second = enrol(ready_db, "Second Patient")  # after the backup
     with pytest.raises(InvalidValue, match="--replace"):
-        restore(ready_db, result.path)
-    restored = restore(ready_db, result.path, replace=True)
+        restore(ready_db, result.path, ADMIN)
+    restored = restore(ready_db, result.path, ADMIN, qa=QA, reason="disk fault", replace=True)
     cois = [c.coi for c in list_cases(ready_db)]
     assert first in cois and second not in cois
     # the replaced database was kept, with the second patient in it
@@ -46,7 +49,7 @@ def test_backup_of_a_live_database_verifies_and_restores(
 
 def test_restore_refuses_a_backup_that_does_not_verify(ready_db: Database, tmp_path: Path) -> None:
     enrol(ready_db)
-    good = backup(ready_db, tmp_path / "good.sqlite3").path
+    good = backup(ready_db, tmp_path / "good.sqlite3", ADMIN).path
     bad = tmp_path / "bad.sqlite3"
     shutil.copy(good, bad)
     conn = sqlite3.connect(str(bad))
@@ -57,12 +60,12 @@ def test_restore_refuses_a_backup_that_does_not_verify(ready_db: Database, tmp_p
     conn.close()
     before = [c.coi for c in list_cases(ready_db)]
     with pytest.raises(VerificationFailed, match="does not verify"):
-        restore(ready_db, bad, replace=True)
+        restore(ready_db, bad, ADMIN, replace=True)
     assert [c.coi for c in list_cases(ready_db)] == before  # untouched
     garbage = tmp_path / "garbage.sqlite3"
     garbage.write_bytes(b"not a database at all" * 50)
     with pytest.raises(Exception, match="not a cart-chain database or is corrupt"):
-        restore(ready_db, garbage, replace=True)
+        restore(ready_db, garbage, ADMIN, replace=True)
 
 
 def test_a_schema_0001_database_is_upgraded_after_a_backup_copy(tmp_path: Path) -> None:
@@ -93,11 +96,30 @@ def test_cli_backup_and_restore(ready_db: Database, tmp_path: Path) -> None:
     enrol(ready_db)
     out = tmp_path / "b.sqlite3"
     run = [sys.executable, "-m", "cart_chain", "--db", str(ready_db.path)]
-    done = subprocess.run([*run, "backup", "--out", str(out)], capture_output=True, text=True)
+    done = subprocess.run(
+        [*run, "backup", "--out", str(out), "--by", "admin"],
+        input=ADMIN.password + "\n",
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == 0 and "verified" in done.stdout, done.stderr
     done = subprocess.run(
-        [*run, "restore", str(tmp_path / "missing.sqlite3"), "--replace"],
+        [*run, "restore", str(tmp_path / "missing.sqlite3"), "--replace", "--by", "admin"],
+        input=ADMIN.password + "\n",
         capture_output=True,
         text=True,
     )
     assert done.returncode == 3 and "no backup file" in done.stderr
+    enrol(ready_db, "After Backup")  # a signed entry the restore would drop
+    restore_cmd = [*run, "restore", str(out), "--replace", "--by", "admin"]
+    done = subprocess.run(restore_cmd, input=ADMIN.password + "\n", capture_output=True, text=True)
+    assert done.returncode == 1 and "QA user must also sign" in done.stderr, done.stderr
+    done = subprocess.run(
+        [*restore_cmd, "--qa", "quinn", "--reason", "bad disk"],
+        input=f"{ADMIN.password}\n{QA.password}\n",
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "dropped" in done.stdout, done.stderr
+    ready_db.dispose()  # its pooled connection still holds the replaced file open
+    assert "After Backup" not in [c.patient_name for c in list_cases(ready_db)]

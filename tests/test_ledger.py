@@ -21,11 +21,15 @@ def tamper(db: Database, *statements: str) -> None:
     """Change the database behind cart-chain's back, as an attacker with file access would."""
     if db.is_sqlite:
         conn = sqlite3.connect(str(db.path))
-        names = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='trigger'")]
-        for name in names:
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger'"
+        ).fetchall()
+        for name, _ in triggers:
             conn.execute(f"DROP TRIGGER {name}")
         conn.execute("PRAGMA foreign_keys=OFF")
         for sql in statements:
+            conn.execute(sql)
+        for _, sql in triggers:  # put back, so verify's trigger check does not give it away
             conn.execute(sql)
         conn.commit()
         conn.close()

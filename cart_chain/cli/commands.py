@@ -25,8 +25,15 @@ USER_ENV = "CART_CHAIN_USER"
 # -- helpers shared by command modules ----------------------------------------------
 
 
-def open_db(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
-    """Open the database named on the command line; upgrade an older schema."""
+def open_db(
+    args: argparse.Namespace, *, must_exist: bool = True, verifying: bool = False
+) -> Database:
+    """Open the database named on the command line; upgrade an older schema.
+
+    ``verifying``: a schema version row that cannot be trusted is left for
+    `verify` to report as a failed check instead of refusing to open.
+    """
+    from cart_chain.domain.errors import SchemaMismatch
     from cart_chain.store import schema
     from cart_chain.store.database import Database
 
@@ -37,7 +44,12 @@ def open_db(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
                 f"no database at {db.path}: create one with "
                 "'cart-chain init --admin USER --name \"Full Name\"' or 'cart-chain demo'"
             )
-        status = schema.state(db)
+        try:
+            status = schema.state(db)
+        except SchemaMismatch:
+            if not verifying:
+                raise
+            return db
         if status == "empty":
             raise DatabaseUnavailable(f"{db.where} is not initialised: run 'cart-chain init'")
         if status == "outdated":
@@ -368,7 +380,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from cart_chain.services.verification import parse_checkpoint, verify_ledger
 
     expect = parse_checkpoint(args.checkpoint) if args.checkpoint else None
-    report = verify_ledger(open_db(args), expect)
+    report = verify_ledger(open_db(args, verifying=True), expect)
     if args.json:
         emit_json(
             {
@@ -399,9 +411,12 @@ def cmd_backup(args: argparse.Namespace) -> int:
 
     from cart_chain.services.backup import backup
 
-    result = backup(open_db(args), Path(args.out))
+    db = open_db(args)
+    by = signer(args.by, "Performed by (administrator)", PasswordSource())
+    result = backup(db, Path(args.out), by)
     print(f"backup written and verified: {result.path}")
-    print(f"{result.entries} entries, checkpoint {result.checkpoint}")
+    print(f"{result.entries} entries, checkpoint {result.checkpoint}, sha256 {result.sha256}")
+    print(f"recorded as entry {result.recorded}")
     return 0
 
 
@@ -411,11 +426,18 @@ def cmd_restore(args: argparse.Namespace) -> int:
     from cart_chain.services.backup import restore
     from cart_chain.store.database import Database
 
-    result = restore(Database(args.db), Path(args.file), replace=args.replace)
+    source = PasswordSource()
+    by = signer(args.by, "Performed by (administrator)", source)
+    qa = signer(args.qa, "Approved by (QA)", source) if args.qa else None
+    result = restore(
+        Database(args.db), Path(args.file), by, qa=qa, reason=args.reason, replace=args.replace
+    )
     print(
         f"restored {result.path} from {args.file}: {result.entries} entries verified, "
-        f"checkpoint {result.checkpoint}"
+        f"checkpoint {result.checkpoint}; recorded as entry {result.recorded}"
     )
+    if result.dropped:
+        print(f"entries {result.dropped[0]}..{result.dropped[1]} of the replaced ledger dropped")
     if result.replaced:
         print(f"the database it replaced is kept at {result.replaced}")
     return 0
@@ -563,12 +585,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.set_defaults(handler=cmd_verify)
 
-    p = sub.add_parser("backup", help="consistent, verified copy of a live SQLite database")
+    p = sub.add_parser(
+        "backup", help="consistent, verified copy of a live SQLite database (signed, recorded)"
+    )
     p.add_argument("--out", required=True, metavar="FILE")
+    p.add_argument("--by", metavar="ADMIN", help="the administrator signing the backup")
     p.set_defaults(handler=cmd_backup)
 
-    p = sub.add_parser("restore", help="restore a SQLite database from a backup that verifies")
+    p = sub.add_parser(
+        "restore", help="restore a SQLite database from a backup that verifies (signed, recorded)"
+    )
     p.add_argument("file", metavar="FILE")
+    p.add_argument("--by", metavar="ADMIN", help="the administrator signing the restore")
+    p.add_argument(
+        "--qa",
+        metavar="USER",
+        help="QA user who also signs: needed when signed entries would be dropped",
+    )
+    p.add_argument("--reason", metavar="R", help="why (required with --qa)")
     p.add_argument(
         "--replace",
         action="store_true",

@@ -34,8 +34,11 @@ WITNESS_ROLES = frozenset({Role.APHERESIS, Role.INFUSION, Role.CELL_LAB, Role.QA
 #: Fields of a custody step that may be corrected (``void`` takes the latest step back).
 EVENT_FIELDS = ("location", "temperature_c", "note", "occurred_at", "void")
 
-#: Entry kinds whose actor must be an administrator at that time (user and setting admin).
-ADMIN_KINDS = frozenset({"user_created", "user_changed", "setting_changed"})
+#: Entry kinds whose actor must be an administrator at that time (user and setting admin,
+#: and backups and restores).
+ADMIN_KINDS = frozenset(
+    {"user_created", "user_changed", "setting_changed", "backup_made", "restored"}
+)
 #: ``user_changed`` entries a user writes about themself (sign-in results, own password).
 SELF_CHANGES = frozenset({"auth_failed", "auth_ok", "locked", "password"})
 
@@ -94,6 +97,10 @@ def _build() -> dict[tuple[str, str | None], Rule]:
     )
     for kind in ("deviation_reviewed", "gate_override"):
         rules.append(Rule(kind, None, (Slot(VERIFIED, QA_ONLY),), {"reason": QA_ONLY}))
+    # A restore is written by an administrator (its actor, see ADMIN_KINDS); QA also
+    # signs it when it drops signed entries (a service rule: the dropped range is known
+    # only to the restore).
+    rules.append(Rule("restored", None, (Slot(VERIFIED, QA_ONLY, required=False),)))
     return {(r.kind, r.variant): r for r in rules}
 
 

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.errors import ClockBehind, InvalidValue
 
 _FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 #: A time may be a little ahead of this workstation's clock (clock drift), no more.
 CLOCK_TOLERANCE = timedelta(minutes=5)
+#: How far a clock may lag the ledger head before an entry is refused (see `entry_time`).
+MAX_BEHIND_HEAD = timedelta(minutes=2)
 
 
 def utc_iso(moment: datetime) -> str:
@@ -23,6 +25,26 @@ def utc_iso(moment: datetime) -> str:
 
 def now_iso() -> str:
     return utc_iso(datetime.now(UTC))
+
+
+def entry_time(now: str, head: str | None, source: str = "this workstation's clock") -> str:
+    """The ``recorded_at`` of the next ledger entry: ``now``, but never before the head's.
+
+    Entries never go back in time. A clock a little behind the head (another
+    workstation's clock ran ahead, or NTP stepped this one back) takes the head's
+    time; one behind by more than `MAX_BEHIND_HEAD` is wrong and would date a
+    record falsely, so it is refused with both times named. Both strings are in
+    the stored format, which sorts as text: the common case costs one comparison.
+    """
+    if head is None or now >= head:
+        return now
+    if parse_iso(head) - parse_iso(now) > MAX_BEHIND_HEAD:
+        raise ClockBehind(
+            f"{source} says {now}, but the last ledger entry was recorded at {head}: "
+            f"the clock is more than {int(MAX_BEHIND_HEAD.total_seconds() // 60)} minutes "
+            "behind; nothing was saved, correct the clock and try again"
+        )
+    return head
 
 
 def parse_iso(text: str) -> datetime:

@@ -76,8 +76,20 @@ class DatabaseUnavailable(EnvironmentProblem):
     """The database cannot be opened, is corrupt, or sits where it must not."""
 
 
-class SchemaTooNew(DatabaseUnavailable):
+class SchemaMismatch(DatabaseUnavailable):
+    """The schema version row is not one this code can trust as it stands.
+
+    It does not match the tables (changed by hand, or a broken upgrade), or names
+    a revision this code does not know. Nothing is upgraded; `verify` reports it.
+    """
+
+
+class SchemaTooNew(SchemaMismatch):
     """The database was written by a newer cart-chain than this one."""
+
+
+class ClockBehind(EnvironmentProblem):
+    """The clock stamping a new entry is well behind the ledger head: time would go back."""
 
 
 class UsageError(CartChainError):

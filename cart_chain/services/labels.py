@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.clock import now_iso, parse_iso
+from cart_chain.domain.clock import parse_iso
 from cart_chain.domain.errors import (
     InvalidValue,
     PermissionDenied,
@@ -301,7 +301,7 @@ def print_label(
         code = LabelCode(UnitId(u.unit_code[:-1]), serial)
         case = load_case(session, u.coi)
         view = next(v for v in case.units if v.unit == u.unit_code)
-        at = now_iso()
+        at = ledger.next_recorded_at(session)  # the label shows its entry's time
         data = label_data(
             case, view, code, kind, the_step, at, user.username, layout, bool(earlier)
         )

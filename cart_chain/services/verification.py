@@ -1,4 +1,9 @@
-"""`verify`: prove the ledger and its projections are what was signed."""
+"""`verify`: prove the ledger and its projections are what was signed.
+
+Besides the records, it checks what keeps them honest tomorrow: the append-only
+triggers, and a schema version row that matches the tables. A problem with the
+records is reported first; any problem makes `verify` fail.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.store.database import Database
+from cart_chain.store.integrity import missing_table, schema_problem, trigger_problem
 from cart_chain.store.ledger import Checkpoint
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.verify import Problem, Report, verify
@@ -27,6 +33,9 @@ def verify_ledger(
     """Recompute everything; with ``expect``, also prove that checkpoint is still in the chain."""
 
     def run(session: Session) -> Report:
+        absent = missing_table(session)
+        if absent is not None:
+            return Report(problem=absent)
         report = verify(session, progress)
         if report.ok and expect is not None:
             found = session.execute(
@@ -45,6 +54,8 @@ def verify_ledger(
                     "ledger_entries",
                     "hash differs from the printed checkpoint: the ledger was rewritten",
                 )
+        if report.ok:
+            report.problem = schema_problem(session) or trigger_problem(session)
         return report
 
     return db.read(run)

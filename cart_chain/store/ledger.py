@@ -2,7 +2,10 @@
 
 Each entry's hash covers its sequence number, time, kind, actor, the hash of
 the entry before it and its canonical JSON payload. Changing, removing,
-inserting or reordering any entry breaks the chain from that entry on. The
+inserting or reordering any entry breaks the chain from that entry on. Time
+never goes back: ``recorded_at`` comes from the database server on PostgreSQL
+(read with the head, in one query) and from this workstation on SQLite, and is
+never earlier than the head's (`clock.entry_time`). The
 caller holds the database's write lock (BEGIN IMMEDIATE on SQLite, an advisory
 transaction lock on PostgreSQL), so two processes can never both extend the
 same head; the unique constraint on ``prev_hash`` is the second line of defence.
@@ -15,10 +18,11 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.clock import now_iso
+from cart_chain.domain.clock import entry_time, now_iso
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.projections import project
 
@@ -67,7 +71,21 @@ class Checkpoint:
 
 
 # Built once: constructing SQLAlchemy statements costs more than running them on the hot path.
-_HEAD = select(LedgerEntry.seq, LedgerEntry.hash).order_by(LedgerEntry.seq.desc()).limit(1)
+_HEAD = (
+    select(LedgerEntry.seq, LedgerEntry.hash, LedgerEntry.recorded_at)
+    .order_by(LedgerEntry.seq.desc())
+    .limit(1)
+)
+#: PostgreSQL: the server's clock (in the stored format) and the head, in one round trip.
+#: clock_timestamp(), not now(): now() is the transaction's start, which may precede
+#: the commit of a writer that took the advisory lock first.
+_PG_HEAD_AND_NOW = text(
+    "SELECT n.now, h.seq, h.hash, h.recorded_at FROM (SELECT to_char("
+    "clock_timestamp() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"') AS now) AS n "
+    "LEFT JOIN (SELECT seq, hash, recorded_at FROM ledger_entries "
+    "ORDER BY seq DESC LIMIT 1) AS h ON true"
+)
+_SERVER_CLOCK = "the database server's clock"
 _INSERT_ENTRY = insert(LedgerEntry.__table__)
 _INSERTS: dict[Any, Any] = {}
 
@@ -75,6 +93,27 @@ _INSERTS: dict[Any, Any] = {}
 def head(session: Session) -> Checkpoint:
     row = session.connection().execute(_HEAD).first()
     return Checkpoint(0, GENESIS) if row is None else Checkpoint(row[0], row[1])
+
+
+def _head_and_time(conn: Connection, proposed: str | None) -> tuple[Checkpoint, str]:
+    """The head, and the time the next entry gets (``proposed`` is a time already taken)."""
+    if conn.dialect.name == "postgresql":
+        server_now, seq, digest, head_at = conn.execute(_PG_HEAD_AND_NOW).one()
+        last = Checkpoint(0, GENESIS) if seq is None else Checkpoint(seq, digest)
+        return last, entry_time(proposed or server_now, head_at, _SERVER_CLOCK)
+    row = conn.execute(_HEAD).first()
+    if row is None:
+        return Checkpoint(0, GENESIS), proposed or now_iso()
+    return Checkpoint(row[0], row[1]), entry_time(proposed or now_iso(), row[2])
+
+
+def next_recorded_at(session: Session) -> str:
+    """The time the next entry will carry, for a caller that must show it before appending.
+
+    Pass it to `append` as ``recorded_at`` in the same transaction (e.g. the time
+    printed on a label is the time of its ledger entry).
+    """
+    return _head_and_time(session.connection(), None)[1]
 
 
 def append(
@@ -85,11 +124,14 @@ def append(
     *,
     recorded_at: str | None = None,
 ) -> Entry:
-    """Append one entry and its projection rows inside the caller's transaction."""
+    """Append one entry and its projection rows inside the caller's transaction.
+
+    ``recorded_at``, when given, must come from `next_recorded_at` in the same
+    transaction; it is held to the same rule (never before the head).
+    """
     conn = session.connection()
-    last = head(session)
+    last, at = _head_and_time(conn, recorded_at)
     seq = last.seq + 1
-    at = recorded_at or now_iso()
     text = canonical(payload)
     digest = entry_hash(seq, at, kind, actor, last.hash, text)
     conn.execute(

@@ -288,3 +288,9 @@ def _gate_override(e: Entry) -> Iterator[Row]:
         ),
     )
     yield from _signatures(e)
+
+
+@projector("restored")
+def _restored(e: Entry) -> Iterator[Row]:
+    """A restore: its only rows are its signatures (administrator, and QA when it dropped any)."""
+    yield from _signatures(e)

@@ -2,6 +2,11 @@
 
 Alembic is imported only when a migration must actually run: reading the
 version is one query, and start-up should not pay for Alembic's import.
+
+The version row is trusted only when the tables agree with it: a row changed by
+hand (or left behind by a broken upgrade) would otherwise send every command
+into a migration that fails, each leaving one more pre-upgrade copy. Such a
+database is refused (`SchemaMismatch`) until `verify` and a restore sort it out.
 """
 
 from __future__ import annotations
@@ -13,15 +18,56 @@ from typing import Literal
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
-from cart_chain.domain.errors import DatabaseUnavailable, SchemaTooNew
+from cart_chain.domain.errors import DatabaseUnavailable, SchemaMismatch, SchemaTooNew
 from cart_chain.store.database import Database, translate
 
 #: Every revision this code knows, oldest first; the last is the head.
 REVISIONS: tuple[str, ...] = ("0001", "0002", "0003")
 HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
+#: The tables each revision creates (tests/test_schema.py proves it against the migrations).
+TABLES_ADDED: dict[str, frozenset[str]] = {
+    "0001": frozenset(
+        {
+            "ledger_entries",
+            "users",
+            "user_changes",
+            "settings",
+            "cases",
+            "units",
+            "events",
+            "signatures",
+            "corrections",
+        }
+    ),
+    "0002": frozenset({"label_prints", "label_voids"}),
+    "0003": frozenset({"patient_events", "deviations", "deviation_reviews", "gate_overrides"}),
+}
+_OURS = frozenset().union(*TABLES_ADDED.values())
 
 State = Literal["empty", "current", "outdated"]
+
+
+def tables_at(revision: str) -> frozenset[str]:
+    """The cart-chain tables a database at ``revision`` has."""
+    upto = REVISIONS[: REVISIONS.index(revision) + 1]
+    return frozenset().union(*(TABLES_ADDED.get(r, frozenset()) for r in upto))
+
+
+def version_mismatch(version: str | None, tables: set[str]) -> str | None:
+    """Why the version row cannot be trusted for these tables, or None when it can."""
+    if version not in REVISIONS:
+        return None  # unknown: a newer cart-chain, see `state`
+    present = tables & _OURS
+    want = tables_at(version)
+    if present == want:
+        return None
+    missing, extra = sorted(want - present), sorted(present - want)
+    return (
+        f"the schema version row says {version!r} but the tables do not match it"
+        + (f" (missing: {', '.join(missing)})" if missing else "")
+        + (f" (tables of a later version: {', '.join(extra)})" if extra else "")
+    )
 
 
 def state(db: Database) -> State:
@@ -36,19 +82,33 @@ def state(db: Database) -> State:
                         "it was not created by cart-chain"
                     )
                 return "empty"
-            version = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            versions = conn.execute(text("SELECT version_num FROM alembic_version")).scalars()
+            found = list(versions)
     except DBAPIError as err:
         problem = translate(err, db.where)
         if problem is not None:
             raise problem from err
         raise
+    if len(found) != 1:
+        raise SchemaMismatch(
+            f"{db.where} has {len(found)} schema version rows instead of one; "
+            "run 'cart-chain verify', and restore from a backup if it fails"
+        )
+    version = found[0]
+    problem = version_mismatch(version, names)
+    if problem is not None:
+        raise SchemaMismatch(
+            f"{db.where}: {problem}; the row was changed or an upgrade broke, and nothing "
+            "was upgraded. Run 'cart-chain verify', and restore from a backup if it fails"
+        )
     if version == HEAD:
         return "current"
     if version in REVISIONS:
         return "outdated"
     raise SchemaTooNew(
         f"{db.where} has schema version {version!r}, newer than this cart-chain knows "
-        f"({HEAD}); install the newer cart-chain that wrote it"
+        f"({HEAD}): install the newer cart-chain that wrote it (if none did, the version "
+        "row was changed: run 'cart-chain verify' and restore from a backup)"
     )
 
 

@@ -124,6 +124,19 @@ def _mismatch(
     return Problem(seq, cur.name, _diff(cur.names, want, got))
 
 
+def went_back(seq: int, at: str, before: str) -> Problem:
+    """The problem when entry ``seq`` was recorded before the entry preceding it.
+
+    Entries never go back in time; the caller compares the stored strings, which
+    sort as text, so the check costs one comparison per entry.
+    """
+    return Problem(
+        seq,
+        "ledger_entries",
+        f"recorded at {at}, earlier than the entry before it ({before}): time went back",
+    )
+
+
 def verify(session: Session, progress: Callable[[int], None] | None = None) -> Report:
     report = Report()
     cursors = {m: _TableCursor(session, m) for m in PROJECTIONS}
@@ -131,6 +144,7 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
     expected_seq = 1
     prev = GENESIS
     signers = SignerCheck()
+    prev_at = ""
 
     cols = [
         LedgerEntry.seq,
@@ -161,6 +175,9 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
                 seq, "ledger_entries", "content does not match its hash (entry altered)"
             )
             return report
+        if at < prev_at:
+            report.problem = went_back(seq, at, prev_at)
+            return report
         try:
             payload = json.loads(text)
         except ValueError:
@@ -187,7 +204,7 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
                 return report
             pending[model] = cur.next()
             report.rows += 1
-        prev = digest
+        prev, prev_at = digest, at
         report.entries = seq
         report.checkpoint = Checkpoint(seq, digest)
         expected_seq += 1
