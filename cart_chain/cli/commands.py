@@ -292,10 +292,13 @@ def cmd_case_show(args: argparse.Namespace) -> int:
 
 
 def _temperature(text: str) -> float:
+    from cart_chain.domain.errors import InvalidValue
+    from cart_chain.domain.temperature import parse_temperature
+
     try:
-        return float(text.replace(",", "."))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a temperature in °C") from None
+        return parse_temperature(text)
+    except InvalidValue as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def cmd_event_record(args: argparse.Namespace) -> int:
