@@ -70,10 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _log_bug(exc: BaseException) -> str:
     try:
-        from cart_chain.logs import log_path, setup_logging
+        from cart_chain.logs import describe, log_path, setup_logging
 
-        setup_logging()
-        log.exception("unexpected error", exc_info=exc)
+        setup_logging()  # its filter logs the class, error code and frames, no values
+        log.error("unexpected error %s", describe(exc), exc_info=exc)
         return f" (details in {log_path()})"
     except Exception:  # pragma: no cover - logging must never hide the original error
         return ""

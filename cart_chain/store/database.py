@@ -122,7 +122,9 @@ class Database:
             url = f"sqlite+pysqlite:///file:{self.path}?mode=ro&uri=true"
         else:
             url = self.url
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        )
         read_only = self.read_only
 
         @event.listens_for(engine, "connect")
@@ -144,7 +146,8 @@ class Database:
         return engine
 
     def _pg_engine(self) -> Engine:
-        return create_engine(self.url, pool_pre_ping=True)
+        # hide_parameters: a driver error's text must never carry a patient's values.
+        return create_engine(self.url, pool_pre_ping=True, hide_parameters=True)
 
     # -- transactions ----------------------------------------------------------
 
