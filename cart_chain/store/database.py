@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -66,8 +68,28 @@ def _sqlstate(err: BaseException) -> str | None:
     return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
 
 
+#: SQLite's primary result codes for a damaged file (sqlite3.h): SQLITE_CORRUPT, SQLITE_NOTADB.
+_SQLITE_CORRUPTION = {11, 26}
+
+
+def is_corruption(err: BaseException) -> bool:
+    """Whether SQLite reported the file damaged, read from its error code, not its message."""
+    orig = getattr(err, "orig", err)
+    code = getattr(orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _SQLITE_CORRUPTION
+
+
+def corrupt_message(where: str) -> str:
+    return (
+        f"{where} is corrupt; nothing was saved; restore the latest backup with "
+        "'cart-chain restore BACKUP_FILE --replace'"
+    )
+
+
 def translate(err: DBAPIError, where: str) -> EnvironmentProblem | None:
     """The environment error behind a driver error, or None when it is a bug of ours."""
+    if is_corruption(err):
+        return DatabaseUnavailable(corrupt_message(where))
     msg = str(getattr(err, "orig", err)).lower()
     if (
         "database is locked" in msg
@@ -106,6 +128,53 @@ class Database:
         )
         self.path = Path(u.database) if self.is_sqlite and u.database else None
         self.engine = self._sqlite_engine() if self.is_sqlite else self._pg_engine()
+        self._corrupt = False
+        self._checked = threading.Event()
+        self._start_integrity_check()
+
+    # -- integrity -------------------------------------------------------------
+
+    def _start_integrity_check(self) -> None:
+        """Run ``PRAGMA quick_check`` on an existing SQLite file in the background.
+
+        The log-in window must not wait for it (it reads every page); a write
+        waits for its verdict, so nothing is appended to a file already damaged.
+        """
+        if self.path is None or self.read_only or not self.path.is_file():
+            self._checked.set()
+            return
+        threading.Thread(
+            target=self._quick_check, name="cart-chain-quick-check", daemon=True
+        ).start()
+
+    def _quick_check(self) -> None:
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)  # type: ignore[union-attr]
+            try:
+                rows = conn.execute("PRAGMA quick_check").fetchall()
+            finally:
+                conn.close()
+            if rows != [("ok",)]:
+                log.info("integrity check failed: %d problem(s) reported", len(rows))
+                self._corrupt = True
+        except sqlite3.Error as err:
+            if is_corruption(err):
+                log.info("integrity check failed: %s", getattr(err, "sqlite_errorname", "?"))
+                self._corrupt = True
+            # Anything else (busy, cannot open): no verdict; statements will tell.
+        finally:
+            self._checked.set()
+
+    @property
+    def corrupt(self) -> bool:
+        """Whether SQLite reported this file damaged (waits for the check at open)."""
+        self._checked.wait()
+        return self._corrupt
+
+    def _failed(self, err: DBAPIError) -> EnvironmentProblem | None:
+        if is_corruption(err):
+            self._corrupt = True  # from now on, refuse every write
+        return translate(err, self.where)
 
     # -- engines ---------------------------------------------------------------
 
@@ -152,7 +221,12 @@ class Database:
     # -- transactions ----------------------------------------------------------
 
     def write(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn`` in one write transaction: all of it is stored, or none of it."""
+        """Run ``fn`` in one write transaction: all of it is stored, or none of it.
+
+        Refused, without touching the file, once the file is known to be corrupt.
+        """
+        if self.corrupt:
+            raise DatabaseUnavailable(corrupt_message(self.where))
         for attempt in range(1, _MAX_RETRIES + 1):
             try:
                 with self.engine.connect() as conn:
@@ -179,7 +253,7 @@ class Database:
                     log.warning("retrying after %s (attempt %d)", _sqlstate(err), attempt)
                     time.sleep(0.05 * attempt)
                     continue
-                problem = translate(err, self.where)
+                problem = self._failed(err)
                 if problem is not None:
                     raise problem from err
                 raise
@@ -197,7 +271,7 @@ class Database:
                     finally:
                         session.rollback()
         except DBAPIError as err:
-            problem = translate(err, self.where)
+            problem = self._failed(err)
             if problem is not None:
                 raise problem from err
             raise
