@@ -25,12 +25,18 @@ USER_ENV = "CART_CHAIN_USER"
 # -- helpers shared by command modules ----------------------------------------------
 
 
-def open_db(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
-    """Open the database named on the command line; upgrade an older schema."""
+def open_db(
+    args: argparse.Namespace, *, must_exist: bool = True, read_only: bool = False
+) -> Database:
+    """Open the database named on the command line; upgrade an older schema.
+
+    ``read_only`` for commands that only read (list, show, verify, scan): they
+    then work from read-only media and on a full disk.
+    """
     from cart_chain.store import schema
     from cart_chain.store.database import Database
 
-    db = Database(args.db)
+    db = Database(args.db, read_only=read_only)
     if must_exist:
         if db.path is not None and not db.path.exists():
             raise DatabaseUnavailable(
@@ -41,7 +47,7 @@ def open_db(args: argparse.Namespace, *, must_exist: bool = True) -> Database:
         if status == "empty":
             raise DatabaseUnavailable(f"{db.where} is not initialised: run 'cart-chain init'")
         if status == "outdated":
-            schema.upgrade(db)
+            schema.upgrade(Database(args.db) if read_only else db)
     return db
 
 
@@ -125,7 +131,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_user_list(args: argparse.Namespace) -> int:
     from cart_chain.services.accounts import list_users
 
-    users = list_users(open_db(args))
+    users = list_users(open_db(args, read_only=True))
     if args.json:
         emit_json(users)
         return 0
@@ -194,7 +200,7 @@ def cmd_case_new(args: argparse.Namespace) -> int:
 def cmd_case_list(args: argparse.Namespace) -> int:
     from cart_chain.services.cases import list_cases
 
-    cases = list_cases(open_db(args), search=args.search or "")
+    cases = list_cases(open_db(args, read_only=True), search=args.search or "")
     if args.json:
         emit_json(cases)
         return 0
@@ -282,7 +288,7 @@ def _print_readiness(d: CaseDetail) -> None:
 def cmd_case_show(args: argparse.Namespace) -> int:
     from cart_chain.services.cases import show_case
 
-    detail = show_case(open_db(args), args.coi)
+    detail = show_case(open_db(args, read_only=True), args.coi)
     if args.json:
         emit_json(detail)
     else:
@@ -371,7 +377,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from cart_chain.services.verification import parse_checkpoint, verify_ledger
 
     expect = parse_checkpoint(args.checkpoint) if args.checkpoint else None
-    report = verify_ledger(open_db(args), expect)
+    report = verify_ledger(open_db(args, read_only=True), expect)
     if args.json:
         emit_json(
             {

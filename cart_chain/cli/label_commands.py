@@ -182,7 +182,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     text = args.payload if args.payload is not None else _read_scan()
     try:
-        result = scan(open_db(args), text, expect=args.expect, step=args.step)
+        result = scan(open_db(args, read_only=True), text, expect=args.expect, step=args.step)
     except CartChainError as exc:
         if args.json:
             emit_json(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sqlite3
 import threading
 import time
@@ -41,6 +42,17 @@ BUSY_TIMEOUT_MS = 10_000
 _LEDGER_LOCK_KEY = 0x43415254  # "CART": the advisory lock that serialises appends
 _RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 _MAX_RETRIES = 5
+
+
+#: Below this much free space SQLite cannot be counted on to create its -shm file.
+_MIN_FREE = 1 << 20
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 0
 
 
 def default_path() -> Path:
@@ -187,8 +199,8 @@ class Database:
                 "records can be lost; keep SQLite on a local disk or use PostgreSQL "
                 "(--db postgresql+psycopg://...)"
             )
-        if self.read_only:  # e.g. checking a backup file without touching it
-            url = f"sqlite+pysqlite:///file:{self.path}?mode=ro&uri=true"
+        if self.read_only:  # reading only: a backup, read-only media, a full disk
+            url = f"sqlite+pysqlite:///file:{self.path}?{self._read_only_mode()}&uri=true"
         else:
             url = self.url
         engine = create_engine(
@@ -213,6 +225,28 @@ class Database:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
         return engine
+
+    def _read_only_mode(self) -> str:
+        """``mode=ro``, or ``immutable=1`` where SQLite could not even create its -shm.
+
+        A WAL database opened read-only still needs a -shm file for its locks: it
+        must exist, or SQLite must be able to create it. On read-only media or a
+        full disk it cannot; ``immutable=1`` then tells SQLite nobody changes the
+        file, so it takes no locks. No -shm also means no connection has the file
+        open (every WAL connection keeps one), and nothing can be written there
+        anyway. Immutable would skip the content of a -wal file, so it is used
+        only when there is none (or it is empty); otherwise ``mode=ro`` fails with
+        a clear "cannot open" rather than showing an older state of the records.
+        """
+        assert self.path is not None
+        folder = self.path.parent
+        shm = self.path.with_name(self.path.name + "-shm")
+        wal = self.path.with_name(self.path.name + "-wal")
+        wal_empty = not wal.exists() or wal.stat().st_size == 0
+        cannot_create = not os.access(folder, os.W_OK) or _free_bytes(folder) < _MIN_FREE
+        if cannot_create and not shm.exists() and wal_empty:
+            return "immutable=1"
+        return "mode=ro"
 
     def _pg_engine(self) -> Engine:
         # hide_parameters: a driver error's text must never carry a patient's values.
