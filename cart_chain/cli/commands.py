@@ -91,23 +91,25 @@ def start_gui(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from cart_chain.services.setup import init_database
-    from cart_chain.store.database import Database
+    from cart_chain.services.workstation import creating
 
     source = PasswordSource()
-    db = Database(args.db)
     password = source.new_password(f"New password for {args.admin}")
-    init_database(db, args.admin, args.name, password, args.facility)
-    print(f"initialised {db.where} with administrator {args.admin}")
+    opened, _ = creating(  # on failure, no new database file is left behind
+        args.db, lambda db: init_database(db, args.admin, args.name, password, args.facility)
+    )
+    opened.db.dispose()
+    print(f"initialised {opened.where} with administrator {args.admin}")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from cart_chain.services.demo import build_demo
-    from cart_chain.store.database import Database
+    from cart_chain.services.workstation import creating
 
-    db = Database(args.db)
-    result = build_demo(db)
-    print(f"demo database: {db.where}")
+    opened, result = creating(args.db, build_demo)  # on failure, no new file is left
+    opened.db.dispose()
+    print(f"demo database: {opened.where}")
     print("users (user name, role, password):")
     for username, _full, role, password in result.users:
         print(f"  {username:<8} {role:<14} {password}")
