@@ -269,3 +269,37 @@ def test_steps_and_patient_events_long_before_enrolment_are_refused(
         temperature_c=20,
     )
     assert _entries(db) == before + 2
+
+
+def test_text_stored_before_these_rules_is_printed_escaped(ready_db: Database) -> None:
+    """An ANSI escape already in the records (stored by an older version) is shown as text."""
+    from cart_chain.domain.identifiers import Coi
+    from cart_chain.services import profiles
+    from cart_chain.store import ledger
+    from tests.test_cli import ok, run
+
+    coi = Coi.build("W0000", 26, 900)
+
+    def old_record(session):  # type: ignore[no-untyped-def]
+        patient = {"name": "Evil\x1b[2J\x1b[31mName", "dob": "1970-01-01", "mrn": "M\u202e9"}
+        ledger.append(
+            session,
+            "case_created",
+            "alice",
+            {
+                "coi": coi.full,
+                "facility": "W0000",
+                "year": 26,
+                "patient": patient,
+                "product": "Kymriah",
+                "profile": profiles.for_product("Kymriah").to_dict(),
+                "units": [coi.unit(1).full],
+                "signatures": [],
+            },
+        )
+
+    ready_db.write(old_record)
+    for args in (("case", "list"), ("case", "show", coi.full)):
+        out = ok(run(ready_db.path, *args))
+        assert "\x1b" not in out and "\u202e" not in out
+        assert "Evil\\x1b[2J\\x1b[31mName" in out

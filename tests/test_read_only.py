@@ -105,3 +105,15 @@ def test_reading_on_a_full_disk(media: Path) -> None:
     _reads_work(path, coi)
     line = one_line_error(run(path, *NEW_CASE, "--by", "alice", stdin="alice-secret-1\n"), 3)
     assert "full" in line or "I/O" in line
+
+
+def test_read_only_commands_on_sqlite_and_postgresql(
+    ready_any_db: Database, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cart_chain.cli.main import main
+
+    coi = enrol(ready_any_db, "Kept Patient")
+    for args in (("case", "list"), ("case", "show", coi), ("verify",), ("user", "list")):
+        assert main(["--db", ready_any_db.url, *args]) == 0, capsys.readouterr().err
+    out = capsys.readouterr().out
+    assert "Kept Patient" in out and "ledger intact" in out

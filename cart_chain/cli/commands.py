@@ -6,6 +6,7 @@ Handlers import the services lazily so `cart-chain --help` stays instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -65,6 +66,26 @@ def emit_json(value: Any) -> None:
 
     json.dump(to_json(value), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def shown(text: str) -> str:
+    """Text from the records made safe for a terminal (no escapes, no invisible characters)."""
+    from cart_chain.domain.text import printable
+
+    return printable(text)
+
+
+class _Shown:
+    """A stdout that passes everything written through `shown`."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+
+    def write(self, text: str) -> int:
+        return self.out.write(shown(text))
+
+    def flush(self) -> None:
+        self.out.flush()
 
 
 def when(text: str) -> str:
@@ -208,7 +229,7 @@ def cmd_case_list(args: argparse.Namespace) -> int:
         return 0
     for c in cases:
         steps = ", ".join(f"U{u[-3:-1]}:{s or 'enrolled'}" for u, s in c.unit_steps)
-        print(f"{c.coi}  {c.mrn:<12} {c.patient_name:<28} {c.product:<28} {steps}")
+        print(shown(f"{c.coi}  {c.mrn:<12} {c.patient_name:<28} {c.product:<28} {steps}"))
     return 0
 
 
@@ -294,8 +315,9 @@ def cmd_case_show(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(detail)
     else:
-        print_case(detail)
-        _print_readiness(detail)
+        with contextlib.redirect_stdout(_Shown(sys.stdout)):  # stored text is not terminal code
+            print_case(detail)
+            _print_readiness(detail)
     return 0
 
 

@@ -114,3 +114,15 @@ def clean_reason(value: str, field: str = "reason", *, required: bool = True) ->
         raise InvalidValue(f"{field} is required")
     _check_length(v, field, REASON_LIMIT)
     return v
+
+
+_UNSHOWABLE = re.compile(f"[\\x00-\\x08\\x0b-\\x1f{_INVISIBLE}]")
+
+
+def printable(value: str) -> str:
+    """``value`` safe to print to a terminal: controls and invisible characters as ``\\xNN``.
+
+    Text stored before these rules (or imported) may still hold an ANSI escape;
+    shown raw it could recolour, hide or rewrite what the terminal shows.
+    """
+    return _UNSHOWABLE.sub(lambda m: f"\\x{ord(m.group()):02x}", value)
