@@ -81,7 +81,7 @@ def test_corruption_is_told_by_sqlite_error_code_not_message(tmp_path: Path) -> 
     con.close()
     err = DBAPIError("SELECT", None, raised.value)
     assert is_corruption(err)
-    assert "is corrupt" in str(translate(err, "database X"))
+    assert "is corrupt" in str(translate(err, "database X"))  # reading a damaged backup
     err.orig.sqlite_errorcode = 5  # SQLITE_BUSY with the same words is not corruption
     assert not is_corruption(err)
 

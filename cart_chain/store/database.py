@@ -101,7 +101,7 @@ def corrupt_message(where: str) -> str:
 def translate(err: DBAPIError, where: str) -> EnvironmentProblem | None:
     """The environment error behind a driver error, or None when it is a bug of ours."""
     if is_corruption(err):
-        return DatabaseUnavailable(corrupt_message(where))
+        return DatabaseUnavailable(f"{where} is not a cart-chain database or is corrupt")
     msg = str(getattr(err, "orig", err)).lower()
     if (
         "database is locked" in msg
@@ -183,9 +183,11 @@ class Database:
         self._checked.wait()
         return self._corrupt
 
-    def _failed(self, err: DBAPIError) -> EnvironmentProblem | None:
+    def _failed(self, err: DBAPIError, *, writing: bool) -> EnvironmentProblem | None:
         if is_corruption(err):
             self._corrupt = True  # from now on, refuse every write
+            if writing:
+                return DatabaseUnavailable(corrupt_message(self.where))
         return translate(err, self.where)
 
     # -- engines ---------------------------------------------------------------
@@ -287,7 +289,7 @@ class Database:
                     log.warning("retrying after %s (attempt %d)", _sqlstate(err), attempt)
                     time.sleep(0.05 * attempt)
                     continue
-                problem = self._failed(err)
+                problem = self._failed(err, writing=True)
                 if problem is not None:
                     raise problem from err
                 raise
@@ -305,7 +307,7 @@ class Database:
                     finally:
                         session.rollback()
         except DBAPIError as err:
-            problem = self._failed(err)
+            problem = self._failed(err, writing=False)
             if problem is not None:
                 raise problem from err
             raise
