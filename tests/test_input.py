@@ -221,7 +221,7 @@ def test_correction_values_are_checked_like_new_values(ready_any_db: Database) -
         ("mrn", "M\x00", "MRN contains U\\+0000"),
     ):
         with pytest.raises(InvalidValue, match=expected):
-            corrections.correct(db, case_seq, {field: value}, "typo", creds("alice"))
+            corrections.correct(db, case_seq, {field: value}, "typo", creds("alice"), creds("anna"))
     for field, value, expected in (
         ("temperature_c", "-inf", "not a number in °C"),
         ("temperature_c", "\u0663\u0667", "not a number in °C"),
