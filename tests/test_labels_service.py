@@ -251,7 +251,7 @@ def test_cli_writes_each_format_atomically(
     assert rc == 0
     # a reprint without a reason is refused and leaves the file as it was
     rc = _cli(
-        [*dbarg, "label", unit, "--kind", "bag", "--out", str(out), "--by", "alice"],
+        [*dbarg, "label", unit, "--kind", "bag", "--out", str(out), "--overwrite", "--by", "alice"],
         password("alice") + "\n",
         monkeypatch,
     )

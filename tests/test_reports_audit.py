@@ -87,7 +87,9 @@ def test_case_and_user_filters(trail, tmp_path) -> None:  # type: ignore[no-unty
         "step: Receipt at manufacturing",
     ]
     with pytest.raises(NotFound):
-        export_audit(db, creds("quinn"), audit_filters(user="nobody"), out, audit.write_csv)
+        export_audit(
+            db, creds("quinn"), audit_filters(user="nobody"), tmp_path / "no.csv", audit.write_csv
+        )
 
 
 def test_date_range(trail, tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -96,7 +98,8 @@ def test_date_range(trail, tmp_path) -> None:  # type: ignore[no-untyped-def]
 
     def count(**kw: str) -> int:
         out = tmp_path / "range.csv"
-        return export_audit(db, creds("quinn"), audit_filters(**kw), out, audit.write_csv).entries
+        f = audit_filters(**kw)
+        return export_audit(db, creds("quinn"), f, out, audit.write_csv, overwrite=True).entries
 
     # Each export adds its own entry, so later exports of "today" see one more.
     assert count(start=today.isoformat(), end=today.isoformat()) == head.seq

@@ -6,6 +6,7 @@ Handlers import the services lazily so `cart-chain --help` stays instant.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -26,18 +27,24 @@ USER_ENV = "CART_CHAIN_USER"
 
 
 def open_db(
-    args: argparse.Namespace, *, must_exist: bool = True, verifying: bool = False
+    args: argparse.Namespace,
+    *,
+    must_exist: bool = True,
+    read_only: bool = False,
+    verifying: bool = False,
 ) -> Database:
     """Open the database named on the command line; upgrade an older schema.
 
-    ``verifying``: a schema version row that cannot be trusted is left for
-    `verify` to report as a failed check instead of refusing to open.
+    ``read_only`` for commands that only read (list, show, verify, scan): they
+    then work from read-only media and on a full disk. ``verifying``: a schema
+    version row that cannot be trusted is left for `verify` to report as a
+    failed check instead of refusing to open.
     """
     from cart_chain.domain.errors import SchemaMismatch
     from cart_chain.store import schema
     from cart_chain.store.database import Database
 
-    db = Database(args.db)
+    db = Database(args.db, read_only=read_only)
     if must_exist:
         if db.path is not None and not db.path.exists():
             raise DatabaseUnavailable(
@@ -53,7 +60,7 @@ def open_db(
         if status == "empty":
             raise DatabaseUnavailable(f"{db.where} is not initialised: run 'cart-chain init'")
         if status == "outdated":
-            schema.upgrade(db)
+            schema.upgrade(Database(args.db) if read_only else db)
     return db
 
 
@@ -71,6 +78,26 @@ def emit_json(value: Any) -> None:
 
     json.dump(to_json(value), sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
+
+
+def shown(text: str) -> str:
+    """Text from the records made safe for a terminal (no escapes, no invisible characters)."""
+    from cart_chain.domain.text import printable
+
+    return printable(text)
+
+
+class _Shown:
+    """A stdout that passes everything written through `shown`."""
+
+    def __init__(self, out: Any) -> None:
+        self.out = out
+
+    def write(self, text: str) -> int:
+        return self.out.write(shown(text))
+
+    def flush(self) -> None:
+        self.out.flush()
 
 
 def when(text: str) -> str:
@@ -97,23 +124,25 @@ def start_gui(args: argparse.Namespace) -> int:
 
 def cmd_init(args: argparse.Namespace) -> int:
     from cart_chain.services.setup import init_database
-    from cart_chain.store.database import Database
+    from cart_chain.services.workstation import creating
 
     source = PasswordSource()
-    db = Database(args.db)
     password = source.new_password(f"New password for {args.admin}")
-    init_database(db, args.admin, args.name, password, args.facility)
-    print(f"initialised {db.where} with administrator {args.admin}")
+    opened, _ = creating(  # on failure, no new database file is left behind
+        args.db, lambda db: init_database(db, args.admin, args.name, password, args.facility)
+    )
+    opened.db.dispose()
+    print(f"initialised {opened.where} with administrator {args.admin}")
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     from cart_chain.services.demo import build_demo
-    from cart_chain.store.database import Database
+    from cart_chain.services.workstation import creating
 
-    db = Database(args.db)
-    result = build_demo(db)
-    print(f"demo database: {db.where}")
+    opened, result = creating(args.db, build_demo)  # on failure, no new file is left
+    opened.db.dispose()
+    print(f"demo database: {opened.where}")
     print("users (user name, role, password):")
     for username, _full, role, password in result.users:
         print(f"  {username:<8} {role:<14} {password}")
@@ -137,7 +166,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
 def cmd_user_list(args: argparse.Namespace) -> int:
     from cart_chain.services.accounts import list_users
 
-    users = list_users(open_db(args))
+    users = list_users(open_db(args, read_only=True))
     if args.json:
         emit_json(users)
         return 0
@@ -206,13 +235,13 @@ def cmd_case_new(args: argparse.Namespace) -> int:
 def cmd_case_list(args: argparse.Namespace) -> int:
     from cart_chain.services.cases import list_cases
 
-    cases = list_cases(open_db(args), search=args.search or "")
+    cases = list_cases(open_db(args, read_only=True), search=args.search or "")
     if args.json:
         emit_json(cases)
         return 0
     for c in cases:
         steps = ", ".join(f"U{u[-3:-1]}:{s or 'enrolled'}" for u, s in c.unit_steps)
-        print(f"{c.coi}  {c.mrn:<12} {c.patient_name:<28} {c.product:<28} {steps}")
+        print(shown(f"{c.coi}  {c.mrn:<12} {c.patient_name:<28} {c.product:<28} {steps}"))
     return 0
 
 
@@ -294,20 +323,24 @@ def _print_readiness(d: CaseDetail) -> None:
 def cmd_case_show(args: argparse.Namespace) -> int:
     from cart_chain.services.cases import show_case
 
-    detail = show_case(open_db(args), args.coi)
+    detail = show_case(open_db(args, read_only=True), args.coi)
     if args.json:
         emit_json(detail)
     else:
-        print_case(detail)
-        _print_readiness(detail)
+        with contextlib.redirect_stdout(_Shown(sys.stdout)):  # stored text is not terminal code
+            print_case(detail)
+            _print_readiness(detail)
     return 0
 
 
 def _temperature(text: str) -> float:
+    from cart_chain.domain.errors import InvalidValue
+    from cart_chain.domain.temperature import parse_temperature
+
     try:
-        return float(text.replace(",", "."))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a temperature in °C") from None
+        return parse_temperature(text)
+    except InvalidValue as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
 
 
 def cmd_event_record(args: argparse.Namespace) -> int:
@@ -380,7 +413,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     from cart_chain.services.verification import parse_checkpoint, verify_ledger
 
     expect = parse_checkpoint(args.checkpoint) if args.checkpoint else None
-    report = verify_ledger(open_db(args, verifying=True), expect)
+    report = verify_ledger(open_db(args, read_only=True, verifying=True), expect)
     if args.json:
         emit_json(
             {

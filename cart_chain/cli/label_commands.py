@@ -8,10 +8,7 @@ scanner stations can tell the refusals apart without parsing messages.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import os
 import sys
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,29 +21,14 @@ if TYPE_CHECKING:
     from cart_chain.services.scanning import ScanResult
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """Temporary file in the same directory, flushed to disk, then renamed over ``path``."""
-    path = path.resolve()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        umask = os.umask(0)
-        os.umask(umask)
-        os.fchmod(fd, 0o666 & ~umask)  # mkstemp makes 0600; a label file is not secret
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+def _deliver(
+    out: Path | None, printer: tuple[str, int] | None, overwrite: bool
+) -> Callable[[bytes], None]:
+    from cart_chain.services.outfiles import write_export
 
-
-def _deliver(out: Path | None, printer: tuple[str, int] | None) -> Callable[[bytes], None]:
     def deliver(data: bytes) -> None:
-        if out is not None:
-            write_atomically(out, data)
+        if out is not None:  # private temporary file, flushed, then named
+            write_export(out, data, overwrite=overwrite)
         if printer is not None:
             from cart_chain.labels.zpl import send_raw
 
@@ -59,6 +41,7 @@ def cmd_label(args: argparse.Namespace) -> int:
     from cart_chain.labels.printing import print_label
     from cart_chain.labels.render import format_of
     from cart_chain.labels.zpl import parse_printer
+    from cart_chain.services.outfiles import target
 
     if args.out is None and args.printer is None:
         raise UsageError("say where the label goes: --out FILE (.png, .pdf, .zpl) or --printer")
@@ -67,8 +50,8 @@ def cmd_label(args: argparse.Namespace) -> int:
     printer = parse_printer(args.printer) if args.printer else None
     if printer is not None and fmt != "zpl":
         raise UsageError("--printer sends ZPL: give --out a .zpl file or leave --out out")
-    if out is not None and not out.resolve().parent.is_dir():
-        raise UsageError(f"folder {out.resolve().parent} does not exist")
+    if out is not None:  # refused before anyone signs: a missing folder, an existing file
+        target(out, overwrite=args.overwrite)
     by = signer(args.by, "printed by", PasswordSource())
     destination = f"{args.printer}" if printer else None
     if out is not None:
@@ -84,7 +67,7 @@ def cmd_label(args: argparse.Namespace) -> int:
         step=args.step,
         layout_path=args.layout,
         destination=destination,
-        deliver=_deliver(out, printer),
+        deliver=_deliver(out, printer, args.overwrite),
     )
     if args.json:
         emit_json(
@@ -182,7 +165,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     text = args.payload if args.payload is not None else _read_scan()
     try:
-        result = scan(open_db(args), text, expect=args.expect, step=args.step)
+        result = scan(open_db(args, read_only=True), text, expect=args.expect, step=args.step)
     except CartChainError as exc:
         if args.json:
             emit_json(
@@ -221,6 +204,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("unit", metavar="UNIT", help="unit id with check character, or a label code")
     p.add_argument("--kind", required=True, choices=KINDS)
     p.add_argument("--out", metavar="FILE", help="write the label to FILE (.png, .pdf, .zpl)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     p.add_argument("--dpi", type=int, choices=DPIS, help="printer resolution (default: template)")
     p.add_argument("--by", metavar="USER", help=f"who prints (default ${USER_ENV})")
     p.add_argument("--reason", help="why a label is reprinted (required for a reprint)")

@@ -23,6 +23,10 @@ COMMAND_MODULES = (
     "cart_chain.selftest",
 )
 
+#: Options whose value may start with "-" (a temperature below zero): argparse would
+#: take "--temperature -inf" for a missing value, so the value is attached with "=".
+SIGNED_OPTIONS = ("--temperature",)
+
 EXIT_OK, EXIT_RULE, EXIT_USAGE, EXIT_ENVIRONMENT, EXIT_BUG = 0, 1, 2, 3, 4
 log = logging.getLogger("cart_chain.cli")
 
@@ -66,10 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _log_bug(exc: BaseException) -> str:
     try:
-        from cart_chain.logs import log_path, setup_logging
+        from cart_chain.logs import describe, log_path, setup_logging
 
-        setup_logging()
-        log.exception("unexpected error", exc_info=exc)
+        setup_logging()  # its filter logs the class, error code and frames, no values
+        log.error("unexpected error %s", describe(exc), exc_info=exc)
         return f" (details in {log_path()})"
     except Exception:  # pragma: no cover - logging must never hide the original error
         return ""
@@ -86,6 +90,19 @@ def _gui_only(argv: list[str]) -> tuple[bool, str | None]:
     return False, None
 
 
+def _attach_signed_values(argv: list[str]) -> list[str]:
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        if argv[i] in SIGNED_OPTIONS and i + 1 < len(argv) and argv[i + 1].startswith("-"):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     gui, url = _gui_only(args_list)
@@ -94,7 +111,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return start_gui(argparse.Namespace(db=url))
     parser = build_parser()
-    args = parser.parse_args(args_list)
+    args = parser.parse_args(_attach_signed_values(args_list))
     if args.command is None:
         from cart_chain.cli.commands import start_gui
 

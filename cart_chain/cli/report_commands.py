@@ -83,7 +83,9 @@ def cmd_report_custody(args: argparse.Namespace) -> int:
     from cart_chain.services.exports import export_custody
 
     by = signer(args.by, "exported by", PasswordSource())
-    result = export_custody(open_db(args), by, args.coi, Path(args.out), render)
+    result = export_custody(
+        open_db(args), by, args.coi, Path(args.out), render, overwrite=args.overwrite
+    )
     return _summary(result, "custody report")
 
 
@@ -95,7 +97,9 @@ def cmd_report_audit(args: argparse.Namespace) -> int:
     write = writer_for(out)
     filters = audit_filters(args.start, args.end, args.user, args.case)
     by = signer(args.by, "exported by", PasswordSource())
-    result = export_audit(open_db(args), by, filters, out, write, TerminalProgress())
+    result = export_audit(
+        open_db(args), by, filters, out, write, TerminalProgress(), overwrite=args.overwrite
+    )
     return _summary(result, "audit export")
 
 
@@ -113,6 +117,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("coi", metavar="COI")
     p.add_argument("--out", required=True, metavar="FILE.pdf")
     p.add_argument("--by", metavar="USER", help="who exports (default: $CART_CHAIN_USER)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     p.set_defaults(handler=cmd_report_custody)
 
     p = rs.add_parser(
@@ -129,4 +134,5 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--case", metavar="COI", help="entries about one case")
     p.add_argument("--out", required=True, metavar="FILE.pdf|FILE.csv")
     p.add_argument("--by", metavar="USER", help="who exports (default: $CART_CHAIN_USER)")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     p.set_defaults(handler=cmd_report_audit)

@@ -83,3 +83,19 @@ def stated_time(moment: datetime | None, what: str) -> datetime:
     if moment - now > CLOCK_TOLERANCE:
         raise InvalidValue(f"{what} cannot be dated in the future")
     return moment
+
+
+#: How far before a case's enrolment a step or patient event may be dated: a
+#: collection or chemotherapy may be entered late, but a date years earlier is a
+#: typing error (a wrong year) that would put the record out of any window.
+BEFORE_ENROLMENT = timedelta(days=60)
+
+
+def check_after_enrolment(moment: datetime, enrolled: datetime, what: str) -> None:
+    """Refuse ``what`` dated more than 60 days before the case was enrolled."""
+    earliest = enrolled - BEFORE_ENROLMENT
+    if moment < earliest:
+        raise InvalidValue(
+            f"{what} dated {utc_iso(moment)} UTC is more than {BEFORE_ENROLMENT.days} days "
+            f"before the case was enrolled ({utc_iso(enrolled)} UTC): check the date"
+        )

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import AlreadyExists, InvalidValue, NotFound, PermissionDenied
 from cart_chain.domain.roles import Role, parse_role
+from cart_chain.domain.text import clean_name
 from cart_chain.services import passwords
 from cart_chain.services.auth import (
     MAX_FAILURES,
@@ -134,9 +135,9 @@ def create_user(
     """Append ``user_created``; the hash is computed by the caller, before the write."""
     if session.get(User, username) is not None:
         raise AlreadyExists(f"user {username!r} already exists")
-    full_name = full_name.strip()
-    if not full_name or "\n" in full_name:
+    if not full_name.strip():
         raise InvalidValue("a user needs a printed full name (it appears on every signature)")
+    full_name = clean_name(full_name, "full name")
     payload = {
         "username": username,
         "full_name": full_name,

@@ -16,6 +16,7 @@ from cart_chain.domain.errors import InvalidValue, NotFound
 from cart_chain.domain.identifiers import MAX_UNITS, Coi, UnitId, parse_any, parse_coi
 from cart_chain.domain.roles import ENROL_ROLES
 from cart_chain.domain.steps import RULES, Custody, Step, next_steps, ordered
+from cart_chain.domain.text import clean_identifier, clean_name
 from cart_chain.domain.windows import StepFact, live_windows
 from cart_chain.services import settings
 from cart_chain.services.accounts import (
@@ -55,17 +56,10 @@ from cart_chain.store.models import (
 MAX_BAGS = 20
 
 
-def _text(value: str, what: str, limit: int = 200) -> str:
-    v = " ".join(value.split())
-    if not v:
-        raise InvalidValue(f"{what} is required")
-    if len(v) > limit:
-        raise InvalidValue(f"{what} is longer than {limit} characters")
-    return v
-
-
 def parse_dob(text: str) -> str:
     try:
+        if not text.strip().isascii():  # fromisoformat reads digits of any script
+            raise ValueError(text)
         d = date.fromisoformat(text.strip())
     except ValueError:
         raise InvalidValue(f"date of birth {text!r} must be YYYY-MM-DD") from None
@@ -94,11 +88,11 @@ def new_case(
 
     chosen = profiles.get_profile(profile) if profile else profiles.for_product(product)
     patient = {
-        "name": _text(name, "patient name"),
+        "name": clean_name(name, "patient name"),
         "dob": parse_dob(dob),
-        "mrn": _text(mrn, "MRN", 64),
+        "mrn": clean_identifier(mrn, "MRN"),
     }
-    product = _text(product, "product")
+    product = clean_name(product, "product")
     if not 1 <= bags <= MAX_BAGS:
         raise InvalidValue(f"a case starts with 1 to {MAX_BAGS} bags")
 
@@ -586,6 +580,16 @@ def next_unit_number(session: Session, coi: str) -> int:
     if n >= MAX_UNITS:
         raise InvalidValue(f"case {coi} already has {MAX_UNITS} units")
     return n + 1
+
+
+def enrolled_at(session: Session, coi: str) -> datetime:
+    """When the case was enrolled: the time its ``case_created`` entry was recorded."""
+    recorded = session.execute(
+        select(LedgerEntry.recorded_at)
+        .join(Case, Case.entry_seq == LedgerEntry.seq)
+        .where(Case.coi == coi)
+    ).scalar_one()
+    return parse_iso(recorded)
 
 
 def entry_payload(session: Session, seq: int) -> tuple[str, dict[str, object]] | None:

@@ -8,6 +8,7 @@ role with a second person verifying it in the same entry.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import select
@@ -22,9 +23,16 @@ from cart_chain.domain.authority import (
 )
 from cart_chain.domain.clock import parse_user_time, utc_iso
 from cart_chain.domain.errors import InvalidValue, NotFound, SignatureError
+from cart_chain.domain.temperature import parse_temperature
+from cart_chain.domain.text import (
+    clean_identifier,
+    clean_location,
+    clean_name,
+    clean_note,
+    clean_reason,
+)
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.cases import entry_payload, live, parse_dob
-from cart_chain.services.custody import MAX_LOCATION, MAX_NOTE, check_temperature
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
@@ -34,47 +42,45 @@ from cart_chain.store.models import Correction, Event
 VOID = "void"
 
 
-def _limit(limit: int):  # type: ignore[no-untyped-def]
-    def check(value: str) -> str:
-        v = value.strip()
-        if len(v) > limit:
-            raise InvalidValue(f"value is longer than {limit} characters")
-        return v
+def _location(value: str) -> str:
+    return clean_location(value, "location") or ""
 
-    return check
+
+def _note(value: str) -> str:
+    return clean_note(value, "note") or ""
 
 
 def _temperature(value: str) -> str:
-    try:
-        t = check_temperature(float(value))
-    except ValueError:
-        raise InvalidValue(f"temperature {value!r} is not a number") from None
-    return str(t)
+    return str(parse_temperature(value))
 
 
 def _time(value: str) -> str:
     return utc_iso(parse_user_time(value))
 
 
-def _required(value: str) -> str:
-    v = " ".join(value.split())
-    if not v:
-        raise InvalidValue("the corrected value cannot be empty")
-    return v
+def _required(field: str, clean: Callable[[str, str], str] = clean_name) -> Callable[[str], str]:
+    """A validator for a field that cannot be emptied by a correction."""
+
+    def check(value: str) -> str:
+        if not value.strip():
+            raise InvalidValue("the corrected value cannot be empty")
+        return clean(value, field)
+
+    return check
 
 
 #: How the new value of each correctable field is checked and written.
 VALIDATORS = {
-    "location": _limit(MAX_LOCATION),
+    "location": _location,
     "temperature_c": _temperature,
-    "note": _limit(MAX_NOTE),
+    "note": _note,
     "occurred_at": _time,
-    VOID: _limit(MAX_NOTE),
-    "patient_name": _required,
+    VOID: _note,
+    "patient_name": _required("patient name"),
     "patient_dob": parse_dob,
-    "mrn": _required,
-    "product": _required,
-    "reason": _required,
+    "mrn": _required("MRN", clean_identifier),
+    "product": _required("product"),
+    "reason": _required("reason", clean_reason),
 }
 
 #: Which fields of which entry kinds may be corrected (the authority table's), with the
@@ -117,7 +123,7 @@ def correct(
     ``witness`` is the second person who verifies a correction of the patient's
     identity (name, date of birth, MRN); it is required then, and refused otherwise.
     """
-    reason = " ".join(reason.split())
+    reason = clean_reason(reason, required=False)
     if not reason:
         raise InvalidValue("a correction needs a reason")
     if not changes:

@@ -7,20 +7,21 @@ it is appended to.
 
 from __future__ import annotations
 
-import math
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.clock import stated_time, utc_iso
+from cart_chain.domain.clock import check_after_enrolment, stated_time, utc_iso
 from cart_chain.domain.errors import InvalidValue, PermissionDenied, SignatureError
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import HANDOFFS, RULES, Step, check_transition, parse_step
+from cart_chain.domain.temperature import check_temperature
+from cart_chain.domain.text import clean_location, clean_note
 from cart_chain.domain.windows import StepFact, breaches
 from cart_chain.services import profiles
 from cart_chain.services.accounts import Credentials, UserState, authenticate_in, signed_write
-from cart_chain.services.cases import current_step, next_unit_number, resolve_unit
+from cart_chain.services.cases import current_step, enrolled_at, next_unit_number, resolve_unit
 from cart_chain.services.readiness import (
     GateClosed,
     check_no_open_deviation,
@@ -32,26 +33,6 @@ from cart_chain.services.signing import VERIFIED, receipt, signature
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-
-MAX_NOTE = 2000
-MAX_LOCATION = 200
-
-
-def _clean(value: str | None, what: str, limit: int) -> str | None:
-    if value is None:
-        return None
-    v = " ".join(value.split()) if what == "location" else value.strip()
-    if len(v) > limit:
-        raise InvalidValue(f"{what} is longer than {limit} characters")
-    return v or None
-
-
-def check_temperature(value: float | None) -> float | None:
-    if value is None:
-        return None
-    if not math.isfinite(value) or not -273.15 <= value <= 100:
-        raise InvalidValue(f"temperature {value} °C is not physically plausible")
-    return round(float(value), 2)
 
 
 def _check_signer(user: UserState, roles: frozenset[Role], step: Step, meaning: str) -> None:
@@ -125,9 +106,9 @@ def record_event(
     stored as a deviation beside the step; infusion is refused while a gate is closed.
     """
     the_step = step if isinstance(step, Step) else parse_step(step)
-    location = _clean(location, "location", MAX_LOCATION)
-    note = _clean(note, "note", MAX_NOTE)
-    condition = _clean(condition, "condition", MAX_LOCATION)
+    location = clean_location(location, "location")
+    note = clean_note(note, "note")
+    condition = clean_location(condition, "condition")
     temperature_c = check_temperature(temperature_c)
 
     def run(session: Session) -> Receipt:
@@ -136,6 +117,8 @@ def record_event(
         check_transition(history[-1].step if history else None, the_step)
         check_no_open_deviation(session, u.unit_code)
         when = _when(history[-1].occurred_at if history else None, occurred_at)
+        enrolled = enrolled_at(session, u.coi)
+        check_after_enrolment(when, enrolled, "the step")
         began = None
         if started_at is not None:
             if started_at.tzinfo is None:
@@ -144,6 +127,7 @@ def record_event(
                 raise InvalidValue("a step cannot start after it was complete")
             if history and started_at < history[-1].occurred_at:
                 raise InvalidValue("a step cannot start before the unit's previous step")
+            check_after_enrolment(started_at, enrolled, "the start of the step")
             began = started_at
         profile = profiles.of_case(session, u.coi)
         fact = StepFact(the_step, when, began, temperature_c)
@@ -190,8 +174,8 @@ def split_unit(
     """Split one bag into ``into`` bags during expansion; the original stays as one of them."""
     if not 2 <= into <= 20:
         raise InvalidValue("a bag splits into 2 to 20 bags")
-    note = _clean(note, "note", MAX_NOTE)
-    location = _clean(location, "location", MAX_LOCATION)
+    note = clean_note(note, "note")
+    location = clean_location(location, "location")
 
     def run(session: Session) -> list[str]:
         u = resolve_unit(session, unit)

@@ -18,7 +18,6 @@ snapshot, the atomic file and the ledger entry; the renderer owns the pixels.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import os
@@ -38,13 +37,13 @@ from cart_chain.domain.errors import (
     CartChainError,
     InvalidValue,
     NotFound,
-    StorageFull,
     UsageError,
 )
 from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.steps import Step
 from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
 from cart_chain.services.cases import load_case
+from cart_chain.services.outfiles import publish, stage, storage_error, target
 from cart_chain.services.views import CaseDetail, EventView, Receipt, UnitView
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -654,17 +653,9 @@ def audit_header_in(
 # -- files and the export record ----------------------------------------------------
 
 
-def _storage(err: OSError, path: Path) -> Exception:
-    if err.errno in (errno.ENOSPC, errno.EDQUOT):
-        return StorageFull(f"the disk holding {path.parent} is full; no file was written")
-    return err
-
-
-def _staging(out: Path) -> Path:
-    out = out.expanduser()
-    if not out.parent.is_dir():
-        raise InvalidValue(f"folder {out.parent} does not exist")
-    return out.parent / f".{out.name}.{secrets.token_hex(4)}.part"
+def _staging(out: Path, overwrite: bool) -> Path:
+    """Refuse an existing ``out`` unless told to replace it; else a private temporary file."""
+    return stage(target(out, overwrite=overwrite))
 
 
 def _sha256(path: Path) -> str:
@@ -727,6 +718,7 @@ def _finish(
     state: LedgerState,
     filters: dict[str, str],
     coi: str | None,
+    overwrite: bool = False,
 ) -> ExportResult:
     """Hash the staged file, record the export (authenticating ``by``), then publish it.
 
@@ -737,7 +729,7 @@ def _finish(
         _fsync(tmp)
         digest = _sha256(tmp)
     except OSError as err:
-        raise _storage(err, out) from err
+        raise storage_error(err, out) from err
     final = out.expanduser().resolve()
     fmt = final.suffix.lstrip(".").lower()
     entry = signed_write(
@@ -756,10 +748,7 @@ def _finish(
             coi=coi,
         ),
     )
-    try:
-        os.replace(tmp, final)
-    except OSError as err:
-        raise _storage(err, out) from err
+    publish(tmp, final, overwrite=overwrite)
     receipt = Receipt(entry.seq, entry.hash, entry.recorded_at, entry.kind, report_id)
     return ExportResult(final, report_id, digest, entries, state, receipt)
 
@@ -770,17 +759,19 @@ def export_custody(
     coi_text: str,
     out: Path,
     render: Callable[[CustodyReportData, Path], None],
+    *,
+    overwrite: bool = False,
 ) -> ExportResult:
     """Read the case, render it to a temporary file, record the export, then rename."""
     if out.suffix.lower() != ".pdf":
         raise UsageError(f"a custody report is a PDF: name the file *.pdf, not {out.name}")
-    tmp = _staging(out)
+    tmp = _staging(out, overwrite)
     try:
         data = custody_report_data(db, coi_text, by.username)
         try:
             render(data, tmp)
         except OSError as err:
-            raise _storage(err, out) from err
+            raise storage_error(err, out) from err
         entries = sum(len(u.events) for u in data.case.units)
         return _finish(
             db,
@@ -793,6 +784,7 @@ def export_custody(
             state=data.ledger,
             filters={"case": data.case.coi},
             coi=data.case.coi,
+            overwrite=overwrite,
         )
     finally:
         tmp.unlink(missing_ok=True)
@@ -809,9 +801,11 @@ def export_audit(
     out: Path,
     write: AuditWriter,
     progress: Progress | None = None,
+    *,
+    overwrite: bool = False,
 ) -> ExportResult:
     """Stream matching ledger entries into ``write`` from one snapshot, then record it."""
-    tmp = _staging(out)
+    tmp = _staging(out, overwrite)
 
     def run(session: Session) -> tuple[AuditHeader, int]:
         header = audit_header_in(session, filters, by.username, progress)
@@ -825,7 +819,7 @@ def export_audit(
         try:
             n = write(header, iter_audit(session, filters), tmp, tick)
         except OSError as err:
-            raise _storage(err, out) from err
+            raise storage_error(err, out) from err
         return header, n
 
     try:
@@ -841,6 +835,7 @@ def export_audit(
             state=header.ledger,
             filters=filters.described,
             coi=filters.coi,
+            overwrite=overwrite,
         )
     finally:
         tmp.unlink(missing_ok=True)

@@ -39,14 +39,13 @@ from cart_chain.domain.labelcode import (
 )
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import Step, next_steps, ordered, parse_step
+from cart_chain.domain.text import clean_reason
 from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
 from cart_chain.services.cases import current_step, load_case
 from cart_chain.services.views import CaseDetail, Receipt, UnitView
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import LabelPrint, LabelVoid, LedgerEntry, Unit, User
-
-MAX_REASON = 500
 
 #: Draws a label (layout, data, format, dpi) -> bytes. The labels layer passes
 #: `cart_chain.labels.render.render` (see `cart_chain.labels.printing`), so this
@@ -218,10 +217,7 @@ def _resolve(session: Session, text: str) -> Unit:
 def _reason(reason: str | None) -> str | None:
     if reason is None:
         return None
-    r = " ".join(reason.split())
-    if len(r) > MAX_REASON:
-        raise InvalidValue(f"reason is longer than {MAX_REASON} characters")
-    return r or None
+    return clean_reason(reason, required=False) or None
 
 
 def _print_step(current: Step | None, requested: str | Step | None) -> Step:

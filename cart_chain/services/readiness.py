@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain import authority
-from cart_chain.domain.clock import parse_iso, stated_time, utc_iso
+from cart_chain.domain.clock import check_after_enrolment, parse_iso, stated_time, utc_iso
 from cart_chain.domain.errors import (
     InvalidValue,
     NotFound,
@@ -30,9 +30,10 @@ from cart_chain.domain.gates import BEDSIDE, DECISIONS, GATES, PATIENT_EVENTS
 from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.profiles import Profile
 from cart_chain.domain.steps import Step
+from cart_chain.domain.text import clean_note, clean_reason
 from cart_chain.domain.windows import Breach, StepFact, lymphodepletion_ok, post_thaw_breach
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
-from cart_chain.services.cases import live, resolve_unit
+from cart_chain.services.cases import enrolled_at, live, resolve_unit
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
@@ -282,11 +283,12 @@ def record_patient_event(
         raise InvalidValue(f"unknown patient event {kind!r}; one of: {', '.join(PATIENT_EVENTS)}")
     coi_full = _coi_of(coi)
     when = _when(occurred_at)
-    detail = (detail or "").strip() or None
+    detail = clean_note(detail, "detail")
 
     def run(session: Session) -> Receipt:
         if session.get(Case, coi_full) is None:
             raise NotFound(f"case {coi_full} is not known")
+        check_after_enrolment(parse_iso(when), enrolled_at(session, coi_full), kind)
         if kind.endswith("_end"):
             start = session.execute(
                 select(PatientEvent.occurred_at)
@@ -403,7 +405,7 @@ def review_deviation(
     """QA's signed decision on a deviation: accept (the unit goes on), reject, quarantine."""
     if decision not in DECISIONS:
         raise InvalidValue(f"decision must be one of: {', '.join(DECISIONS)}")
-    reason = " ".join(reason.split())
+    reason = clean_reason(reason, required=False)
     if not reason:
         raise InvalidValue("a deviation review needs a reason")
 
@@ -441,7 +443,7 @@ def override_gate(db: Database, unit: str, gate: str, reason: str, by: Credentia
     """QA lets one unit past one infusion gate; the override is on every report."""
     if gate not in GATES:
         raise InvalidValue(f"gate must be one of: {', '.join(GATES)}")
-    reason = " ".join(reason.split())
+    reason = clean_reason(reason, required=False)
     if not reason:
         raise InvalidValue("an override needs a reason")
 

@@ -35,6 +35,7 @@ from cart_chain.domain.errors import (
 from cart_chain.domain.identifiers import Coi, parse_any
 from cart_chain.domain.labelcode import Scanned, parse_scan, to_base36
 from cart_chain.domain.steps import Step, check_transition, parse_step
+from cart_chain.domain.text import REASON_LIMIT, clean_reason
 from cart_chain.services.accounts import (
     Credentials,
     authenticate_in,
@@ -59,7 +60,7 @@ REFUSALS: tuple[tuple[type[CartChainError], str], ...] = (
     (VoidedLabel, "voided_label"),
 )
 MAX_SCANNED = 200
-MAX_REASON = 500
+MAX_REASON = REASON_LIMIT
 
 
 def refusal_code(exc: BaseException) -> str | None:
@@ -202,8 +203,8 @@ def record_refused_scan(
     ``by`` is the signer's credentials, or the user name of a session that is
     already authenticated (the GUI's logged-in user).
     """
-    why = " ".join(reason.split())
-    if not why or len(why) > MAX_REASON:
+    why = clean_reason(reason, required=False)
+    if not why:
         raise InvalidValue(f"a refused scan needs a reason of 1 to {MAX_REASON} characters")
     expected = _expected(expected_coi)
     try:

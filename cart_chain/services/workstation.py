@@ -23,6 +23,7 @@ from cart_chain.domain.errors import (
     StorageFull,
 )
 from cart_chain.domain.identifiers import validate_fin
+from cart_chain.domain.text import clean_name
 from cart_chain.services import settings
 from cart_chain.services.setup import init_database, is_initialised
 from cart_chain.store.database import Database, default_path, resolve_url
@@ -186,9 +187,9 @@ def check_first_administrator(
 
     fin = validate_fin(facility)
     name = validate_username(username)
-    full = full_name.strip()
-    if not full or "\n" in full:
+    if not full_name.strip():
         raise InvalidValue("a user needs a printed full name (it appears on every signature)")
+    full = clean_name(full_name, "full name")
     check_policy(password, name)
     return FirstAdministrator(name, full, password, fin)
 
@@ -196,12 +197,12 @@ def check_first_administrator(
 def create_database(url: str, admin: FirstAdministrator) -> OpenedDatabase:
     """Create a new database with its first administrator, and open it for log-in.
 
-    On failure nothing new is left behind (see `_creating`).
+    On failure nothing new is left behind (see `creating`).
     """
     admin = check_first_administrator(
         admin.username, admin.full_name, admin.password, admin.facility
     )
-    return _creating(
+    return creating(
         url,
         lambda db: init_database(
             db, admin.username, admin.full_name, admin.password, admin.facility
@@ -213,10 +214,10 @@ def create_demo(url: str) -> tuple[OpenedDatabase, DemoResult]:
     """Create a new database filled with the demo users and cases, and open it."""
     from cart_chain.services.demo import build_demo
 
-    return _creating(url, build_demo)
+    return creating(url, build_demo)
 
 
-def _creating(url: str, fill: Callable[[Database], T]) -> tuple[OpenedDatabase, T]:
+def creating(url: str, fill: Callable[[Database], T]) -> tuple[OpenedDatabase, T]:
     """Run ``fill`` on a new database at ``url``; on any failure remove what it created.
 
     The SQLite file (with its journal files) and the folders made for it are

@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import sqlite3
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -41,6 +44,17 @@ _RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detecte
 _MAX_RETRIES = 5
 
 
+#: Below this much free space SQLite cannot be counted on to create its -shm file.
+_MIN_FREE = 1 << 20
+
+
+def _free_bytes(folder: Path) -> int:
+    try:
+        return shutil.disk_usage(folder).free
+    except OSError:
+        return 0
+
+
 def default_path() -> Path:
     from platformdirs import user_data_path
 
@@ -66,8 +80,28 @@ def _sqlstate(err: BaseException) -> str | None:
     return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
 
 
+#: SQLite's primary result codes for a damaged file (sqlite3.h): SQLITE_CORRUPT, SQLITE_NOTADB.
+_SQLITE_CORRUPTION = {11, 26}
+
+
+def is_corruption(err: BaseException) -> bool:
+    """Whether SQLite reported the file damaged, read from its error code, not its message."""
+    orig = getattr(err, "orig", err)
+    code = getattr(orig, "sqlite_errorcode", None)
+    return isinstance(code, int) and code & 0xFF in _SQLITE_CORRUPTION
+
+
+def corrupt_message(where: str) -> str:
+    return (
+        f"{where} is corrupt; nothing was saved; restore the latest backup with "
+        "'cart-chain restore BACKUP_FILE --replace'"
+    )
+
+
 def translate(err: DBAPIError, where: str) -> EnvironmentProblem | None:
     """The environment error behind a driver error, or None when it is a bug of ours."""
+    if is_corruption(err):
+        return DatabaseUnavailable(f"{where} is not a cart-chain database or is corrupt")
     msg = str(getattr(err, "orig", err)).lower()
     if (
         "database is locked" in msg
@@ -106,6 +140,55 @@ class Database:
         )
         self.path = Path(u.database) if self.is_sqlite and u.database else None
         self.engine = self._sqlite_engine() if self.is_sqlite else self._pg_engine()
+        self._corrupt = False
+        self._checked = threading.Event()
+        self._start_integrity_check()
+
+    # -- integrity -------------------------------------------------------------
+
+    def _start_integrity_check(self) -> None:
+        """Run ``PRAGMA quick_check`` on an existing SQLite file in the background.
+
+        The log-in window must not wait for it (it reads every page); a write
+        waits for its verdict, so nothing is appended to a file already damaged.
+        """
+        if self.path is None or self.read_only or not self.path.is_file():
+            self._checked.set()
+            return
+        threading.Thread(
+            target=self._quick_check, name="cart-chain-quick-check", daemon=True
+        ).start()
+
+    def _quick_check(self) -> None:
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=1)  # type: ignore[union-attr]
+            try:
+                rows = conn.execute("PRAGMA quick_check").fetchall()
+            finally:
+                conn.close()
+            if rows != [("ok",)]:
+                log.info("integrity check failed: %d problem(s) reported", len(rows))
+                self._corrupt = True
+        except sqlite3.Error as err:
+            if is_corruption(err):
+                log.info("integrity check failed: %s", getattr(err, "sqlite_errorname", "?"))
+                self._corrupt = True
+            # Anything else (busy, cannot open): no verdict; statements will tell.
+        finally:
+            self._checked.set()
+
+    @property
+    def corrupt(self) -> bool:
+        """Whether SQLite reported this file damaged (waits for the check at open)."""
+        self._checked.wait()
+        return self._corrupt
+
+    def _failed(self, err: DBAPIError, *, writing: bool) -> EnvironmentProblem | None:
+        if is_corruption(err):
+            self._corrupt = True  # from now on, refuse every write
+            if writing:
+                return DatabaseUnavailable(corrupt_message(self.where))
+        return translate(err, self.where)
 
     # -- engines ---------------------------------------------------------------
 
@@ -118,11 +201,13 @@ class Database:
                 "records can be lost; keep SQLite on a local disk or use PostgreSQL "
                 "(--db postgresql+psycopg://...)"
             )
-        if self.read_only:  # e.g. checking a backup file without touching it
-            url = f"sqlite+pysqlite:///file:{self.path}?mode=ro&uri=true"
+        if self.read_only:  # reading only: a backup, read-only media, a full disk
+            url = f"sqlite+pysqlite:///file:{self.path}?{self._read_only_mode()}&uri=true"
         else:
             url = self.url
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000})
+        engine = create_engine(
+            url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000}, hide_parameters=True
+        )
         read_only = self.read_only
 
         @event.listens_for(engine, "connect")
@@ -143,13 +228,41 @@ class Database:
 
         return engine
 
+    def _read_only_mode(self) -> str:
+        """``mode=ro``, or ``immutable=1`` where SQLite could not even create its -shm.
+
+        A WAL database opened read-only still needs a -shm file for its locks: it
+        must exist, or SQLite must be able to create it. On read-only media or a
+        full disk it cannot; ``immutable=1`` then tells SQLite nobody changes the
+        file, so it takes no locks. No -shm also means no connection has the file
+        open (every WAL connection keeps one), and nothing can be written there
+        anyway. Immutable would skip the content of a -wal file, so it is used
+        only when there is none (or it is empty); otherwise ``mode=ro`` fails with
+        a clear "cannot open" rather than showing an older state of the records.
+        """
+        assert self.path is not None
+        folder = self.path.parent
+        shm = self.path.with_name(self.path.name + "-shm")
+        wal = self.path.with_name(self.path.name + "-wal")
+        wal_empty = not wal.exists() or wal.stat().st_size == 0
+        cannot_create = not os.access(folder, os.W_OK) or _free_bytes(folder) < _MIN_FREE
+        if cannot_create and not shm.exists() and wal_empty:
+            return "immutable=1"
+        return "mode=ro"
+
     def _pg_engine(self) -> Engine:
-        return create_engine(self.url, pool_pre_ping=True)
+        # hide_parameters: a driver error's text must never carry a patient's values.
+        return create_engine(self.url, pool_pre_ping=True, hide_parameters=True)
 
     # -- transactions ----------------------------------------------------------
 
     def write(self, fn: Callable[[Session], T]) -> T:
-        """Run ``fn`` in one write transaction: all of it is stored, or none of it."""
+        """Run ``fn`` in one write transaction: all of it is stored, or none of it.
+
+        Refused, without touching the file, once the file is known to be corrupt.
+        """
+        if self.corrupt:
+            raise DatabaseUnavailable(corrupt_message(self.where))
         for attempt in range(1, _MAX_RETRIES + 1):
             try:
                 with self.engine.connect() as conn:
@@ -176,7 +289,7 @@ class Database:
                     log.warning("retrying after %s (attempt %d)", _sqlstate(err), attempt)
                     time.sleep(0.05 * attempt)
                     continue
-                problem = translate(err, self.where)
+                problem = self._failed(err, writing=True)
                 if problem is not None:
                     raise problem from err
                 raise
@@ -194,7 +307,7 @@ class Database:
                     finally:
                         session.rollback()
         except DBAPIError as err:
-            problem = translate(err, self.where)
+            problem = self._failed(err, writing=False)
             if problem is not None:
                 raise problem from err
             raise

@@ -82,24 +82,26 @@ class ExportWorker(QThread):
         self.succeeded.emit(result)  # finished before the cancel was seen: it is saved
 
 
-def custody_job(db: Any, by: Credentials, coi: str, out: Path) -> Job:
+def custody_job(db: Any, by: Credentials, coi: str, out: Path, overwrite: bool = False) -> Job:
     def job(progress: Progress) -> Any:
         from cart_chain.reports.custody import render
         from cart_chain.services.exports import export_custody
 
         progress("export", 0, 0)
-        return export_custody(db, by, coi, out, render)
+        return export_custody(db, by, coi, out, render, overwrite=overwrite)
 
     return job
 
 
-def audit_job(db: Any, by: Credentials, start: str, end: str, out: Path) -> Job:
+def audit_job(
+    db: Any, by: Credentials, start: str, end: str, out: Path, overwrite: bool = False
+) -> Job:
     def job(progress: Progress) -> Any:
         from cart_chain.reports.audit import writer_for
         from cart_chain.services.exports import audit_filters, export_audit
 
         filters = audit_filters(start=start, end=end)
-        return export_audit(db, by, filters, out, writer_for(out), progress)
+        return export_audit(db, by, filters, out, writer_for(out), progress, overwrite=overwrite)
 
     return job
 
@@ -117,6 +119,8 @@ class ExportDialog(QDialog):
         self.coi = coi
         self.worker: ExportWorker | None = None
         self.outcome: Any = None
+        #: The file the save dialog asked the user about replacing (and they agreed).
+        self.confirmed_replace: str | None = None
         #: Every progress report received, in order (what the bar and the text showed).
         self.progress_seen: list[tuple[str, int, int]] = []
         self.setMinimumWidth(640)
@@ -204,19 +208,21 @@ class ExportDialog(QDialog):
         )
         if name:
             self.path.setText(name)
+            self.confirmed_replace = name if Path(name).exists() else None
 
     def _job(self) -> Job:
         out = Path(self.path.text().strip()).expanduser()
         if not self.path.text().strip():
             raise InvalidValue("choose where to save the export")
         by = self.signature.credentials()
+        replace = self.confirmed_replace == self.path.text().strip()  # never silently
         kind = self.kind.currentData()
         if kind == "custody":
             assert self.coi is not None
-            return custody_job(self.session.db, by, self.coi, out)
+            return custody_job(self.session.db, by, self.coi, out, replace)
         start = self.start.date().toString("yyyy-MM-dd")
         end = self.end.date().toString("yyyy-MM-dd")
-        return audit_job(self.session.db, by, start, end, out)
+        return audit_job(self.session.db, by, start, end, out, replace)
 
     # -- running ----------------------------------------------------------------------
 
