@@ -89,8 +89,9 @@ def test_a_good_scan_resolves_unit_step_custodian_and_next_steps(world: World) -
     assert r.label is not None and r.label.kind == "bag" and r.step == "ship_to_manufacturing"
     typed = scan(world.db, parse_coi(world.coi_a).unit(1).grouped())  # typed with groups
     assert typed.scanned == "unit" and typed.unit is not None and typed.unit.unit == world.unit_a
-    case = scan(world.db, f"&/{world.coi_a[:15]}")  # ISBT 128 DS 040 from Code 128
+    case = scan(world.db, f"]C0&/{world.coi_a[:15]}")  # ISBT 128 DS 040 read from Code 128
     assert case.scanned == "coi" and case.unit is None and len(case.units) == 2
+    assert scan(world.db, f"&/{world.coi_a}").coi == world.coi_a  # typed, with its check
 
 
 def test_each_refusal_has_its_own_type_and_message(world: World) -> None:

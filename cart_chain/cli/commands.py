@@ -367,6 +367,7 @@ def cmd_event_record(args: argparse.Namespace) -> int:
         occurred_at=occurred,
         started_at=started,
         condition=args.condition,
+        expect=args.expect,
     )
     print(f"recorded {step.value} for {receipt.subject} as entry {receipt.seq}")
     for s in receipt.signatures:
@@ -383,7 +384,9 @@ def cmd_unit_split(args: argparse.Namespace) -> int:
     from cart_chain.services.custody import split_unit
 
     by = signer(args.by, "Performed by", PasswordSource())
-    for unit in split_unit(open_db(args), args.unit, args.into, by, note=args.note):
+    for unit in split_unit(
+        open_db(args), args.unit, args.into, by, note=args.note, expect=args.expect
+    ):
         print(unit)
     return 0
 
@@ -569,7 +572,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     event = sub.add_parser("event", help="record custody steps")
     es = event.add_subparsers(dest="event_command", metavar="ACTION", required=True)
     p = es.add_parser("record", help="record one step of one unit, signed")
-    p.add_argument("unit", metavar="UNIT")
+    p.add_argument("unit", metavar="UNIT", help="unit id with check character, or a label code")
+    p.add_argument(
+        "--expect",
+        metavar="COI",
+        help="the case at hand: a bag of another case is refused (and recorded)",
+    )
     p.add_argument("--step", required=True)
     p.add_argument("--by", metavar="USER", help="who performs or releases")
     p.add_argument("--to", metavar="USER", help="who receives or witnesses (handoffs)")
@@ -586,6 +594,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = uns.add_parser("split", help="split a bag in expansion into several bags")
     p.add_argument("unit", metavar="UNIT")
     p.add_argument("--into", type=int, required=True, metavar="N")
+    p.add_argument(
+        "--expect",
+        metavar="COI",
+        help="the case at hand: a bag of another case is refused (and recorded)",
+    )
     p.add_argument("--by", metavar="USER")
     p.add_argument("--note")
     p.set_defaults(handler=cmd_unit_split)

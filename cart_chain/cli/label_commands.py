@@ -68,6 +68,7 @@ def cmd_label(args: argparse.Namespace) -> int:
         layout_path=args.layout,
         destination=destination,
         deliver=_deliver(out, printer, args.overwrite),
+        expect=args.expect,
     )
     if args.json:
         emit_json(
@@ -105,7 +106,7 @@ def cmd_label_void(args: argparse.Namespace) -> int:
     from cart_chain.services.labels import void_label
 
     by = signer(args.by, "voided by", PasswordSource())
-    receipt = void_label(open_db(args), by, args.payload, args.reason)
+    receipt = void_label(open_db(args), by, args.payload, args.reason, expect=args.expect)
     print(f"label {args.payload.strip()} voided; ledger entry {receipt.seq}")
     return 0
 
@@ -203,6 +204,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("unit", metavar="UNIT", help="unit id with check character, or a label code")
     p.add_argument("--kind", required=True, choices=KINDS)
+    p.add_argument(
+        "--expect",
+        metavar="COI",
+        help="the case at hand: a bag of another case is refused (and recorded)",
+    )
     p.add_argument("--out", metavar="FILE", help="write the label to FILE (.png, .pdf, .zpl)")
     p.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     p.add_argument("--dpi", type=int, choices=DPIS, help="printer resolution (default: template)")
@@ -221,6 +227,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("payload", metavar="LABEL_CODE", help="the label's code as scanned")
     p.add_argument("--reason", required=True)
+    p.add_argument(
+        "--expect",
+        metavar="COI",
+        help="the case at hand: a bag of another case is refused (and recorded)",
+    )
     p.add_argument("--by", metavar="USER", help=f"who voids it (default ${USER_ENV})")
     p.set_defaults(handler=cmd_label_void)
 

@@ -39,7 +39,14 @@ def cmd_patient_check(args: argparse.Namespace) -> int:
     by = signer(args.by, "Performed by", source)
     witness = signer(args.witness, "Verified by", source)
     result = bedside_check(
-        open_db(args), args.unit, args.name, args.dob, by, witness, occurred_at=_time(args.at)
+        open_db(args),
+        args.unit,
+        args.name,
+        args.dob,
+        by,
+        witness,
+        occurred_at=_time(args.at),
+        expect=args.expect,
     )
     if result.passed:
         print(f"bedside check PASSED for {result.receipt.subject} (entry {result.receipt.seq})")
@@ -66,7 +73,7 @@ def cmd_override(args: argparse.Namespace) -> int:
     from cart_chain.services.readiness import override_gate
 
     by = signer(args.by, "Verified by", PasswordSource())
-    r = override_gate(open_db(args), args.unit, args.gate, args.reason, by)
+    r = override_gate(open_db(args), args.unit, args.gate, args.reason, by, expect=args.expect)
     print(f"override of {args.gate} for {r.subject} recorded as entry {r.seq}")
     return 0
 
@@ -165,6 +172,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--dob", required=True, metavar="YYYY-MM-DD")
     p.add_argument("--by", metavar="USER")
     p.add_argument("--witness", metavar="USER")
+    p.add_argument(
+        "--expect",
+        metavar="COI",
+        help="the case at hand: a bag of another case is refused (and recorded)",
+    )
     p.add_argument("--at", metavar="TIME")
     p.set_defaults(handler=cmd_patient_check)
 
@@ -180,6 +192,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("override", help="QA override of one infusion gate for one unit")
     p.add_argument("unit", metavar="UNIT")
     p.add_argument("--gate", required=True, choices=GATES)
+    p.add_argument(
+        "--expect",
+        metavar="COI",
+        help="the case at hand: a bag of another case is refused (and recorded)",
+    )
     p.add_argument("--reason", required=True)
     p.add_argument("--by", metavar="QA_USER")
     p.set_defaults(handler=cmd_override)

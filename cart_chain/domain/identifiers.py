@@ -9,14 +9,24 @@ and every swap of two neighbours, the two errors people make when typing.
 
 A unit (one bag) is the COI + ``U`` + a 2-digit unit number, with its own check
 character over those 18 characters, so a unit id alone identifies its case.
+
+Every input is screened first (`screen`): only a space, CR, LF or Tab is
+stripped, and only at either end (what a keyboard wedge or a person adds);
+inside the code anything but printable ASCII (and the middle dot some people
+type between groups) is refused, never silently dropped. A control character
+inside (NEL, a line or paragraph separator, GS, a bidi or zero-width mark) means
+two scans ran together or the scanner sent keys of its own; a letter outside
+ASCII (``é``, ``ß``, a full-width digit) means the scanner and the workstation
+disagree about the keyboard layout. Either way the text is not what was printed.
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
-from cart_chain.domain.errors import IdentifierError
+from cart_chain.domain.errors import IdentifierError, MalformedScan
 
 ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ*"
 _VALUE = {c: i for i, c in enumerate(ALPHABET)}
@@ -31,8 +41,12 @@ COI_LENGTH = 15
 UNIT_LENGTH = 18
 MAX_UNITS = 99
 
+#: What a keyboard wedge (Enter, Tab, a CR/LF pair) or a person adds around a code.
+EDGES = " \t\r\n"
+#: The one character outside printable ASCII accepted inside a typed code (a separator).
+_MIDDLE_DOT = "\u00b7"
 # Characters people and printers put between groups; removed before parsing.
-_SEPARATORS = re.compile(r"[\s\-\.\u00b7\[\]]+")
+_SEPARATORS = re.compile(r"[ \-\.\u00b7\[\]]+")
 
 
 def mod37_2(data: str) -> str:
@@ -129,9 +143,57 @@ class UnitId:
         return self.full
 
 
+# Control characters have no Unicode name; these are the ones scanners and wedges send.
+_CONTROL_NAMES = {
+    0x00: "NUL",
+    0x02: "STX",
+    0x03: "ETX",
+    0x04: "EOT",
+    0x09: "TAB",
+    0x0A: "LF",
+    0x0B: "VT",
+    0x0C: "FF",
+    0x0D: "CR",
+    0x1B: "ESC",
+    0x1C: "FS",
+    0x1D: "GS",
+    0x1E: "RS",
+    0x1F: "US",
+    0x7F: "DEL",
+    0x85: "NEL",
+}
+
+
+def _named(ch: str) -> str:
+    name = unicodedata.name(ch, "") or _CONTROL_NAMES.get(ord(ch), "")
+    return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+
+
+def screen(text: str) -> str:
+    """Strip edge whitespace; refuse every character inside that no printed code has.
+
+    Raises `MalformedScan` naming the first offending character by code point
+    (never echoing the rest, which may be a run-together second scan).
+    """
+    t = text.strip(EDGES)
+    for ch in t:
+        if " " <= ch <= "~" or ch == _MIDDLE_DOT:
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp", "Cs", "Co", "Cn"):
+            raise MalformedScan(
+                f"the scan contains a control character ({_named(ch)}) inside it: "
+                "two scans ran together or the scanner sent extra keys; scan once more"
+            )
+        raise MalformedScan(
+            f"the scan contains {ch!r} ({_named(ch)}), which no cart-chain code has: "
+            "check that the scanner and the workstation use the same keyboard layout"
+        )
+    return t
+
+
 def normalise(text: str) -> str:
-    """Upper-case and drop group separators and the ISBT data identifier."""
-    t = _SEPARATORS.sub("", text.strip().upper())
+    """Screen, upper-case and drop group separators and the ISBT data identifier."""
+    t = _SEPARATORS.sub("", screen(text).upper())
     if t.startswith(DATA_IDENTIFIER):
         t = t[len(DATA_IDENTIFIER) :]
     return t

@@ -22,11 +22,31 @@ Why this shape:
   rather than a different valid code. Identifiers start with ``CH``, payloads
   with ``CC``: one can never be read as the other.
 
-`parse_scan` also accepts what people type from the printed text: a COI or unit
-id with its check character (group separators allowed), and the ISBT 128
-Data Structure 040 as a Code 128 scanner reads it (``&/`` + COI body, whose
-check character ISBT never encodes in the barcode; the data identifier is what
-tells a machine read from a typed one, so a typed COI still needs its check).
+Accepted forms (`parse_scan`), and nothing else:
+
+========================================  ==========================================
+form                                      checked by
+========================================  ==========================================
+label payload ``CC1...`` (QR, typed)      its own Mod 37-2 over all 25 characters
+unit id + check (groups allowed)          the unit id's Mod 37-2 check character
+COI + check, ``&/`` in front allowed      the COI's Mod 37-2 check character
+``]C0&/`` + 15-character COI body         the Code 128 symbol check (machine read)
+========================================  ==========================================
+
+ISBT 128 never encodes the COI's check character in the Code 128 barcode; it
+keeps it, printed in a box, for keyboard entry. So the check-less ``&/`` form is
+a machine read only: accepted behind the AIM symbology identifier ``]C0``
+(ISO/IEC 15424; set the scanner to transmit it), or where the caller states that
+the input is a Code 128 read from a scanner set to send ``&/`` reads without one
+(``source="code128"``). Typed, ``&/CHA999926000001`` is refused: its typo
+``&/CHA999926000002`` would otherwise name another patient's case.
+
+A scan may begin with an AIM symbology identifier: ``]C0`` Code 128, ``]Q0`` to
+``]Q3`` QR Code, ``]d1``/``]d2`` Data Matrix. It is stripped and reported in
+`Scanned.symbology`; any other ``]`` prefix is refused. Whatever the symbology,
+content that carries a check character is checked by it. Only a space, CR, LF
+and Tab at either end are stripped (a wedge's Enter or Tab suffix); any control,
+format or non-ASCII character inside is refused (see `identifiers.screen`).
 """
 
 from __future__ import annotations
@@ -47,6 +67,7 @@ from cart_chain.domain.identifiers import (
     parse_any,
     parse_coi,
     parse_unit,
+    screen,
 )
 
 PREFIX = "CC"
@@ -57,10 +78,23 @@ PAYLOAD_LENGTH = len(PREFIX) + len(VERSION) + 18 + SERIAL_LENGTH + 1
 
 _DIGITS36 = ALPHABET[:36]
 _PAYLOAD_CHARS = re.compile(r"[0-9A-Z]*")
-# Whitespace and control characters a keyboard wedge may add around a scan
-# (Enter, Tab, a doubled Enter, a CR/LF pair); inside a scan they are an error.
-_EDGES = "".join(chr(c) for c in range(33)) + "\x7f"
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_AIM = re.compile(r"\]([A-Za-z])([0-9A-Za-z])")
+#: AIM symbology identifiers (ISO/IEC 15424) cart-chain reads, by what they name.
+SYMBOLOGIES = {
+    "C0": "Code 128",
+    "Q0": "QR Code",
+    "Q1": "QR Code",
+    "Q2": "QR Code",
+    "Q3": "QR Code",
+    "d1": "Data Matrix",
+    "d2": "Data Matrix",
+}
+#: The AIM identifier of a plain Code 128 read: the only one that may omit a check character.
+CODE128 = "C0"
+#: Where the text came from. ``"keyboard"``: a person, or a scanner sending AIM
+#: identifiers. ``"code128"``: a scanner set to send Code 128 reads without one.
+ScanSource = Literal["keyboard", "code128"]
+SOURCES: tuple[ScanSource, ...] = ("keyboard", "code128")
 
 
 def to_base36(value: int, width: int = SERIAL_LENGTH) -> str:
@@ -109,6 +143,7 @@ class Scanned:
     coi: Coi
     unit: UnitId | None = None
     serial: int | None = None
+    symbology: str | None = None  # AIM identifier without "]", e.g. "C0", when one was sent
 
     @property
     def label(self) -> LabelCode | None:
@@ -118,15 +153,35 @@ class Scanned:
 
 
 def _clean(text: str) -> str:
-    t = text.strip(_EDGES)
+    t = screen(text)
     if not t:
         raise MalformedScan("nothing was scanned (empty input)")
-    if _CONTROL.search(t):
-        raise MalformedScan(
-            "the scan contains a line break or control character inside it: "
-            "two scans ran together or the scanner sent extra keys; scan once more"
-        )
     return t
+
+
+def split_aim(text: str) -> tuple[str | None, str]:
+    """(AIM symbology identifier without ``]``, or None; the data after it).
+
+    ``text`` is already screened. A ``]`` at the start that is not a known
+    identifier, or a second identifier after the first, is refused.
+    """
+    if not text.startswith("]"):
+        return None, text
+    m = _AIM.match(text)
+    if m is None:
+        raise MalformedScan(
+            f"{_shown(text)} starts with ']' but not with an AIM symbology identifier"
+        )
+    aim = m.group(1) + m.group(2)
+    if aim not in SYMBOLOGIES:
+        raise MalformedScan(
+            f"the scanner reports symbology ]{aim}, which no cart-chain label uses "
+            "(Code 128 ]C0, QR Code ]Q1, Data Matrix ]d1)"
+        )
+    rest = text[3:]
+    if not rest or rest[0] in "] \t":
+        raise MalformedScan(f"nothing usable follows the symbology identifier ]{aim}")
+    return aim, rest
 
 
 def parse_payload(text: str) -> LabelCode:
@@ -180,25 +235,48 @@ def _check_failed_only(t: str) -> bool:
     return True
 
 
-def parse_scan(text: str) -> Scanned:
+def _machine_coi(body: str, aim: str | None) -> Scanned:
+    """The check-less ISBT 128 DS 040 body of a Code 128 read."""
+    try:
+        coi = parse_coi(body + mod37_2(body))
+    except IdentifierError as err:
+        raise MalformedScan(f"ISBT 128 COI &/{_shown(body)} is not valid: {err}") from None
+    return Scanned("coi", coi, symbology=aim)
+
+
+def parse_scan(text: str, *, source: ScanSource = "keyboard") -> Scanned:
     """Resolve any scanned or typed code to what it names, without touching a database.
 
-    Raises `MalformedScan` for anything that is not one of the accepted forms and
+    ``source`` says whether a check-less ``&/`` read without AIM identifier may be
+    trusted as a Code 128 machine read (see the module docstring). Raises
+    `MalformedScan` for anything that is not one of the accepted forms and
     `CheckFailed` for the right form with a wrong check character.
     """
-    t = _clean(text)
+    if source not in SOURCES:
+        raise ValueError(f"scan source must be one of {SOURCES}, not {source!r}")
+    aim, t = split_aim(_clean(text))
     upper = t.upper()
     if upper.startswith(PREFIX):
         code = parse_payload(upper)
-        return Scanned("label", code.unit.coi, code.unit, code.serial)
+        return Scanned("label", code.unit.coi, code.unit, code.serial, aim)
     if upper.startswith(DATA_IDENTIFIER):
         body = upper[len(DATA_IDENTIFIER) :]
-        if len(body) == COI_LENGTH and _PAYLOAD_CHARS.fullmatch(body):
-            # ISBT 128 DS 040 read from Code 128: the symbol's own check protects it.
-            try:
-                return Scanned("coi", parse_coi(body + mod37_2(body)))
-            except IdentifierError as err:
-                raise MalformedScan(f"ISBT 128 COI {_shown(upper)} is not valid: {err}") from None
+        exact = len(body) == COI_LENGTH and _PAYLOAD_CHARS.fullmatch(body)
+        if aim == CODE128:
+            if not exact:  # ISBT 128 puts no check character (nor anything else) in the symbol
+                raise MalformedScan(
+                    f"Code 128 read {_shown(upper)} is not an ISBT 128 COI: expected &/ and "
+                    f"the {COI_LENGTH}-character COI, nothing else"
+                )
+            return _machine_coi(body, aim)
+        if exact and aim is None and source == "code128":
+            return _machine_coi(body, aim)
+        if exact:
+            raise MalformedScan(
+                f"{_shown(upper)} has no check character: a typed COI needs the check "
+                "character printed in the box beside it (ISBT 128 does not put it in the "
+                "barcode); a scanner must be set to send AIM identifiers (]C0)"
+            )
     try:
         ident = parse_any(t)
     except IdentifierError as err:
@@ -206,5 +284,5 @@ def parse_scan(text: str) -> Scanned:
             raise CheckFailed(str(err)) from None
         raise MalformedScan(str(err)) from None
     if isinstance(ident, UnitId):
-        return Scanned("unit", ident.coi, ident)
-    return Scanned("coi", ident)
+        return Scanned("unit", ident.coi, ident, symbology=aim)
+    return Scanned("coi", ident, symbology=aim)

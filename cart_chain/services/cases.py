@@ -139,11 +139,6 @@ class UnitRef:
     parent_unit: str | None
 
 
-_UNIT = select(Unit.unit_code, Unit.coi, Unit.number, Unit.parent_unit).where(
-    Unit.unit_code == bindparam("code")
-)
-
-
 def live(event_seq: Any) -> Any:
     """SQL condition: the event was not voided (a correlated EXISTS on the target index:
     NOT IN over all corrections would scan them for every step recorded)."""
@@ -156,17 +151,6 @@ _LATEST = (
     .order_by(Event.entry_seq.desc())
     .limit(1)
 )
-
-
-def resolve_unit(session: Session, text: str) -> UnitRef:
-    """The unit a typed or scanned id names; the check character is verified first."""
-    ident = parse_any(text)
-    if not isinstance(ident, UnitId):
-        raise InvalidValue(f"{ident.full} is a COI; name one unit (bag) of it")
-    row = session.connection().execute(_UNIT, {"code": ident.full}).first()
-    if row is None:
-        raise NotFound(f"unit {ident.grouped()} is not known in this database")
-    return UnitRef(*row)
 
 
 def latest_step(session: Session, unit_code: str) -> tuple[Step | None, str | None]:

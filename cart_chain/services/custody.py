@@ -2,7 +2,10 @@
 
 Every check happens inside the write transaction that stores the step, under
 the ledger's write lock, so the state a step was checked against is the state
-it is appended to.
+it is appended to: which bag the scan names and whether it is the expected
+patient's (`bags.resolve_bag`), the step order, open deviations, the gates.
+A refused identification is recorded as a ``scan_refused`` entry after the
+rollback (`bags.bag_write`).
 """
 
 from __future__ import annotations
@@ -14,14 +17,16 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.clock import check_after_enrolment, stated_time, utc_iso
 from cart_chain.domain.errors import InvalidValue, PermissionDenied, SignatureError
 from cart_chain.domain.identifiers import UnitId
+from cart_chain.domain.labelcode import ScanSource
 from cart_chain.domain.roles import Role
-from cart_chain.domain.steps import HANDOFFS, RULES, Step, check_transition, parse_step
+from cart_chain.domain.steps import HANDOFFS, RULES, Step, parse_step
 from cart_chain.domain.temperature import check_temperature
 from cart_chain.domain.text import clean_location, clean_note
 from cart_chain.domain.windows import StepFact, breaches
 from cart_chain.services import profiles
-from cart_chain.services.accounts import Credentials, UserState, authenticate_in, signed_write
-from cart_chain.services.cases import current_step, enrolled_at, next_unit_number, resolve_unit
+from cart_chain.services.accounts import Credentials, UserState, authenticate_in
+from cart_chain.services.bags import bag_write, check_step, resolve_bag
+from cart_chain.services.cases import current_step, enrolled_at, next_unit_number
 from cart_chain.services.readiness import (
     GateClosed,
     check_no_open_deviation,
@@ -98,12 +103,17 @@ def record_event(
     occurred_at: datetime | None = None,
     started_at: datetime | None = None,
     condition: str | None = None,
+    expect: str | None = None,
+    source: ScanSource = "keyboard",
 ) -> Receipt:
     """Record one custody step of one unit, signed by one or two people.
 
-    ``occurred_at`` is when the step was complete; ``started_at`` when it began
-    (thaw, infusion), for the post-thaw window. A breach of the product profile is
-    stored as a deviation beside the step; infusion is refused while a gate is closed.
+    ``unit`` is what was scanned or typed: a unit id or a label payload (a void or
+    unknown label is refused). ``expect`` is the case at hand (its COI): a bag of
+    any other case is refused as wrong patient. ``occurred_at`` is when the step
+    was complete; ``started_at`` when it began (thaw, infusion), for the post-thaw
+    window. A breach of the product profile is stored as a deviation beside the
+    step; infusion is refused while a gate is closed.
     """
     the_step = step if isinstance(step, Step) else parse_step(step)
     location = clean_location(location, "location")
@@ -112,9 +122,9 @@ def record_event(
     temperature_c = check_temperature(temperature_c)
 
     def run(session: Session) -> Receipt:
-        u = resolve_unit(session, unit)
+        u = resolve_bag(session, unit, expect=expect, source=source)
         history = unit_facts(session, u.unit_code)
-        check_transition(history[-1].step if history else None, the_step)
+        check_step(u.unit_code, history[-1].step if history else None, the_step)
         check_no_open_deviation(session, u.unit_code)
         when = _when(history[-1].occurred_at if history else None, occurred_at)
         enrolled = enrolled_at(session, u.coi)
@@ -159,7 +169,7 @@ def record_event(
         open_deviations(session, entry, u.unit_code, u.coi, the_step, found)
         return receipt(entry, u.unit_code, tuple(b.detail for b in found))
 
-    return signed_write(db, run)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect)
 
 
 def split_unit(
@@ -170,15 +180,19 @@ def split_unit(
     *,
     note: str | None = None,
     location: str | None = None,
+    expect: str | None = None,
 ) -> list[str]:
-    """Split one bag into ``into`` bags during expansion; the original stays as one of them."""
+    """Split one bag into ``into`` bags during expansion; the original stays as one of them.
+
+    ``unit`` and ``expect`` are checked as for `record_event`.
+    """
     if not 2 <= into <= 20:
         raise InvalidValue("a bag splits into 2 to 20 bags")
     note = clean_note(note, "note")
     location = clean_location(location, "location")
 
     def run(session: Session) -> list[str]:
-        u = resolve_unit(session, unit)
+        u = resolve_bag(session, unit, expect=expect)
         if current_step(session, u.unit_code) is not Step.EXPANSION:
             raise InvalidValue("a bag can only be split while it is in expansion")
         check_no_open_deviation(session, u.unit_code)
@@ -208,4 +222,4 @@ def split_unit(
         )
         return [c["unit"] for c in children]
 
-    return signed_write(db, run)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect)

@@ -24,28 +24,21 @@ from cart_chain.domain.errors import (
     InvalidValue,
     PermissionDenied,
     StepNotAllowed,
-    UnknownLabel,
-    UnknownUnit,
 )
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.label_data import LabelData
 from cart_chain.domain.label_layout import FORMATS, KIND_TITLES, KINDS, Layout, load_layout
-from cart_chain.domain.labelcode import (
-    MAX_SERIAL,
-    LabelCode,
-    parse_payload,
-    parse_scan,
-    to_base36,
-)
+from cart_chain.domain.labelcode import MAX_SERIAL, LabelCode, parse_payload, to_base36
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import Step, next_steps, ordered, parse_step
 from cart_chain.domain.text import clean_reason
-from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
+from cart_chain.services.accounts import Credentials, authenticate_in
+from cart_chain.services.bags import bag_write, resolve_bag
 from cart_chain.services.cases import current_step, load_case
 from cart_chain.services.views import CaseDetail, Receipt, UnitView
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.models import LabelPrint, LabelVoid, LedgerEntry, Unit, User
+from cart_chain.store.models import LabelPrint, LabelVoid, LedgerEntry, User
 
 #: Draws a label (layout, data, format, dpi) -> bytes. The labels layer passes
 #: `cart_chain.labels.render.render` (see `cart_chain.labels.printing`), so this
@@ -197,21 +190,10 @@ def labels_in(session: Session, unit_code: str) -> list[LabelPrintView]:
 
 def list_labels(db: Database, unit: str) -> list[LabelPrintView]:
     """Every label printed for a unit, oldest first, with its void status."""
-    return db.read(lambda s: labels_in(s, _resolve(s, unit).unit_code))
+    return db.read(lambda s: labels_in(s, resolve_bag(s, unit, refuse_void=False).unit_code))
 
 
 # -- printing ---------------------------------------------------------------------
-
-
-def _resolve(session: Session, text: str) -> Unit:
-    """The unit named by a typed unit id or a scanned label code."""
-    scanned = parse_scan(text)
-    if scanned.unit is None:
-        raise InvalidValue(f"{scanned.coi.full} is a COI; name one unit (bag) of it")
-    unit = session.get(Unit, scanned.unit.full)
-    if unit is None:
-        raise UnknownUnit(f"unit {scanned.unit.grouped()} is not known in this database")
-    return unit
 
 
 def _reason(reason: str | None) -> str | None:
@@ -250,12 +232,14 @@ def print_label(
     layout_path: str | Path | None = None,
     destination: str | None = None,
     deliver: Callable[[bytes], None] | None = None,
+    expect: str | None = None,
 ) -> PrintedLabel:
     """Print (or reprint) one label of ``kind`` for a unit, recorded in the ledger.
 
     The first label of a kind for a unit needs no reason. Any later one is a
     reprint: it needs a reason and voids every earlier live label of that unit
-    and kind, so only the newest label passes a scan.
+    and kind, so only the newest label passes a scan. ``unit`` is a unit id or
+    a live label's payload; with ``expect``, a bag of another case is refused.
     """
     if kind not in KINDS:
         raise InvalidValue(f"label kind {kind!r} is not one of {', '.join(KINDS)}")
@@ -265,7 +249,7 @@ def print_label(
     why = _reason(reason)
 
     def run(session: Session) -> PrintedLabel:
-        u = _resolve(session, unit)
+        u = resolve_bag(session, unit, expect=expect)
         user = authenticate_in(session, by)
         if user.role is Role.ADMINISTRATOR:
             raise PermissionDenied(
@@ -341,11 +325,17 @@ def print_label(
             used_dpi,
         )
 
-    return signed_write(db, run)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect)
 
 
-def void_label(db: Database, by: Credentials, payload: str, reason: str) -> Receipt:
-    """Take one printed label out of use (destroyed, spoiled) without printing another."""
+def void_label(
+    db: Database, by: Credentials, payload: str, reason: str, *, expect: str | None = None
+) -> Receipt:
+    """Take one printed label out of use (destroyed, spoiled) without printing another.
+
+    ``payload`` is the label's code as scanned; with ``expect``, a label of
+    another case is refused as wrong patient.
+    """
     code = parse_payload(payload)
     why = _reason(reason)
     if why is None:
@@ -353,16 +343,10 @@ def void_label(db: Database, by: Credentials, payload: str, reason: str) -> Rece
     unit_code = code.unit.full
 
     def run(session: Session) -> Receipt:
+        resolve_bag(session, payload, expect=expect, refuse_void=False)
         user = authenticate_in(session, by)
         if user.role is Role.ADMINISTRATOR:
             raise PermissionDenied(f"{user.username} is an administrator; cannot void labels")
-        if (
-            session.get(Unit, unit_code) is None
-            or session.get(LabelPrint, (unit_code, code.serial)) is None
-        ):
-            raise UnknownLabel(
-                f"label {code.serial_text} of {code.unit.grouped()} was never printed"
-            )
         if code.serial in voided_serials(session, unit_code):
             raise InvalidValue(f"label {code.serial_text} of {code.unit.grouped()} is already void")
         entry = ledger.append(
@@ -379,4 +363,4 @@ def void_label(db: Database, by: Credentials, payload: str, reason: str) -> Rece
         )
         return Receipt(entry.seq, entry.hash, entry.recorded_at, entry.kind, code.payload)
 
-    return signed_write(db, run)
+    return bag_write(db, run, by=by, scanned=payload, expect=expect)

@@ -27,13 +27,13 @@ from cart_chain.domain.errors import (
     SignatureError,
 )
 from cart_chain.domain.gates import BEDSIDE, DECISIONS, GATES, PATIENT_EVENTS
-from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.profiles import Profile
 from cart_chain.domain.steps import Step
 from cart_chain.domain.text import clean_note, clean_reason
 from cart_chain.domain.windows import Breach, StepFact, lymphodepletion_ok, post_thaw_breach
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
-from cart_chain.services.cases import enrolled_at, live, resolve_unit
+from cart_chain.services.bags import bag_write, identify, resolve_bag
+from cart_chain.services.cases import enrolled_at, live
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
@@ -260,11 +260,6 @@ def infusion_gates(
 # -- use cases ----------------------------------------------------------------------
 
 
-def _coi_of(text: str) -> str:
-    ident = parse_any(text)
-    return (ident.coi if isinstance(ident, UnitId) else ident).full
-
-
 def _when(occurred_at: datetime | None) -> str:
     return utc_iso(stated_time(occurred_at, "a patient event"))
 
@@ -277,17 +272,20 @@ def record_patient_event(
     *,
     occurred_at: datetime | None = None,
     detail: str | None = None,
+    expect: str | None = None,
 ) -> Receipt:
-    """Bridging therapy or lymphodepleting chemotherapy, start or end (regimen in detail)."""
+    """Bridging therapy or lymphodepleting chemotherapy, start or end (regimen in detail).
+
+    ``coi`` names the case: its COI, or a unit id or label payload of one of its
+    bags (checked as a scan, with ``expect`` the case at hand).
+    """
     if kind not in PATIENT_EVENTS:
         raise InvalidValue(f"unknown patient event {kind!r}; one of: {', '.join(PATIENT_EVENTS)}")
-    coi_full = _coi_of(coi)
     when = _when(occurred_at)
     detail = clean_note(detail, "detail")
 
     def run(session: Session) -> Receipt:
-        if session.get(Case, coi_full) is None:
-            raise NotFound(f"case {coi_full} is not known")
+        coi_full = identify(session, coi, expect=expect).coi.full
         check_after_enrolment(parse_iso(when), enrolled_at(session, coi_full), kind)
         if kind.endswith("_end"):
             start = session.execute(
@@ -323,7 +321,7 @@ def record_patient_event(
         )
         return receipt(entry, coi_full)
 
-    return signed_write(db, run)
+    return bag_write(db, run, by=by, scanned=coi, expect=expect)
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -346,11 +344,13 @@ def bedside_check(
     witness: Credentials,
     *,
     occurred_at: datetime | None = None,
+    expect: str | None = None,
 ) -> BedsideResult:
     """Two people compare the wristband's name and date of birth with this bag, together.
 
     The result is recorded either way: a mismatch is itself a safety event, and it
-    keeps the infusion gate closed.
+    keeps the infusion gate closed. ``unit`` (scanned or typed) and ``expect`` are
+    checked as for `custody.record_event`.
     """
     from cart_chain.services.cases import _apply, _corrections_for  # effective patient fields
 
@@ -359,7 +359,7 @@ def bedside_check(
     when = _when(occurred_at)
 
     def run(session: Session) -> BedsideResult:
-        u = resolve_unit(session, unit)
+        u = resolve_bag(session, unit, expect=expect)
         case = session.get(Case, u.coi)
         assert case is not None
         fixes = _corrections_for(session, [case.entry_seq]).get(case.entry_seq, [])
@@ -396,7 +396,7 @@ def bedside_check(
         )
         return BedsideResult(receipt(entry, u.unit_code), not mismatches, tuple(mismatches))
 
-    return signed_write(db, run)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect)
 
 
 def review_deviation(
@@ -439,7 +439,15 @@ def review_deviation(
     return signed_write(db, run)
 
 
-def override_gate(db: Database, unit: str, gate: str, reason: str, by: Credentials) -> Receipt:
+def override_gate(
+    db: Database,
+    unit: str,
+    gate: str,
+    reason: str,
+    by: Credentials,
+    *,
+    expect: str | None = None,
+) -> Receipt:
     """QA lets one unit past one infusion gate; the override is on every report."""
     if gate not in GATES:
         raise InvalidValue(f"gate must be one of: {', '.join(GATES)}")
@@ -448,7 +456,7 @@ def override_gate(db: Database, unit: str, gate: str, reason: str, by: Credentia
         raise InvalidValue("an override needs a reason")
 
     def run(session: Session) -> Receipt:
-        u = resolve_unit(session, unit)
+        u = resolve_bag(session, unit, expect=expect)
         user = authenticate_in(session, by)
         require_role(user, authority.QA_ONLY, "override an infusion gate")
         sig = signature(user, VERIFIED)
@@ -466,4 +474,4 @@ def override_gate(db: Database, unit: str, gate: str, reason: str, by: Credentia
         )
         return receipt(entry, u.unit_code)
 
-    return signed_write(db, run)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect)

@@ -166,6 +166,7 @@ class BedsideCheckDialog(QDialog):
                 self.dob.text(),
                 self.by.credentials(),
                 self.witness.credentials(),
+                expect=self.case.coi,  # checked again inside the service's write
             )
         except Exception as exc:
             self._fail(exc, "record the bedside check")

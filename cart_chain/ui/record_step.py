@@ -143,6 +143,7 @@ class RecordStepDialog(QDialog):
         self.expected_coi = expected_coi
         self.case: CaseDetail | None = None
         self.unit: UnitView | None = None
+        self.scanned_text: str | None = None  # what was scanned, re-checked when saving
         self.alert: QMessageBox | None = None
         self.setWindowTitle("Record a step — cart-chain")
         self.setMinimumWidth(760)
@@ -263,6 +264,7 @@ class RecordStepDialog(QDialog):
             else:
                 self._fail(exc, "read the scanned bag")
             return
+        self.scanned_text = text if result.unit is not None else unit.unit
         self._select(unit)
 
     def _select(self, unit: UnitView) -> None:
@@ -294,9 +296,10 @@ class RecordStepDialog(QDialog):
         self.scan.selectAll()
         self.scan.setFocus()
 
-    def _wrong_patient(self, scanned: str, exc: BaseException) -> None:
+    def _wrong_patient(self, scanned: str, exc: BaseException, *, log_it: bool = True) -> None:
         """Stop: the bag is another patient's. Red, blocking, audible; nothing saved."""
-        self._log_refused(scanned, str(exc))
+        if log_it:  # a refusal inside a service's write is recorded by the service
+            self._log_refused(scanned, str(exc))
         expected = self.case.patient_name if self.case else "this case"
         self.alert = stop_alert(
             self,
@@ -396,7 +399,21 @@ class RecordStepDialog(QDialog):
                     f"{step.label} needs two different people: {by.username} cannot sign "
                     f"both '{RULES[step].by_meaning}' and '{RULES[step].to_meaning}'"
                 )
-            receipt: Receipt = record_event(self.session.db, self.unit.unit, step, by, to, **values)
+            # The service checks the scan again inside its write, against this case.
+            receipt: Receipt = record_event(
+                self.session.db,
+                self.scanned_text or self.unit.unit,
+                step,
+                by,
+                to,
+                expect=self.expected_coi,
+                **values,
+            )
+        except WrongPatient as exc:
+            self.by.clear_password()
+            self.to.clear_password()
+            self._wrong_patient(self.scanned_text or "", exc, log_it=False)
+            return
         except Exception as exc:
             self.by.clear_password()
             self.to.clear_password()
