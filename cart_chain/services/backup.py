@@ -82,6 +82,10 @@ def restore(db: Database, backup_file: Path, *, replace: bool = False) -> Backup
             )
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
         replaced = target.with_name(f"{target.stem}.before-restore-{stamp}.sqlite3")
+        n = 1
+        while replaced.exists():  # two restores in one second: never overwrite a kept copy
+            n += 1
+            replaced = target.with_name(f"{target.stem}.before-restore-{stamp}-{n}.sqlite3")
         db.dispose()
         sqlite_copy(target, replaced)
         for suffix in ("-wal", "-shm"):
