@@ -47,7 +47,7 @@ from cart_chain.store.models import LedgerEntry
 
 PW = "crash-secret-1"
 USERS = (("alice", "apheresis"), ("anna", "apheresis"), ("carl", "courier"), ("cora", "courier"))
-MAX_DELAY_S = {"sqlite": 0.25, "postgresql": 0.8}  # a child needs longer to reach PostgreSQL
+MAX_DELAY_S = {"sqlite": 0.2, "postgresql": 0.3}
 
 
 @dataclass
@@ -82,9 +82,15 @@ def prepare(db: Database) -> str:
     return unit
 
 
-def writer(url: str, unit: str, acks: Path) -> None:
-    """The child: hand the unit from courier to courier forever, acknowledging each commit."""
+def writer(url: str, unit: str, acks: Path, ready: int) -> None:
+    """The child: hand the unit from courier to courier forever, acknowledging each commit.
+
+    It says it is ready once connected, so the random delay starts when writing does
+    (a loaded machine may need longer to start a child than the longest delay)."""
     db = Database(url)
+    db.read(lambda s: s.query(LedgerEntry.seq).limit(1).all())
+    os.write(ready, b"1")
+    os.close(ready)
     couriers = [Credentials("carl", PW), Credentials("cora", PW)]
     fd = os.open(acks, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     i = 0
@@ -123,14 +129,19 @@ def run(url: str, backend: str, kills: int, rng: random.Random, work: Path) -> F
     acks.unlink(missing_ok=True)
     t0 = time.perf_counter()
     for _ in range(kills):
+        r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # the child never returns: it is killed
+            os.close(r)
             try:
-                writer(url, unit, acks)
+                writer(url, unit, acks, w)
             except BaseException:
                 traceback.print_exc()
             finally:
                 os._exit(70)
+        os.close(w)
+        os.read(r, 1)  # connected (or dead: then the wait below says why)
+        os.close(r)
         time.sleep(rng.uniform(0, MAX_DELAY_S[backend]))
         os.kill(pid, signal.SIGKILL)
         _, status = os.waitpid(pid, 0)
