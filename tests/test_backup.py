@@ -123,3 +123,37 @@ def test_cli_backup_and_restore(ready_db: Database, tmp_path: Path) -> None:
     assert done.returncode == 0 and "dropped" in done.stdout, done.stderr
     ready_db.dispose()  # its pooled connection still holds the replaced file open
     assert "After Backup" not in [c.patient_name for c in list_cases(ready_db)]
+
+
+def test_restores_in_the_same_second_keep_every_database_they_replace(
+    ready_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The kept copy was named by the second, so a second restore within that second
+    overwrote the first one's copy, and the records only it held were lost."""
+    from datetime import UTC, datetime
+
+    import cart_chain.services.backup as backup_module
+
+    class SameSecond(datetime):
+        @classmethod
+        def now(cls, tz=None):  # type: ignore[no-untyped-def, override]
+            return datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+    monkeypatch.setattr(backup_module, "datetime", SameSecond)  # a fast workstation
+    base = backup(ready_db, tmp_path / "base.sqlite3", by=ADMIN)
+    kept = []
+    for i in range(3):
+        enrol(ready_db, f"Patient {i}")
+        size = verify_ledger(ready_db).entries
+        result = restore(
+            ready_db, base.path, by=ADMIN, qa=QA, reason="disk replaced", replace=True
+        )
+        assert result.replaced is not None
+        kept.append((result.replaced, size))
+    assert len({path for path, _ in kept}) == len(kept)
+    for path, size in kept:
+        copy = Database(str(path), read_only=True)
+        try:
+            assert verify_ledger(copy).entries == size
+        finally:
+            copy.dispose()

@@ -287,9 +287,7 @@ def restore(
             "(the current file is kept beside it, renamed)"
         )
     live = _assess_live(db, target, report.checkpoint, by, qa, reason)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    kept = target.with_name(f"{target.stem}.before-restore-{stamp}.sqlite3")
-    kept = kept if target.exists() else None
+    kept = _kept_name(target) if target.exists() else None
     digest = file_sha256(backup_file)
     staging_path = target.with_name(f".{target.name}.restoring")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -356,6 +354,17 @@ def _append_restored(
         admin.username,
         {**payload, "administrator": administrator, "reason": reason, "signatures": sigs},
     )
+
+
+def _kept_name(target: Path) -> Path:
+    """A new name beside ``target``: two restores in one second never share a kept copy."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    kept = target.with_name(f"{target.stem}.before-restore-{stamp}.sqlite3")
+    n = 1
+    while kept.exists():
+        n += 1
+        kept = target.with_name(f"{target.stem}.before-restore-{stamp}-{n}.sqlite3")
+    return kept
 
 
 def _keep(target: Path, kept: Path, live: _Live) -> None:
