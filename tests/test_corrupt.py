@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from cart_chain.domain.errors import DatabaseUnavailable
 from cart_chain.store.database import Database, is_corruption, translate
 from tests.conftest import enrol, populate
-from tests.test_cli import NEW_CASE, one_line_error, run
+from tests.test_cli import NEW_CASE, ok, one_line_error, run
 
 
 def _corrupt_table_page(path: Path, table: str) -> None:
@@ -89,3 +89,22 @@ def test_corruption_is_told_by_sqlite_error_code_not_message(tmp_path: Path) -> 
 def test_a_healthy_file_is_not_called_corrupt(ready_db: Database) -> None:
     assert not ready_db.corrupt
     enrol(ready_db)
+
+
+def test_a_corrupt_file_can_be_restored_from_its_backup(tmp_path: Path) -> None:
+    """The way out the refusal points to works: restore, signed by an administrator and QA."""
+    path = tmp_path / "live.sqlite3"
+    db = Database(str(path))
+    populate(db)
+    enrol(db, "Kept Patient")
+    good = tmp_path / "good.sqlite3"
+    ok(run(path, "backup", "--out", str(good), "--by", "admin", stdin="admin-secret-1\n"))
+    db.dispose()
+    _corrupt_table_page(path, "events")
+    pw = "admin-secret-1\nquinn-secret-1\n"
+    restore = ("restore", str(good), "--replace", "--by", "admin")
+    line = one_line_error(run(path, *restore, stdin=pw), 1)
+    assert "corrupt" in line and "--qa" in line  # QA must approve replacing what cannot be read
+    ok(run(path, *restore, "--qa", "quinn", "--reason", "disk damage", stdin=pw))
+    assert "ledger intact" in ok(run(path, "verify"))
+    ok(run(path, *NEW_CASE, "--by", "alice", stdin="alice-secret-1\n"))

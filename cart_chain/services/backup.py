@@ -215,6 +215,8 @@ def _assess_live(
         live = _Live(problem=str(exc))
     else:
         live = _Live(problem=None if report.ok else f"it does not verify: {report.problem}")
+    if live.problem is None and db.corrupt:  # it takes no writes, so nothing is signed in it
+        live = _Live(problem="SQLite reports the file corrupt")
     if live.problem is not None:
         _require_qa(live, qa, reason)
         return live

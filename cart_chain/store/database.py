@@ -94,7 +94,7 @@ def is_corruption(err: BaseException) -> bool:
 def corrupt_message(where: str) -> str:
     return (
         f"{where} is corrupt; nothing was saved; restore the latest backup with "
-        "'cart-chain restore BACKUP_FILE --replace'"
+        "'cart-chain restore BACKUP_FILE --replace' (signed by an administrator and QA)"
     )
 
 
