@@ -145,9 +145,7 @@ def test_restores_in_the_same_second_keep_every_database_they_replace(
     for i in range(3):
         enrol(ready_db, f"Patient {i}")
         size = verify_ledger(ready_db).entries
-        result = restore(
-            ready_db, base.path, by=ADMIN, qa=QA, reason="disk replaced", replace=True
-        )
+        result = restore(ready_db, base.path, by=ADMIN, qa=QA, reason="disk replaced", replace=True)
         assert result.replaced is not None
         kept.append((result.replaced, size))
     assert len({path for path, _ in kept}) == len(kept)
