@@ -30,7 +30,13 @@ from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.profiles import Profile
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import Step
-from cart_chain.domain.windows import Breach, StepFact, lymphodepletion_ok, post_thaw_breach
+from cart_chain.domain.windows import (
+    Breach,
+    StepFact,
+    dose_schedule_ok,
+    lymphodepletion_ok,
+    post_thaw_breach,
+)
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.cases import live, resolve_unit
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
@@ -45,6 +51,7 @@ from cart_chain.store.models import (
     Event,
     GateOverride,
     PatientEvent,
+    Unit,
 )
 
 CLINICAL = frozenset({Role.APHERESIS, Role.INFUSION})
@@ -213,6 +220,20 @@ def infusion_gates(
         .limit(1)
     ).scalar()
     why = lymphodepletion_ok(profile, parse_iso(ld_end) if ld_end else None, infusion.began)
+    earlier = (
+        session.execute(
+            select(Event.occurred_at)
+            .join(Unit, Unit.unit_code == Event.unit_code)
+            .where(Unit.coi == coi, Event.step == Step.INFUSION.value, live(Event.entry_seq))
+            .order_by(Event.entry_seq)
+        )
+        .scalars()
+        .all()
+        if len(profile.dose_days) > 1
+        else []
+    )
+    if earlier:  # a later split dose: its day counts from the first infusion, not from LD
+        why = dose_schedule_ok(profile, parse_iso(earlier[0]), infusion.began, len(earlier) + 1)
     if why:
         closed["lymphodepletion"] = why
     thaw = next((f for f in reversed(history) if f.step is Step.THAW), None)
