@@ -333,6 +333,9 @@ class CustodyMachine(RuleBasedStateMachine):
             self.cleanup = lambda: drop_pg_schema(pg.schema)
         self.model = Model(entries=svc_verify(self.db).entries)
         self.backups: list[tuple[Path, Model]] = []
+        #: Backups whose ledger is a prefix of the current one: only those may be restored.
+        self.ancestors: set[Path] = set()
+        self.lineage: dict[Path, set[Path]] = {}  # per backup: the ancestors when it was made
         self.kept: list[tuple[Path, int]] = []  # databases a restore replaced, and their size
         self.counter = 0
         self.verified = svc_head(self.db)  # the head the last full verify proved
@@ -797,6 +800,8 @@ class CustodyMachine(RuleBasedStateMachine):
         result = svc_backup(self.db, out=out)
         assert result.entries == self.model.entries
         self.backups.append((out, copy.deepcopy(self.model)))
+        self.ancestors.add(out)
+        self.lineage[out] = set(self.ancestors)
         self.signed("admin")
         self.model.entries += 1  # backup_made, after the copy's head
 
@@ -804,6 +809,10 @@ class CustodyMachine(RuleBasedStateMachine):
     @rule(data=st.data())
     def restore(self, data: st.DataObject) -> None:
         path, snapshot = data.draw(st.sampled_from(self.backups))
+        if path not in self.ancestors:  # a copy of another history: restoring it is refused
+            self.refused(InvalidValue, lambda: svc_restore(self.db, backup_file=path))
+            return
+        self.ancestors = set(self.lineage[path])
         result = svc_restore(self.db, backup_file=path)
         assert result.entries == snapshot.entries
         assert result.replaced is not None

@@ -199,8 +199,21 @@ def test_post_thaw_window_expired_refuses_infusion(ready_db) -> None:  # type: i
     assert window.name == "post-thaw" and window.overdue
     with pytest.raises(GateClosed, match="post_thaw_window"):
         _infuse(ready_db, unit, started_at=NOW - timedelta(minutes=14), occurred_at=NOW)
-    # one minute inside the 30 min from end of thaw: allowed
-    _infuse(ready_db, unit, started_at=thawed + timedelta(minutes=29), occurred_at=NOW)
+    # Kymriah's 30 min run from the end of thaw to the END of infusion (issue 12): an
+    # infusion that starts in time but ends a minute late is refused, one inside is allowed
+    with pytest.raises(GateClosed, match="infusion end 0 h 31 min after thaw end"):
+        _infuse(
+            ready_db,
+            unit,
+            started_at=thawed + timedelta(minutes=5),
+            occurred_at=thawed + timedelta(minutes=31),
+        )
+    _infuse(
+        ready_db,
+        unit,
+        started_at=thawed + timedelta(minutes=5),
+        occurred_at=thawed + timedelta(minutes=29),
+    )
 
 
 def test_billing_and_metrics_from_the_custody_events(ready_db) -> None:  # type: ignore[no-untyped-def]
@@ -255,5 +268,6 @@ def test_cli_for_readiness_billing_and_metrics(tmp_path) -> None:  # type: ignor
     figures = json.loads(run("metrics", "--json").stdout)
     assert figures["all"]["cases"] == len(cases)
     shown = run("case", "show", yescarta["coi"]).stdout
-    assert "profile yescarta v1" in shown and "bedside_check" in shown
+    assert "profile yescarta v2" in shown and "bedside_check" in shown
+    assert "Unconfirmed handling values: storage_max_c" in shown
     assert "kymriah" in run("profile", "list").stdout

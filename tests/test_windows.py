@@ -8,7 +8,7 @@ import pytest
 
 from cart_chain.domain.billing import billing_lines
 from cart_chain.domain.errors import InvalidValue
-from cart_chain.domain.profiles import Anchor, parse_profile
+from cart_chain.domain.profiles import LimitFrom, LimitTo, parse_profile
 from cart_chain.domain.steps import Step
 from cart_chain.domain.windows import (
     StepFact,
@@ -38,19 +38,23 @@ def test_every_shipped_profile_is_valid_and_marks_what_is_unconfirmed() -> None:
     )
     assert "storage_max_c" in profiles["yescarta"].unconfirmed
     assert profiles["kymriah"].apheresis == "cryopreserved"
-    assert profiles["abecma"].post_thaw_anchor is Anchor.FROM_START_OF_THAW
+    (abecma,) = profiles["abecma"].time_limits
+    assert (abecma.start, abecma.end) == (LimitFrom.THAW_START, LimitTo.INFUSION_END)
     assert for_product("Carvykti (ciltacabtagene autoleucel)").id == "carvykti"
     assert for_product("Investigational CAR-T 19").id == "generic"
     with pytest.raises(InvalidValue):
-        parse_profile({**get_profile("kymriah").to_dict(), "post_thaw_anchor": "whenever"})
+        bad = get_profile("kymriah").to_dict()
+        bad["time_limits"][0]["value"]["from"] = "whenever"
+        parse_profile(bad)
 
 
 def test_a_site_profile_overrides_a_shipped_one(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    data = {**get_profile("kymriah").to_dict(), "version": 2, "post_thaw_limit_minutes": 45}
+    data = {**get_profile("kymriah").to_dict(), "version": 3}
+    data["time_limits"][0]["value"]["minutes"] = 45
     (tmp_path / "kymriah.json").write_text(__import__("json").dumps(data))
     monkeypatch.setenv("CART_CHAIN_PROFILES", str(tmp_path))
-    assert get_profile("kymriah").version == 2
-    assert get_profile("kymriah").post_thaw_limit_minutes == 45
+    assert get_profile("kymriah").version == 3
+    assert get_profile("kymriah").time_limits[0].minutes == 45
 
 
 @pytest.mark.parametrize("offset", [UTC, CET, NEW_YORK_WINTER])
@@ -96,7 +100,7 @@ def test_storage_temperature_limit_is_inclusive(temp: float, rules: list[str]) -
 
 
 @pytest.mark.parametrize(
-    ("temp", "broken"), [(1.0, False), (25.0, False), (0.9, True), (25.5, True)]
+    ("temp", "broken"), [(2.0, False), (8.0, False), (1.9, True), (8.1, True), (25.0, True)]
 )
 def test_fresh_transit_temperature_range(temp: float, broken: bool) -> None:
     p = get_profile("carvykti")
@@ -112,10 +116,10 @@ def _thawed(p_id: str, thaw_start: datetime, thaw_end: datetime):  # type: ignor
 
 
 def test_post_thaw_from_end_of_thaw_measures_to_infusion_start() -> None:
-    p, history = _thawed("kymriah", T0, T0 + timedelta(minutes=10))  # 30 min
-    ok = fact(Step.INFUSION, T0 + timedelta(minutes=70), 22, began=T0 + timedelta(minutes=40) - MIN)
+    p, history = _thawed("tecartus", T0, T0 + timedelta(minutes=10))  # start within 30 min
+    ok = fact(Step.INFUSION, T0 + timedelta(minutes=60), 22, began=T0 + timedelta(minutes=40) - MIN)
     late = fact(
-        Step.INFUSION, T0 + timedelta(minutes=70), 22, began=T0 + timedelta(minutes=40) + MIN
+        Step.INFUSION, T0 + timedelta(minutes=60), 22, began=T0 + timedelta(minutes=40) + MIN
     )
     assert post_thaw_breach(p, history, ok) is None
     assert post_thaw_breach(p, history, late) is not None
@@ -146,12 +150,12 @@ def test_live_windows_count_down_and_go_overdue() -> None:
 
 
 def test_lymphodepletion_window_boundaries() -> None:
-    p = get_profile("carvykti")  # 5 to 7 days
+    p = get_profile("carvykti")  # 2 to 4 days (issue 12: it was 5 to 7)
     end = T0
-    assert lymphodepletion_ok(p, end, end + timedelta(days=5)) is None
-    assert lymphodepletion_ok(p, end, end + timedelta(days=7)) is None
-    assert "at least 5 days" in lymphodepletion_ok(p, end, end + timedelta(days=5) - MIN)
-    assert "at most 7 days" in lymphodepletion_ok(p, end, end + timedelta(days=7) + MIN)
+    assert lymphodepletion_ok(p, end, end + timedelta(days=2)) is None
+    assert lymphodepletion_ok(p, end, end + timedelta(days=4)) is None
+    assert "at least 2 days" in lymphodepletion_ok(p, end, end + timedelta(days=2) - MIN)
+    assert "at most 4 days" in lymphodepletion_ok(p, end, end + timedelta(days=4) + MIN)
     assert "no recorded end" in lymphodepletion_ok(p, None, end)
 
 

@@ -226,7 +226,15 @@ def cmd_case_new(args: argparse.Namespace) -> int:
     source = PasswordSource()
     by = signer(args.by, "enrolled by", source)
     receipt = new_case(
-        open_db(args), by, args.name, args.dob, args.mrn, args.product, args.bags, args.profile
+        open_db(args),
+        by,
+        args.name,
+        args.dob,
+        args.mrn,
+        args.product,
+        args.bags,
+        args.profile,
+        indication=args.indication,
     )
     print(receipt.subject)
     return 0
@@ -249,6 +257,10 @@ def print_case(d: CaseDetail) -> None:
     print(f"COI       {d.grouped}   ({d.coi})")
     print(f"Patient   {d.patient_name}   born {d.patient_dob}   MRN {d.mrn}")
     print(f"Product   {d.product}   (profile {d.profile_id} v{d.profile_version})")
+    if d.profile_warnings:
+        print(f"Warnings  {'; '.join(d.profile_warnings)}")
+    if d.profile_unconfirmed:
+        print(f"Unconfirmed handling values: {', '.join(d.profile_unconfirmed)}")
     print(f"Enrolled  {when(d.created_at)} by {d.created_by}   (entry {d.seq})")
     for c in d.case_corrections:
         print(
@@ -557,6 +569,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--profile",
         metavar="ID",
         help="product profile (default: found from the product name, else generic)",
+    )
+    p.add_argument(
+        "--indication",
+        help="e.g. ALL, DLBCL, FL for a product whose windows differ by indication "
+        "(default: the strictest window of all its indications)",
     )
     p.add_argument("--by", metavar="USER", help=f"enrolling user (default ${USER_ENV})")
     p.set_defaults(handler=cmd_case_new)

@@ -79,24 +79,71 @@ def cmd_override(args: argparse.Namespace) -> int:
 
 
 def cmd_profile_list(args: argparse.Namespace) -> int:
-    from cart_chain.services.profiles import all_profiles
+    from cart_chain.services.profiles import all_profiles, view_of
 
     profiles = all_profiles()
     if args.json:
         emit_json({pid: p.to_dict() for pid, p in sorted(profiles.items())})
         return 0
     for pid, p in sorted(profiles.items()):
+        v = view_of(p)
         fresh = (
             f"fresh <= {p.fresh_transit_max_hours:g} h"
             if p.ships_fresh
             else "cryopreserved apheresis"
         )
-        flag = "  (values to be confirmed)" if p.unconfirmed else ""
+        flag = f"  ({len(v.unconfirmed)} values unconfirmed)" if v.unconfirmed else ""
         print(
             f"{pid:<10} v{p.version}  {p.name:<40} store <= {p.storage_max_c:g} °C, {fresh}, "
-            f"post-thaw {p.post_thaw_limit_minutes:g} min {p.post_thaw_anchor.value}{flag}"
+            f"{'; '.join(v.time_limits)}{flag}"
         )
     return 0
+
+
+def cmd_profile_show(args: argparse.Namespace) -> int:
+    from cart_chain.services.profiles import get_profile, view_of
+
+    profile = get_profile(args.id)
+    if args.json:
+        emit_json({"profile": profile.to_dict(), "view": view_of(profile)})
+        return 0
+    v = view_of(profile)
+    print(f"{v.name}  (profile {v.id} v{v.version})")
+    for line in v.time_limits:
+        print(f"  limit     {line}")
+    lo, hi = v.lymphodepletion_days
+    print(f"  indications {', '.join(v.indications)}; without one: {lo:g}-{hi:g} days after LD")
+    print(f"  doses     day {', day '.join(str(d) for d in v.dose_days)}")
+    if v.warnings:
+        print(f"  warnings  {'; '.join(v.warnings)}")
+    print("  values and sources:")
+    for val in v.values:
+        where = val.source if not val.unconfirmed else f"UNCONFIRMED: {val.why}"
+        print(f"    {val.name} = {val.value!r}")
+        print(f"        {where}")
+        if val.quote:
+            print(f'        "{val.quote}"')
+    if v.unconfirmed:
+        print(f"Unconfirmed handling values: {', '.join(v.unconfirmed)}")
+    return 0
+
+
+def cmd_patient_checklist(args: argparse.Namespace) -> int:
+    from cart_chain.services.checklist import infusion_checklist
+
+    c = infusion_checklist(open_db(args), args.unit, _time(args.at))
+    if args.json:
+        emit_json(c)
+        return 0
+    print(f"Infusion checklist for {c.unit} at {c.at} UTC")
+    for i in c.items:
+        mark = "ok  " if i.ok else ("STOP" if i.blocking else "WARN")
+        print(f"  [{mark}] {i.name}: {i.text}")
+    for w in c.warnings:
+        print(f"  [NOTE] {w}")
+    if c.unconfirmed:
+        print(f"  Unconfirmed handling values: {', '.join(c.unconfirmed)}")
+    return 0 if c.ready else 1
 
 
 def cmd_billing(args: argparse.Namespace) -> int:
@@ -158,7 +205,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     patient = sub.add_parser("patient", help="patient-side events that gate infusion")
     ps = patient.add_subparsers(dest="patient_command", metavar="ACTION", required=True)
-    p = ps.add_parser("event", help="bridging therapy or lymphodepletion, start or end")
+    p = ps.add_parser("event", help="bridging, lymphodepletion (start or end), premedication")
     p.add_argument("coi", metavar="COI")
     p.add_argument("--kind", required=True, choices=PATIENT_EVENTS)
     p.add_argument("--by", metavar="USER")
@@ -179,6 +226,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     )
     p.add_argument("--at", metavar="TIME")
     p.set_defaults(handler=cmd_patient_check)
+    p = ps.add_parser("checklist", help="infusion checklist: gates, premedication, warnings")
+    p.add_argument("unit", metavar="UNIT")
+    p.add_argument("--at", metavar="TIME", help="planned infusion start, default now")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_patient_checklist)
 
     dev = sub.add_parser("deviation", help="QA review of deviations")
     ds = dev.add_subparsers(dest="deviation_command", metavar="ACTION", required=True)
@@ -206,6 +258,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = prs.add_parser("list", help="profiles shipped and added by this site")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_profile_list)
+    p = prs.add_parser("show", help="one profile with the source of every value")
+    p.add_argument("id", metavar="ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_profile_show)
 
     p = sub.add_parser("billing", help="CPT 38225-38228 lines for one case")
     p.add_argument("coi", metavar="COI")

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cart_chain.domain.profiles import Anchor, Profile
+from cart_chain.domain.profiles import LimitFrom, LimitTo, Profile
 from cart_chain.domain.steps import Step
 
 COLD_STEPS = frozenset(
@@ -126,39 +126,88 @@ def fresh_transit_window(profile: Profile, history: Sequence[StepFact]) -> Windo
     )
 
 
-def post_thaw_window(profile: Profile, history: Sequence[StepFact]) -> Window | None:
-    """The clock from thaw; its end is compared with infusion start or end per the anchor."""
+def _moment(
+    kind: LimitFrom | LimitTo, thaw: StepFact, infusion: StepFact | None
+) -> datetime | None:
+    """The time a limit runs from or to; None when it is not (yet) known."""
+    if kind in (LimitFrom.THAW_START, LimitFrom.REMOVAL_FROM_FROZEN_STORAGE):
+        return thaw.started_at
+    if kind is LimitFrom.THAW_END:
+        return thaw.occurred_at
+    if infusion is None:
+        return None
+    if kind in (LimitFrom.INFUSION_START, LimitTo.INFUSION_START):
+        return infusion.began
+    return infusion.occurred_at
+
+
+def limit_windows(profile: Profile, history: Sequence[StepFact]) -> list[Window]:
+    """The clocks started by the last thaw (limits from infusion start run only at infusion)."""
     thaw = _last(history, Step.THAW)
     if thaw is None:
-        return None
-    from_start = profile.post_thaw_anchor is Anchor.FROM_START_OF_THAW
-    start = thaw.began if from_start else thaw.occurred_at
-    return Window("post-thaw", start, start + timedelta(minutes=profile.post_thaw_limit_minutes))
+        return []
+    out = []
+    for limit in profile.time_limits:
+        start = _moment(limit.start, thaw, None)
+        if start is not None:
+            out.append(Window(limit.name, start, start + timedelta(minutes=limit.minutes)))
+    return out
+
+
+def post_thaw_window(profile: Profile, history: Sequence[StepFact]) -> Window | None:
+    """The first clock started by the thaw (the product's main post-thaw limit)."""
+    windows = limit_windows(profile, history)
+    return windows[0] if windows else None
+
+
+def time_limit_breaches(
+    profile: Profile, history: Sequence[StepFact], infusion: StepFact
+) -> list[Breach]:
+    """Every time limit the infusion overran; a limit whose start was not recorded
+    counts as overrun (it cannot be shown to be kept)."""
+    thaw = _last(history, Step.THAW)
+    if thaw is None:
+        return []
+    found = []
+    for limit in profile.time_limits:
+        start = _moment(limit.start, thaw, infusion)
+        end = _moment(limit.end, thaw, infusion)
+        what = limit.end.value.replace("_", " ")
+        if start is None:
+            found.append(
+                Breach(
+                    "post_thaw_time",
+                    f"{limit.name}: the {limit.start.value.replace('_', ' ')} was not recorded "
+                    f"(the thaw step's start time); the {limit.minutes:g} min limit to "
+                    f"{what} cannot be checked",
+                    f"<= {limit.minutes:g} min",
+                    "unknown",
+                )
+            )
+            continue
+        assert end is not None
+        ends = start + timedelta(minutes=limit.minutes)
+        if end <= ends:
+            continue
+        found.append(
+            Breach(
+                "post_thaw_time",
+                f"{limit.name}: {what} {_fmt(end - start)} after "
+                f"{limit.start.value.replace('_', ' ')}, {_fmt(end - ends)} past the "
+                f"{limit.minutes:g} min limit",
+                f"<= {limit.minutes:g} min",
+                _fmt(end - start),
+            )
+        )
+    return found
 
 
 def post_thaw_breach(
     profile: Profile, history: Sequence[StepFact], infusion: StepFact
 ) -> Breach | None:
-    """None when the infusion is inside the post-thaw window, else what it overran."""
-    window = post_thaw_window(profile, history)
-    if window is None:
-        return None
-    measured = (
-        infusion.began
-        if profile.post_thaw_anchor is Anchor.FROM_END_OF_THAW
-        else infusion.occurred_at
-    )
-    if measured <= window.ends:
-        return None
-    what = "start" if profile.post_thaw_anchor is Anchor.FROM_END_OF_THAW else "end"
-    return Breach(
-        "post_thaw_time",
-        f"infusion {what} {_fmt(measured - window.started)} after thaw, "
-        f"{_fmt(measured - window.ends)} past the {profile.post_thaw_limit_minutes:g} min limit "
-        f"({profile.post_thaw_anchor.value.replace('_', ' ')})",
-        f"<= {profile.post_thaw_limit_minutes:g} min",
-        _fmt(measured - window.started),
-    )
+    """None when the infusion keeps every time limit, else the first it overran."""
+    found = time_limit_breaches(profile, history, infusion)
+    return found[0] if found else None
 
 
 def live_windows(profile: Profile, history: Sequence[StepFact]) -> list[Window]:
@@ -172,9 +221,7 @@ def live_windows(profile: Profile, history: Sequence[StepFact]) -> list[Window]:
         if w is not None:
             out.append(w)
     if current is Step.THAW:
-        w = post_thaw_window(profile, history)
-        if w is not None:
-            out.append(w)
+        out.extend(limit_windows(profile, history))
     return out
 
 
@@ -191,3 +238,24 @@ def lymphodepletion_ok(profile: Profile, ld_end: datetime | None, infusion: date
     if gap > timedelta(days=hi):
         return f"lymphodepletion ended {_fmt(gap)} before infusion; at most {hi:g} days are allowed"
     return None
+
+
+def dose_schedule_ok(
+    profile: Profile, first_infusion: datetime, infusion: datetime, dose: int
+) -> str | None:
+    """For a split dose: None when dose number ``dose`` (2, 3...) falls on its day, else why.
+
+    The label's days count from the first infusion (day 1); the tolerance is the
+    profile's (Aucatzyl: day 10 ± 2 days).
+    """
+    if dose > len(profile.dose_days):
+        return f"the profile has {len(profile.dose_days)} dose(s); this would be dose {dose}"
+    day = profile.dose_days[dose - 1] - profile.dose_days[0]
+    tol = profile.dose_tolerance_days
+    gap = infusion - first_infusion
+    if timedelta(days=day - tol) <= gap <= timedelta(days=day + tol):
+        return None
+    return (
+        f"dose {dose} is due on day {profile.dose_days[dose - 1]} (± {tol:g} days) after the "
+        f"first infusion; this infusion would be {_fmt(gap)} after it"
+    )

@@ -158,6 +158,21 @@ def _identity(data: CustodyReportData, st: dict) -> Table:  # type: ignore[type-
             if getattr(c, "profile_name", "")
             else []
         ),
+        *(
+            [("Product warnings", p("; ".join(c.profile_warnings), st["value"]))]
+            if getattr(c, "profile_warnings", ())
+            else []
+        ),
+        *(
+            [
+                (
+                    "Unconfirmed handling values",
+                    p(", ".join(c.profile_unconfirmed), st["small"]),
+                )
+            ]
+            if getattr(c, "profile_unconfirmed", ())
+            else []
+        ),
         ("Patient", p(c.patient_name, st["valueb"], bold=True)),
         ("Date of birth / MRN", p(f"{c.patient_dob}   ·   MRN {c.mrn}", st["value"])),
         ("Treatment site", p(data.treatment_site, st["value"])),

@@ -77,6 +77,7 @@ def new_case(
     product: str,
     bags: int = 1,
     profile: str | None = None,
+    indication: str | None = None,
 ) -> Receipt:
     """Enrol a patient: a new COI with its units, signed by the enrolling user.
 
@@ -87,6 +88,7 @@ def new_case(
     from cart_chain.services import profiles
 
     chosen = profiles.get_profile(profile) if profile else profiles.for_product(product)
+    profile_copy = profiles.enrolment_copy(chosen, indication)  # indication: optional, checked
     patient = {
         "name": clean_name(name, "patient name"),
         "dob": parse_dob(dob),
@@ -118,7 +120,7 @@ def new_case(
                 "year": year,
                 "patient": patient,
                 "product": product,
-                "profile": chosen.to_dict(),
+                "profile": profile_copy,
                 "units": [coi.unit(n).full for n in range(1, bags + 1)],
                 "signatures": [sig],
             },
@@ -341,6 +343,9 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
         profile_id=profile.id,
         profile_name=profile.name,
         profile_version=profile.version,
+        profile_indication=profile.indication,
+        profile_unconfirmed=profile.unconfirmed,
+        profile_warnings=profile.warnings,
         patient_events=_patient_events(session, case.coi),
         overrides=_overrides(session, case.coi),
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -18,7 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import InvalidValue, NotFound
+from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.profiles import Profile, parse_profile
+from cart_chain.store.database import Database
 from cart_chain.store.models import Case, LedgerEntry
 
 GENERIC = "generic"
@@ -94,3 +97,89 @@ def of_case(session: Session, coi: str) -> Profile:
     if not stored:
         return all_profiles()[GENERIC]  # cases enrolled before profiles existed
     return parse_profile(stored)
+
+
+def enrolment_copy(profile: Profile, indication: str | None) -> dict[str, Any]:
+    """The profile as it is stored in a case's enrolment entry, with its indication.
+
+    With no indication given for a product that has several, the case is held to
+    the intersection of their lymphodepletion windows (the most conservative).
+    """
+    return profile.with_indication(indication).to_dict()
+
+
+@dataclass(frozen=True, slots=True)
+class ValueView:
+    """One profile value, its provenance as one line, for `profile show`, GUI and reports."""
+
+    name: str
+    value: Any
+    unconfirmed: bool
+    source: str  # "US PI 2.3 (revised 2025-06)" or "" when unconfirmed
+    quote: str
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileView:
+    id: str
+    name: str
+    version: int
+    indication: str | None
+    indications: tuple[str, ...]
+    time_limits: tuple[str, ...]
+    lymphodepletion_days: tuple[float, float]
+    premedication_minutes_before: tuple[float, float] | None
+    dose_days: tuple[int, ...]
+    leukodepleting_filter: bool | None
+    warnings: tuple[str, ...]
+    values: tuple[ValueView, ...]
+    unconfirmed: tuple[str, ...]
+    note: str
+
+
+def view_of(profile: Profile) -> ProfileView:
+    """Everything a reader needs to judge a profile, each value with where it comes from."""
+    values = tuple(
+        ValueView(
+            name,
+            c.value,
+            c.unconfirmed,
+            "" if c.source is None else c.source.cite(),
+            c.quote,
+            c.why,
+        )
+        for name, c in profile.provenance()
+    )
+    return ProfileView(
+        id=profile.id,
+        name=profile.name,
+        version=profile.version,
+        indication=profile.indication,
+        indications=profile.indications,
+        time_limits=tuple(t.describe() for t in profile.time_limits),
+        lymphodepletion_days=profile.lymphodepletion_to_infusion_days,
+        premedication_minutes_before=profile.premedication_minutes_before,
+        dose_days=profile.dose_days,
+        leukodepleting_filter=profile.leukodepleting_filter,
+        warnings=profile.warnings,
+        values=values,
+        unconfirmed=profile.unconfirmed,
+        note=profile.note,
+    )
+
+
+def show_profile(profile_id: str) -> ProfileView:
+    return view_of(get_profile(profile_id))
+
+
+def case_profile(db: Database, coi: str) -> ProfileView:
+    """The profile in force for one case (its enrolment copy), as a view."""
+    ident = parse_any(coi)
+    full = (ident.coi if isinstance(ident, UnitId) else ident).full
+    return db.read(lambda s: view_of(of_case(s, full)))
+
+
+def profile_warnings(db: Database, coi: str) -> tuple[str, ...]:
+    """The product's handling warnings (e.g. do not irradiate) for labels and the checklist."""
+    return case_profile(db, coi).warnings

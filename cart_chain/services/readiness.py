@@ -30,7 +30,13 @@ from cart_chain.domain.gates import BEDSIDE, DECISIONS, GATES, PATIENT_EVENTS
 from cart_chain.domain.profiles import Profile
 from cart_chain.domain.steps import Step
 from cart_chain.domain.text import clean_note, clean_reason
-from cart_chain.domain.windows import Breach, StepFact, lymphodepletion_ok, post_thaw_breach
+from cart_chain.domain.windows import (
+    Breach,
+    StepFact,
+    dose_schedule_ok,
+    lymphodepletion_ok,
+    post_thaw_breach,
+)
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.bags import bag_write, identify, resolve_bag
 from cart_chain.services.cases import enrolled_at, live
@@ -46,6 +52,7 @@ from cart_chain.store.models import (
     Event,
     GateOverride,
     PatientEvent,
+    Unit,
 )
 
 CLINICAL, BEDSIDE_ROLES = authority.CLINICAL, authority.BEDSIDE_ROLES
@@ -231,6 +238,20 @@ def infusion_gates(
         .limit(1)
     ).scalar()
     why = lymphodepletion_ok(profile, parse_iso(ld_end) if ld_end else None, infusion.began)
+    earlier = (
+        session.execute(
+            select(Event.occurred_at)
+            .join(Unit, Unit.unit_code == Event.unit_code)
+            .where(Unit.coi == coi, Event.step == Step.INFUSION.value, live(Event.entry_seq))
+            .order_by(Event.entry_seq)
+        )
+        .scalars()
+        .all()
+        if len(profile.dose_days) > 1
+        else []
+    )
+    if earlier:  # a later split dose: its day counts from the first infusion, not from LD
+        why = dose_schedule_ok(profile, parse_iso(earlier[0]), infusion.began, len(earlier) + 1)
     if why:
         closed["lymphodepletion"] = why
     thaw = next((f for f in reversed(history) if f.step is Step.THAW), None)

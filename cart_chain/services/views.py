@@ -144,6 +144,9 @@ class CaseDetail:
     profile_id: str = "generic"
     profile_name: str = ""
     profile_version: int = 0
+    profile_indication: str | None = None  # chosen at enrolment; None: strictest window
+    profile_unconfirmed: tuple[str, ...] = ()  # profile values no label source supports
+    profile_warnings: tuple[str, ...] = ()  # e.g. "Do not irradiate", for labels/checklist
     patient_events: tuple[PatientEventView, ...] = ()
     overrides: tuple[OverrideView, ...] = ()
 

@@ -41,6 +41,7 @@ EVENT_NAMES = {
     "bridging_end": "Bridging therapy ended",
     "lymphodepletion_start": "Lymphodepleting chemotherapy started",
     "lymphodepletion_end": "Lymphodepleting chemotherapy ended",
+    "premedication": "Premedication given",
 }
 
 

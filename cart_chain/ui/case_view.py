@@ -7,6 +7,7 @@ and the new value side by side: the original is never hidden.
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal
@@ -348,6 +349,18 @@ class CaseView(QWidget):
             f"{len(detail.units)} unit{'s' if len(detail.units) != 1 else ''}"
         )
         self.coi.setText(f"COI {detail.grouped}")
+        if detail.profile_warnings:  # profile data: product handling warnings
+            self.facts.setText(
+                self.facts.text()
+                + "<br><b>Product warnings:</b> "
+                + html.escape("; ".join(detail.profile_warnings))
+            )
+        if detail.profile_unconfirmed:
+            self.facts.setText(
+                self.facts.text()
+                + "<br>Unconfirmed handling values: "
+                + html.escape(", ".join(detail.profile_unconfirmed))
+            )
         events = getattr(detail, "patient_events", ())
         if events:
             from cart_chain.ui.bedside import EVENT_NAMES
