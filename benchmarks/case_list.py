@@ -21,9 +21,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from cart_chain.domain.identifiers import Coi
-from cart_chain.services import accounts, setup
+from cart_chain.services import setup
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.cases import SORT_KEYS, count_cases, list_cases
+from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 
@@ -101,7 +102,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(str(Path(tmp) / "list.sqlite3"))
         setup.init_database(db, "admin", "Bench Admin", PW)
-        accounts.add_user(db, Credentials("admin", PW), "b1", "Bench One", "apheresis", PW)
+        add_user_with_own_password(db, Credentials("admin", PW), "b1", "Bench One", "apheresis", PW)
         t0 = time.perf_counter()
         fill(db, args.cases)
         print(f"filled {args.cases:,} cases in {time.perf_counter() - t0:.0f} s")

@@ -37,10 +37,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from argon2 import PasswordHasher
 
 from cart_chain.domain.identifiers import parse_coi
-from cart_chain.services import accounts, passwords, setup
+from cart_chain.services import passwords, setup
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
+from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import LedgerEntry
@@ -71,7 +72,8 @@ def prepare(db: Database) -> str:
         setup.init_database(db, "admin", "Crash Admin", PW)
         admin = Credentials("admin", PW)
         for name, role in USERS:
-            accounts.add_user(db, admin, name, name.title(), role, PW)
+            # A password an administrator sets is temporary: each user then sets their own.
+            add_user_with_own_password(db, admin, name, name.title(), role, PW)
     finally:
         passwords.hash_password = real
     alice, anna, carl = (Credentials(n, PW) for n in ("alice", "anna", "carl"))

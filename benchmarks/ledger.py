@@ -28,9 +28,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cart_chain.domain.identifiers import Coi
 from cart_chain.domain.steps import RULES, Step
-from cart_chain.services import accounts, passwords, setup
+from cart_chain.services import passwords, setup
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.custody import record_event
+from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -238,12 +239,12 @@ def run_backend(
     print(f"\n== {name} ==")
     setup.init_database(db, "admin", "Bench Admin", PW)
     admin = Credentials("admin", PW)
-    accounts.add_user(db, admin, "b1", "Bench One", "apheresis", PW)
-    accounts.add_user(db, admin, "b2", "Bench Two", "apheresis", PW)
-    accounts.add_user(db, admin, "b3", "Bench Three", "apheresis", PW)
+    add_user_with_own_password(db, admin, "b1", "Bench One", "apheresis", PW)
+    add_user_with_own_password(db, admin, "b2", "Bench Two", "apheresis", PW)
+    add_user_with_own_password(db, admin, "b3", "Bench Three", "apheresis", PW)
     for role in BENCH_ROLES:
         for n in (1, 2):
-            accounts.add_user(db, admin, f"{role}{n}", f"Bench {role} {n}", role, PW)
+            add_user_with_own_password(db, admin, f"{role}{n}", f"Bench {role} {n}", role, PW)
     state = {"entries": 4 + 2 * len(BENCH_ROLES), "seq": 100000}
     for size in sizes:
         t0 = time.perf_counter()

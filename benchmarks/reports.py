@@ -22,11 +22,12 @@ from pathlib import Path
 
 from cart_chain.domain.identifiers import parse_coi
 from cart_chain.reports import audit, custody
-from cart_chain.services import accounts, setup
+from cart_chain.services import setup
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.demo import JOURNEY as DEMO_JOURNEY
+from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.services.exports import (
     audit_filters,
     custody_report_data,
@@ -92,7 +93,9 @@ def creds(user: str) -> Credentials:
 def populate(db: Database) -> None:
     setup.init_database(db, "admin", "Ada Administrator", "admin-bench-pw-1")
     for username, full, role in USERS:
-        accounts.add_user(db, creds("admin"), username, full, role, f"{username}-bench-pw-1")
+        add_user_with_own_password(
+            db, creds("admin"), username, full, role, f"{username}-bench-pw-1"
+        )
 
 
 def rss_mb() -> float:

@@ -219,13 +219,14 @@ def judge(session, base: Original, text: str, tally: Tally) -> None:  # type: ig
 def build(db: Database, cases: int = 3) -> tuple[list[Original], str]:
     """A database of ``cases`` one-bag cases with a printed label each; the ledger head."""
     from cart_chain.labels.printing import print_label
-    from cart_chain.services import accounts, setup
+    from cart_chain.services import setup
     from cart_chain.services.accounts import Credentials
     from cart_chain.services.cases import new_case
+    from cart_chain.services.demo import add_user_with_own_password
 
     setup.init_database(db, "admin", "Ada Administrator", "admin-secret-1")
     admin = Credentials("admin", "admin-secret-1")
-    accounts.add_user(db, admin, "alice", "Alice Apheresis", "apheresis", "alice-secret-1")
+    add_user_with_own_password(db, admin, "alice", "Alice Apheresis", "apheresis", "alice-secret-1")
     alice = Credentials("alice", "alice-secret-1")
     cois, units, payloads = [], [], []
     for n in range(cases):

@@ -15,9 +15,9 @@ from sqlalchemy import func, select
 
 from benchmarks.scan_fuzz import build, head, mutations, run
 from cart_chain.domain.errors import CartChainError
-from cart_chain.services import accounts
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.custody import record_event
+from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.services.scanning import scan
 from cart_chain.store.database import Database
 from cart_chain.store.models import Event, LedgerEntry
@@ -47,10 +47,15 @@ def test_5000_mutated_scans_give_no_false_accept_and_write_nothing(any_db: Datab
 def test_refused_mutations_store_no_step_when_recorded(any_db: Database) -> None:
     bases, _ = build(any_db)
     alice = Credentials("alice", "alice-secret-1")
-    accounts.add_user(
-        any_db, Credentials("admin", "admin-secret-1"), "anna", "Anna A", "apheresis", "anna-pw-1"
+    add_user_with_own_password(
+        any_db,
+        Credentials("admin", "admin-secret-1"),
+        "anna",
+        "Anna A",
+        "apheresis",
+        "anna-secret-1",
     )
-    anna = Credentials("anna", "anna-pw-1")
+    anna = Credentials("anna", "anna-secret-1")
     refused = []
     for base, text in mutations(random.Random(SEED), bases, 400):
         try:
