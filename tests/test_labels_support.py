@@ -3,7 +3,8 @@
 There is no Zebra printer here, so `zpl_to_image` reads back what a printer
 would print from our ZPL: the ^GFA graphic (with ZPL's ASCII compression) and
 the native ^BQ / ^BX / ^BC symbols, drawn at their ^FO positions and module
-sizes with the same encoders. It proves positions, sizes and graphic encoding;
+sizes with the same encoders (a ^BQ QR code, as the firmware draws it, the ^BY
+height below its ^FO). It proves positions, sizes and graphic encoding;
 it does not prove a Zebra firmware draws ^BQ exactly like `qrcode` does.
 """
 
@@ -128,7 +129,7 @@ def zpl_to_image(zpl: str) -> Image.Image:
     img = Image.new("L", (width, height), 255)
     draw = ImageDraw.Draw(img)
     x = y = 0
-    bar_module = 2
+    bar_module, by_height = 2, 10
     pending: tuple[str, str] | None = None
     for cmd, p in cmds:
         if cmd == "FO":
@@ -140,7 +141,9 @@ def zpl_to_image(zpl: str) -> Image.Image:
             mask = bits.convert("L")
             img.paste(black.crop((0, 0, width, height)), (x, y), mask.crop((0, 0, width, height)))
         elif cmd == "BY":
-            bar_module = int(p.split(",")[0])
+            by = p.split(",")
+            bar_module = int(by[0])
+            by_height = int(by[2]) if len(by) > 2 and by[2] else by_height
         elif cmd in ("BQ", "BX", "BC"):
             pending = (cmd, p)
         elif cmd == "FD" and pending is not None:
@@ -157,10 +160,11 @@ def zpl_to_image(zpl: str) -> Image.Image:
                 module = bar_module
                 sym = make_symbol("code128", p)
             bar_h = int(p2.split(",")[1]) if kind == "BC" else 0
+            top = y + by_height if kind == "BQ" else y
             for r, row in enumerate(sym.rows):
                 for c, dark in enumerate(row):
                     if dark:
-                        x0, y0 = x + c * module, y + r * module
+                        x0, y0 = x + c * module, top + r * module
                         y1 = y0 + (bar_h if bar_h else module) - 1
                         draw.rectangle((x0, y0, x0 + module - 1, y1), fill=0)
             pending = None

@@ -262,9 +262,14 @@ def test_cli_for_readiness_billing_and_metrics(tmp_path) -> None:  # type: ignor
         stdin="demo-ines-2026\ndemo-ivan-2026\n",
     )
     assert out.returncode == 1 and "STOP - bedside check FAILED" in out.stderr
-    billing = json.loads(run("billing", yescarta["coi"], "--json").stdout)
+    billed = run("billing", yescarta["coi"], "--json")
+    billing = json.loads(billed.stdout)
     assert [b["code"] for b in billing] == ["38225", "38226"]
+    note = "Medicare reports the pre-infusion codes (38225, 38226, 38227) for tracking only"
+    assert note in billed.stderr and "ICD-10-PCS" in billed.stderr
     assert "38225" in run("billing", yescarta["coi"], "--csv").stdout.splitlines()[1]
+    text = run("billing", yescarta["coi"]).stdout.splitlines()
+    assert "CPT 38226 x1" in text[1] and text[-1].startswith(f"Note: {note}")
     figures = json.loads(run("metrics", "--json").stdout)
     assert figures["all"]["cases"] == len(cases)
     shown = run("case", "show", yescarta["coi"]).stdout

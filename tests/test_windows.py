@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from cart_chain.domain.billing import billing_lines
+from cart_chain.domain.billing import MEDICARE_NOTE, billing_lines
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.profiles import LimitFrom, LimitTo, parse_profile
 from cart_chain.domain.steps import Step
@@ -162,14 +162,14 @@ def test_lymphodepletion_window_boundaries() -> None:
 def test_billing_once_per_day_per_code() -> None:
     day1 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
     events = [
-        (Step.COLLECTION, day1),
-        (Step.COLLECTION, day1 + timedelta(days=1)),  # 2-day apheresis
-        (Step.SHIP_TO_MANUFACTURING, day1 + timedelta(days=1, hours=2)),
-        (Step.THAW, day1 + timedelta(days=30)),
-        (Step.THAW, day1 + timedelta(days=30, hours=1)),
-        (Step.INFUSION, day1 + timedelta(days=30, hours=1)),
-        (Step.INFUSION, day1 + timedelta(days=30, hours=2)),  # second bag, same day
-        (Step.RECEIPT_AT_SITE, day1 + timedelta(days=28)),  # not billed on its own
+        ("U01", Step.COLLECTION, day1),
+        ("U02", Step.COLLECTION, day1 + timedelta(days=1)),  # 2-day apheresis
+        ("U02", Step.SHIP_TO_MANUFACTURING, day1 + timedelta(days=1, hours=2)),
+        ("U01", Step.THAW, day1 + timedelta(days=30)),
+        ("U02", Step.THAW, day1 + timedelta(days=30, hours=1)),
+        ("U01", Step.INFUSION, day1 + timedelta(days=30, hours=1)),
+        ("U02", Step.INFUSION, day1 + timedelta(days=30, hours=2)),  # second bag, same day
+        ("U01", Step.RECEIPT_AT_SITE, day1 + timedelta(days=28)),  # not billed on its own
     ]
     lines = [
         (b.code, b.date_of_service.isoformat(), b.units, b.events)
@@ -186,5 +186,49 @@ def test_billing_once_per_day_per_code() -> None:
 
 def test_billing_dates_are_local_dates() -> None:
     late_evening_utc = datetime(2026, 3, 2, 23, 30, tzinfo=UTC)
-    (line,) = billing_lines([(Step.INFUSION, late_evening_utc)], CET)
+    (line,) = billing_lines([("U01", Step.INFUSION, late_evening_utc)], CET)
     assert line.date_of_service.isoformat() == "2026-03-03"
+
+
+def test_38226_once_per_preparation_not_per_courier_leg_or_bag() -> None:
+    prepared = datetime(2026, 3, 2, 16, 0, tzinfo=UTC)
+    events = [
+        ("U01", Step.COLLECTION, prepared - timedelta(hours=6)),
+        ("U02", Step.COLLECTION, prepared - timedelta(hours=5)),
+        # both bags prepared and handed to the first courier the same afternoon
+        ("U01", Step.SHIP_TO_MANUFACTURING, prepared),
+        ("U02", Step.SHIP_TO_MANUFACTURING, prepared + timedelta(minutes=5)),
+        # later legs: courier to airline overnight, airline to lab the next day
+        ("U01", Step.SHIP_TO_MANUFACTURING, prepared + timedelta(hours=9)),
+        ("U02", Step.SHIP_TO_MANUFACTURING, prepared + timedelta(hours=9)),
+        ("U01", Step.SHIP_TO_MANUFACTURING, prepared + timedelta(days=1, hours=2)),
+        ("U02", Step.SHIP_TO_MANUFACTURING, prepared + timedelta(days=1, hours=2)),
+    ]
+    lines = [
+        (b.code, b.date_of_service.isoformat(), b.units, b.events)
+        for b in billing_lines(events, UTC)
+    ]
+    assert lines == [("38225", "2026-03-02", 1, 2), ("38226", "2026-03-02", 1, 2)]
+
+
+def test_split_dose_bills_one_administration_per_date_whatever_the_bags() -> None:
+    day1 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)  # Aucatzyl: day 1 and day 10
+    day10 = day1 + timedelta(days=9)
+    events = [
+        ("U01", Step.THAW, day1),
+        ("U01", Step.INFUSION, day1 + timedelta(minutes=20)),
+        ("U02", Step.THAW, day10),
+        ("U02", Step.INFUSION, day10 + timedelta(minutes=20)),
+        ("U03", Step.THAW, day10 + timedelta(minutes=30)),
+        ("U03", Step.INFUSION, day10 + timedelta(minutes=50)),
+    ]
+    administered = [
+        (b.date_of_service.isoformat(), b.units, b.events)
+        for b in billing_lines(events, UTC)
+        if b.code == "38228"
+    ]
+    assert administered == [("2026-05-04", 1, 1), ("2026-05-13", 1, 2)]
+
+
+def test_billing_output_says_pre_infusion_codes_are_for_tracking() -> None:
+    assert "tracking only" in MEDICARE_NOTE and "ICD-10-PCS" in MEDICARE_NOTE

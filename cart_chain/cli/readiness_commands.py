@@ -147,6 +147,7 @@ def cmd_patient_checklist(args: argparse.Namespace) -> int:
 
 
 def cmd_billing(args: argparse.Namespace) -> int:
+    from cart_chain.domain.billing import MEDICARE_NOTE
     from cart_chain.services.analytics import case_billing
 
     lines = case_billing(open_db(args), args.coi)
@@ -171,6 +172,8 @@ def cmd_billing(args: argparse.Namespace) -> int:
     else:
         for b in lines:
             print(f"{b.date_of_service.isoformat()}  CPT {b.code} x{b.units}  {b.description}")
+    # JSON and CSV stay machine-readable: the note goes to standard error there.
+    print(f"Note: {MEDICARE_NOTE}", file=sys.stdout if not (args.json or args.csv) else sys.stderr)
     return 0
 
 

@@ -5,12 +5,17 @@ units that day (38228: "once per day, whatever the number of units"). Dates of
 service are local dates in the treating site's time zone. Choices where the
 code text leaves room:
 - 38225 (harvesting) counts each day with a collection.
-- 38226 (preparation for transportation) counts each day a unit was shipped to
-  manufacturing.
+- 38226 (preparation for transportation) counts each day a unit was prepared
+  and handed over for shipping to manufacturing: the unit's first
+  ship-to-manufacturing step. Later legs of the same transport (courier to
+  courier, airport to lab) are not another preparation and never bill, even on
+  another day.
 - 38227 (receipt and preparation for administration) counts each day a unit was
   thawed: the preparation is the billable work; receipt alone is not billed again.
-- 38228 (administration) counts each day with an infusion.
-Voided steps never bill.
+- 38228 (administration) counts each day with an infusion, so a split dose
+  (Aucatzyl: day 1 and day 10) gives one line per infusion date.
+Voided steps never bill. Every output carries `MEDICARE_NOTE`: coders must not
+read these lines as a Medicare inpatient claim.
 """
 
 from __future__ import annotations
@@ -32,6 +37,13 @@ CODES: dict[str, tuple[Step, str]] = {
 }
 
 
+#: Printed with every billing output.
+MEDICARE_NOTE = (
+    "Medicare reports the pre-infusion codes (38225, 38226, 38227) for tracking only; "
+    "inpatient claims use ICD-10-PCS."
+)
+
+
 @dataclass(frozen=True, slots=True)
 class BillingLine:
     code: str
@@ -42,12 +54,24 @@ class BillingLine:
 
 
 def billing_lines(
-    events: Iterable[tuple[Step, datetime]], tz: tzinfo | None = None
+    events: Iterable[tuple[str, Step, datetime]], tz: tzinfo | None = None
 ) -> list[BillingLine]:
-    """One line per code per local date of service, in date then code order."""
+    """One line per code per local date of service, in date then code order.
+
+    ``events`` are (unit, step, time) of the case's steps that are not voided;
+    the unit tells a transport's first leg (the preparation) from its later legs.
+    """
     per_day: dict[tuple[str, date], int] = {}
     by_step = {step: code for code, (step, _) in CODES.items()}
-    for step, at in events:
+    billed: list[tuple[Step, datetime]] = []
+    prepared: dict[str, datetime] = {}
+    for unit, step, at in events:
+        if step is Step.SHIP_TO_MANUFACTURING:
+            prepared[unit] = min(at, prepared.get(unit, at))
+        else:
+            billed.append((step, at))
+    billed.extend((Step.SHIP_TO_MANUFACTURING, at) for at in prepared.values())
+    for step, at in billed:
         code = by_step.get(step)
         if code is None:
             continue

@@ -2,12 +2,19 @@
 
 Barcodes are sent as native ZPL commands (^BQ QR, ^BX Data Matrix, ^BC Code 128)
 at the plan's positions and module sizes, so the printer draws them at full
-precision. Everything else (text in the shipped fonts, lines, boxes, the check
-character boxes) is sent as one ^GFA graphic rendered from the same plan: the
-printer's built-in fonts lack the 0/O and 1/I distinctions and most scripts a
-patient's name may be written in. The graphic uses ZPL's ASCII compression
-("," ends a row with white, ":" repeats the row above), which every ZPL II
-printer understands.
+precision. Code 128 is sent in ZPL's automatic mode (^BC...,A), which switches to
+subset C for runs of digits as the plan's encoder does, so the printed symbol is
+as wide as planned. ZPL's default mode encodes everything in subset B: the unit
+barcode came out wider than planned, ran off the label and over the Data Matrix.
+A ^BQ QR code placed with ^FO prints ^BY's bar code height lower than its ^FO
+(as zebrash and Labelary, which model the firmware, draw it), so the ZPL sets
+that height and moves the QR code up by it.
+
+Everything else (text in the shipped fonts, lines, boxes, the check character boxes)
+is sent as one ^GFA graphic rendered from the same plan: the printer's built-in
+fonts lack the 0/O and 1/I distinctions and most scripts a patient's name may be
+written in. The graphic uses ZPL's ASCII compression ("," ends a row with white, ":"
+repeats the row above), which every ZPL II printer understands.
 """
 
 from __future__ import annotations
@@ -19,6 +26,9 @@ from cart_chain.labels.plan import Plan, SymbolOp
 from cart_chain.labels.png import render_image
 
 DEFAULT_PORT = 9100
+#: Dots a ^FO-placed ^BQ QR code prints below its ^FO: the ^BY bar code height,
+#: set explicitly to its smallest value.
+QR_SHIFT = 10
 
 
 def _graphic(plan: Plan) -> str:
@@ -49,11 +59,19 @@ def _symbol(op: SymbolOp) -> str:
         raise InvalidValue("barcode data may not contain ^ or ~ in ZPL")
     if op.symbol.symbology == "qr":
         # Model 2, magnification = module dots, error correction Q, automatic input mode.
-        return f"^FO{op.x},{op.y}^BQN,2,{op.module}^FDQA,{data}^FS"
+        if op.y < QR_SHIFT:
+            raise InvalidValue(
+                f"a QR code must start at least {QR_SHIFT} dots below the top of a ZPL label"
+            )
+        return (
+            f"^FO{op.x},{op.y - QR_SHIFT}^BY{op.module},3,{QR_SHIFT}"
+            f"^BQN,2,{op.module}^FDQA,{data}^FS"
+        )
     if op.symbol.symbology == "datamatrix":
         return f"^FO{op.x},{op.y}^BXN,{op.module},200^FD{data}^FS"
-    # Code 128, no interpretation line (the label prints the text itself).
-    return f"^FO{op.x},{op.y}^BY{op.module}^BCN,{op.bar_height},N,N,N^FD{data}^FS"
+    # Code 128, no interpretation line (the label prints the text itself), automatic
+    # subsets (the last parameter, A) so it is as wide as planned.
+    return f"^FO{op.x},{op.y}^BY{op.module}^BCN,{op.bar_height},N,N,N,A^FD{data}^FS"
 
 
 def render_zpl(plan: Plan) -> bytes:

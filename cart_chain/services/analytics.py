@@ -26,7 +26,7 @@ def case_billing(db: Database, coi: str, tz: tzinfo | None = None) -> list[Billi
     def run(session: Session) -> list[BillingLine]:
         detail = load_case(session, coi)
         events = [
-            (Step(e.step), parse_iso(e.occurred_at))
+            (u.unit, Step(e.step), parse_iso(e.occurred_at))
             for u in detail.units
             for e in u.events
             if not e.voided

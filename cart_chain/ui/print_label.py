@@ -10,12 +10,11 @@ archiving. The printer choice is a workstation preference (QSettings).
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QMarginsF, QSizeF, Qt, Signal
-from PySide6.QtGui import QImage, QPageLayout, QPageSize, QPainter, QPixmap
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QPixmap
 from PySide6.QtPrintSupport import QPrintDialog, QPrinter, QPrinterInfo, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QComboBox,
@@ -33,6 +32,13 @@ from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.steps import Step
 from cart_chain.ui import prefs
 from cart_chain.ui.errors import classify, describe, error_label, show_error
+from cart_chain.ui.label_output import (
+    RenderedLabel,
+    configure_printer,
+    label_from_png,
+    paint_label,
+    print_on_printer,
+)
 from cart_chain.ui.signature import SignatureBlock
 
 if TYPE_CHECKING:
@@ -49,17 +55,6 @@ KIND_NAMES = {
     "tube": "Tube / sample label",
     "container": "Outer container label",
 }
-
-
-@dataclass(frozen=True)
-class RenderedLabel:
-    """A label at printer resolution, with its physical size."""
-
-    image: QImage
-    width_mm: float
-    height_mm: float
-    dpi: int
-    serial: str | None  # None: a preview, not an issued label
 
 
 def available_kinds() -> tuple[str, ...]:
@@ -109,8 +104,8 @@ def render_label(
         layout,
         reprint,
     )
-    image = QImage.fromData(render(layout, data, "png"), "PNG")
-    return RenderedLabel(image, layout.width_mm, layout.height_mm, layout.dpi, None)
+    png = render(layout, data, "png")
+    return label_from_png(png, layout.width_mm, layout.height_mm, layout.dpi, None)
 
 
 def issue_label(
@@ -138,33 +133,9 @@ def issue_label(
         destination=destination,
     )
     layout = load_layout(kind)
-    image = QImage.fromData(printed.output, "PNG")
-    return RenderedLabel(image, layout.width_mm, layout.height_mm, printed.dpi, str(printed.serial))
-
-
-def configure_printer(printer: QPrinter, label: RenderedLabel) -> None:
-    """A page exactly the label's size, no margins, at the label's resolution."""
-    size = QPageSize(
-        QSizeF(label.width_mm, label.height_mm), QPageSize.Unit.Millimeter, "cart-chain label"
+    return label_from_png(
+        printed.output, layout.width_mm, layout.height_mm, printed.dpi, str(printed.serial)
     )
-    orientation = QPageLayout.Orientation.Portrait
-    printer.setPageLayout(
-        QPageLayout(size, orientation, QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
-    )
-    printer.setFullPage(True)
-    printer.setResolution(label.dpi)
-
-
-def paint_label(printer: QPrinter, label: RenderedLabel) -> None:
-    """Draw the label 1:1 onto the printer page."""
-    painter = QPainter()
-    if not painter.begin(printer):
-        raise InvalidValue(f"cannot start printing on {printer.printerName() or 'the printer'}")
-    try:
-        target = printer.pageLayout().fullRectPixels(printer.resolution())
-        painter.drawImage(target, label.image)
-    finally:
-        painter.end()
 
 
 class PrintLabelDialog(QDialog):
@@ -368,8 +339,7 @@ class PrintLabelDialog(QDialog):
                 reason,
                 where,
             )
-            configure_printer(self.printer, label)
-            paint_label(self.printer, label)
+            print_on_printer(self.printer, label, f"cart-chain label {self.unit} {label.serial}")
         except Exception as exc:
             self.signature.clear_password()
             self._error(exc, "print the label")
