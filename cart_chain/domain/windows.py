@@ -259,3 +259,44 @@ def dose_schedule_ok(
         f"dose {dose} is due on day {profile.dose_days[dose - 1]} (± {tol:g} days) after the "
         f"first infusion; this infusion would be {_fmt(gap)} after it"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StartTime:
+    """How to ask when a thaw or infusion began, from what the profile's limits need."""
+
+    label: str  # e.g. "Removed from frozen storage at"
+    required: bool  # a limit counts from (or to) this moment
+    limits: tuple[str, ...]  # the limits that use it, described
+
+
+_THAW_LABELS = {
+    LimitFrom.REMOVAL_FROM_FROZEN_STORAGE: "Removed from frozen storage at",
+    LimitFrom.THAW_START: "Thaw started at",
+}
+
+
+def start_time(profile: Profile, step: Step) -> StartTime | None:
+    """What the start time of ``step`` means for ``profile`` (None: the step has none).
+
+    A thaw always asks it (FACT-JACIE records the thaw's start; several labels
+    count from it), worded after the anchor the profile names. An infusion asks
+    it, required, when a limit runs from or to the start of infusion; otherwise
+    it may be given.
+    """
+    if step is Step.THAW:
+        uses = [t for t in profile.time_limits if t.start in _THAW_LABELS]
+        anchors = {t.start for t in uses}
+        if len(anchors) == 1:
+            label = _THAW_LABELS[anchors.pop()]
+        else:
+            label = "Removed from storage / thaw started at"
+        return StartTime(label, True, tuple(t.describe() for t in uses))
+    if step is Step.INFUSION:
+        uses = [
+            t
+            for t in profile.time_limits
+            if t.start is LimitFrom.INFUSION_START or t.end is LimitTo.INFUSION_START
+        ]
+        return StartTime("Infusion started at", bool(uses), tuple(t.describe() for t in uses))
+    return None

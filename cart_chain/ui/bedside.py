@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 
 from cart_chain.domain.errors import InvalidValue, WrongPatient
 from cart_chain.ui.errors import classify, describe, error_label, show_error
-from cart_chain.ui.record_step import _ScanKeys, stop_alert
+from cart_chain.ui.record_step import ScanKeys, stop_alert
 from cart_chain.ui.signature import SignatureBlock
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class BedsideCheckDialog(QDialog):
         self.scan = QLineEdit()
         self.scan.setObjectName("Scan")
         self.scan.setPlaceholderText("Scan the bag label and press Enter")
-        self.scan.installEventFilter(_ScanKeys(self))  # type: ignore[arg-type]
+        self.scan.installEventFilter(ScanKeys(self))
         self.bag = QLabel("No bag scanned yet.")
         self.name = QLineEdit()
         self.name.setObjectName("WristbandName")
