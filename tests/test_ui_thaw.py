@@ -18,16 +18,16 @@ from cart_chain.services.cases import new_case, show_case
 from cart_chain.services.custody import record_event
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.conftest import JOURNEY, TEMPERATURES, creds, unit_of
+from tests.conftest import JOURNEY, TEMPERATURES, creds, prepare_patient, unit_of
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session, press
 
 RECEIVED_AT_SITE = 10  # journey steps up to receipt at the site: the next is the thaw
 
 
-def breyanzi_case(opened) -> str:  # type: ignore[no-untyped-def]
+def breyanzi_case(opened, product: str = "Breyanzi") -> str:  # type: ignore[no-untyped-def]
     coi = new_case(
-        opened.db, creds("alice"), "Tess Thaw", "1970-01-01", "MRN-7", "Breyanzi", 1
+        opened.db, creds("alice"), "Tess Thaw", "1970-01-01", "MRN-7", product, 1
     ).subject
     # The journey so far, done hours ago: a thaw may not start before the last step.
     early = datetime.now(UTC) - timedelta(hours=8)
@@ -130,12 +130,12 @@ def test_a_thaw_started_30_minutes_ago_shows_the_time_left(qtbot, opened) -> Non
     assert isinstance(window, MainWindow)
     removed = datetime.now(UTC) - timedelta(minutes=30)
     qtbot.keyClicks(dialog.started.edit, typed(removed))
-    assert "30 min ago" in dialog.started.result.text() or "29 min" in dialog.started.result.text()
+    assert dialog.started.result.text().endswith(" · 30 min ago")
     sign_thaw(qtbot, dialog)
     save(qtbot, dialog)
     alerts = unit_alerts(window)
     assert "Removal to administration window:" in alerts
-    assert "1 h 30 min left" in alerts or "1 h 31 min left" in alerts, alerts
+    assert "1 h 30 min left" in alerts or "1 h 29 min left" in alerts, alerts
 
 
 def test_a_thaw_started_3_hours_ago_is_shown_overdue(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
@@ -203,3 +203,124 @@ def test_enter_in_a_time_field_moves_on_and_never_records(qtbot, opened) -> None
     save(qtbot, dialog)  # the button still works
     [thaw] = thaws(opened, coi)
     assert thaw.started_at is not None
+
+
+def thawed_case(opened, product: str) -> str:  # type: ignore[no-untyped-def]
+    """A bag thawed 25 minutes ago (done 20 minutes ago), the patient ready for it."""
+    coi = breyanzi_case(opened, product)
+    now = datetime.now(UTC)
+    record_event(
+        opened.db,
+        unit_of(coi),
+        "thaw",
+        creds("ines"),
+        creds("ivan"),
+        location="Ward 7",
+        temperature_c=TEMPERATURES["thaw"],
+        started_at=now - timedelta(minutes=25),
+        occurred_at=now - timedelta(minutes=20),
+    )
+    prepare_patient(opened.db, unit_of(coi))
+    return coi
+
+
+def infusion_dialog(qtbot, opened, coi: str) -> RecordStepDialog:  # type: ignore[no-untyped-def]
+    window = MainWindow(make_session(opened, "ines"))
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(coi)
+    press(window, Qt.Key.Key_F2)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, RecordStepDialog)
+    qtbot.keyClicks(dialog.scan, unit_of(coi))
+    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+    assert dialog.selected_step() == "infusion"
+    return dialog
+
+
+def sign_infusion(qtbot, dialog: RecordStepDialog) -> None:  # type: ignore[no-untyped-def]
+    qtbot.keyClicks(dialog.location, "Ward 7, bed 4")
+    qtbot.keyClicks(dialog.by.username, "ines")
+    qtbot.keyClicks(dialog.by.password, "ines-secret-1")
+    qtbot.keyClicks(dialog.to.username, "ivan")
+    qtbot.keyClicks(dialog.to.password, "ivan-secret-1")
+
+
+def test_an_infusion_with_a_duration_limit_needs_its_start(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    """The generic profile limits the infusion itself to 30 minutes: without its
+    start the service would count the infusion as taking no time at all."""
+    coi = thawed_case(opened, "Investigational CAR-T")
+    dialog = infusion_dialog(qtbot, opened, coi)
+    assert dialog.fields.started_row.text() == "Infusion started at *"
+    assert "infusion duration: <= 30 min" in dialog.fields.limits.text()
+    sign_infusion(qtbot, dialog)
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert "Give the time: Infusion started at" in dialog.error.text()
+
+    began = (datetime.now(UTC) - timedelta(minutes=10)).replace(second=0, microsecond=0)
+    qtbot.keyClicks(dialog.started.edit, typed(began))
+    dialog.by.password.clear()
+    dialog.to.password.clear()
+    qtbot.keyClicks(dialog.by.password, "ines-secret-1")
+    qtbot.keyClicks(dialog.to.password, "ivan-secret-1")
+    save(qtbot, dialog)
+    unit = show_case(opened.db, coi).units[0]
+    infusion = unit.events[-1]
+    assert infusion.step == "infusion" and infusion.started_at is not None
+    assert parse_iso(infusion.started_at) == began
+    assert unit.deviations == ()
+
+
+def test_an_infusion_whose_limits_do_not_use_its_start_may_leave_it_out(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi = thawed_case(opened, "Breyanzi")
+    dialog = infusion_dialog(qtbot, opened, coi)
+    assert dialog.started.isVisibleTo(dialog)
+    assert dialog.fields.started_row.text() == "Infusion started at"  # no "*": optional
+    assert not dialog.fields.limits.isVisibleTo(dialog)
+    sign_infusion(qtbot, dialog)
+    save(qtbot, dialog)
+    infusion = show_case(opened.db, coi).units[0].events[-1]
+    assert infusion.step == "infusion" and infusion.started_at is None
+
+
+def test_a_typed_completion_time_is_the_steps_time(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi = breyanzi_case(opened)
+    dialog = thaw_dialog(qtbot, opened, coi)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    qtbot.keyClicks(dialog.started.edit, typed(now - timedelta(minutes=40)))
+    qtbot.keyClicks(dialog.completed.edit, typed(now - timedelta(minutes=15)))
+    sign_thaw(qtbot, dialog)
+    save(qtbot, dialog)
+    [thaw] = thaws(opened, coi)
+    assert parse_iso(thaw.occurred_at) == now - timedelta(minutes=15)
+    assert parse_iso(thaw.started_at or "") == now - timedelta(minutes=40)
+
+
+def test_the_time_field_names_its_zone_and_shows_what_it_understood(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from zoneinfo import ZoneInfo
+
+    from cart_chain.ui.time_field import TimeField
+
+    now = datetime(2026, 3, 29, 9, 0, tzinfo=UTC)  # 11:00 CEST, the day clocks went forward
+    field = TimeField("Thaw started at", zone=ZoneInfo("Europe/Berlin"), now=lambda: now)
+    qtbot.addWidget(field)
+    assert field.zone_label.text() == "Europe/Berlin (CEST)"
+    qtbot.keyClicks(field.edit, "10:15")
+    assert field.result.text() == "Sun 2026-03-29 10:15 CEST · 45 min ago"
+    assert field.value() == datetime(2026, 3, 29, 8, 15, tzinfo=UTC)
+    field.edit.clear()
+    qtbot.keyClicks(field.edit, "02:30")  # skipped by the clock change that night
+    assert "does not exist in Europe/Berlin" in field.result.text()
+    assert "b00020" in field.result.styleSheet()
+    field.edit.clear()
+    qtbot.keyClicks(field.edit, "2026-03-28 23:50")
+    assert field.result.text() == "Sat 2026-03-28 23:50 CET · 10 h 10 min ago"
+    assert field.result.styleSheet() == ""
+
+
+def test_the_workstation_zone_is_the_systems_named_zone() -> None:
+    from cart_chain.ui.time_field import workstation_zone
+
+    zone = workstation_zone()
+    now = datetime.now(UTC)
+    assert now.astimezone(zone).utcoffset() == now.astimezone().utcoffset()

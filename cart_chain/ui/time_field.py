@@ -153,6 +153,6 @@ class TimeField(QWidget):
                 self.result.setText(self.edit.placeholderText())
             else:
                 local = moment.astimezone(self.zone)
-                minutes = round((self.now() - moment).total_seconds() / 60)
+                minutes = int((self.now() - moment).total_seconds() // 60)  # whole minutes
                 self.result.setText(f"{local:%a %Y-%m-%d %H:%M} {local.tzname()} · {_ago(minutes)}")
         self.changed.emit()
