@@ -60,3 +60,76 @@ def test_the_service_answers_from_the_cases_enrolment_copy(ready_db: Database) -
         asked = step_start_time(ready_db, ident, "thaw")
         assert asked is not None and asked.label == "Thaw started at"
         assert asked.limits == ("post-thaw: <= 60 min from thaw start to infusion end",)
+
+
+def test_an_infusion_duration_limit_needs_the_infusion_start_recorded() -> None:
+    """Without its start, the infusion was taken to begin when it ended: any
+    infusion kept a 30-minute duration limit, however long it ran."""
+    from datetime import UTC, datetime, timedelta
+
+    from cart_chain.domain.windows import StepFact, time_limit_breaches
+
+    p = get_profile("generic")
+    t0 = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    history = [StepFact(Step.THAW, t0 + timedelta(minutes=5), t0, 37.0)]
+    end = t0 + timedelta(minutes=25)
+    unknown = time_limit_breaches(p, history, StepFact(Step.INFUSION, end, None, 22.0))
+    assert [b.detail.split(":")[0] for b in unknown] == ["infusion duration"]
+    assert "the infusion start was not recorded (the infusion step's start time)" in (
+        unknown[0].detail
+    )
+    began = StepFact(Step.INFUSION, end, t0 + timedelta(minutes=10), 22.0)
+    assert time_limit_breaches(p, history, began) == []
+
+
+def test_the_service_refuses_an_infusion_without_its_start_when_a_limit_needs_it(
+    ready_db: Database,
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from cart_chain.domain.errors import RuleViolation
+    from cart_chain.services.cases import show_case
+    from cart_chain.services.custody import record_event
+    from tests.conftest import JOURNEY, TEMPERATURES, prepare_patient
+
+    coi = new_case(ready_db, creds("alice"), "G", "1970-01-01", "M", "Investigational", 1).subject
+    unit = unit_of(coi)
+    early = datetime.now(UTC) - timedelta(hours=8)
+    for i, (step, by, to) in enumerate(JOURNEY[:10]):
+        record_event(
+            ready_db,
+            unit,
+            step,
+            creds(by),
+            creds(to) if to else None,
+            location="room",
+            temperature_c=TEMPERATURES[step],
+            occurred_at=early + timedelta(minutes=i),
+        )
+    now = datetime.now(UTC)
+    record_event(
+        ready_db,
+        unit,
+        "thaw",
+        creds("ines"),
+        creds("ivan"),
+        location="Ward 7",
+        temperature_c=TEMPERATURES["thaw"],
+        started_at=now - timedelta(minutes=20),
+        occurred_at=now - timedelta(minutes=15),
+    )
+    prepare_patient(ready_db, unit)
+    before = len(show_case(ready_db, coi).units[0].events)
+    with pytest.raises(RuleViolation, match="infusion duration: the infusion start was not"):
+        record_event(ready_db, unit, "infusion", creds("ines"), creds("ivan"), location="bed 4")
+    assert len(show_case(ready_db, coi).units[0].events) == before
+    record_event(
+        ready_db,
+        unit,
+        "infusion",
+        creds("ines"),
+        creds("ivan"),
+        location="bed 4",
+        started_at=now - timedelta(minutes=5),
+    )
+    assert show_case(ready_db, coi).units[0].current_step == "infusion"

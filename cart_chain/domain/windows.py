@@ -171,14 +171,17 @@ def time_limit_breaches(
     found = []
     for limit in profile.time_limits:
         start = _moment(limit.start, thaw, infusion)
+        if limit.start is LimitFrom.INFUSION_START and infusion.started_at is None:
+            start = None  # not its end: that would make the infusion take no time at all
         end = _moment(limit.end, thaw, infusion)
         what = limit.end.value.replace("_", " ")
         if start is None:
+            step = "infusion" if limit.start is LimitFrom.INFUSION_START else "thaw"
             found.append(
                 Breach(
                     "post_thaw_time",
                     f"{limit.name}: the {limit.start.value.replace('_', ' ')} was not recorded "
-                    f"(the thaw step's start time); the {limit.minutes:g} min limit to "
+                    f"(the {step} step's start time); the {limit.minutes:g} min limit to "
                     f"{what} cannot be checked",
                     f"<= {limit.minutes:g} min",
                     "unknown",
