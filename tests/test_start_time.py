@@ -133,3 +133,26 @@ def test_the_service_refuses_an_infusion_without_its_start_when_a_limit_needs_it
         started_at=now - timedelta(minutes=5),
     )
     assert show_case(ready_db, coi).units[0].current_step == "infusion"
+
+
+@pytest.mark.parametrize(
+    ("pid", "minutes"), [("breyanzi", 120), ("abecma", 60), ("generic", 30), ("aucatzyl", 30)]
+)
+def test_a_thaw_complete_past_its_limit_is_a_deviation_at_the_thaw(pid: str, minutes: int) -> None:
+    """One minute past: no infusion can keep the limit any more, so the thaw itself
+    opens the deviation; at the limit exactly it is still (just) inside."""
+    from datetime import UTC, datetime, timedelta
+
+    from cart_chain.domain.windows import StepFact, breaches
+
+    p = get_profile(pid)
+    removed = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+    at_limit = removed + timedelta(minutes=minutes)
+    assert breaches(p, [], StepFact(Step.THAW, at_limit, removed, 37.0)) == []
+    late = breaches(p, [], StepFact(Step.THAW, at_limit + timedelta(minutes=1), removed, 37.0))
+    assert [b.rule for b in late] == ["post_thaw_time"]
+    assert "0 h 01 min past" in late[0].detail and "the thaw was complete" in late[0].detail
+    # Not recorded, or counted from the thaw's end: nothing to judge at the thaw.
+    assert breaches(p, [], StepFact(Step.THAW, at_limit + timedelta(hours=9), None, 37.0)) == []
+    kymriah = get_profile("kymriah")
+    assert breaches(kymriah, [], StepFact(Step.THAW, at_limit, removed, 37.0)) == []

@@ -138,9 +138,10 @@ def test_a_thaw_started_30_minutes_ago_shows_the_time_left(qtbot, opened) -> Non
     assert "1 h 30 min left" in alerts or "1 h 29 min left" in alerts, alerts
 
 
-def test_a_thaw_started_3_hours_ago_is_shown_overdue(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+def test_a_thaw_started_3_hours_ago_is_a_deviation_shown_overdue(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     """Recorded as a fact (the service refuses only impossible times): Breyanzi's
-    120 minutes ran out an hour ago, and the case view says so in red."""
+    120 minutes ran out an hour ago, so the service opens a deviation with the
+    thaw, and the case view shows it and the overdue window in red."""
     coi = breyanzi_case(opened)
     dialog = thaw_dialog(qtbot, opened, coi)
     window = dialog.parent()
@@ -157,6 +158,10 @@ def test_a_thaw_started_3_hours_ago_is_shown_overdue(qtbot, opened) -> None:  # 
     alerts = unit_alerts(window)
     assert "Removal to administration window OVERDUE</b> by 1 h 0" in alerts, alerts
     assert "#b00020" in alerts  # in red
+    [deviation] = show_case(opened.db, coi).units[0].deviations
+    assert deviation.step == "thaw" and deviation.rule == "post_thaw_time" and deviation.open
+    assert "removal to administration: the thaw was complete 3 h 0" in deviation.detail
+    assert f"<b>Deviation #{deviation.seq}</b> at Thaw (awaiting QA review)" in alerts
 
 
 def test_a_malformed_time_is_refused_inline_and_nothing_is_recorded(qtbot, opened) -> None:  # type: ignore[no-untyped-def]

@@ -110,6 +110,37 @@ def breaches(profile: Profile, history: Sequence[StepFact], new: StepFact) -> li
                     _fmt(new.occurred_at - window.started),
                 )
             )
+    if new.step is Step.THAW:
+        found += thaw_overrun(profile, new)
+    return found
+
+
+def thaw_overrun(profile: Profile, thaw: StepFact) -> list[Breach]:
+    """The limits a thaw has already overrun when it is complete.
+
+    A limit counted from the thaw's start (or removal from frozen storage) that
+    has run out by the end of the thaw cannot be kept by any infusion: that is
+    a deviation now, recorded with the thaw, not only a refusal at the bedside.
+    """
+    found = []
+    for limit in profile.time_limits:
+        start = _moment(limit.start, thaw, None)
+        if start is None:
+            continue  # not known yet (infusion start) or not recorded (the gate says so)
+        ends = start + timedelta(minutes=limit.minutes)
+        if thaw.occurred_at <= ends:
+            continue
+        what = limit.end.value.replace("_", " ")
+        found.append(
+            Breach(
+                "post_thaw_time",
+                f"{limit.name}: the thaw was complete {_fmt(thaw.occurred_at - start)} after "
+                f"{limit.start.value.replace('_', ' ')}, {_fmt(thaw.occurred_at - ends)} past "
+                f"the {limit.minutes:g} min limit to {what}",
+                f"<= {limit.minutes:g} min",
+                _fmt(thaw.occurred_at - start),
+            )
+        )
     return found
 
 
