@@ -5,7 +5,10 @@ types the code and ends it with Enter (or Tab); that selects the unit and its
 next step. When the dialog was opened for a case, a bag of any other patient is
 stopped with a red, blocking alert and a beep, and nothing is recorded.
 The performer re-enters their password; the receiver or witness, a different
-person, signs with user name and password in the same dialog.
+person, signs with user name and password in the same dialog. A thaw or an
+infusion also asks when it began (`step_fields`), as its product's time limits
+need; the service judges every value inside its write, and its refusals stay in
+the dialog with nothing recorded.
 """
 
 from __future__ import annotations
