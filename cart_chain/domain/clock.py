@@ -6,7 +6,8 @@ every backend and sort correctly as text.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import re
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 
 from cart_chain.domain.errors import ClockBehind, InvalidValue
 
@@ -63,6 +64,76 @@ def parse_user_time(text: str) -> datetime:
     if moment.tzinfo is None:
         moment = moment.astimezone()  # local zone of this workstation
     return moment
+
+
+#: ``HH:MM`` (today) or ``YYYY-MM-DD HH:MM``, optionally with a UTC offset
+#: (``+01:00``) to say which of the two hours a clock change repeats is meant.
+_LOCAL = re.compile(
+    r"^(?:(?P<date>\d{4}-\d{2}-\d{2})[ T]+)?(?P<h>\d{1,2}):(?P<m>\d{2})"
+    r"(?:\s*(?P<off>[+-]\d{2}:?\d{2}|Z|UTC))?$"
+)
+LOCAL_FORMS = "HH:MM (today) or YYYY-MM-DD HH:MM"
+
+
+def _offset(text: str) -> timezone:
+    if text in ("Z", "UTC"):
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    hours, minutes = int(digits[:2]), int(digits[2:])
+    if hours > 23 or minutes > 59:
+        raise InvalidValue(f"UTC offset {text!r} is not an offset")
+    return timezone(sign * timedelta(hours=hours, minutes=minutes))
+
+
+def parse_local_time(text: str, now: datetime, zone: tzinfo) -> datetime:
+    """A time as staff type it at the bedside, in the workstation's zone ``zone``.
+
+    ``HH:MM`` is on today's date (today in ``zone`` at ``now``); a full
+    ``YYYY-MM-DD HH:MM`` names the day. A local time that a clock change skips
+    (spring forward) does not exist and is refused; one it repeats (fall back)
+    is ambiguous and refused unless a UTC offset says which, because a guessed
+    hour moves a 30-minute window by an hour. Whether the time may lie in the
+    future is not judged here: the service refuses it inside its write.
+    """
+    if now.tzinfo is None:
+        raise ValueError("naive now: attach a time zone first")
+    m = _LOCAL.match(text.strip())
+    if m is None:
+        raise InvalidValue(f"time {text.strip()!r} is not {LOCAL_FORMS}, e.g. 14:30")
+    try:
+        day = (
+            datetime.strptime(m["date"], "%Y-%m-%d").date()
+            if m["date"]
+            else now.astimezone(zone).date()
+        )
+        naive = datetime(day.year, day.month, day.day, int(m["h"]), int(m["m"]))
+    except ValueError:
+        raise InvalidValue(f"time {text.strip()!r} is not a real date and time") from None
+    if m["off"]:
+        moment = naive.replace(tzinfo=_offset(m["off"]))
+        local = moment.astimezone(zone)
+        if local.replace(tzinfo=None) != naive and m["off"] not in ("Z", "UTC"):
+            raise InvalidValue(
+                f"{text.strip()!r}: this zone is not at UTC{m['off']} at that time "
+                f"(it is {local.strftime('%H:%M %z')})"
+            )
+        return moment
+    early, late = naive.replace(tzinfo=zone, fold=0), naive.replace(tzinfo=zone, fold=1)
+    early_back = early.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
+    if early_back != naive:
+        raise InvalidValue(
+            f"{naive:%Y-%m-%d %H:%M} does not exist in {zone}: the clocks were put forward "
+            "at that hour; check the time"
+        )
+    if early.utcoffset() != late.utcoffset():
+        first, second = (early.strftime("%z"), late.strftime("%z"))
+        raise InvalidValue(
+            f"{naive:%Y-%m-%d %H:%M} happened twice in {zone} (the clocks were put back): "
+            f"add the UTC offset, {naive:%H:%M} {first[:3]}:{first[3:]} for the first or "
+            f"{naive:%H:%M} {second[:3]}:{second[3:]} for the second"
+        )
+    return early
 
 
 def local_display(text: str) -> str:

@@ -110,6 +110,37 @@ def breaches(profile: Profile, history: Sequence[StepFact], new: StepFact) -> li
                     _fmt(new.occurred_at - window.started),
                 )
             )
+    if new.step is Step.THAW:
+        found += thaw_overrun(profile, new)
+    return found
+
+
+def thaw_overrun(profile: Profile, thaw: StepFact) -> list[Breach]:
+    """The limits a thaw has already overrun when it is complete.
+
+    A limit counted from the thaw's start (or removal from frozen storage) that
+    has run out by the end of the thaw cannot be kept by any infusion: that is
+    a deviation now, recorded with the thaw, not only a refusal at the bedside.
+    """
+    found = []
+    for limit in profile.time_limits:
+        start = _moment(limit.start, thaw, None)
+        if start is None:
+            continue  # not known yet (infusion start) or not recorded (the gate says so)
+        ends = start + timedelta(minutes=limit.minutes)
+        if thaw.occurred_at <= ends:
+            continue
+        what = limit.end.value.replace("_", " ")
+        found.append(
+            Breach(
+                "post_thaw_time",
+                f"{limit.name}: the thaw was complete {_fmt(thaw.occurred_at - start)} after "
+                f"{limit.start.value.replace('_', ' ')}, {_fmt(thaw.occurred_at - ends)} past "
+                f"the {limit.minutes:g} min limit to {what}",
+                f"<= {limit.minutes:g} min",
+                _fmt(thaw.occurred_at - start),
+            )
+        )
     return found
 
 
@@ -171,14 +202,17 @@ def time_limit_breaches(
     found = []
     for limit in profile.time_limits:
         start = _moment(limit.start, thaw, infusion)
+        if limit.start is LimitFrom.INFUSION_START and infusion.started_at is None:
+            start = None  # not its end: that would make the infusion take no time at all
         end = _moment(limit.end, thaw, infusion)
         what = limit.end.value.replace("_", " ")
         if start is None:
+            step = "infusion" if limit.start is LimitFrom.INFUSION_START else "thaw"
             found.append(
                 Breach(
                     "post_thaw_time",
                     f"{limit.name}: the {limit.start.value.replace('_', ' ')} was not recorded "
-                    f"(the thaw step's start time); the {limit.minutes:g} min limit to "
+                    f"(the {step} step's start time); the {limit.minutes:g} min limit to "
                     f"{what} cannot be checked",
                     f"<= {limit.minutes:g} min",
                     "unknown",
@@ -259,3 +293,44 @@ def dose_schedule_ok(
         f"dose {dose} is due on day {profile.dose_days[dose - 1]} (± {tol:g} days) after the "
         f"first infusion; this infusion would be {_fmt(gap)} after it"
     )
+
+
+@dataclass(frozen=True, slots=True)
+class StartTime:
+    """How to ask when a thaw or infusion began, from what the profile's limits need."""
+
+    label: str  # e.g. "Removed from frozen storage at"
+    required: bool  # a limit counts from (or to) this moment
+    limits: tuple[str, ...]  # the limits that use it, described
+
+
+_THAW_LABELS = {
+    LimitFrom.REMOVAL_FROM_FROZEN_STORAGE: "Removed from frozen storage at",
+    LimitFrom.THAW_START: "Thaw started at",
+}
+
+
+def start_time(profile: Profile, step: Step) -> StartTime | None:
+    """What the start time of ``step`` means for ``profile`` (None: the step has none).
+
+    A thaw always asks it (FACT-JACIE records the thaw's start; several labels
+    count from it), worded after the anchor the profile names. An infusion asks
+    it, required, when a limit runs from or to the start of infusion; otherwise
+    it may be given.
+    """
+    if step is Step.THAW:
+        uses = [t for t in profile.time_limits if t.start in _THAW_LABELS]
+        anchors = {t.start for t in uses}
+        if len(anchors) == 1:
+            label = _THAW_LABELS[anchors.pop()]
+        else:
+            label = "Removed from storage / thaw started at"
+        return StartTime(label, True, tuple(t.describe() for t in uses))
+    if step is Step.INFUSION:
+        uses = [
+            t
+            for t in profile.time_limits
+            if t.start is LimitFrom.INFUSION_START or t.end is LimitTo.INFUSION_START
+        ]
+        return StartTime("Infusion started at", bool(uses), tuple(t.describe() for t in uses))
+    return None

@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.errors import InvalidValue, NotFound
 from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.profiles import Profile, parse_profile
+from cart_chain.domain.steps import Step
+from cart_chain.domain.windows import StartTime, start_time
 from cart_chain.store.database import Database
 from cart_chain.store.models import Case, LedgerEntry
 
@@ -183,3 +185,10 @@ def case_profile(db: Database, coi: str) -> ProfileView:
 def profile_warnings(db: Database, coi: str) -> tuple[str, ...]:
     """The product's handling warnings (e.g. do not irradiate) for labels and the checklist."""
     return case_profile(db, coi).warnings
+
+
+def step_start_time(db: Database, coi: str, step: str | Step) -> StartTime | None:
+    """How the GUI asks when ``step`` began for this case (its enrolment profile's limits)."""
+    ident = parse_any(coi)
+    full = (ident.coi if isinstance(ident, UnitId) else ident).full
+    return db.read(lambda s: start_time(of_case(s, full), Step(step)))

@@ -29,8 +29,8 @@ from PySide6.QtWidgets import (
 
 from cart_chain.domain.errors import InvalidValue, WrongPatient
 from cart_chain.ui.errors import classify, describe, error_label, show_error
-from cart_chain.ui.record_step import _ScanKeys, stop_alert
 from cart_chain.ui.signature import SignatureBlock
+from cart_chain.ui.stop_scan import ScanKeys, stop_alert
 
 if TYPE_CHECKING:
     from cart_chain.services.views import CaseDetail
@@ -66,7 +66,7 @@ class BedsideCheckDialog(QDialog):
         self.scan = QLineEdit()
         self.scan.setObjectName("Scan")
         self.scan.setPlaceholderText("Scan the bag label and press Enter")
-        self.scan.installEventFilter(_ScanKeys(self))  # type: ignore[arg-type]
+        self.scan.installEventFilter(ScanKeys(self))
         self.bag = QLabel("No bag scanned yet.")
         self.name = QLineEdit()
         self.name.setObjectName("WristbandName")

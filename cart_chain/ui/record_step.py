@@ -5,18 +5,19 @@ types the code and ends it with Enter (or Tab); that selects the unit and its
 next step. When the dialog was opened for a case, a bag of any other patient is
 stopped with a red, blocking alert and a beep, and nothing is recorded.
 The performer re-enters their password; the receiver or witness, a different
-person, signs with user name and password in the same dialog.
+person, signs with user name and password in the same dialog. A thaw or an
+infusion also asks when it began (`step_fields`), as its product's time limits
+need; the service judges every value inside its write, and its refusals stay in
+the dialog with nothing recorded.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, Signal
-from PySide6.QtGui import QIcon, QKeyEvent
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
-    QApplication,
     QComboBox,
     QDialog,
     QFormLayout,
@@ -24,14 +25,12 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMessageBox,
-    QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from cart_chain.domain.errors import (
-    InvalidValue,
     MalformedScan,
     SignatureError,
     UnknownLabel,
@@ -39,91 +38,18 @@ from cart_chain.domain.errors import (
     WrongPatient,
 )
 from cart_chain.domain.steps import HANDOFFS, RULES, Step
-from cart_chain.ui import prefs, theme
+from cart_chain.ui import prefs
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
+from cart_chain.ui.step_fields import StepFields
+from cart_chain.ui.stop_scan import ScanKeys, stop_alert
 
 if TYPE_CHECKING:
+    from cart_chain.domain.windows import StartTime
     from cart_chain.services.views import CaseDetail, Receipt, UnitView
     from cart_chain.ui.session import Session
 
 log = logging.getLogger("cart_chain.ui.record")
-
-#: What each step asks besides the signatures. Location is always asked: custody
-#: is "who holds it, and where".
-TEMPERATURE_STEPS = frozenset(
-    {
-        Step.COLLECTION,
-        Step.SHIP_TO_MANUFACTURING,
-        Step.RECEIPT_AT_MANUFACTURING,
-        Step.CRYOPRESERVATION,
-        Step.STORAGE,
-        Step.SHIP_TO_SITE,
-        Step.RECEIPT_AT_SITE,
-        Step.THAW,
-    }
-)
-CONDITION_STEPS = frozenset(
-    {Step.RECEIPT_AT_MANUFACTURING, Step.RECEIPT_AT_SITE, Step.THAW, Step.INFUSION}
-)
-CONDITIONS = (
-    "Intact: container and seal undamaged",
-    "Damaged container (quarantine)",
-    "Seal broken or missing (quarantine)",
-    "Temperature excursion (quarantine)",
-)
-
-
-def stop_alert(
-    parent: QWidget,
-    title: str,
-    lead: str,
-    detail: str,
-    advice: str,
-    ack: str = "I have put the bag aside",
-) -> QMessageBox:
-    """The red, application-modal, audible alert reserved for "do not go on":
-    a wrong patient's bag, a failed bedside check. Shown without blocking the
-    event loop (tests and the inactivity lock keep working); nothing behind it
-    can be used until it is acknowledged."""
-    QApplication.beep()
-    box = QMessageBox(parent)
-    box.setObjectName("StopAlert")
-    box.setIcon(QMessageBox.Icon.Critical)
-    box.setWindowTitle(title)
-    box.setText(title)
-    detail = detail[:1].upper() + detail[1:]
-    box.setInformativeText(f"{lead}\n\n{detail}.\n\n{advice}")
-    box.setStyleSheet(theme.WRONG_PATIENT_STYLE)
-    box.setStandardButtons(QMessageBox.StandardButton.Ok)
-    ok = box.button(QMessageBox.StandardButton.Ok)
-    ok.setText(ack)
-    ok.setIcon(QIcon())
-    box.setWindowModality(Qt.WindowModality.ApplicationModal)
-    box.show()  # application-modal, not window-modal as open() would make it
-    box.raise_()
-    return box
-
-
-class _ScanKeys(QObject):
-    """Enter or Tab ends a scan in the scan field (instead of moving on or saving)."""
-
-    def __init__(self, dialog: RecordStepDialog) -> None:
-        super().__init__(dialog)
-        self.dialog = dialog
-
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        ends_scan = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab)
-        if (
-            event.type() == QEvent.Type.KeyPress
-            and isinstance(event, QKeyEvent)
-            and event.key() in ends_scan
-        ):
-            if self.dialog.scan.text().strip():
-                self.dialog.scan_entered()
-                return True
-            return event.key() != Qt.Key.Key_Tab  # an empty Enter must not save
-        return False
 
 
 class RecordStepDialog(QDialog):
@@ -154,21 +80,11 @@ class RecordStepDialog(QDialog):
         self.scan = QLineEdit()
         self.scan.setObjectName("Scan")
         self.scan.setPlaceholderText("Scan the bag label (or type the unit id) and press Enter")
-        self.scan.installEventFilter(_ScanKeys(self))
+        self.scan.installEventFilter(ScanKeys(self))
         self.unit_label = QLabel("No bag scanned yet.")
         self.unit_label.setWordWrap(True)
         self.step = QComboBox()
         self.step.setObjectName("Step")
-        self.location = QLineEdit(prefs.LAST_LOCATION.get())
-        self.location.setPlaceholderText("where the bag is now (room, tank, shipper)")
-        self.temperature = QLineEdit()
-        self.temperature.setPlaceholderText("°C, e.g. -150 (optional)")
-        self.condition = QComboBox()
-        self.condition.addItems(CONDITIONS)
-        self.note = QPlainTextEdit()
-        self.note.setTabChangesFocus(True)
-        self.note.setFixedHeight(64)
-        self.note.setPlaceholderText("optional note")
         self.by = SignatureBlock("Performed by", session)
         self.to = SignatureBlock("Received by")
         self.error = error_label()
@@ -181,10 +97,12 @@ class RecordStepDialog(QDialog):
 
         self.form = QFormLayout()
         self.form.addRow("Step", self.step)
-        self.form.addRow("Location", self.location)
-        self.form.addRow("Temperature", self.temperature)
-        self.form.addRow("Condition", self.condition)
-        self.form.addRow("Note", self.note)
+        self.fields = StepFields(self.form)
+        #: The fields by name, as tests and the keyboard reach them.
+        self.location = self.fields.location
+        self.temperature = self.fields.temperature
+        self.started = self.fields.started
+        self.completed = self.fields.completed
         signatures = QHBoxLayout()
         signatures.addWidget(self.by)
         signatures.addWidget(self.to)
@@ -331,8 +249,8 @@ class RecordStepDialog(QDialog):
     # -- the form ---------------------------------------------------------------------
 
     def _set_form_enabled(self, on: bool) -> None:
-        for w in (self.step, self.location, self.temperature, self.condition, self.note):
-            w.setEnabled(on)
+        self.step.setEnabled(on)
+        self.fields.set_enabled(on)
         self.by.setEnabled(on)
         self.to.setEnabled(on)
         self.save.setEnabled(on)
@@ -346,8 +264,7 @@ class RecordStepDialog(QDialog):
         if step is None:
             return
         rule = RULES[step]
-        self.form.setRowVisible(self.temperature, step in TEMPERATURE_STEPS)
-        self.form.setRowVisible(self.condition, step in CONDITION_STEPS)
+        self.fields.show_step(step, self._start_time(step))
         self.by.set_meaning(rule.by_meaning)
         self.by.refresh()
         handoff = step in HANDOFFS
@@ -357,29 +274,17 @@ class RecordStepDialog(QDialog):
         title = "Record handoff" if handoff else "Record step"
         self.setWindowTitle(f"{title}: {step.label} — cart-chain")
 
-    def _values(self) -> dict[str, Any]:
-        step = self.selected_step()
-        assert step is not None
-        temperature = None
-        if step in TEMPERATURE_STEPS and self.temperature.text().strip():
-            try:
-                temperature = float(self.temperature.text().strip().replace(",", "."))
-            except ValueError:
-                raise InvalidValue(
-                    f"temperature {self.temperature.text()!r} is not a number (°C)"
-                ) from None
-        note = self.note.toPlainText().strip()
-        if step in CONDITION_STEPS:
-            condition = f"Condition: {self.condition.currentText()}"
-            note = f"{condition}. {note}" if note else condition
-        location = self.location.text().strip()
-        if not location:
-            raise InvalidValue("say where the bag is (location)")
-        return {
-            "location": location,
-            "temperature_c": temperature,
-            "note": note or None,
-        }
+    def _start_time(self, step: Step) -> StartTime | None:
+        """How to ask when ``step`` began, from this case's profile (a service read)."""
+        from cart_chain.services.profiles import step_start_time
+
+        if self.unit is None:
+            return None
+        try:
+            return step_start_time(self.session.db, self.unit.unit, step)
+        except Exception as exc:  # the service refuses the record later if it must
+            log.warning("could not read the profile's start time: %s", type(exc).__name__)
+            return None
 
     def submit(self) -> None:
         """Sign and save through `custody.record_event`; errors stay in the dialog."""
@@ -391,7 +296,7 @@ class RecordStepDialog(QDialog):
         from cart_chain.services.custody import record_event
 
         try:
-            values = self._values()
+            values = self.fields.values(step)
             by = self.by.credentials()
             to = self.to.credentials() if step in HANDOFFS else None
             if to is not None and to.username == by.username:

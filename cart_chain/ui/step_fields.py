@@ -1,0 +1,138 @@
+"""What a custody step asks besides the bag and the signatures.
+
+Location always (custody is "who holds it, and where"); temperature and the
+bag's condition where a step handles the product; for a thaw or an infusion,
+when it began (worded after what the product's limits count from, required
+when a limit needs it) and when it was complete (now unless typed). The values
+go to `custody.record_event`, which decides whether they may be recorded.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
+
+from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.steps import Step
+from cart_chain.domain.windows import StartTime
+from cart_chain.ui import prefs
+from cart_chain.ui.time_field import TimeField
+
+TEMPERATURE_STEPS = frozenset(
+    {
+        Step.COLLECTION,
+        Step.SHIP_TO_MANUFACTURING,
+        Step.RECEIPT_AT_MANUFACTURING,
+        Step.CRYOPRESERVATION,
+        Step.STORAGE,
+        Step.SHIP_TO_SITE,
+        Step.RECEIPT_AT_SITE,
+        Step.THAW,
+    }
+)
+CONDITION_STEPS = frozenset(
+    {Step.RECEIPT_AT_MANUFACTURING, Step.RECEIPT_AT_SITE, Step.THAW, Step.INFUSION}
+)
+#: Steps with a start distinct from their completion (the post-thaw clocks).
+TIMED_STEPS = frozenset({Step.THAW, Step.INFUSION})
+CONDITIONS = (
+    "Intact: container and seal undamaged",
+    "Damaged container (quarantine)",
+    "Seal broken or missing (quarantine)",
+    "Temperature excursion (quarantine)",
+)
+
+
+class StepFields:
+    """The per-step rows of the record dialog's form, shown or hidden per step."""
+
+    def __init__(self, form: QFormLayout) -> None:
+        self.form = form
+        self.timed = False  # the shown step asks when it began
+        self.location = QLineEdit(prefs.LAST_LOCATION.get())
+        self.location.setPlaceholderText("where the bag is now (room, tank, shipper)")
+        self.temperature = QLineEdit()
+        self.temperature.setPlaceholderText("°C, e.g. -150 (optional)")
+        self.condition = QComboBox()
+        self.condition.addItems(CONDITIONS)
+        self.started = TimeField("Started at")
+        self.started.setObjectName("StartedAt")
+        self.limits = QLabel()
+        self.limits.setWordWrap(True)
+        self.completed = TimeField("Completed at", "now, if left empty")
+        self.completed.setObjectName("CompletedAt")
+        self.note = QPlainTextEdit()
+        self.note.setTabChangesFocus(True)
+        self.note.setFixedHeight(64)
+        self.note.setPlaceholderText("optional note")
+        self.started_row = QLabel("Started at")
+        form.addRow("Location", self.location)
+        form.addRow("Temperature", self.temperature)
+        form.addRow("Condition", self.condition)
+        form.addRow(self.started_row, self.started)
+        form.addRow("Limit", self.limits)
+        form.addRow("Completed at", self.completed)
+        form.addRow("Note", self.note)
+
+    def widgets(self) -> tuple[QWidget, ...]:
+        return (
+            self.location,
+            self.temperature,
+            self.condition,
+            self.started,
+            self.completed,
+            self.note,
+        )
+
+    def set_enabled(self, on: bool) -> None:
+        for w in self.widgets():
+            w.setEnabled(on)
+
+    def show_step(self, step: Step, start: StartTime | None) -> None:
+        """Show the rows ``step`` asks; ``start`` says how to ask when it began."""
+        self.form.setRowVisible(self.temperature, step in TEMPERATURE_STEPS)
+        self.form.setRowVisible(self.condition, step in CONDITION_STEPS)
+        timed = step in TIMED_STEPS and start is not None
+        self.timed = timed
+        self.form.setRowVisible(self.started, timed)
+        self.form.setRowVisible(self.completed, timed)
+        self.form.setRowVisible(self.limits, timed and bool(start and start.limits))
+        if timed and start is not None:
+            self.started.what = start.label
+            self.started_row.setText(start.label + (" *" if start.required else ""))
+            self.started.set_required(start.required)
+            self.limits.setText("<br>".join(start.limits))
+        else:
+            self.started.set_required(False)
+
+    def values(self, step: Step) -> dict[str, Any]:
+        """The keyword arguments for `custody.record_event`; InvalidValue when malformed."""
+        temperature = None
+        if step in TEMPERATURE_STEPS and self.temperature.text().strip():
+            try:
+                temperature = float(self.temperature.text().strip().replace(",", "."))
+            except ValueError:
+                raise InvalidValue(
+                    f"temperature {self.temperature.text()!r} is not a number (°C)"
+                ) from None
+        note = self.note.toPlainText().strip()
+        if step in CONDITION_STEPS:
+            condition = f"Condition: {self.condition.currentText()}"
+            note = f"{condition}. {note}" if note else condition
+        location = self.location.text().strip()
+        if not location:
+            raise InvalidValue("say where the bag is (location)")
+        started: datetime | None = None
+        completed: datetime | None = None
+        if self.timed:
+            started = self.started.value()
+            completed = self.completed.value()
+        return {
+            "location": location,
+            "temperature_c": temperature,
+            "note": note or None,
+            "started_at": started,
+            "occurred_at": completed,
+        }
