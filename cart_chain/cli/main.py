@@ -17,6 +17,7 @@ from collections.abc import Sequence
 #: Modules that add subcommands: each has ``register(subparsers)``.
 COMMAND_MODULES = (
     "cart_chain.cli.commands",
+    "cart_chain.cli.account_commands",
     "cart_chain.cli.report_commands",
     "cart_chain.cli.label_commands",
     "cart_chain.cli.readiness_commands",
