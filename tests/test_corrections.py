@@ -91,3 +91,28 @@ def test_correction_rules(ready_db) -> None:  # type: ignore[no-untyped-def]
     r = correct(ready_db, seqs[0], {"note": "ok"}, "r", creds("alice"))
     with pytest.raises(InvalidValue, match="correct the original"):
         correct(ready_db, r.seq, {"note": "x"}, "r", creds("alice"))
+
+
+def test_a_corrected_time_is_checked_like_the_original(ready_any_db) -> None:  # type: ignore[no-untyped-def]
+    """Regression: a correction could date a unit's first step years before enrolment,
+    a time `record_event` refuses (more than 60 days before the case was enrolled)."""
+    from datetime import UTC, datetime, timedelta
+
+    from cart_chain.domain.clock import utc_iso
+    from cart_chain.services.cases import enrolled_at
+
+    db = ready_any_db
+    coi = enrol(db)
+    (seq,) = walk(db, unit_of(coi), 1)
+    enrolled = db.read(lambda s: enrolled_at(s, coi))
+    too_early = utc_iso(enrolled - timedelta(days=61))
+    with pytest.raises(InvalidValue, match="more than 60 days before the case was enrolled"):
+        correct(db, seq, {"occurred_at": too_early}, "typed the wrong year", creds("alice"))
+    with pytest.raises(InvalidValue, match="future"):
+        ahead = utc_iso(datetime.now(UTC) + timedelta(hours=1))
+        correct(db, seq, {"occurred_at": ahead}, "typed the wrong hour", creds("alice"))
+    assert show_case(db, coi).units[0].events[0].corrections == ()
+    late_entry = utc_iso(enrolled - timedelta(days=59))
+    correct(db, seq, {"occurred_at": late_entry}, "entered late", creds("alice"))
+    assert show_case(db, coi).units[0].events[0].corrections[0].new_value == late_entry
+    assert verify_ledger(db).ok

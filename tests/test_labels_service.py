@@ -17,6 +17,7 @@ from cart_chain.cli.main import main
 from cart_chain.domain.errors import (
     AuthenticationError,
     InvalidValue,
+    MalformedScan,
     PermissionDenied,
     StepNotAllowed,
     UnknownLabel,
@@ -107,6 +108,27 @@ def test_voiding_a_label_without_reprint(ready_db: Database) -> None:
 
     with pytest.raises(UnknownLabel):
         void_label(db, creds("alice"), forged + mod37_2(forged), "never printed")
+    assert verify_ledger(db).ok
+
+
+@pytest.mark.parametrize("given", ["unit", "garbage", "cut"])
+def test_a_malformed_void_payload_is_recorded_as_a_refused_scan(
+    ready_any_db: Database, given: str
+) -> None:
+    """Regression: void_label parsed the payload before its write, so a malformed one
+    (or a unit id where a label was asked for) was refused without a scan_refused entry."""
+    db = ready_any_db
+    unit = unit_of(enrol(db))
+    printed = print_label(db, unit, "tube", creds("alice"))
+    text = {"unit": unit, "garbage": "CC1-NOT-A-LABEL", "cut": printed.payload[:-3]}[given]
+    before = _entries(db)
+    with pytest.raises(MalformedScan):
+        void_label(db, creds("alice"), text, "destroyed")
+    assert _entries(db) == before + 1
+    last = db.read(lambda s: get_entry(s, before + 1))
+    assert last is not None and last.kind == "scan_refused" and last.actor == "alice"
+    assert last.payload["reason"].startswith("malformed:")
+    assert scan(db, printed.payload).label is not None  # the label itself is untouched
     assert verify_ledger(db).ok
 
 

@@ -16,11 +16,14 @@ from cart_chain.cli.prompt import PasswordSource
 from cart_chain.domain.errors import DatabaseUnavailable, UsageError
 
 if TYPE_CHECKING:
+    from cart_chain.domain.labelcode import ScanSource
     from cart_chain.services.accounts import Credentials
     from cart_chain.services.views import CaseDetail
     from cart_chain.store.database import Database
 
 USER_ENV = "CART_CHAIN_USER"
+#: What this workstation's scanner sends (see `domain.labelcode`): keyboard or code128.
+SCANNER_ENV = "CART_CHAIN_SCANNER"
 
 
 # -- helpers shared by command modules ----------------------------------------------
@@ -71,6 +74,17 @@ def signer(user: str | None, meaning: str, source: PasswordSource) -> Credential
     if not name:
         raise UsageError(f"{meaning}: a user name is required")
     return Credentials(name, source.ask(f"Password for {name} ({meaning})"))
+
+
+def scan_source(args: argparse.Namespace) -> ScanSource:
+    """The scanner form for this command: ``--scanner``, else $CART_CHAIN_SCANNER, else
+    keyboard (a check-less ``&/`` COI is then accepted only behind the AIM id ``]C0``)."""
+    from cart_chain.domain.labelcode import SOURCES
+
+    value = getattr(args, "scanner", None) or os.environ.get(SCANNER_ENV) or "keyboard"
+    if value not in SOURCES:
+        raise UsageError(f"${SCANNER_ENV} must be one of {', '.join(SOURCES)}, not {value!r}")
+    return value  # type: ignore[return-value]
 
 
 def emit_json(value: Any) -> None:
@@ -380,6 +394,7 @@ def cmd_event_record(args: argparse.Namespace) -> int:
         started_at=started,
         condition=args.condition,
         expect=args.expect,
+        source=scan_source(args),
     )
     print(f"recorded {step.value} for {receipt.subject} as entry {receipt.seq}")
     for s in receipt.signatures:
@@ -396,9 +411,11 @@ def cmd_unit_split(args: argparse.Namespace) -> int:
     from cart_chain.services.custody import split_unit
 
     by = signer(args.by, "Performed by", PasswordSource())
-    for unit in split_unit(
-        open_db(args), args.unit, args.into, by, note=args.note, expect=args.expect
-    ):
+    db = open_db(args)
+    split = split_unit(
+        db, args.unit, args.into, by, note=args.note, expect=args.expect, source=scan_source(args)
+    )
+    for unit in split:
         print(unit)
     return 0
 

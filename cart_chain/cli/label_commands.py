@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cart_chain.cli.commands import USER_ENV, emit_json, open_db, signer, when
+from cart_chain.cli.commands import USER_ENV, emit_json, open_db, scan_source, signer, when
 from cart_chain.cli.prompt import PasswordSource
 from cart_chain.domain.errors import CartChainError, UsageError
 
@@ -69,6 +69,7 @@ def cmd_label(args: argparse.Namespace) -> int:
         destination=destination,
         deliver=_deliver(out, printer, args.overwrite),
         expect=args.expect,
+        source=scan_source(args),
     )
     if args.json:
         emit_json(
@@ -106,7 +107,9 @@ def cmd_label_void(args: argparse.Namespace) -> int:
     from cart_chain.services.labels import void_label
 
     by = signer(args.by, "voided by", PasswordSource())
-    receipt = void_label(open_db(args), by, args.payload, args.reason, expect=args.expect)
+    receipt = void_label(
+        open_db(args), by, args.payload, args.reason, expect=args.expect, source=scan_source(args)
+    )
     print(f"label {args.payload.strip()} voided; ledger entry {receipt.seq}")
     return 0
 
@@ -166,7 +169,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
 
     text = args.payload if args.payload is not None else _read_scan()
     try:
-        result = scan(open_db(args, read_only=True), text, expect=args.expect, step=args.step)
+        db = open_db(args, read_only=True)
+        result = scan(db, text, expect=args.expect, step=args.step, source=scan_source(args))
     except CartChainError as exc:
         if args.json:
             emit_json(

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 #: Modules that add subcommands: each has ``register(subparsers)``.
 COMMAND_MODULES = (
     "cart_chain.cli.commands",
+    "cart_chain.cli.account_commands",
     "cart_chain.cli.report_commands",
     "cart_chain.cli.label_commands",
     "cart_chain.cli.readiness_commands",
@@ -61,6 +62,16 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="URL",
         help="database: a SQLite file path or URL, or postgresql+psycopg://... "
         "(default: $CART_CHAIN_DB, else the per-user SQLite file)",
+    )
+    from cart_chain.domain.labelcode import SOURCES
+
+    parser.add_argument(
+        "--scanner",
+        choices=SOURCES,
+        help="what this workstation's scanner sends, for every command that takes a scan: "
+        "keyboard (default: a check-less ISBT 128 &/ COI only behind the AIM id ]C0) or "
+        "code128 (a scanner that sends Code 128 reads without AIM id: a check-less &/ COI "
+        "is trusted as a machine read). Default: $CART_CHAIN_SCANNER, else keyboard",
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     for name in COMMAND_MODULES:

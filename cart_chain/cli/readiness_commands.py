@@ -6,7 +6,7 @@ import argparse
 import csv
 import sys
 
-from cart_chain.cli.commands import emit_json, open_db, signer
+from cart_chain.cli.commands import emit_json, open_db, scan_source, signer
 from cart_chain.cli.prompt import PasswordSource
 
 
@@ -27,6 +27,7 @@ def cmd_patient_event(args: argparse.Namespace) -> int:
         by,
         occurred_at=_time(args.at),
         detail=args.regimen or args.note,
+        source=scan_source(args),
     )
     print(f"recorded {args.kind} for {r.subject} as entry {r.seq}")
     return 0
@@ -47,6 +48,7 @@ def cmd_patient_check(args: argparse.Namespace) -> int:
         witness,
         occurred_at=_time(args.at),
         expect=args.expect,
+        source=scan_source(args),
     )
     if result.passed:
         print(f"bedside check PASSED for {result.receipt.subject} (entry {result.receipt.seq})")
@@ -73,7 +75,15 @@ def cmd_override(args: argparse.Namespace) -> int:
     from cart_chain.services.readiness import override_gate
 
     by = signer(args.by, "Verified by", PasswordSource())
-    r = override_gate(open_db(args), args.unit, args.gate, args.reason, by, expect=args.expect)
+    r = override_gate(
+        open_db(args),
+        args.unit,
+        args.gate,
+        args.reason,
+        by,
+        expect=args.expect,
+        source=scan_source(args),
+    )
     print(f"override of {args.gate} for {r.subject} recorded as entry {r.seq}")
     return 0
 

@@ -27,6 +27,8 @@ CLINICAL = frozenset({Role.APHERESIS, Role.INFUSION})
 #: The two people who compare wristband and bag at the bedside.
 BEDSIDE_ROLES = frozenset({Role.INFUSION, Role.APHERESIS, Role.CELL_LAB})
 QA_ONLY = frozenset({Role.QA})
+#: The two-person recovery of an administrator who can no longer log in.
+RECOVERY_KIND = "admin_recovered"
 #: Fields that identify the patient: corrected only with a second person verifying.
 IDENTITY_FIELDS = frozenset({"patient_name", "patient_dob", "mrn"})
 #: Who may verify an identity correction: any clinical role or QA (not a courier).
@@ -101,6 +103,13 @@ def _build() -> dict[tuple[str, str | None], Rule]:
     # signs it when it drops signed entries (a service rule: the dropped range is known
     # only to the restore).
     rules.append(Rule("restored", None, (Slot(VERIFIED, QA_ONLY, required=False),)))
+    # Break-glass: every administrator's password is forgotten. A QA user and a second,
+    # different active user set a temporary password for one administrator. The witness
+    # may hold any signing role (an administrator signs nothing, and one who can log in
+    # resets the password instead).
+    rules.append(
+        Rule(RECOVERY_KIND, None, (Slot(PERFORMED, QA_ONLY), Slot(VERIFIED, SIGNING_ROLES)))
+    )
     return {(r.kind, r.variant): r for r in rules}
 
 

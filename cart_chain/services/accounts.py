@@ -85,7 +85,8 @@ class UserInfo:
 
 @dataclass(frozen=True, slots=True)
 class Alert:
-    """An account locked after repeated failures, until an administrator clears it."""
+    """An account locked after repeated failures, or an administrator's account recovered
+    by break-glass (`recovery`), until an administrator clears it."""
 
     seq: int
     at: str
@@ -297,8 +298,23 @@ def list_users(db: Database) -> list[UserInfo]:
     return db.read(run)
 
 
+def _recovery_alert(session: Session, u: UserState) -> Alert:
+    entry = ledger.get_entry(session, u.open_recovery_seq)
+    assert entry is not None  # the fold found its user change
+    p = entry.payload
+    return Alert(
+        entry.seq,
+        entry.recorded_at,
+        u.username,
+        u.full_name,
+        f"{u.username}: administrator password reset by break-glass recovery (QA "
+        f"{p.get('by')}, witness {p.get('witness')}, entry {entry.seq}); unlock to clear",
+    )
+
+
 def open_alerts(db: Database) -> list[Alert]:
-    """Accounts locked after repeated failures that no administrator has cleared yet.
+    """Accounts locked after repeated failures, or recovered by break-glass, that no
+    administrator has cleared yet.
 
     Shown to administrators and QA; an expired lock stays an alert until an
     administrator unlocks (clears) it, so a guessing attempt is never missed.
@@ -321,6 +337,8 @@ def open_alerts(db: Database) -> list[Alert]:
                         f"({still}); unlock to clear",
                     )
                 )
+            if u.open_recovery_seq:
+                out.append(_recovery_alert(session, u))
         return sorted(out, key=lambda a: a.seq)
 
     return db.read(run)

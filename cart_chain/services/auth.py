@@ -93,6 +93,9 @@ class UserState:
     #: Ledger entry of a lock no administrator has yet cleared (an open alert), or 0.
     open_lock_seq: int = 0
     open_lock_at: str = ""
+    #: Ledger entry of a break-glass recovery of this account no administrator has yet
+    #: cleared (an open alert, like a lock), or 0.
+    open_recovery_seq: int = 0
 
 
 _USER_HISTORY = (
@@ -118,11 +121,13 @@ def find_user(session: Session, username: str, now: str | None = None) -> UserSt
         return None
     full_name, role = rows[0][0], Role(rows[0][1])
     password_hash, set_at, must_change, active, failures = "", "", False, True, 0
-    locked_until, open_seq, open_at = "", 0, ""
+    locked_until, open_seq, open_at, recovery_seq = "", 0, "", 0
     for _, _, change, value, at, seq in rows:
-        if change in ("password", "password_temporary"):
+        if change in ("password", "password_temporary", "password_recovered"):
             password_hash, set_at, failures = value or "", at, 0
-            must_change = change == "password_temporary"
+            must_change = change != "password"
+            if change == "password_recovered":
+                recovery_seq = seq
         elif change == "role":
             role = Role(value)
         elif change == "active":
@@ -134,8 +139,8 @@ def find_user(session: Session, username: str, now: str | None = None) -> UserSt
         elif change == "locked":
             # The count starts again after the lock: once it expires, five more tries.
             locked_until, failures, open_seq, open_at = value or _UNTIL_UNLOCKED, 0, seq, at
-        elif change == "unlocked":
-            locked_until, failures, open_seq, open_at = "", 0, 0, ""
+        elif change == "unlocked":  # an administrator's unlock also clears a recovery alert
+            locked_until, failures, open_seq, open_at, recovery_seq = "", 0, 0, "", 0
     now = now or now_iso()
     locked = locked_until == _UNTIL_UNLOCKED or (bool(locked_until) and now < locked_until)
     return UserState(
@@ -151,6 +156,7 @@ def find_user(session: Session, username: str, now: str | None = None) -> UserSt
         locked_until if locked else "",
         open_seq,
         open_at,
+        recovery_seq,
     )
 
 

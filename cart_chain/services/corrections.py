@@ -9,7 +9,6 @@ role with a second person verifying it in the same entry.
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,7 +20,13 @@ from cart_chain.domain.authority import (
     needs_witness,
     rule_for,
 )
-from cart_chain.domain.clock import parse_user_time, utc_iso
+from cart_chain.domain.clock import (
+    check_after_enrolment,
+    parse_iso,
+    parse_user_time,
+    stated_time,
+    utc_iso,
+)
 from cart_chain.domain.errors import InvalidValue, NotFound, SignatureError
 from cart_chain.domain.temperature import parse_temperature
 from cart_chain.domain.text import (
@@ -32,7 +37,7 @@ from cart_chain.domain.text import (
     clean_reason,
 )
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
-from cart_chain.services.cases import entry_payload, live, parse_dob
+from cart_chain.services.cases import enrolled_at, entry_payload, live, parse_dob
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
@@ -227,5 +232,9 @@ def _check_chronology(
     after = [t for s, t in times if s > seq]
     if (before and new < max(before)) or (after and new > min(after)):
         raise InvalidValue("the corrected time would put the step out of order with its neighbours")
-    if new > utc_iso(datetime.now().astimezone()):
-        raise InvalidValue("a step cannot be dated in the future")
+    # The checks `record_event` made on the original time hold for the corrected one.
+    moment = stated_time(parse_iso(str(new)), "the corrected step")
+    started = payload.get("started_at")
+    if started is not None and parse_iso(str(started)) > moment:
+        raise InvalidValue("the corrected time would put the step's end before its start")
+    check_after_enrolment(moment, enrolled_at(session, str(payload["coi"])), "the corrected step")

@@ -181,6 +181,7 @@ def split_unit(
     note: str | None = None,
     location: str | None = None,
     expect: str | None = None,
+    source: ScanSource = "keyboard",
 ) -> list[str]:
     """Split one bag into ``into`` bags during expansion; the original stays as one of them.
 
@@ -192,7 +193,7 @@ def split_unit(
     location = clean_location(location, "location")
 
     def run(session: Session) -> list[str]:
-        u = resolve_bag(session, unit, expect=expect)
+        u = resolve_bag(session, unit, expect=expect, source=source)
         if current_step(session, u.unit_code) is not Step.EXPANSION:
             raise InvalidValue("a bag can only be split while it is in expansion")
         check_no_open_deviation(session, u.unit_code)

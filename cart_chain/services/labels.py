@@ -28,7 +28,13 @@ from cart_chain.domain.errors import (
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.label_data import LabelData
 from cart_chain.domain.label_layout import FORMATS, KIND_TITLES, KINDS, Layout, load_layout
-from cart_chain.domain.labelcode import MAX_SERIAL, LabelCode, parse_payload, to_base36
+from cart_chain.domain.labelcode import (
+    MAX_SERIAL,
+    LabelCode,
+    ScanSource,
+    parse_payload,
+    to_base36,
+)
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import Step, next_steps, ordered, parse_step
 from cart_chain.domain.text import clean_reason
@@ -233,6 +239,7 @@ def print_label(
     destination: str | None = None,
     deliver: Callable[[bytes], None] | None = None,
     expect: str | None = None,
+    source: ScanSource = "keyboard",
 ) -> PrintedLabel:
     """Print (or reprint) one label of ``kind`` for a unit, recorded in the ledger.
 
@@ -249,7 +256,7 @@ def print_label(
     why = _reason(reason)
 
     def run(session: Session) -> PrintedLabel:
-        u = resolve_bag(session, unit, expect=expect)
+        u = resolve_bag(session, unit, expect=expect, source=source)
         user = authenticate_in(session, by)
         if user.role is Role.ADMINISTRATOR:
             raise PermissionDenied(
@@ -329,21 +336,29 @@ def print_label(
 
 
 def void_label(
-    db: Database, by: Credentials, payload: str, reason: str, *, expect: str | None = None
+    db: Database,
+    by: Credentials,
+    payload: str,
+    reason: str,
+    *,
+    expect: str | None = None,
+    source: ScanSource = "keyboard",
 ) -> Receipt:
     """Take one printed label out of use (destroyed, spoiled) without printing another.
 
     ``payload`` is the label's code as scanned; with ``expect``, a label of
-    another case is refused as wrong patient.
+    another case is refused as wrong patient. A malformed payload, or a unit id
+    where a label was asked for, is parsed inside the write so `bag_write` records
+    it as a refused scan like any other bag service does.
     """
-    code = parse_payload(payload)
     why = _reason(reason)
     if why is None:
         raise InvalidValue("voiding a label needs a reason")
-    unit_code = code.unit.full
 
     def run(session: Session) -> Receipt:
-        resolve_bag(session, payload, expect=expect, refuse_void=False)
+        resolve_bag(session, payload, expect=expect, source=source, refuse_void=False)
+        code = parse_payload(payload)
+        unit_code = code.unit.full
         user = authenticate_in(session, by)
         if user.role is Role.ADMINISTRATOR:
             raise PermissionDenied(f"{user.username} is an administrator; cannot void labels")

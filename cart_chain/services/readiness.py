@@ -27,6 +27,7 @@ from cart_chain.domain.errors import (
     SignatureError,
 )
 from cart_chain.domain.gates import BEDSIDE, DECISIONS, GATES, PATIENT_EVENTS
+from cart_chain.domain.labelcode import ScanSource
 from cart_chain.domain.profiles import Profile
 from cart_chain.domain.steps import Step
 from cart_chain.domain.text import clean_note, clean_reason
@@ -294,6 +295,7 @@ def record_patient_event(
     occurred_at: datetime | None = None,
     detail: str | None = None,
     expect: str | None = None,
+    source: ScanSource = "keyboard",
 ) -> Receipt:
     """Bridging therapy or lymphodepleting chemotherapy, start or end (regimen in detail).
 
@@ -306,7 +308,7 @@ def record_patient_event(
     detail = clean_note(detail, "detail")
 
     def run(session: Session) -> Receipt:
-        coi_full = identify(session, coi, expect=expect).coi.full
+        coi_full = identify(session, coi, expect=expect, source=source).coi.full
         check_after_enrolment(parse_iso(when), enrolled_at(session, coi_full), kind)
         if kind.endswith("_end"):
             start = session.execute(
@@ -366,6 +368,7 @@ def bedside_check(
     *,
     occurred_at: datetime | None = None,
     expect: str | None = None,
+    source: ScanSource = "keyboard",
 ) -> BedsideResult:
     """Two people compare the wristband's name and date of birth with this bag, together.
 
@@ -380,7 +383,7 @@ def bedside_check(
     when = _when(occurred_at)
 
     def run(session: Session) -> BedsideResult:
-        u = resolve_bag(session, unit, expect=expect)
+        u = resolve_bag(session, unit, expect=expect, source=source)
         case = session.get(Case, u.coi)
         assert case is not None
         fixes = _corrections_for(session, [case.entry_seq]).get(case.entry_seq, [])
@@ -468,6 +471,7 @@ def override_gate(
     by: Credentials,
     *,
     expect: str | None = None,
+    source: ScanSource = "keyboard",
 ) -> Receipt:
     """QA lets one unit past one infusion gate; the override is on every report."""
     if gate not in GATES:
@@ -477,7 +481,7 @@ def override_gate(
         raise InvalidValue("an override needs a reason")
 
     def run(session: Session) -> Receipt:
-        u = resolve_bag(session, unit, expect=expect)
+        u = resolve_bag(session, unit, expect=expect, source=source)
         user = authenticate_in(session, by)
         require_role(user, authority.QA_ONLY, "override an infusion gate")
         sig = signature(user, VERIFIED)

@@ -294,3 +294,19 @@ def _gate_override(e: Entry) -> Iterator[Row]:
 def _restored(e: Entry) -> Iterator[Row]:
     """A restore: its only rows are its signatures (administrator, and QA when it dropped any)."""
     yield from _signatures(e)
+
+
+@projector("admin_recovered")
+def _admin_recovered(e: Entry) -> Iterator[Row]:
+    """A break-glass recovery: the administrator's temporary password, and two signatures."""
+    p = e.payload
+    yield (
+        UserChange,
+        dict(
+            entry_seq=e.seq,
+            username=p["username"],
+            change="password_recovered",
+            value=p["password_hash"],
+        ),
+    )
+    yield from _signatures(e)

@@ -16,6 +16,7 @@ from typing import Any
 from cart_chain.domain.authority import (
     ADMIN_KINDS,
     AUTHORITY,
+    RECOVERY_KIND,
     SELF_CHANGES,
     SIGNED_KINDS,
     Slot,
@@ -63,6 +64,8 @@ class SignerCheck:
         actor = self.users.get(e.actor)
         if actor is None:
             return "ledger_entries", f"actor {e.actor!r} was not a user at that time"
+        if e.kind == RECOVERY_KIND:
+            return self._recovered(e)
         if e.kind not in ADMIN_KINDS:
             return None
         p = e.payload
@@ -78,6 +81,18 @@ class SignerCheck:
             )
         if e.kind == "user_changed" and p.get("username") not in self.users:
             return "ledger_entries", f"user_changed names unknown user {p.get('username')!r}"
+        return None
+
+    def _recovered(self, e: Entry) -> tuple[str, str] | None:
+        """A break-glass recovery names an administrator active at that time (its two
+        signatures are checked against the authority table like any other)."""
+        target = self.users.get(e.payload.get("username"))  # type: ignore[arg-type]
+        if target is None or target.role is not Role.ADMINISTRATOR or not target.active:
+            return (
+                "ledger_entries",
+                f"{e.kind} entry recovers {e.payload.get('username')!r}, who was not an "
+                "active administrator at that time",
+            )
         return None
 
     # -- signatures --------------------------------------------------------------------

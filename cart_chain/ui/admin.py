@@ -3,7 +3,8 @@
 Every change to users or shared settings is a signed service call recorded in
 the ledger; the administrator confirms each with their password in the
 signature block at the bottom. Workstation preferences (printer, label kind and
-resolution, database location) are stored in QSettings on this machine only.
+resolution, database location, what the scanner sends) are stored in QSettings
+on this machine only.
 """
 
 from __future__ import annotations
@@ -41,6 +42,20 @@ if TYPE_CHECKING:
     from cart_chain.ui.session import Session
 
 ROLES = [r.value for r in Role]
+#: The scanner setting's choices (``prefs.SCANNER`` values) and their plain names.
+SCANNER_CHOICES = (
+    ("keyboard", "Keyboard, or a scanner that sends AIM identifiers (recommended)"),
+    ("code128", "Code 128 scanner without AIM identifiers"),
+)
+SCANNER_RISK = (
+    "The ISBT 128 barcode of a COI (&/…) carries no check character. With the recommended "
+    "setting it is accepted only from a scanner that announces a Code 128 read (AIM "
+    "identifier ]C0; set it in the scanner), and a typed COI must include the check "
+    "character from the box beside it. Choose 'without AIM identifiers' only when this "
+    "workstation's scanner cannot send them: a COI without check character is then "
+    "trusted as a scanner read, so if someone types one here, one wrong digit can open "
+    "another patient's case. The expected-patient check still stops a wrong bag."
+)
 
 
 class AdminDialog(QDialog):
@@ -320,6 +335,14 @@ class AdminDialog(QDialog):
         self.db_location.setPlaceholderText(
             "empty: the default file for this user; or a path, or postgresql://…"
         )
+        self.scanner = QComboBox()
+        self.scanner.setObjectName("Scanner")
+        for value, name in SCANNER_CHOICES:
+            self.scanner.addItem(name, value)
+        self.scanner.setCurrentIndex(max(self.scanner.findData(prefs.scan_source()), 0))
+        risk = QLabel(SCANNER_RISK)
+        risk.setObjectName("Subtle")
+        risk.setWordWrap(True)
         save = QPushButton("Save workstation settings")
         save.setObjectName("SaveWorkstation")
         form = QFormLayout(page)
@@ -330,6 +353,8 @@ class AdminDialog(QDialog):
         form.addRow("Default label", self.label_kind)
         form.addRow("Label sizes", sizes)
         form.addRow("Database location", self.db_location)
+        form.addRow("Scanner sends", self.scanner)
+        form.addRow("", risk)
         form.addRow(save)
         save.clicked.connect(self._save_workstation)
         return page
@@ -364,6 +389,7 @@ class AdminDialog(QDialog):
         prefs.DATABASE_URL.set(url)
         prefs.PRINTER_NAME.set(self.printer.currentText())
         prefs.LABEL_KIND.set(self.label_kind.currentData())
+        prefs.SCANNER.set(self.scanner.currentData())
         self._show("Workstation settings saved." + note, error=False)
 
     def _show(self, text: str, error: bool) -> None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Callable
+from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal
@@ -265,11 +267,35 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def run(db_url: str | None) -> int:
-    """Entry point of ``cart-chain gui``: returns the exit status."""
+def log_uncaught(previous: Callable[..., object]) -> Callable[..., None]:
+    """A ``sys.excepthook`` for the app: an exception no slot caught goes to the log
+    file (through its redacting filter), then to the ``previous`` hook."""
+
+    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        log.error("uncaught error in the desktop app", exc_info=(kind, exc, tb))
+        previous(kind, exc, tb)
+
+    return hook
+
+
+def start(db_url: str | None) -> tuple[QApplication, AppController]:
+    """The log file first, so whatever fails next is on record; then the app and its login.
+
+    The CLI sets its log up in ``cli.main``, which the desktop app does not pass through.
+    """
+    from cart_chain.logs import setup_logging
+
+    setup_logging()
+    sys.excepthook = log_uncaught(sys.excepthook)
     app = make_app()
     controller = AppController(db_url)
     controller.start()
+    return app, controller
+
+
+def run(db_url: str | None) -> int:
+    """Entry point of ``cart-chain gui``: returns the exit status."""
+    app, controller = start(db_url)
     status: Any = app.exec()
     controller.shutdown()
     return int(status)

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from cart_chain.domain.errors import InvalidValue, WrongPatient
+from cart_chain.ui import prefs
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
 from cart_chain.ui.stop_scan import ScanKeys, stop_alert
@@ -116,7 +117,7 @@ class BedsideCheckDialog(QDialog):
         text = self.scan.text()
         self.error.hide()
         try:
-            found = scan(self.session.db, text, expect=self.case.coi)
+            found = scan(self.session.db, text, expect=self.case.coi, source=prefs.scan_source())
             unit = found.unit or (found.units[0] if len(found.units) == 1 else None)
             if unit is None:
                 raise InvalidValue("this case has several bags: scan the bag's own label")

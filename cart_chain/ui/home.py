@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from cart_chain.domain.errors import IdentifierError
-from cart_chain.domain.identifiers import parse_any
+from cart_chain.domain.labelcode import parse_scan
+from cart_chain.ui import prefs
 from cart_chain.ui.errors import error_label
 from cart_chain.ui.models.cases_model import COI, NAME, STEPS, CasesModel, SummaryRole
 
@@ -113,13 +114,14 @@ class HomePage(QWidget):
         self._update_count()
 
     def _enter(self) -> None:
-        """Enter: an identifier opens its case; other text searches at once."""
+        """Enter: an identifier or label code opens its case (read with this workstation's
+        scanner setting, as every scan field is); other text searches at once."""
         self._debounce.stop()
         text = self.search.text().strip()
         if not text:
             return self._apply_search()
         try:
-            ident = parse_any(text)
+            scanned = parse_scan(text, source=prefs.scan_source())
         except IdentifierError as exc:
             if any(c.isdigit() for c in text) and text.upper().lstrip("&/").startswith("CH"):
                 self.message.setText(f"Not a valid identifier: {exc}")
@@ -128,7 +130,7 @@ class HomePage(QWidget):
             return self._apply_search()
         self.message.hide()
         self.search.clear()
-        self.open_case.emit(ident.full)
+        self.open_case.emit(scanned.unit.full if scanned.unit else scanned.coi.full)
         return None
 
     def _activated(self, index: QModelIndex) -> None:

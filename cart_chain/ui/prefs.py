@@ -7,9 +7,12 @@ code, inactivity lock) are shared and signed in the database instead.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 from PySide6.QtCore import QSettings
+
+if TYPE_CHECKING:
+    from cart_chain.domain.labelcode import ScanSource
 
 ORGANISATION = "cart-chain"
 APPLICATION = "cart-chain"
@@ -51,3 +54,15 @@ LABEL_HEIGHT_MM: Pref[float] = Pref("labels/height_mm", 50.0)
 LAST_LOCATION: Pref[str] = Pref("record/last_location", "")
 LAST_EXPORT_DIR: Pref[str] = Pref("export/last_dir", "")
 MAIN_GEOMETRY: Pref[str] = Pref("window/main_geometry", "")
+#: What this workstation's scanner sends: "keyboard" (AIM identifiers on, or typing) or
+#: "code128" (Code 128 reads without AIM identifier). See `domain.labelcode`.
+SCANNER: Pref[str] = Pref("scan/source", "keyboard")
+
+
+def scan_source() -> ScanSource:
+    """The scanner setting every scan field passes to the services (keyboard when unset or
+    not a known value: the safe form)."""
+    from cart_chain.domain.labelcode import SOURCES
+
+    value = SCANNER.get()
+    return value if value in SOURCES else "keyboard"  # type: ignore[return-value]

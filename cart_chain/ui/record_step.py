@@ -156,7 +156,9 @@ class RecordStepDialog(QDialog):
         text = self.scan.text()
         self.error.hide()
         try:
-            result = scan(self.session.db, text, expect=self.expected_coi)
+            result = scan(
+                self.session.db, text, expect=self.expected_coi, source=prefs.scan_source()
+            )
             unit = result.unit
             if unit is None:
                 if len(result.units) != 1:
@@ -312,6 +314,7 @@ class RecordStepDialog(QDialog):
                 by,
                 to,
                 expect=self.expected_coi,
+                source=prefs.scan_source(),
                 **values,
             )
         except WrongPatient as exc:
