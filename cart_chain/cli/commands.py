@@ -271,6 +271,8 @@ def print_case(d: CaseDetail) -> None:
         print()
         parent = f", split from {u.parent}" if u.parent else ""
         print(f"Unit {u.grouped}   bag {u.number} of {u.of}{parent}")
+        if u.din_grouped:
+            print(f"  DIN {u.din_grouped}   ({u.din})")
         holder = f"{u.custodian_name} ({u.custodian})" if u.custodian else "-"
         print(
             f"  current step {u.current_step or 'none yet'};  held by {holder};  "

@@ -111,6 +111,8 @@ class UnitView:
     events: tuple[EventView, ...]
     windows: tuple[WindowView, ...] = ()
     deviations: tuple[DeviationView, ...] = ()
+    din: str | None = None  # ISBT 128 DIN of the collection, with check character
+    din_grouped: str | None = None  # eye-readable: FIN, year, sequence, flags, [check]
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from cart_chain.store.models import (
     Base,
     Case,
+    CollectionDin,
     Correction,
     Deviation,
     DeviationReview,
@@ -115,6 +116,20 @@ def _case_created(e: Entry) -> Iterator[Row]:
         yield (
             Unit,
             dict(unit_code=code, entry_seq=e.seq, coi=p["coi"], number=number, parent_unit=None),
+        )
+    # One DIN per collection, in unit order (cases enrolled before 0004 have none).
+    for code, din in zip(p["units"], p.get("dins", ()), strict=False):
+        yield (
+            CollectionDin,
+            dict(
+                din=din,
+                entry_seq=e.seq,
+                unit_code=code,
+                coi=p["coi"],
+                facility=din[:5],
+                year=int(din[5:7]),
+                sequence=int(din[7:13]),
+            ),
         )
 
 
