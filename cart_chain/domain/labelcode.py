@@ -132,7 +132,8 @@ class LabelCode:
         return self.payload
 
 
-ScanKind = Literal["label", "unit", "coi"]
+#: ``din``: a DIN this facility allocated; ``manufacturer``: an identifier linked to a case.
+ScanKind = Literal["label", "unit", "coi", "din", "manufacturer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +145,7 @@ class Scanned:
     unit: UnitId | None = None
     serial: int | None = None
     symbology: str | None = None  # AIM identifier without "]", e.g. "C0", when one was sent
+    linked: str | None = None  # what was read when it names the case indirectly ("lot L1")
 
     @property
     def label(self) -> LabelCode | None:

@@ -18,7 +18,7 @@ from cart_chain.domain.roles import ENROL_ROLES
 from cart_chain.domain.steps import RULES, Custody, Step, next_steps, ordered
 from cart_chain.domain.text import clean_identifier, clean_name
 from cart_chain.domain.windows import StepFact, live_windows
-from cart_chain.services import dins, settings
+from cart_chain.services import dins, links, settings
 from cart_chain.services.accounts import (
     Credentials,
     authenticate_in,
@@ -353,6 +353,7 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
         profile_warnings=profile.warnings,
         patient_events=_patient_events(session, case.coi),
         overrides=_overrides(session, case.coi),
+        links=links.of_case(session, case.coi),
     )
 
 

@@ -130,6 +130,18 @@ class CaseSummary:
 
 
 @dataclass(frozen=True, slots=True)
+class LinkView:
+    """One manufacturer's identifier recorded against a case (``unit`` when for one bag)."""
+
+    seq: int
+    kind: str
+    value: str
+    unit: str | None
+    by: str | None
+    recorded_at: str
+
+
+@dataclass(frozen=True, slots=True)
 class CaseDetail:
     coi: str
     grouped: str
@@ -151,6 +163,7 @@ class CaseDetail:
     profile_warnings: tuple[str, ...] = ()  # e.g. "Do not irradiate", for labels/checklist
     patient_events: tuple[PatientEventView, ...] = ()
     overrides: tuple[OverrideView, ...] = ()
+    links: tuple[LinkView, ...] = ()  # the manufacturer's identifiers (`case link`)
 
     @property
     def open_deviations(self) -> tuple[DeviationView, ...]:

@@ -252,6 +252,24 @@ class CollectionDin(Base):
     )
 
 
+class CaseLink(Base):
+    """A manufacturer's identifier recorded against a case (or one bag of it).
+
+    Kinds: ``manufacturer_coi``, ``din``, ``lot``, ``rfic``. One value names one
+    case: the unique constraint refuses linking it to a second one.
+    """
+
+    __tablename__ = "case_links"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), index=True)
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.unit_code"))
+
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_case_links_kind_value"),)
+
+
 #: Projection tables in the order `verify` checks them, with their sort keys.
 PROJECTIONS: tuple[type[Base], ...] = (
     User,
@@ -269,6 +287,7 @@ PROJECTIONS: tuple[type[Base], ...] = (
     DeviationReview,
     GateOverride,
     CollectionDin,
+    CaseLink,
 )
 #: Every table that holds custody facts, ledger included: all are append-only.
 APPEND_ONLY_TABLES: tuple[str, ...] = (

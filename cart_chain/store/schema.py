@@ -42,7 +42,7 @@ TABLES_ADDED: dict[str, frozenset[str]] = {
     ),
     "0002": frozenset({"label_prints", "label_voids"}),
     "0003": frozenset({"patient_events", "deviations", "deviation_reviews", "gate_overrides"}),
-    "0004": frozenset({"dins"}),
+    "0004": frozenset({"dins", "case_links"}),
 }
 _OURS = frozenset().union(*TABLES_ADDED.values())
 

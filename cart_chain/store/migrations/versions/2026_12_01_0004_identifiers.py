@@ -1,4 +1,5 @@
-"""ISBT 128 identifiers: the DIN of each collection.
+"""ISBT 128 identifiers: the DIN of each collection, and manufacturers' identifiers
+linked to a case (their COI, DINs, lots, release certificate).
 
 Revision ID: 0004
 Revises: 0003
@@ -17,7 +18,7 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-NEW_TABLES = ("dins",)
+NEW_TABLES = ("dins", "case_links")
 
 
 def _seq_fk() -> sa.ForeignKey:
@@ -39,6 +40,16 @@ def upgrade() -> None:
     )
     op.create_index("ix_dins_entry_seq", "dins", ["entry_seq"])
     op.create_index("ix_dins_coi", "dins", ["coi"])
+    op.create_table(
+        "case_links",
+        sa.Column("entry_seq", sa.BigInteger(), _seq_fk(), primary_key=True),
+        sa.Column("kind", sa.String(20), primary_key=True),
+        sa.Column("value", sa.String(64), nullable=False),
+        sa.Column("coi", sa.String(16), sa.ForeignKey("cases.coi"), nullable=False),
+        sa.Column("unit_code", sa.String(19), sa.ForeignKey("units.unit_code"), nullable=True),
+        sa.UniqueConstraint("kind", "value", name="uq_case_links_kind_value"),
+    )
+    op.create_index("ix_case_links_coi", "case_links", ["coi"])
     make_append_only(NEW_TABLES)
 
 
