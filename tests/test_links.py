@@ -13,7 +13,7 @@ import sys
 import pytest
 from sqlalchemy import func, select
 
-from cart_chain.domain.din import Din
+from cart_chain.domain.din import Din, check_flags
 from cart_chain.domain.errors import (
     AlreadyExists,
     CheckFailed,
@@ -82,6 +82,8 @@ def test_linked_identifiers_are_recorded_signed_and_shown(two) -> None:  # type:
         ("RFIC-2026-9", "manufacturer", False),
         (MAKER_DIN.full, "manufacturer", False),
         (MAKER_DIN.grouped(), "manufacturer", False),
+        (f"]C0{MAKER_DIN.barcode}", "manufacturer", False),  # DS 001 symbol, flags 00
+        (f"={MAKER_DIN.body}{check_flags(MAKER_DIN.body)}", "manufacturer", False),
     ],
 )
 def test_a_scan_of_a_linked_identifier_names_its_case(two, text, kind, bag) -> None:  # type: ignore[no-untyped-def]
@@ -93,13 +95,17 @@ def test_a_scan_of_a_linked_identifier_names_its_case(two, text, kind, bag) -> N
 
 
 def test_our_own_din_names_its_bag(two) -> None:  # type: ignore[no-untyped-def]
-    db, a, _ = two
+    db, a, b = two
     din = show_case(db, a).units[0].din
     assert din is not None
     result = scan(db, din, expect=a)
     assert (result.scanned, result.unit.unit if result.unit else None) == ("din", unit_of(a))
     with pytest.raises(CheckFailed):
         scan(db, din[:-1] + ("A" if din[-1] != "A" else "B"), expect=a)
+    symbol = f"]C0={din[:-1]}00"  # the DIN barcode on our own collection label
+    assert scan(db, symbol, expect=a).unit is not None
+    with pytest.raises(WrongPatient):
+        scan(db, symbol, expect=b)
 
 
 @pytest.mark.parametrize("text", ["LOT-B1", "RFIC-2026-9", MAKER_DIN.full])
@@ -164,6 +170,8 @@ def test_an_unlinked_manufacturer_identifier_stays_unknown(two) -> None:  # type
     other = Coi.build("B1234", 2026, 778)
     with pytest.raises(UnknownUnit):
         scan(db, other.full)
+    with pytest.raises(UnknownUnit, match="not linked to a case"):
+        scan(db, f"]C0{Din.build('C4321', 2026, 6).barcode}", expect=a)
 
 
 def test_case_link_on_the_command_line(ready_db: Database) -> None:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from cart_chain.domain.errors import IdentifierError
+from cart_chain.domain.errors import CheckFailed, IdentifierError
 from cart_chain.domain.identifiers import ALPHABET, FIN_REGEX, mod37_2, screen, validate_fin
 
 #: The data identifier of Data Structure 001 (the FIN's first character is its second).
@@ -42,7 +42,7 @@ def _valid_flags(body: str, flags: str) -> str:
         raise IdentifierError(f"DIN flag characters {flags!r} must be two digits (00 to 96)")
     value = int(flags)
     if value in CHECK_FLAGS and flags != check_flags(body):
-        raise IdentifierError(
+        raise CheckFailed(
             f"DIN flags {flags} carry a check character that does not match the DIN: "
             "a character was misread, or two were swapped"
         )
@@ -133,7 +133,7 @@ def parse_din(text: str) -> Din:
     body, flags, given = t[:DIN_LENGTH], t[DIN_LENGTH:-1] or NO_FLAGS, t[-1]
     _valid_body(body)
     if given != mod37_2(body):
-        raise IdentifierError(
+        raise CheckFailed(
             f"DIN check character {given!r} does not match: a character was mistyped "
             "or misread, or two were swapped"
         )

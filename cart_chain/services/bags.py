@@ -145,7 +145,7 @@ def _read(session: Session, text: str, source: ScanSource) -> Scanned:
     try:
         scanned = parse_scan(text, source=source)
     except MalformedScan:
-        found = links.resolve(session, text)
+        found = links.resolve(session, text, source)
         if found is None:
             raise
         return found

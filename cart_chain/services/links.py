@@ -13,17 +13,17 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.authority import LINK_ROLES
-from cart_chain.domain.din import Din, parse_din
+from cart_chain.domain.din import Din
 from cart_chain.domain.errors import (
     AlreadyExists,
-    CheckFailed,
-    IdentifierError,
     InvalidValue,
     MalformedScan,
     NotFound,
+    UnknownUnit,
 )
 from cart_chain.domain.identifiers import Coi, UnitId, parse_any, screen
-from cart_chain.domain.labelcode import Scanned, split_aim
+from cart_chain.domain.isbt128 import parse_isbt, typed_din
+from cart_chain.domain.labelcode import Scanned, ScanSource, split_aim
 from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS, link_value
 from cart_chain.services import dins
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
@@ -134,11 +134,21 @@ def _scanned(coi: str, unit: str | None, kind: str, what: str) -> Scanned:
     )
 
 
-def resolve(session: Session, text: str) -> Scanned | None:
+def _din(text: str, source: ScanSource) -> Din | None:
+    """The DIN ``text`` holds (a DS 001 symbol or typed with its check), or None."""
+    aim, t = split_aim(screen(text))
+    found = parse_isbt(t, aim=aim, source=source)
+    if isinstance(found, Din):
+        return found
+    return typed_din(t) if found is None else None
+
+
+def resolve(session: Session, text: str, source: ScanSource = "keyboard") -> Scanned | None:
     """The case (and bag) a manufacturer's identifier or one of our DINs names, or None.
 
     A value that reads as a DIN but fails its check is `CheckFailed`, as for our
-    own codes; a value linked to more than one case (as different kinds) is refused.
+    own codes, and a valid DIN known nowhere is `UnknownUnit`; a value linked to
+    more than one case (as different kinds) is refused.
     """
     try:
         t = split_aim(screen(text))[1].upper()
@@ -148,11 +158,8 @@ def resolve(session: Session, text: str) -> Scanned | None:
         select(CaseLink.coi, CaseLink.unit_code, CaseLink.kind).where(CaseLink.value == t)
     ).all()
     if not rows:
-        try:
-            din = parse_din(t)
-        except IdentifierError as err:
-            if "check character" in str(err) and "does not match" in str(err):
-                raise CheckFailed(str(err)) from None
+        din = _din(text, source)
+        if din is None:
             return None
         own = dins.unit_of(session, din)
         if own is not None:
@@ -162,6 +169,11 @@ def resolve(session: Session, text: str) -> Scanned | None:
                 CaseLink.kind == "din", CaseLink.value == din.full
             )
         ).all()
+        if not rows:
+            raise UnknownUnit(
+                f"DIN {din.grouped()} is not known in this database: not allocated here "
+                "and not linked to a case (cart-chain case link COI --din DIN)"
+            )
         t = din.full
     if not rows:
         return None
