@@ -140,11 +140,12 @@ def _check_label(session: Session, unit_code: str, scanned: Scanned, refuse_void
     )
 
 
-def _read(session: Session, text: str, source: ScanSource) -> Scanned:
+def _read(session: Session, text: str, source: ScanSource, expected: Coi | None) -> Scanned:
     """Our own codes first; then a DIN or a manufacturer's identifier linked to a case."""
     try:
         scanned = parse_scan(text, source=source)
     except MalformedScan:
+        links.check_product(session, text, expected)
         found = links.resolve(session, text, source)
         if found is None:
             raise
@@ -169,7 +170,7 @@ def identify(
     ``refuse_void`` is False, for voiding it) one that is not void.
     """
     expected = expect if isinstance(expect, Coi) else expected_coi(expect)
-    scanned = _read(session, text, source)
+    scanned = _read(session, text, source, expected)
     if expected is not None and scanned.coi != expected:
         raise _wrong_patient(scanned, expected)
     if session.get(Case, scanned.coi.full) is None:

@@ -16,16 +16,19 @@ from cart_chain.domain.authority import LINK_ROLES
 from cart_chain.domain.din import Din
 from cart_chain.domain.errors import (
     AlreadyExists,
+    IdentifierError,
     InvalidValue,
     MalformedScan,
     NotFound,
     UnknownUnit,
+    WrongPatient,
 )
 from cart_chain.domain.identifiers import Coi, UnitId, parse_any, screen
-from cart_chain.domain.isbt128 import parse_isbt, typed_din
+from cart_chain.domain.isbt128 import ProductCode, parse_isbt, typed_din
 from cart_chain.domain.labelcode import Scanned, ScanSource, split_aim
 from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS, link_value
-from cart_chain.services import dins
+from cart_chain.domain.site_products import SETTING, SiteProduct, parse_site_products
+from cart_chain.services import dins, shared_settings
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.signing import receipt, signature
 from cart_chain.services.views import LinkView, Receipt
@@ -57,6 +60,52 @@ def _check_free(session: Session, coi: str, kind: str, value: str) -> None:
         raise AlreadyExists(
             f"{what} is already linked to case {_shown(holder)}: one manufacturer "
             "identifier names one patient's product; check the paperwork against both cases"
+        )
+
+
+def site_products(session: Session) -> dict[str, SiteProduct]:
+    """The site's product codes and barcode patterns per profile (a shared setting)."""
+    return parse_site_products(shared_settings.get_in(session, SETTING))
+
+
+def _profile_of(session: Session, coi: str) -> str | None:
+    case = session.get(Case, coi)
+    return None if case is None else case.profile_id
+
+
+def _check_pattern(session: Session, coi: str, value: str | None) -> None:
+    """A manufacturer's own COI (not an ISBT 128 one) must match the site's pattern."""
+    if value is None or (len(value) == 16 and value.startswith("CH")):
+        return
+    profile = _profile_of(session, coi)
+    site = site_products(session).get(profile or "")
+    if site is not None and not site.matches_barcode(value):
+        raise InvalidValue(
+            f"manufacturer's COI {value} does not match the site's barcode pattern for "
+            f"profile {profile} ({site.barcode}): mistyped, or another product's"
+        )
+
+
+def check_product(session: Session, text: str, expected: Coi | None) -> None:
+    """A scanned product code the site gave another profile than the case's is a stop."""
+    if expected is None:
+        return
+    try:
+        aim, t = split_aim(screen(text))
+        found = parse_isbt(t, aim=aim)
+    except IdentifierError:
+        return
+    if not isinstance(found, ProductCode):
+        return
+    case_profile = _profile_of(session, expected.full)
+    owner = next(
+        (p for p, sp in site_products(session).items() if found.code in sp.product_codes), None
+    )
+    if owner is not None and case_profile is not None and owner != case_profile:
+        raise WrongPatient(
+            f"WRONG PRODUCT - STOP: product code {found.code} is this site's code for "
+            f"profile {owner}, but case {expected.grouped()} is {case_profile}. "
+            "Do not use this bag; set it aside and report it"
         )
 
 
@@ -94,6 +143,7 @@ def link_case(
             raise NotFound(f"unit {unit} is not known in this database")
         for kind, value in values.items():
             _check_free(session, coi, kind, value)
+        _check_pattern(session, coi, values.get("manufacturer_coi"))
         entry = ledger.append(
             session,
             CASE_LINKED,
