@@ -17,7 +17,7 @@ from cart_chain.services.cases import show_case
 from cart_chain.services.corrections import VALIDATORS, correct
 from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import override_gate, review_deviation
-from cart_chain.services.signing import signature
+from cart_chain.services.signing import PERFORMED, signature
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -290,3 +290,15 @@ def test_an_unknown_signer_and_a_deactivated_signer_fail_verify(ready_db) -> Non
     )
     report = verify_ledger(ready_db)
     assert not report.ok and report.problem.seq == seq and "deactivated" in report.problem.message
+
+
+def test_a_forged_case_link_signed_by_a_courier_fails_verify(ready_db) -> None:  # type: ignore[no-untyped-def]
+    db = ready_db
+    coi = enrol(db)
+    payload = {"coi": coi, "unit": None, "links": {"lot": "LOT-F"}, "by": "carl"}
+    seq = _forge(
+        db, "case_linked", "carl", {**payload, "signatures": [_sig(db, "carl", PERFORMED)]}
+    )
+    report = verify_ledger(db)
+    assert not report.ok and report.problem.seq == seq
+    assert "carl was courier when signing 'Performed by'" in report.problem.message

@@ -103,7 +103,7 @@ def test_unit_zero_and_bad_fin_refused() -> None:
     with pytest.raises(IdentifierError, match="00"):
         parse_unit(body + mod37_2(body))
     with pytest.raises(IdentifierError):
-        validate_fin("12345")
+        validate_fin("1234")
     with pytest.raises(IdentifierError):
         Coi.build("W1234", 2026, 1).unit(0)
 
@@ -113,3 +113,24 @@ def test_wrong_check_character_names_the_cause() -> None:
     wrong = next(c for c in BODY_CHARS if c != coi.check)
     with pytest.raises(IdentifierError, match="mistyped or misread, or two were swapped"):
         parse_coi(coi.body + wrong)
+
+
+@pytest.mark.parametrize("fin", ["A9998", "N0001", "P1234", "Z9999", "12345", "90000"])
+def test_fin_first_character_follows_st001(fin: str) -> None:
+    """ST-001: a FIN starts with A-N, P-Z or 1-9, and its COIs parse."""
+    assert validate_fin(fin.lower()) == fin
+    coi = Coi.build(fin, 2026, 7)
+    assert parse_coi(coi.full) == coi
+
+
+@pytest.mark.parametrize("fin", ["O1234", "01234", "AB123", "A123", "A12345", "*1234"])
+def test_fin_with_leading_o_or_zero_is_refused(fin: str) -> None:
+    """Regression: ``[A-Z][0-9]{4}`` let a leading O through (read as 0) and refused 1-9."""
+    with pytest.raises(IdentifierError, match="never a leading O"):
+        validate_fin(fin)
+
+
+def test_coi_of_a_facility_starting_with_o_is_not_a_coi() -> None:
+    body = "CHO123426000042"
+    with pytest.raises(IdentifierError, match="is not a COI"):
+        parse_coi(body + mod37_2(body))

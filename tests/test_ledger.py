@@ -44,6 +44,7 @@ def build_chain(database: Database) -> Report:
     """A case with at least one row in every projection table, so every trigger is tried."""
     from cart_chain.labels.printing import print_label
     from cart_chain.services.custody import record_event
+    from cart_chain.services.links import link_case
     from cart_chain.services.readiness import override_gate, review_deviation
 
     populate(database)
@@ -62,6 +63,7 @@ def build_chain(database: Database) -> Report:
     assert hot.deviations
     review_deviation(database, hot.seq + 1, "accept", "within validated range", creds("quinn"))
     override_gate(database, unit_of(coi, 2), "bedside_check", "documented on paper", creds("quinn"))
+    link_case(database, coi, creds("alice"), lot="LOT-1", rfic="RFIC-1")
     report = verify_ledger(database)
     assert report.ok, report.problem
     return report

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from cart_chain.cli.prompt import PasswordSource
 from cart_chain.domain.errors import DatabaseUnavailable, UsageError
+from cart_chain.domain.manufacturer import LINK_KINDS
 
 if TYPE_CHECKING:
     from cart_chain.domain.labelcode import ScanSource
@@ -276,6 +277,11 @@ def print_case(d: CaseDetail) -> None:
     if d.profile_unconfirmed:
         print(f"Unconfirmed handling values: {', '.join(d.profile_unconfirmed)}")
     print(f"Enrolled  {when(d.created_at)} by {d.created_by}   (entry {d.seq})")
+    for link in d.links:
+        bag = f" (bag {link.unit})" if link.unit else ""
+        print(
+            f"Linked    {LINK_KINDS[link.kind]} {link.value}{bag}   (entry {link.seq}, {link.by})"
+        )
     for c in d.case_corrections:
         print(
             f"  corrected (entry {c.seq}): {c.field} {c.old_value!r} -> {c.new_value!r}; "
@@ -285,6 +291,8 @@ def print_case(d: CaseDetail) -> None:
         print()
         parent = f", split from {u.parent}" if u.parent else ""
         print(f"Unit {u.grouped}   bag {u.number} of {u.of}{parent}")
+        if u.din_grouped:
+            print(f"  DIN {u.din_grouped}   ({u.din})")
         holder = f"{u.custodian_name} ({u.custodian})" if u.custodian else "-"
         print(
             f"  current step {u.current_step or 'none yet'};  held by {holder};  "
@@ -356,6 +364,23 @@ def cmd_case_show(args: argparse.Namespace) -> int:
         with contextlib.redirect_stdout(_Shown(sys.stdout)):  # stored text is not terminal code
             print_case(detail)
             _print_readiness(detail)
+    return 0
+
+
+def cmd_case_link(args: argparse.Namespace) -> int:
+    from cart_chain.services.links import link_case
+
+    by = signer(args.by, "linked by", PasswordSource())
+    receipt = link_case(
+        open_db(args),
+        args.coi,
+        by,
+        manufacturer_coi=args.manufacturer_coi,
+        din=args.din,
+        lot=args.lot,
+        rfic=args.rfic,
+    )
+    print(f"linked to {receipt.subject} (entry {receipt.seq})")
     return 0
 
 
@@ -602,6 +627,18 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("coi", metavar="COI")
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_case_show)
+    p = cs.add_parser(
+        "link",
+        help="record a manufacturer's identifiers against a case (or one bag), signed; "
+        "scans of them then resolve to it",
+    )
+    p.add_argument("coi", metavar="COI", help="the case's COI, or a unit id for one bag")
+    p.add_argument("--manufacturer-coi", metavar="ID", help="the manufacturer's COI")
+    p.add_argument("--din", metavar="DIN", help="ISBT 128 DIN of a collection, with check")
+    p.add_argument("--lot", metavar="LOT", help="lot or batch number")
+    p.add_argument("--rfic", metavar="REF", help="Release-for-Infusion Certificate reference")
+    p.add_argument("--by", metavar="USER", help=f"who records it (default ${USER_ENV})")
+    p.set_defaults(handler=cmd_case_link)
 
     event = sub.add_parser("event", help="record custody steps")
     es = event.add_subparsers(dest="event_command", metavar="ACTION", required=True)

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cart_chain.domain.gates import BEDSIDE, PATIENT_EVENTS
+from cart_chain.domain.manufacturer import CASE_LINKED
 from cart_chain.domain.roles import ENROL_ROLES, Role
 from cart_chain.domain.steps import PERFORMED, RULES, VERIFIED, Step
 
@@ -29,6 +30,8 @@ BEDSIDE_ROLES = frozenset({Role.INFUSION, Role.APHERESIS, Role.CELL_LAB})
 QA_ONLY = frozenset({Role.QA})
 #: The two-person recovery of an administrator who can no longer log in.
 RECOVERY_KIND = "admin_recovered"
+#: A manufacturer's identifiers are recorded at enrolment, or by the cell lab on receipt.
+LINK_ROLES = ENROL_ROLES | {Role.CELL_LAB}
 #: Fields that identify the patient: corrected only with a second person verifying.
 IDENTITY_FIELDS = frozenset({"patient_name", "patient_dob", "mrn"})
 #: Who may verify an identity correction: any clinical role or QA (not a courier).
@@ -89,6 +92,7 @@ def _build() -> dict[tuple[str, str | None], Rule]:
             {f: ENROL_ROLES for f in ("patient_name", "patient_dob", "mrn", "product")},
         )
     )
+    rules.append(Rule(CASE_LINKED, None, (Slot(PERFORMED, LINK_ROLES),)))
     rules += [Rule("patient_event", k, (Slot(PERFORMED, CLINICAL),)) for k in PATIENT_EVENTS]
     rules.append(
         Rule(

@@ -34,9 +34,13 @@ _VALUE = {c: i for i, c in enumerate(ALPHABET)}
 #: ISBT 128 data identifier of Data Structure 040, accepted in front of a scan.
 DATA_IDENTIFIER = "&/"
 
-FIN_PATTERN = re.compile(r"[A-Z][0-9]{4}")
-_COI_BODY = re.compile(r"CH([A-Z][0-9]{4})([0-9]{2})([0-9A-Z]{6})")
-_UNIT_BODY = re.compile(r"(CH[A-Z][0-9]{4}[0-9]{2}[0-9A-Z]{6})U([0-9]{2})")
+#: ISBT 128 ST-001 facility identification number: the first character is A-N, P-Z or
+#: 1-9 (never O, read as 0; never 0), then four digits. ST-001 lets positions 2-3
+#: become letters one day; until ICCBBA assigns such a FIN they stay digits here.
+FIN_REGEX = r"[A-NP-Z1-9][0-9]{4}"
+FIN_PATTERN = re.compile(FIN_REGEX)
+_COI_BODY = re.compile(rf"CH({FIN_REGEX})([0-9]{{2}})([0-9A-Z]{{6}})")
+_UNIT_BODY = re.compile(rf"(CH{FIN_REGEX}[0-9]{{2}}[0-9A-Z]{{6}})U([0-9]{{2}})")
 COI_LENGTH = 15
 UNIT_LENGTH = 18
 MAX_UNITS = 99
@@ -68,7 +72,8 @@ def validate_fin(fin: str) -> str:
     fin = fin.strip().upper()
     if not FIN_PATTERN.fullmatch(fin):
         raise IdentifierError(
-            f"facility identification number {fin!r} must be a letter and four digits (e.g. A9998)"
+            f"facility identification number {fin!r} must be a letter A-N or P-Z, or a digit "
+            "1-9, then four digits (e.g. A9998 or 12345; never a leading O or 0)"
         )
     return fin
 
@@ -231,7 +236,7 @@ def parse_coi(text: str) -> Coi:
     body, given = _checked(t, COI_LENGTH, "COI")
     if not _COI_BODY.fullmatch(body):
         raise IdentifierError(
-            f"{t!r} is not a COI: expected CH, a facility number (letter + 4 digits), "
+            f"{t!r} is not a COI: expected CH, a facility number (A-N, P-Z or 1-9 + 4 digits), "
             "a 2-digit year and a 6-character sequence"
         )
     _verify_check(body, given, "COI")

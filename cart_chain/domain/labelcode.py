@@ -33,6 +33,12 @@ COI + check, ``&/`` in front allowed      the COI's Mod 37-2 check character
 ``]C0&/`` + 15-character COI body         the Code 128 symbol check (machine read)
 ========================================  ==========================================
 
+ISBT 128 structures other than the COI (`isbt128`: DIN ``=``, product code ``=<``,
+expiry ``=>`` and ``&>``) are parsed and checked here too, but name no case by
+themselves: a product code or an expiry is refused saying what it is, and a DIN
+(our own, or a manufacturer's linked to a case) is looked up by the scan gate
+(`services.bags.identify`), which needs the database.
+
 ISBT 128 never encodes the COI's check character in the Code 128 barcode; it
 keeps it, printed in a box, for keyboard entry. So the check-less ``&/`` form is
 a machine read only: accepted behind the AIM symbology identifier ``]C0``
@@ -55,6 +61,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+from cart_chain.domain.din import Din
 from cart_chain.domain.errors import CheckFailed, IdentifierError, MalformedScan
 from cart_chain.domain.identifiers import (
     ALPHABET,
@@ -69,6 +76,7 @@ from cart_chain.domain.identifiers import (
     parse_unit,
     screen,
 )
+from cart_chain.domain.isbt128 import names_no_bag, parse_isbt
 
 PREFIX = "CC"
 VERSION = "1"
@@ -132,7 +140,8 @@ class LabelCode:
         return self.payload
 
 
-ScanKind = Literal["label", "unit", "coi"]
+#: ``din``: a DIN this facility allocated; ``manufacturer``: an identifier linked to a case.
+ScanKind = Literal["label", "unit", "coi", "din", "manufacturer"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +153,7 @@ class Scanned:
     unit: UnitId | None = None
     serial: int | None = None
     symbology: str | None = None  # AIM identifier without "]", e.g. "C0", when one was sent
+    linked: str | None = None  # what was read when it names the case indirectly ("lot L1")
 
     @property
     def label(self) -> LabelCode | None:
@@ -277,6 +287,11 @@ def parse_scan(text: str, *, source: ScanSource = "keyboard") -> Scanned:
                 "character printed in the box beside it (ISBT 128 does not put it in the "
                 "barcode); a scanner must be set to send AIM identifiers (]C0)"
             )
+    isbt = parse_isbt(t, aim=aim, source=source)  # raises for a broken ISBT 128 structure
+    if isinstance(isbt, Din):
+        raise MalformedScan(f"DIN {isbt.grouped()} names a collection, not one of our codes")
+    if isbt is not None:
+        raise MalformedScan(names_no_bag(isbt))
     try:
         ident = parse_any(t)
     except IdentifierError as err:

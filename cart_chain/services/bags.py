@@ -43,6 +43,7 @@ from cart_chain.domain.identifiers import Coi, parse_any
 from cart_chain.domain.labelcode import Scanned, ScanSource, parse_scan, to_base36
 from cart_chain.domain.steps import Step, check_transition
 from cart_chain.domain.text import REASON_LIMIT, clean_reason
+from cart_chain.services import links
 from cart_chain.services.accounts import Credentials, authenticate_in, load_user, signed_write
 from cart_chain.services.cases import UnitRef
 from cart_chain.services.views import Receipt
@@ -88,6 +89,8 @@ def expected_coi(text: str | None) -> Coi | None:
 
 def _wrong_patient(scanned: Scanned, expected: Coi) -> WrongPatient:
     what = f"unit {scanned.unit.grouped()}" if scanned.unit else f"case {scanned.coi.grouped()}"
+    if scanned.linked:
+        what = scanned.linked
     return WrongPatient(
         f"WRONG PATIENT - STOP: the scanned {what} belongs to COI {scanned.coi.grouped()}, "
         f"not to the expected COI {expected.grouped()}. Do not use this bag; "
@@ -137,6 +140,21 @@ def _check_label(session: Session, unit_code: str, scanned: Scanned, refuse_void
     )
 
 
+def _read(session: Session, text: str, source: ScanSource, expected: Coi | None) -> Scanned:
+    """Our own codes first; then a DIN or a manufacturer's identifier linked to a case."""
+    try:
+        scanned = parse_scan(text, source=source)
+    except MalformedScan:
+        links.check_product(session, text, expected)
+        found = links.resolve(session, text, source)
+        if found is None:
+            raise
+        return found
+    if scanned.kind == "coi" and session.get(Case, scanned.coi.full) is None:
+        return links.resolve_coi(session, scanned.coi) or scanned
+    return scanned
+
+
 def identify(
     session: Session,
     text: str,
@@ -152,7 +170,7 @@ def identify(
     ``refuse_void`` is False, for voiding it) one that is not void.
     """
     expected = expect if isinstance(expect, Coi) else expected_coi(expect)
-    scanned = parse_scan(text, source=source)
+    scanned = _read(session, text, source, expected)
     if expected is not None and scanned.coi != expected:
         raise _wrong_patient(scanned, expected)
     if session.get(Case, scanned.coi.full) is None:

@@ -18,7 +18,7 @@ from cart_chain.domain.roles import ENROL_ROLES
 from cart_chain.domain.steps import RULES, Custody, Step, next_steps, ordered
 from cart_chain.domain.text import clean_identifier, clean_name
 from cart_chain.domain.windows import StepFact, live_windows
-from cart_chain.services import settings
+from cart_chain.services import dins, links, settings
 from cart_chain.services.accounts import (
     Credentials,
     authenticate_in,
@@ -109,6 +109,7 @@ def new_case(
             .where(Case.facility == facility, Case.year == year)
         ).scalar_one()
         coi = Coi.build(facility, year, used + 1)
+        collected = dins.allocate(session, facility, year, bags)
         sig = signature(user, "Performed by")
         entry = ledger.append(
             session,
@@ -122,6 +123,7 @@ def new_case(
                 "product": product,
                 "profile": profile_copy,
                 "units": [coi.unit(n).full for n in range(1, bags + 1)],
+                "dins": [d.full for d in collected],  # one per collection, in unit order
                 "signatures": [sig],
             },
         )
@@ -286,6 +288,7 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
             )
         )
     now = datetime.now(UTC)
+    din_of = dins.of_case(session, case.coi)
     views = []
     for u in units:
         evs = per_unit.get(u.unit_code, [])
@@ -324,6 +327,8 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
                     for w in live_windows(profile, [_fact(e) for e in live])
                 ),
                 deviations=tuple(deviations.get(u.unit_code, ())),
+                din=din_of[u.unit_code].full if u.unit_code in din_of else None,
+                din_grouped=din_of[u.unit_code].grouped() if u.unit_code in din_of else None,
             )
         )
     cc = corrections.get(case.entry_seq, [])
@@ -348,6 +353,7 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
         profile_warnings=profile.warnings,
         patient_events=_patient_events(session, case.coi),
         overrides=_overrides(session, case.coi),
+        links=links.of_case(session, case.coi),
     )
 
 

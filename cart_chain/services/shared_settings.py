@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.identifiers import validate_fin
+from cart_chain.domain.site_products import SETTING as PRODUCT_IDENTIFIERS
+from cart_chain.domain.site_products import validate_site_products
 from cart_chain.store import ledger
 from cart_chain.store.models import Setting
 
@@ -44,6 +46,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
     "lockout_minutes": ("15", _whole_number("lockout (minutes)", 1, 1440)),
     # Days a password stays valid for signing; 0 means passwords do not expire.
     "password_expiry_days": ("0", _whole_number("password expiry (days, 0 = off)", 0, 3650)),
+    # Per product profile: the site's ISBT 128 product codes and its manufacturer's barcode.
+    PRODUCT_IDENTIFIERS: ("{}", validate_site_products),
 }
 
 

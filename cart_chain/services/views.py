@@ -111,6 +111,8 @@ class UnitView:
     events: tuple[EventView, ...]
     windows: tuple[WindowView, ...] = ()
     deviations: tuple[DeviationView, ...] = ()
+    din: str | None = None  # ISBT 128 DIN of the collection, with check character
+    din_grouped: str | None = None  # eye-readable: FIN, year, sequence, flags, [check]
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +127,18 @@ class CaseSummary:
     last_event_at: str | None
     created_at: str
     open_deviations: int = 0  # deviations QA has not accepted
+
+
+@dataclass(frozen=True, slots=True)
+class LinkView:
+    """One manufacturer's identifier recorded against a case (``unit`` when for one bag)."""
+
+    seq: int
+    kind: str
+    value: str
+    unit: str | None
+    by: str | None
+    recorded_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -149,6 +163,7 @@ class CaseDetail:
     profile_warnings: tuple[str, ...] = ()  # e.g. "Do not irradiate", for labels/checklist
     patient_events: tuple[PatientEventView, ...] = ()
     overrides: tuple[OverrideView, ...] = ()
+    links: tuple[LinkView, ...] = ()  # the manufacturer's identifiers (`case link`)
 
     @property
     def open_deviations(self) -> tuple[DeviationView, ...]:

@@ -9,7 +9,7 @@ hash and compare the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -230,6 +230,46 @@ class GateOverride(Base):
     __table_args__ = (Index("ix_gate_overrides_unit", "unit_code", "gate"),)
 
 
+class CollectionDin(Base):
+    """The ISBT 128 DIN this facility allocated to one collection (a unit at enrolment).
+
+    Unique per facility, year and sequence; bags split from the unit keep its DIN.
+    """
+
+    __tablename__ = "dins"
+
+    din: Mapped[str] = mapped_column(String(14), primary_key=True)  # 13 + check character
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), index=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.unit_code"))
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), index=True)
+    facility: Mapped[str] = mapped_column(String(5))
+    year: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("unit_code", name="uq_dins_unit_code"),
+        UniqueConstraint("facility", "year", "sequence", name="uq_dins_facility_year_sequence"),
+    )
+
+
+class CaseLink(Base):
+    """A manufacturer's identifier recorded against a case (or one bag of it).
+
+    Kinds: ``manufacturer_coi``, ``din``, ``lot``, ``rfic``. One value names one
+    case: the unique constraint refuses linking it to a second one.
+    """
+
+    __tablename__ = "case_links"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[str] = mapped_column(String(64))
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), index=True)
+    unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.unit_code"))
+
+    __table_args__ = (UniqueConstraint("kind", "value", name="uq_case_links_kind_value"),)
+
+
 #: Projection tables in the order `verify` checks them, with their sort keys.
 PROJECTIONS: tuple[type[Base], ...] = (
     User,
@@ -246,6 +286,8 @@ PROJECTIONS: tuple[type[Base], ...] = (
     Deviation,
     DeviationReview,
     GateOverride,
+    CollectionDin,
+    CaseLink,
 )
 #: Every table that holds custody facts, ledger included: all are append-only.
 APPEND_ONLY_TABLES: tuple[str, ...] = (

@@ -9,9 +9,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS
 from cart_chain.store.models import (
     Base,
     Case,
+    CaseLink,
+    CollectionDin,
     Correction,
     Deviation,
     DeviationReview,
@@ -115,6 +118,20 @@ def _case_created(e: Entry) -> Iterator[Row]:
         yield (
             Unit,
             dict(unit_code=code, entry_seq=e.seq, coi=p["coi"], number=number, parent_unit=None),
+        )
+    # One DIN per collection, in unit order (cases enrolled before 0004 have none).
+    for code, din in zip(p["units"], p.get("dins", ()), strict=False):
+        yield (
+            CollectionDin,
+            dict(
+                din=din,
+                entry_seq=e.seq,
+                unit_code=code,
+                coi=p["coi"],
+                facility=din[:5],
+                year=int(din[5:7]),
+                sequence=int(din[7:13]),
+            ),
         )
 
 
@@ -287,6 +304,25 @@ def _gate_override(e: Entry) -> Iterator[Row]:
             entry_seq=e.seq, coi=p["coi"], unit_code=p["unit"], gate=p["gate"], reason=p["reason"]
         ),
     )
+    yield from _signatures(e)
+
+
+@projector(CASE_LINKED)
+def _case_linked(e: Entry) -> Iterator[Row]:
+    """One row per identifier linked, in the fixed order of the kinds."""
+    p = e.payload
+    for kind in LINK_KINDS:
+        if kind in p["links"]:
+            yield (
+                CaseLink,
+                dict(
+                    entry_seq=e.seq,
+                    kind=kind,
+                    value=p["links"][kind],
+                    coi=p["coi"],
+                    unit_code=p.get("unit"),
+                ),
+            )
     yield from _signatures(e)
 
 

@@ -265,7 +265,9 @@ class AdminPage(QWizardPage):
         self.message = _message_label()
         form = QFormLayout()
         form.addRow("Facility identification number (FIN)", self.facility)
-        form.addRow("", _note("ISBT 128: a letter and four digits, as issued to your site."))
+        form.addRow(
+            "", _note("ISBT 128: A-N, P-Z or 1-9, then four digits, as issued to your site.")
+        )
         form.addRow("Administrator's user name", self.username)
         form.addRow("Printed full name", self.full_name)
         form.addRow("Password", self.password)
