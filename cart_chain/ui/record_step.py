@@ -5,7 +5,9 @@ types the code and ends it with Enter (or Tab); that selects the unit and its
 next step. When the dialog was opened for a case, a bag of any other patient is
 stopped with a red, blocking alert and a beep, and nothing is recorded.
 The performer re-enters their password; the receiver or witness, a different
-person, signs with user name and password in the same dialog. A thaw or an
+person, signs with user name and password in the same dialog. Enter in a field
+moves to the next one; only Enter in the last password signs (`enter_keys`),
+so a scanner's Enter in the location field never saves. A thaw or an
 infusion also asks when it began (`step_fields`), as its product's time limits
 need; the service judges every value inside its write, and its refusals stay in
 the dialog with nothing recorded.
@@ -39,6 +41,7 @@ from cart_chain.domain.errors import (
 )
 from cart_chain.domain.steps import HANDOFFS, RULES, Step
 from cart_chain.ui import prefs
+from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
 from cart_chain.ui.step_fields import StepFields
@@ -125,6 +128,7 @@ class RecordStepDialog(QDialog):
         self.cancel.clicked.connect(self.reject)
         self._set_form_enabled(False)
         self._show_patient()
+        enter_moves_on(self, self.signing_field, self.scan)
         self.scan.setFocus()
 
     # -- scanning -------------------------------------------------------------------
@@ -285,6 +289,11 @@ class RecordStepDialog(QDialog):
         except Exception as exc:  # the service refuses the record later if it must
             log.warning("could not read the profile's start time: %s", type(exc).__name__)
             return None
+
+    def signing_field(self) -> QLineEdit:
+        """The last password of the step: Enter there signs, Enter anywhere else moves on."""
+        step = self.selected_step()
+        return self.to.password if step in HANDOFFS else self.by.password
 
     def submit(self) -> None:
         """Sign and save through `custody.record_event`; errors stay in the dialog."""
