@@ -277,6 +277,24 @@ class RecordStepDialog(QDialog):
             self.to.set_meaning(rule.to_meaning or "Verified by")
         title = "Record handoff" if handoff else "Record step"
         self.setWindowTitle(f"{title}: {step.label} — cart-chain")
+        self._fit()
+
+    def _fit(self) -> None:
+        """Be as tall as the rows this step shows, within the screen.
+
+        A dialog left at the height of every row (or of the last step's) spreads
+        its rows apart and pushes "Sign and save" off an 800-pixel screen. Not
+        `adjustSize`: it caps a window at 2/3 of the screen, which squeezed the rows.
+        """
+        layout = self.layout()
+        if layout is None:
+            return
+        layout.activate()  # take in the rows just shown or hidden
+        height = self.sizeHint().height()
+        if layout.hasHeightForWidth():
+            height = layout.totalHeightForWidth(self.width())
+        screen = self.screen().availableGeometry().height() if self.screen() else height
+        self.resize(self.width(), min(height, screen))
 
     def _start_time(self, step: Step) -> StartTime | None:
         """How to ask when ``step`` began, from this case's profile (a service read)."""
