@@ -43,6 +43,7 @@ from cart_chain.domain.steps import HANDOFFS, RULES, Step
 from cart_chain.ui import prefs
 from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
+from cart_chain.ui.fit import FittedScroll
 from cart_chain.ui.signature import SignatureBlock
 from cart_chain.ui.step_fields import StepFields
 from cart_chain.ui.stop_scan import ScanKeys, stop_alert
@@ -118,8 +119,10 @@ class RecordStepDialog(QDialog):
         layout.addWidget(QLabel("Bag"))
         layout.addWidget(self.scan)
         layout.addWidget(self.unit_label)
-        layout.addLayout(self.form)
-        layout.addLayout(signatures)
+        # The step's fields and the signatures scroll when a step asks more than a
+        # small screen holds (a thaw at 1280x800); the buttons stay in view.
+        self.scroll = FittedScroll(self.form, signatures)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
 
@@ -277,24 +280,7 @@ class RecordStepDialog(QDialog):
             self.to.set_meaning(rule.to_meaning or "Verified by")
         title = "Record handoff" if handoff else "Record step"
         self.setWindowTitle(f"{title}: {step.label} — cart-chain")
-        self._fit()
-
-    def _fit(self) -> None:
-        """Be as tall as the rows this step shows, within the screen.
-
-        A dialog left at the height of every row (or of the last step's) spreads
-        its rows apart and pushes "Sign and save" off an 800-pixel screen. Not
-        `adjustSize`: it caps a window at 2/3 of the screen, which squeezed the rows.
-        """
-        layout = self.layout()
-        if layout is None:
-            return
-        layout.activate()  # take in the rows just shown or hidden
-        height = self.sizeHint().height()
-        if layout.hasHeightForWidth():
-            height = layout.totalHeightForWidth(self.width())
-        screen = self.screen().availableGeometry().height() if self.screen() else height
-        self.resize(self.width(), min(height, screen))
+        self.scroll.fit(self)
 
     def _start_time(self, step: Step) -> StartTime | None:
         """How to ask when ``step`` began, from this case's profile (a service read)."""
