@@ -47,6 +47,7 @@ from hypothesis.stateful import (
 from cart_chain.domain.errors import (
     AuthenticationError,
     InvalidValue,
+    MissingStartTime,
     StepOrderError,
     VoidedLabel,
     WrongPatient,
@@ -77,6 +78,12 @@ DOB = "1970-01-01"
 PRODUCT = "Kymriah"  # storage at or below -120 °C; apheresis cryopreserved (no fresh clock)
 STORAGE_MAX_C = -120.0  # Kymriah's profile
 TOO_WARM = -80.0  # a cold step at this temperature breaches the profile
+#: Steps with a start time (when the thaw or the infusion began).
+TIMED = frozenset({Step.THAW, Step.INFUSION})
+#: The timed steps refused without their start: none for Kymriah, whose one limit runs
+#: from the thaw's end to the infusion's end. (Products whose limits count from a start
+#: are refused without it: tests/test_start_required.py.)
+NEEDS_START: frozenset[Step] = frozenset()
 SIGNERS = {step: (by, to) for step, by, to in JOURNEY}
 MAX_CASES, MAX_UNITS = 2, 4
 
@@ -99,11 +106,19 @@ def svc_record(
     by: Credentials,
     to: Credentials | None,
     temperature_c: float | None,
+    started_at: datetime | None = None,
 ) -> Any:
     from cart_chain.services.custody import record_event
 
     return record_event(
-        db, unit, step, by, to, location=f"{step} room", temperature_c=temperature_c
+        db,
+        unit,
+        step,
+        by,
+        to,
+        location=f"{step} room",
+        temperature_c=temperature_c,
+        started_at=started_at,
     )
 
 
@@ -414,11 +429,20 @@ class CustodyMachine(RuleBasedStateMachine):
         for code, steps in zip(units, walked, strict=False):
             self.model.units[code] = u = UnitM(code, coi.full)
             for step, by, to in JOURNEY[:steps]:
-                self.record(u, Step(step), by, to, TEMPERATURES[step])
+                began = datetime.now(UTC) if Step(step) in TIMED else None  # as the GUI asks
+                self.record(u, Step(step), by, to, TEMPERATURES[step], began)
         for code in units[len(walked) :]:
             self.model.units[code] = UnitM(code, coi.full)
 
-    def record(self, u: UnitM, step: Step, by: str, to: str | None, temp: float | None) -> None:
+    def record(
+        self,
+        u: UnitM,
+        step: Step,
+        by: str,
+        to: str | None,
+        temp: float | None,
+        started_at: datetime | None = None,
+    ) -> None:
         """Record a step the model says is allowed, and apply it to the model."""
         r = svc_record(
             self.db,
@@ -427,6 +451,7 @@ class CustodyMachine(RuleBasedStateMachine):
             by=creds(by),
             to=creds(to) if to else None,
             temperature_c=temp,
+            started_at=started_at,
         )
         self.signed(by, *([to] if to else []))
         self.model.entries += 1
@@ -442,8 +467,8 @@ class CustodyMachine(RuleBasedStateMachine):
     # -- custody steps ---------------------------------------------------------------
 
     @precondition(lambda self: self.open_units())
-    @rule(data=st.data(), too_warm=st.booleans(), swap=st.booleans())
-    def record_next(self, data: st.DataObject, too_warm: bool, swap: bool) -> None:
+    @rule(data=st.data(), too_warm=st.booleans(), swap=st.booleans(), start=st.booleans())
+    def record_next(self, data: st.DataObject, too_warm: bool, swap: bool, start: bool) -> None:
         code = self.pick(data, self.open_units())
         u = self.model.units[code]
         step = data.draw(st.sampled_from(sorted(TRANSITIONS[u.step], key=ORDER.index)))
@@ -452,6 +477,7 @@ class CustodyMachine(RuleBasedStateMachine):
             by, to = to, by  # both signers hold both roles at these steps
         warm = too_warm and step in COLD_STEPS
         temp = TOO_WARM if warm else TEMPERATURES[step]
+        began = datetime.now(UTC) if start and step in TIMED else None
 
         def call() -> Any:
             return svc_record(
@@ -461,17 +487,21 @@ class CustodyMachine(RuleBasedStateMachine):
                 by=creds(by),
                 to=creds(to) if to else None,
                 temperature_c=temp,
+                started_at=began,
             )
 
         if u.blocked:
             self.refused(DeviationOpen, call)
+            return
+        if step in NEEDS_START and began is None:
+            self.refused(MissingStartTime, call)
             return
         if step is Step.INFUSION and self.gates_closed(u):
             err = self.refused(GateClosed, call)
             for gate in self.gates_closed(u):
                 assert gate in str(err)
             return
-        self.record(u, step, by, to, temp)
+        self.record(u, step, by, to, temp, began)
 
     @precondition(lambda self: self.model.units)
     @rule(data=st.data())

@@ -87,7 +87,7 @@ def test_the_service_refuses_an_infusion_without_its_start_when_a_limit_needs_it
 ) -> None:
     from datetime import UTC, datetime, timedelta
 
-    from cart_chain.domain.errors import RuleViolation
+    from cart_chain.domain.errors import MissingStartTime
     from cart_chain.services.cases import show_case
     from cart_chain.services.custody import record_event
     from tests.conftest import JOURNEY, TEMPERATURES, prepare_patient
@@ -120,7 +120,7 @@ def test_the_service_refuses_an_infusion_without_its_start_when_a_limit_needs_it
     )
     prepare_patient(ready_db, unit)
     before = len(show_case(ready_db, coi).units[0].events)
-    with pytest.raises(RuleViolation, match="infusion duration: the infusion start was not"):
+    with pytest.raises(MissingStartTime, match=r"profile generic v2\): the infusion step needs"):
         record_event(ready_db, unit, "infusion", creds("ines"), creds("ivan"), location="bed 4")
     assert len(show_case(ready_db, coi).units[0].events) == before
     record_event(

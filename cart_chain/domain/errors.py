@@ -56,6 +56,14 @@ class InvalidValue(RuleViolation):
     """A field value is out of range or malformed (a date, a temperature, a password)."""
 
 
+class MissingStartTime(InvalidValue):
+    """A thaw or infusion without the start time its product's time limits count from.
+
+    Without it the limit cannot be checked: the core refuses the step rather than
+    leave the gap to be found at the bedside.
+    """
+
+
 class VerificationFailed(CartChainError):
     """The ledger or its projections do not match: records were altered."""
 

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from cart_chain.domain.errors import MissingStartTime
 from cart_chain.domain.profiles import LimitFrom, LimitTo, Profile
 from cart_chain.domain.steps import Step
 
@@ -334,3 +335,22 @@ def start_time(profile: Profile, step: Step) -> StartTime | None:
         ]
         return StartTime("Infusion started at", bool(uses), tuple(t.describe() for t in uses))
     return None
+
+
+def check_start(profile: Profile, step: Step, started_at: datetime | None) -> None:
+    """Refuse a thaw or infusion without the start a limit of ``profile`` counts from (or to).
+
+    The same limits `start_time` shows the GUI user: a thaw's start when a limit
+    runs from thaw start or removal from frozen storage, an infusion's when one
+    runs from or to the start of infusion. Without it the limit cannot be kept
+    or shown to be kept, so the step is not recorded at all.
+    """
+    asked = start_time(profile, step)
+    if started_at is not None or asked is None or not asked.limits:
+        return
+    raise MissingStartTime(
+        f"{profile.name} (profile {profile.id} v{profile.version}): the {step.value} step "
+        f"needs its start time ({asked.label.lower()}), which was not given; "
+        + "; ".join(asked.limits)
+        + f". Record the {step.value} again with when it began"
+    )

@@ -22,7 +22,7 @@ from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import HANDOFFS, RULES, Step, parse_step
 from cart_chain.domain.temperature import check_temperature
 from cart_chain.domain.text import clean_location, clean_note
-from cart_chain.domain.windows import StepFact, breaches
+from cart_chain.domain.windows import StepFact, breaches, check_start
 from cart_chain.services import profiles
 from cart_chain.services.accounts import Credentials, UserState, authenticate_in
 from cart_chain.services.bags import bag_write, check_step, resolve_bag
@@ -112,8 +112,10 @@ def record_event(
     unknown label is refused). ``expect`` is the case at hand (its COI): a bag of
     any other case is refused as wrong patient. ``occurred_at`` is when the step
     was complete; ``started_at`` when it began (thaw, infusion), for the post-thaw
-    window. A breach of the product profile is stored as a deviation beside the
-    step; infusion is refused while a gate is closed.
+    window; a thaw or infusion whose profile has a limit counted from (or to) its
+    start is refused without it (`windows.check_start`). A breach of the product
+    profile is stored as a deviation beside the step; infusion is refused while a
+    gate is closed.
     """
     the_step = step if isinstance(step, Step) else parse_step(step)
     location = clean_location(location, "location")
@@ -140,6 +142,7 @@ def record_event(
             check_after_enrolment(started_at, enrolled, "the start of the step")
             began = started_at
         profile = profiles.of_case(session, u.coi)
+        check_start(profile, the_step, began)
         fact = StepFact(the_step, when, began, temperature_c)
         if the_step is Step.INFUSION:
             closed = infusion_gates(session, profile, u.coi, u.unit_code, history, fact)

@@ -5,6 +5,8 @@ the bag, at the bedside, together (DOMAIN.md). The check is blind: the dialog
 does not show the recorded name or date of birth; the two people type what the
 wristband says and the service compares. A mismatch is recorded too (it is a
 safety event) and is shown as the same red, blocking alert as a wrong bag.
+In both dialogs Enter moves to the next field; only the last password signs
+(`enter_keys`): a wristband scanned into the name field must not sign the check.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from PySide6.QtWidgets import (
 
 from cart_chain.domain.errors import InvalidValue, WrongPatient
 from cart_chain.ui import prefs
+from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
 from cart_chain.ui.stop_scan import ScanKeys, stop_alert
@@ -108,6 +111,7 @@ class BedsideCheckDialog(QDialog):
         layout.addLayout(buttons)
         self.save.clicked.connect(self.submit)
         close.clicked.connect(self.reject)
+        enter_moves_on(self, lambda: self.witness.password, self.scan)
         self.scan.setFocus()
 
     def scan_entered(self) -> None:
@@ -245,6 +249,7 @@ class PatientEventDialog(QDialog):
         layout.addLayout(buttons)
         self.save.clicked.connect(self.submit)
         cancel.clicked.connect(self.reject)
+        enter_moves_on(self, lambda: self.signature.password)
         self.kind.setFocus()
 
     def submit(self) -> None:

@@ -5,7 +5,9 @@ types the code and ends it with Enter (or Tab); that selects the unit and its
 next step. When the dialog was opened for a case, a bag of any other patient is
 stopped with a red, blocking alert and a beep, and nothing is recorded.
 The performer re-enters their password; the receiver or witness, a different
-person, signs with user name and password in the same dialog. A thaw or an
+person, signs with user name and password in the same dialog. Enter in a field
+moves to the next one; only Enter in the last password signs (`enter_keys`),
+so a scanner's Enter in the location field never saves. A thaw or an
 infusion also asks when it began (`step_fields`), as its product's time limits
 need; the service judges every value inside its write, and its refusals stay in
 the dialog with nothing recorded.
@@ -39,7 +41,9 @@ from cart_chain.domain.errors import (
 )
 from cart_chain.domain.steps import HANDOFFS, RULES, Step
 from cart_chain.ui import prefs
+from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
+from cart_chain.ui.fit import FittedScroll
 from cart_chain.ui.signature import SignatureBlock
 from cart_chain.ui.step_fields import StepFields
 from cart_chain.ui.stop_scan import ScanKeys, stop_alert
@@ -115,8 +119,10 @@ class RecordStepDialog(QDialog):
         layout.addWidget(QLabel("Bag"))
         layout.addWidget(self.scan)
         layout.addWidget(self.unit_label)
-        layout.addLayout(self.form)
-        layout.addLayout(signatures)
+        # The step's fields and the signatures scroll when a step asks more than a
+        # small screen holds (a thaw at 1280x800); the buttons stay in view.
+        self.scroll = FittedScroll(self.form, signatures)
+        layout.addWidget(self.scroll, 1)
         layout.addWidget(self.error)
         layout.addLayout(buttons)
 
@@ -125,6 +131,7 @@ class RecordStepDialog(QDialog):
         self.cancel.clicked.connect(self.reject)
         self._set_form_enabled(False)
         self._show_patient()
+        enter_moves_on(self, self.signing_field, self.scan)
         self.scan.setFocus()
 
     # -- scanning -------------------------------------------------------------------
@@ -275,6 +282,7 @@ class RecordStepDialog(QDialog):
             self.to.set_meaning(rule.to_meaning or "Verified by")
         title = "Record handoff" if handoff else "Record step"
         self.setWindowTitle(f"{title}: {step.label} — cart-chain")
+        self.scroll.fit(self)
 
     def _start_time(self, step: Step) -> StartTime | None:
         """How to ask when ``step`` began, from this case's profile (a service read)."""
@@ -287,6 +295,11 @@ class RecordStepDialog(QDialog):
         except Exception as exc:  # the service refuses the record later if it must
             log.warning("could not read the profile's start time: %s", type(exc).__name__)
             return None
+
+    def signing_field(self) -> QLineEdit:
+        """The last password of the step: Enter there signs, Enter anywhere else moves on."""
+        step = self.selected_step()
+        return self.to.password if step in HANDOFFS else self.by.password
 
     def submit(self) -> None:
         """Sign and save through `custody.record_event`; errors stay in the dialog."""

@@ -75,6 +75,8 @@ class StepFields:
         form.addRow("Limit", self.limits)
         form.addRow("Completed at", self.completed)
         form.addRow("Note", self.note)
+        for row in (self.condition, self.started, self.limits, self.completed):
+            form.setRowVisible(row, False)  # until a step that asks them is shown
 
     def widgets(self) -> tuple[QWidget, ...]:
         return (

@@ -75,6 +75,7 @@ def build(path: Path) -> None:
         for unit in show_case(db, coi).units:
             journey = demo.JOURNEY[:steps]
             for k, (step, by, to, where, temp, *_) in enumerate(journey):
+                at = last - timedelta(minutes=20 * (len(journey) - 1 - k))
                 record_event(
                     db,
                     unit.unit,
@@ -83,7 +84,9 @@ def build(path: Path) -> None:
                     creds(to) if to else None,
                     location=where,
                     temperature_c=temp,
-                    occurred_at=last - timedelta(minutes=20 * (len(journey) - 1 - k)),
+                    occurred_at=at,
+                    # A thaw's start, as the dialog asks it (some limits count from it).
+                    started_at=at - timedelta(minutes=10) if step == "thaw" else None,
                 )
     # A correction, so the case view shows one beside its original.
     case = show_case(db, demo_coi(db, "Jean-Luc Lefèvre"))
