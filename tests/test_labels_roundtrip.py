@@ -26,10 +26,12 @@ from tests.test_labels_support import DPIS, KINDS, decode, sample_data, with_pay
 
 TOTAL = 1000
 ALNUM = string.digits + string.ascii_uppercase
+#: ST-001: a FIN starts with A-N, P-Z or 1-9 (never O, never 0).
+FIN_FIRST = ALNUM.replace("O", "").replace("0", "")
 
 
 def random_code(rng: random.Random) -> LabelCode:
-    fin = rng.choice(string.ascii_uppercase) + "".join(rng.choices(string.digits, k=4))
+    fin = rng.choice(FIN_FIRST) + "".join(rng.choices(string.digits, k=4))
     seq = "".join(rng.choices(ALNUM, k=6))
     body = f"CH{fin}{rng.randrange(100):02d}{seq}U{rng.randint(1, 99):02d}"
     return LabelCode(UnitId(body), rng.randint(1, MAX_SERIAL))
