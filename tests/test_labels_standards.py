@@ -12,11 +12,14 @@ from __future__ import annotations
 import io
 import json
 import re
+import sys
+from pathlib import Path
 
 import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from cart_chain.cli.main import main
 from cart_chain.domain.din import Din
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.label_layout import KINDS, load_layout, revisions
@@ -27,7 +30,7 @@ from cart_chain.services import settings
 from cart_chain.services.cases import new_case, show_case
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
-from tests.conftest import creds, unit_of, walk
+from tests.conftest import creds, password, unit_of, walk
 from tests.test_labels_support import decode, pdf_to_image, sample_data, zpl_to_image
 
 STATEMENTS = (
@@ -170,3 +173,24 @@ def test_every_shipped_template_revision_still_loads() -> None:
         load_layout("container", revision="0")
     with pytest.raises(InvalidValue):
         load_layout("container", revision="../bag")
+
+
+def test_cli_prints_the_collection_label(
+    ready_db: Database,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    db = ready_db
+    unit = _enrol(db)
+    walk(db, unit, 1)
+    out = tmp_path / "collection.pdf"
+    monkeypatch.setattr(sys, "stdin", io.StringIO(password("anna") + "\n"))
+    args = ["--db", db.url, "label", unit, "--kind", "collection", "--out", str(out)]
+    assert main([*args, "--by", "anna"]) == 0, capsys.readouterr().err
+    assert "printed collection label 001" in capsys.readouterr().out
+    text = _text(out.read_bytes())
+    assert all(statement in text for statement in STATEMENTS)
+    assert main(["--db", db.url, "label-list", unit]) == 0
+    rev = load_layout("collection").revision
+    assert f"collection@{rev}" in capsys.readouterr().out
