@@ -15,6 +15,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from cart_chain.domain.clock import parse_iso
+from cart_chain.domain.din import Din
 from cart_chain.domain.label_data import LabelData
 from cart_chain.domain.label_layout import KIND_TITLES, Layout
 from cart_chain.domain.labelcode import LabelCode
@@ -85,8 +86,7 @@ def label_data(
     uid = code.unit
     local, utc = time_texts(printed_at)
     collected = _collection(case, unit)
-    din_body = unit.din[:-1] if unit.din else ""
-    din_flags = _grouped_body(unit.din_grouped).rsplit(" ", 1)[-1] if unit.din_grouped else ""
+    din = Din(unit.din[:-1]) if unit.din else None  # our DINs carry no process flags ("00")
     where = collected.location if collected and collected.location else WRITE_IN
     product_code = case.product_codes[0] if case.product_codes else ""
     return LabelData(
@@ -111,13 +111,13 @@ def label_data(
         reprint="REPRINT" if reprint else "",
         printed_by=printed_by,
         template=layout.ref,
-        din_barcode=f"={din_body}{din_flags}" if unit.din else "",
-        din_grouped=_grouped_body(unit.din_grouped) if unit.din_grouped else "DIN not assigned",
-        din_check=unit.din[-1] if unit.din else "",
+        din_barcode=din.barcode if din else "",
+        din_grouped=_grouped_body(din.grouped()) if din else "DIN not assigned",
+        din_check=din.check if din else "",
         product_code_barcode=f"=<{product_code}" if product_code else "",
         product_code=product_code or NO_PRODUCT_CODE,
         profile_name=case.profile_name or case.product,
-        collection_facility=f"{where} · FIN {din_body[:5] or case.facility}",
+        collection_facility=f"{where} · FIN {din.fin if din else case.facility}",
         collection_end=time_texts(collected.occurred_at)[0] if collected else WRITE_IN,
         volume=WRITE_IN.replace("(write in)", "mL (write in)"),
         anticoagulant=WRITE_IN,
