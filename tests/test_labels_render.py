@@ -15,7 +15,9 @@ import pytest
 from PIL import Image
 from pypdf import PdfReader
 
+from cart_chain.domain.din import Din
 from cart_chain.domain.errors import InvalidValue, UsageError
+from cart_chain.domain.isbt128 import ProductCode, parse_isbt
 from cart_chain.domain.label_layout import load_layout, parse_layout
 from cart_chain.domain.labelcode import LabelCode, parse_scan
 from cart_chain.labels.plan import SymbolOp, TextOp, plan
@@ -41,10 +43,18 @@ def _template(kind: str) -> dict:  # type: ignore[type-arg]
 
 def _expected(kind: str) -> list[tuple[str, str]]:
     data = sample_data(kind, CODE)
+    isbt = [("Code128", data.din_barcode), ("Code128", data.product_code_barcode)]
     if kind == "container":
         return sorted(
-            [("Code128", data.coi_isbt), ("Code128", data.payload), ("DataMatrix", data.payload)]
+            [
+                ("Code128", data.coi_isbt),
+                ("Code128", data.payload),
+                ("DataMatrix", data.payload),
+                *isbt,
+            ]
         )
+    if kind == "collection":
+        return sorted([("DataMatrix", data.payload), *isbt])
     return [("QRCode", data.payload)]
 
 
@@ -59,9 +69,19 @@ def test_png_is_exact_size_and_every_symbol_decodes(kind: str, dpi: int) -> None
     assert [round(v) for v in img.info["dpi"]] == [dpi, dpi]
     found = decode(img)
     assert found == _expected(kind)
+    data = sample_data(kind, CODE)
     for fmt, text in found:
         # a scanner set up as the README says sends Code 128 reads with their AIM ]C0
-        scanned = parse_scan(("]C0" if fmt == "Code128" else "") + text)
+        sent = ("]C0" if fmt == "Code128" else "") + text
+        if text in (data.din_barcode, data.product_code_barcode):  # ISBT 128, read as such
+            isbt = parse_isbt(sent[3:], aim="C0")
+            assert isinstance(isbt, Din if text == data.din_barcode else ProductCode)
+            if isinstance(isbt, Din):
+                assert (isbt.body, isbt.check) == ("A999926000001", data.din_check)
+            else:
+                assert isbt.code == data.product_code
+            continue
+        scanned = parse_scan(sent)
         assert scanned.coi == CODE.unit.coi
         if scanned.kind == "label":
             assert scanned.label == CODE
@@ -88,8 +108,11 @@ def test_zpl_declares_size_in_dots_and_its_symbols_decode(kind: str, dpi: int) -
     params = dict(zpl_commands(zpl))
     assert (int(params["PW"]), int(params["LL"])) == layout.size_px(dpi)
     fields = [p for c, p in zpl_commands(zpl) if c == "FD"]
+    isbt = [data.din_barcode, data.product_code_barcode]
     if kind == "container":
-        assert sorted(fields) == sorted([data.coi_isbt, data.payload, data.payload])
+        assert sorted(fields) == sorted([data.coi_isbt, data.payload, data.payload, *isbt])
+    elif kind == "collection":
+        assert sorted(fields) == sorted([data.payload, *isbt])
     else:
         assert fields == [f"QA,{data.payload}"]
     img = zpl_to_image(zpl)

@@ -26,8 +26,8 @@ from tests.test_labels_support import DPIS, KINDS, decode, sample_data, with_pay
 
 TOTAL = 1000
 ALNUM = string.digits + string.ascii_uppercase
-#: ST-001: a facility number starts with A-N, P-Z or 1-9 (never O, never 0).
-FIN_FIRST = string.ascii_uppercase.replace("O", "") + string.digits[1:]
+#: ST-001: a FIN starts with A-N, P-Z or 1-9 (never O, never 0).
+FIN_FIRST = ALNUM.replace("O", "").replace("0", "")
 
 
 def random_code(rng: random.Random) -> LabelCode:

@@ -464,6 +464,7 @@ def test_cli_lists_and_voids_labels(
     assert len(lines) == 2
     assert lines[0].startswith("001") and "VOID (replaced by reprint 002: wet)" in lines[0]
     assert lines[1].startswith("002") and "valid" in lines[1]
+    assert "bag@1" in lines[1]  # the template revision each label was printed from
     second = list_labels(db, unit)[1].payload
     rc = _cli(
         [*dbarg, "label-void", second, "--reason", "destroyed", "--by", "anna"],

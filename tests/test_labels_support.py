@@ -27,7 +27,7 @@ from cart_chain.domain.label_layout import KIND_TITLES
 from cart_chain.domain.labelcode import LabelCode
 from cart_chain.labels.symbols import make_symbol
 
-KINDS = ("bag", "transport", "tube", "container")
+KINDS = ("bag", "transport", "tube", "container", "collection")
 DPIS = (203, 300)
 
 
@@ -63,6 +63,20 @@ def sample_data(
         reprint="",
         printed_by="alice",
         template=f"{kind}@1",
+        din_barcode="=A999926000001" + "00",
+        din_grouped="A9999 26 000001 00",
+        din_check=mod37_2("A999926000001"),
+        product_code_barcode="=<S1234V00",
+        product_code="S1234V00",
+        profile_name="Kymriah (tisagenlecleucel)",
+        collection_facility="Apheresis unit, City Hospital · FIN A9999",
+        collection_end="2026-11-20 14:05 CET (13:05 UTC)",
+        volume="________________ mL (write in)",
+        anticoagulant="________________ (write in)",
+        collection_storage="2 °C to 8 °C in the manufacturer's shipper",
+        product_storage="at or below −120 °C, vapour phase of liquid nitrogen",
+        expiry="none set by the product profile",
+        warnings="Do not irradiate; Do not use a leukodepleting filter",
     )
 
 

@@ -170,6 +170,7 @@ def _overlap(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> bool
 def test_every_zpl_label_renders_and_decodes_in_an_independent_renderer(
     zebrash: Renderer, dpi: int
 ) -> None:
+    assert {"container", "collection"} <= set(KINDS)  # the ISBT 128 labels are among them
     cases = []
     jobs: list[Job] = []
     for kind in KINDS:

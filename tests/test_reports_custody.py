@@ -176,7 +176,7 @@ def test_report_holds_every_event_signer_correction_and_checkpoint(story, tmp_pa
     assert f"Correction entry #{seqs['correction']}" in text
     assert "Signed — Performed by: Leo Labtech (leo)" in text
     # labels, reprints and refused scans of this case only
-    assert "bag (bag@1)" in text and "smudged barcode" in text and "reprinted" in text
+    assert "bag rev 1" in text and "smudged barcode" in text and "reprinted" in text
     assert "other case" not in text
     assert "COI does not match the patient wristband" in text
     assert "CHA999926999999X" in text
@@ -357,6 +357,7 @@ def test_patient_preparation_and_deviations_are_reported(story, tmp_path) -> Non
 
 def test_real_label_and_scan_entries_are_listed(ready_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     """The labels and scanning services' own entries (not hand-made payloads) reach the report."""
+    from cart_chain.domain.label_layout import load_layout
     from cart_chain.labels.printing import print_label
     from cart_chain.services import labels, scanning
 
@@ -368,6 +369,7 @@ def test_real_label_and_scan_entries_are_listed(ready_db: Database, tmp_path) ->
     print_label(db, unit, "bag", creds("alice"))
     print_label(db, unit, "bag", creds("anna"), reason="torn in the bag sealer")
     tube = print_label(db, unit, "tube", creds("alice"))
+    print_label(db, unit, "collection", creds("alice"))
     labels.void_label(db, creds("alice"), tube.payload, "tube dropped and destroyed")
     # wrong bag at the bedside: expected this case, scanned another one
     scanning.record_refused_scan(db, creds("ines"), coi, other, "COI does not match the patient")
@@ -381,6 +383,7 @@ def test_real_label_and_scan_entries_are_listed(ready_db: Database, tmp_path) ->
         "tube dropped and destroyed",
         "COI does not match the patient",
         other,
+        f"collection rev {load_layout('collection').revision}",  # the template revision printed
     ):
         assert shown in text, shown
     # the other case's report lists the same refused scan (its label was the one scanned)

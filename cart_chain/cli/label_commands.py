@@ -125,7 +125,7 @@ def cmd_label_list(args: argparse.Namespace) -> int:
         state = f"VOID ({lbl.void_reason})" if lbl.voided else "valid"
         why = f"  reason: {lbl.reason}" if lbl.reason else ""
         print(
-            f"{lbl.serial_text}  {lbl.kind:<10} {when(lbl.printed_at)}  {lbl.printed_by:<10} "
+            f"{lbl.serial_text}  {lbl.layout:<24} {when(lbl.printed_at)}  {lbl.printed_by:<10} "
             f"at {lbl.step:<24} {lbl.payload}  {state}{why}"
         )
     return 0

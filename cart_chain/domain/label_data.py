@@ -35,6 +35,22 @@ class LabelData:
     reprint: str  # "" for a first print, else "REPRINT" and the serial
     printed_by: str
     template: str  # template reference "kind@revision"
+    # ISBT 128 (ST-004, ST-018): identifiers and the collection's facts. A symbol whose
+    # data is "" is left off the label; its text then says why (never an invented value).
+    din_barcode: str = ""  # Data Structure 001: "=" + DIN + flags, no check character
+    din_grouped: str = "DIN not assigned"  # eye-readable DIN without its check character
+    din_check: str = ""
+    product_code_barcode: str = ""  # Data Structure 003: "=<" + the site's product code
+    product_code: str = "product code not configured"
+    profile_name: str = ""  # the product profile's name
+    collection_facility: str = ""  # where the collection took place, and the FIN
+    collection_end: str = ""  # end of collection, local time with zone and UTC
+    volume: str = ""
+    anticoagulant: str = ""
+    collection_storage: str = ""  # how the collection is kept and shipped
+    product_storage: str = ""  # how the final product is stored
+    expiry: str = ""
+    warnings: str = ""  # the product profile's warnings, e.g. "Do not irradiate"
 
     def fields(self) -> dict[str, str]:
         return asdict(self)

@@ -23,19 +23,24 @@ from typing import Any
 
 from cart_chain.domain.errors import InvalidValue
 
-KINDS: tuple[str, ...] = ("bag", "transport", "tube", "container")
+KINDS: tuple[str, ...] = ("bag", "transport", "tube", "container", "collection")
 #: What each kind is called on the label itself.
 KIND_TITLES: dict[str, str] = {
     "bag": "BAG LABEL",
     "transport": "TRANSPORT LABEL",
     "tube": "SAMPLE TUBE",
     "container": "CONTAINER LABEL",
+    "collection": "COLLECTION LABEL",
 }
+#: Superseded templates, kept for the record (FACT-JACIE: 10 years) as
+#: ``archive/<kind>@<revision>.json`` beside the current ``<kind>.json``.
+ARCHIVE = "archive"
 DPIS: tuple[int, ...] = (203, 300)
 #: Output formats a label can be rendered to (by `cart_chain.labels.render`).
 FORMATS: tuple[str, ...] = ("png", "pdf", "zpl")
 SYMBOLOGIES = frozenset({"qr", "datamatrix", "code128"})
-ELEMENT_TYPES = frozenset({"text", "symbol", "line", "box"})
+#: "biohazard" draws the biohazard symbol (21 CFR 1271.370) in its box.
+ELEMENT_TYPES = frozenset({"text", "symbol", "line", "box", "biohazard"})
 
 #: Fields a template may use in text (``{name}``) and as symbol data.
 FIELDS = frozenset(
@@ -61,6 +66,20 @@ FIELDS = frozenset(
         "reprint",
         "printed_by",
         "template",
+        "din_barcode",
+        "din_grouped",
+        "din_check",
+        "product_code_barcode",
+        "product_code",
+        "profile_name",
+        "collection_facility",
+        "collection_end",
+        "volume",
+        "anticoagulant",
+        "collection_storage",
+        "product_storage",
+        "expiry",
+        "warnings",
     }
 )
 #: A template without these is refused: staff compare them at the bedside.
@@ -210,8 +229,26 @@ def parse_layout(text: str, source: str = "template") -> Layout:
     return layout
 
 
-def load_layout(kind: str, path: str | Path | None = None) -> Layout:
-    """The shipped template for ``kind``, or a site's own template file."""
+def _shipped(*parts: str) -> Any:
+    return resources.files("cart_chain").joinpath("resources", "labels", *parts)
+
+
+def revisions(kind: str) -> tuple[str, ...]:
+    """Every shipped revision of ``kind``: the archived ones, then the current one."""
+    if kind not in KINDS:
+        raise InvalidValue(f"label kind {kind!r} is not one of {', '.join(KINDS)}")
+    folder = _shipped(ARCHIVE)
+    archived = sorted(
+        f.name[len(kind) + 1 : -len(".json")]
+        for f in folder.iterdir()
+        if f.name.startswith(f"{kind}@") and f.name.endswith(".json")
+    )
+    return (*archived, load_layout(kind).revision)
+
+
+def load_layout(kind: str, path: str | Path | None = None, revision: str | None = None) -> Layout:
+    """The shipped template for ``kind`` (a superseded ``revision`` from the archive),
+    or a site's own template file."""
     if path is not None:
         p = Path(path)
         try:
@@ -224,5 +261,17 @@ def load_layout(kind: str, path: str | Path | None = None) -> Layout:
         return layout
     if kind not in KINDS:
         raise InvalidValue(f"label kind {kind!r} is not one of {', '.join(KINDS)}")
-    res = resources.files("cart_chain").joinpath("resources", "labels", f"{kind}.json")
-    return parse_layout(res.read_text(encoding="utf-8"), f"{kind}.json")
+    current = parse_layout(_shipped(f"{kind}.json").read_text(encoding="utf-8"), f"{kind}.json")
+    if revision is None or revision == current.revision:
+        return current
+    name = f"{kind}@{revision}.json"
+    res = _shipped(ARCHIVE, name)
+    if "/" in revision or "\\" in revision or not res.is_file():
+        raise InvalidValue(
+            f"no {kind} label template revision {revision!r}; "
+            f"shipped revisions: {', '.join(revisions(kind))}"
+        )
+    layout = parse_layout(res.read_text(encoding="utf-8"), f"{ARCHIVE}/{name}")
+    if (layout.kind, layout.revision) != (kind, revision):
+        raise InvalidValue(f"{ARCHIVE}/{name} holds {layout.ref}, not {kind}@{revision}")
+    return layout

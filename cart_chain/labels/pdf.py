@@ -11,7 +11,8 @@ import io
 from functools import cache
 
 from cart_chain.labels import fonts
-from cart_chain.labels.plan import BoxOp, LineOp, Plan, SymbolOp, TextOp, pil_font
+from cart_chain.labels.biohazard import Disc, Ring, shapes
+from cart_chain.labels.plan import BiohazardOp, BoxOp, LineOp, Plan, SymbolOp, TextOp, pil_font
 from cart_chain.labels.png import _runs
 
 
@@ -83,6 +84,25 @@ def render_pdf(plan: Plan) -> bytes:
         elif isinstance(op, BoxOp):
             r = op.rect
             box(r.x, r.y, r.w, r.h, fill=False, stroke_w=op.stroke)
+        elif isinstance(op, BiohazardOp):  # vector: circles and polygons painted in order
+            r = op.rect
+            for s in shapes(r.x, r.y, r.w, r.h):
+                c.setFillGray(0 if s.dark else 1)
+                if isinstance(s, Disc):
+                    c.circle(s.cx * k, page_h - s.cy * k, s.r * k, stroke=0, fill=1)
+                elif isinstance(s, Ring):
+                    c.setStrokeGray(0)
+                    c.setLineWidth(s.width * k)
+                    r_mid = (s.r - s.width / 2) * k
+                    c.circle(s.cx * k, page_h - s.cy * k, r_mid, stroke=1, fill=0)
+                else:
+                    path = c.beginPath()
+                    (x0, y0), *rest = s.points
+                    path.moveTo(x0 * k, page_h - y0 * k)
+                    for x, y in rest:
+                        path.lineTo(x * k, page_h - y * k)
+                    path.close()
+                    c.drawPath(path, stroke=0, fill=1)
     c.showPage()
     c.save()
     return buf.getvalue()

@@ -88,7 +88,14 @@ class BoxOp:
     stroke: int
 
 
-Op = TextOp | SymbolOp | LineOp | BoxOp
+@dataclass(frozen=True, slots=True)
+class BiohazardOp:
+    """The biohazard symbol, centred in its box (`cart_chain.labels.biohazard`)."""
+
+    rect: Rect
+
+
+Op = TextOp | SymbolOp | LineOp | BoxOp | BiohazardOp
 
 
 @dataclass(frozen=True, slots=True)
@@ -256,7 +263,8 @@ def plan(layout: Layout, data: LabelData, dpi: int | None = None) -> Plan:
             if op is not None:
                 ops.append(op)
         elif el.type == "symbol":
-            ops.append(_symbol(el, data, dpi, layout.kind))
+            if getattr(data, el.data):  # no data: the text beside it says why
+                ops.append(_symbol(el, data, dpi, layout.kind))
         elif el.type == "line":
             ops.append(
                 LineOp(
@@ -267,10 +275,11 @@ def plan(layout: Layout, data: LabelData, dpi: int | None = None) -> Plan:
                     max(1, _dots(el.stroke_mm, dpi)),
                 )
             )
-        elif el.type == "box":
+        elif el.type in ("box", "biohazard"):
             rect = Rect(
                 _dots(el.x_mm, dpi), _dots(el.y_mm, dpi), _dots(el.w_mm, dpi), _dots(el.h_mm, dpi)
             )
-            ops.append(BoxOp(rect, max(1, _dots(el.stroke_mm, dpi))))
+            stroke = max(1, _dots(el.stroke_mm, dpi))
+            ops.append(BoxOp(rect, stroke) if el.type == "box" else BiohazardOp(rect))
     w, h = layout.size_px(dpi)
     return Plan(layout, dpi, w, h, tuple(ops), data)

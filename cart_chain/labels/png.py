@@ -12,7 +12,8 @@ from collections.abc import Iterator
 
 from PIL import Image, ImageDraw
 
-from cart_chain.labels.plan import BoxOp, LineOp, Plan, SymbolOp, TextOp, pil_font
+from cart_chain.labels.biohazard import Disc, Ring, shapes
+from cart_chain.labels.plan import BiohazardOp, BoxOp, LineOp, Plan, SymbolOp, TextOp, pil_font
 
 BLACK, WHITE = 0, 255
 
@@ -66,6 +67,19 @@ def draw_text(draw: ImageDraw.ImageDraw, op: TextOp) -> None:
         )
 
 
+def draw_biohazard(draw: ImageDraw.ImageDraw, op: BiohazardOp) -> None:
+    r = op.rect
+    for s in shapes(r.x, r.y, r.w, r.h):
+        ink = BLACK if s.dark else WHITE
+        if isinstance(s, Disc):
+            draw.ellipse((s.cx - s.r, s.cy - s.r, s.cx + s.r, s.cy + s.r), fill=ink)
+        elif isinstance(s, Ring):
+            bbox = (s.cx - s.r, s.cy - s.r, s.cx + s.r, s.cy + s.r)
+            draw.ellipse(bbox, outline=BLACK, width=round(s.width))
+        else:
+            draw.polygon(s.points, fill=ink)
+
+
 def render_image(plan: Plan, *, symbols: bool = True) -> Image.Image:
     """The label as a bilevel image; ``symbols=False`` leaves barcodes out (for ZPL)."""
     img = Image.new("L", (plan.width, plan.height), WHITE)
@@ -81,6 +95,8 @@ def render_image(plan: Plan, *, symbols: bool = True) -> Image.Image:
         elif isinstance(op, BoxOp):
             r = op.rect
             draw.rectangle((r.x, r.y, r.x + r.w - 1, r.y + r.h - 1), outline=BLACK, width=op.stroke)
+        elif isinstance(op, BiohazardOp):
+            draw_biohazard(draw, op)
     return img.point(lambda v: 255 if v >= 128 else 0).convert("1")
 
 

@@ -492,7 +492,16 @@ def _labels(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignor
     rows: list[list[object]] = [
         [
             p(h, st["head"])
-            for h in ("Entry", "Recorded", "Unit", "Label", "Serial", "Action", "By", "Reason")
+            for h in (
+                "Entry",
+                "Recorded",
+                "Unit",
+                "Label",
+                "Serial",
+                "Action",
+                "By",
+                "Reason",
+            )
         ]
     ]
     for lp in data.labels:
@@ -509,7 +518,7 @@ def _labels(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignor
                 p(lp.reason or "—", st["cell"]),
             ]
         )
-    widths = [12 * mm, 30 * mm, 18 * mm, 24 * mm, 12 * mm, 20 * mm, 16 * mm, 46 * mm]
+    widths = [12 * mm, 30 * mm, 18 * mm, 30 * mm, 12 * mm, 20 * mm, 16 * mm, 40 * mm]
     return [*out, grid(rows, widths)]
 
 

@@ -354,6 +354,15 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
         patient_events=_patient_events(session, case.coi),
         overrides=_overrides(session, case.coi),
         links=links.of_case(session, case.coi),
+        product_codes=links.product_codes(session, profile.id),
+        storage_max_c=profile.storage_max_c,
+        collection_transit_c=(
+            (profile.fresh_transit_min_c, profile.fresh_transit_max_c)
+            if profile.ships_fresh
+            and profile.fresh_transit_min_c is not None
+            and profile.fresh_transit_max_c is not None
+            else None
+        ),
     )
 
 

@@ -333,8 +333,10 @@ def _label_row(e: ledger.Entry) -> LabelPrint:
 
 
 def _label_kind(p: dict[str, Any]) -> str:
+    """The label kind and the revision of the template it was printed from ("bag rev 1")."""
     kind = str(p.get("kind") or "label")
-    return f"{kind} ({p['layout']})" if p.get("layout") else kind
+    layout = str(p.get("layout") or "")
+    return f"{kind} rev {layout.split('@', 1)[1]}" if "@" in layout else kind
 
 
 def custody_report_in(session: Session, coi_text: str, username: str) -> CustodyReportData:

@@ -13,13 +13,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.clock import parse_iso
 from cart_chain.domain.errors import (
     InvalidValue,
     PermissionDenied,
@@ -27,7 +25,7 @@ from cart_chain.domain.errors import (
 )
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.label_data import LabelData
-from cart_chain.domain.label_layout import FORMATS, KIND_TITLES, KINDS, Layout, load_layout
+from cart_chain.domain.label_layout import FORMATS, KINDS, Layout, load_layout
 from cart_chain.domain.labelcode import (
     MAX_SERIAL,
     LabelCode,
@@ -41,7 +39,8 @@ from cart_chain.domain.text import clean_reason
 from cart_chain.services.accounts import Credentials, authenticate_in
 from cart_chain.services.bags import bag_write, resolve_bag
 from cart_chain.services.cases import current_step, load_case
-from cart_chain.services.views import CaseDetail, Receipt, UnitView
+from cart_chain.services.label_content import label_data
+from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import LabelPrint, LabelVoid, LedgerEntry, User
@@ -50,7 +49,6 @@ from cart_chain.store.models import LabelPrint, LabelVoid, LedgerEntry, User
 #: `cart_chain.labels.render.render` (see `cart_chain.labels.printing`), so this
 #: service records prints without importing the drawing code above it.
 Renderer = Callable[[Layout, LabelData, str, int], bytes]
-_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,68 +81,6 @@ class LabelPrintView:
     seq: int
     voided: bool
     void_reason: str | None
-
-
-# -- formatting -------------------------------------------------------------------
-
-
-def dob_text(iso: str) -> str:
-    """DD MMM YYYY: unambiguous whether the reader writes dates day- or month-first."""
-    d = date.fromisoformat(iso)
-    return f"{d.day:02d} {_MONTHS[d.month - 1]} {d.year}"
-
-
-def time_texts(at_iso: str) -> tuple[str, str]:
-    """(local 24-hour time with zone and UTC in brackets, UTC alone)."""
-    moment = parse_iso(at_iso)
-    utc = moment.strftime("%Y-%m-%d %H:%M UTC")
-    local = moment.astimezone()
-    if local.utcoffset() == timedelta(0):
-        return utc, utc
-    return f"{local.strftime('%Y-%m-%d %H:%M %Z')} ({moment.strftime('%H:%M')} UTC)", utc
-
-
-def _grouped_body(grouped: str) -> str:
-    return grouped.rsplit(" [", 1)[0]
-
-
-def label_data(
-    case: CaseDetail,
-    unit: UnitView,
-    code: LabelCode,
-    kind: str,
-    step: Step,
-    printed_at: str,
-    printed_by: str,
-    layout: Layout,
-    reprint: bool,
-) -> LabelData:
-    """Everything the label shows, formatted once for every output format."""
-    uid = code.unit
-    local, utc = time_texts(printed_at)
-    return LabelData(
-        payload=code.payload,
-        coi=case.coi,
-        coi_grouped=_grouped_body(case.grouped),
-        coi_check=uid.coi.check,
-        coi_isbt=f"&/{uid.coi.body}",
-        unit=unit.unit,
-        unit_grouped=_grouped_body(uid.grouped()),
-        unit_check=uid.check,
-        unit_suffix=f"U{uid.number:02d}",
-        bag=f"bag {unit.number} of {unit.of}",
-        product=case.product,
-        kind_title=KIND_TITLES[kind],
-        step=step.label,
-        printed_at=local,
-        printed_at_utc=utc,
-        patient_name=case.patient_name,
-        patient_dob=dob_text(case.patient_dob),
-        serial=code.serial_text,
-        reprint="REPRINT" if reprint else "",
-        printed_by=printed_by,
-        template=layout.ref,
-    )
 
 
 # -- reading ----------------------------------------------------------------------

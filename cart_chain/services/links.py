@@ -63,6 +63,12 @@ def _check_free(session: Session, coi: str, kind: str, value: str) -> None:
         )
 
 
+def product_codes(session: Session, profile: str) -> tuple[str, ...]:
+    """The ISBT 128 product codes the site configured for ``profile`` (none: not configured)."""
+    site = site_products(session).get(profile)
+    return () if site is None else site.product_codes
+
+
 def site_products(session: Session) -> dict[str, SiteProduct]:
     """The site's product codes and barcode patterns per profile (a shared setting)."""
     return parse_site_products(shared_settings.get_in(session, SETTING))

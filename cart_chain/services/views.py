@@ -164,6 +164,10 @@ class CaseDetail:
     patient_events: tuple[PatientEventView, ...] = ()
     overrides: tuple[OverrideView, ...] = ()
     links: tuple[LinkView, ...] = ()  # the manufacturer's identifiers (`case link`)
+    product_codes: tuple[str, ...] = ()  # the site's ISBT 128 product codes for the profile
+    storage_max_c: float | None = None  # the final product's storage, from the profile
+    #: fresh apheresis: the profile's transit range (°C); None when it is cryopreserved first
+    collection_transit_c: tuple[float, float] | None = None
 
     @property
     def open_deviations(self) -> tuple[DeviationView, ...]:

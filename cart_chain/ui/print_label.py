@@ -53,7 +53,8 @@ KIND_NAMES = {
     "bag": "Bag label",
     "transport": "Transport (shipper) label",
     "tube": "Tube / sample label",
-    "container": "Outer container label",
+    "container": "Product container label (ISBT 128)",
+    "collection": "Collection label (ISBT 128 ST-018)",
 }
 
 

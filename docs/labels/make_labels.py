@@ -10,6 +10,7 @@ resolution: one pixel is one printer dot.
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 import time
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from cart_chain.domain.identifiers import mod37_2
 from cart_chain.labels.printing import print_label
+from cart_chain.services import settings
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.demo import DEMO_USERS, build_demo
 from cart_chain.store.database import Database
@@ -30,7 +32,11 @@ EXAMPLES = (
     (1, 1, "transport", "ines", "transport.png"),
     (2, 1, "tube", "lena", "tube.png"),
     (1, 1, "container", "ines", "container.png"),
+    (3, 1, "collection", "alice", "collection.png"),
 )
+#: The site setting a real site fills from its ICCBBA licence. These codes are
+#: placeholders for the pictures only, not ICCBBA product description codes.
+EXAMPLE_PRODUCT_CODES = {"yescarta": ["S9990V00"], "abecma": ["S9991V00"]}
 
 
 def main() -> None:
@@ -39,6 +45,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         db = Database(str(Path(tmp) / "demo.sqlite3"))
         cases = build_demo(db).cases
+        codes = {p: {"product_codes": c} for p, c in EXAMPLE_PRODUCT_CODES.items()}
+        settings.set_setting(
+            db, Credentials("admin", PASSWORDS["admin"]), "product_identifiers", json.dumps(codes)
+        )
         for case, bag, kind, user, name in EXAMPLES:
             unit = f"{cases[case][:15]}U{bag:02d}"
             printed = print_label(
