@@ -42,7 +42,7 @@ from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.models import Correction, Event
+from cart_chain.store.models import Correction, Event, Unit
 
 VOID = "void"
 
@@ -215,6 +215,23 @@ def _check_void(session: Session, seq: int, payload: dict[str, object]) -> None:
         raise InvalidValue(
             f"entry {seq} is not the unit's latest step; void later steps first "
             "(a step in the middle of the chain cannot disappear)"
+        )
+    # Bags split from this one inherit its custody up to the split: the step it was
+    # in then is in the middle of their chains, and voiding it would orphan them.
+    children = (
+        session.execute(
+            select(Unit.unit_code)
+            .where(Unit.parent_unit == unit, Unit.entry_seq > seq)
+            .order_by(Unit.number)
+        )
+        .scalars()
+        .all()
+    )
+    if children:
+        raise InvalidValue(
+            f"entry {seq} is the step unit {unit} was in when it was split into "
+            f"{', '.join(children)}: their custody starts from it, so it cannot be voided "
+            "(its fields can still be corrected)"
         )
 
 
