@@ -28,6 +28,7 @@ from cart_chain.domain.clock import (
     utc_iso,
 )
 from cart_chain.domain.errors import InvalidValue, NotFound, SignatureError
+from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS, link_value
 from cart_chain.domain.temperature import parse_temperature
 from cart_chain.domain.text import (
     clean_identifier,
@@ -36,6 +37,7 @@ from cart_chain.domain.text import (
     clean_note,
     clean_reason,
 )
+from cart_chain.services import links
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.cases import enrolled_at, entry_payload, live, parse_dob
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
@@ -63,6 +65,15 @@ def _time(value: str) -> str:
     return utc_iso(parse_user_time(value))
 
 
+def _link(kind: str) -> Callable[[str], str]:
+    """A linked identifier's new value in its canonical form; empty takes it off."""
+
+    def check(value: str) -> str:
+        return "" if not value.strip() else link_value(kind, value)
+
+    return check
+
+
 def _required(field: str, clean: Callable[[str, str], str] = clean_name) -> Callable[[str], str]:
     """A validator for a field that cannot be emptied by a correction."""
 
@@ -86,6 +97,7 @@ VALIDATORS = {
     "mrn": _required("MRN", clean_identifier),
     "product": _required("product"),
     "reason": _required("reason", clean_reason),
+    **{kind: _link(kind) for kind in LINK_KINDS},
 }
 
 #: Which fields of which entry kinds may be corrected (the authority table's), with the
@@ -110,6 +122,8 @@ def _current(session: Session, seq: int, payload: dict[str, object], field: str)
         value = payload["patient"]["mrn"]  # type: ignore[index]
     elif field == VOID:
         value = None
+    elif field in LINK_KINDS:
+        value = payload["links"].get(field)  # type: ignore[attr-defined]
     else:
         value = payload.get(field)
     return None if value is None else str(value)
@@ -184,6 +198,8 @@ def correct(
             rows.append({"field": field, "old": old, "new": value})
         if "occurred_at" in changes:
             _check_chronology(session, seq, payload, rows)
+        if kind == CASE_LINKED:
+            links.check_correction(session, seq, str(payload["coi"]), rows)
         entry = ledger.append(
             session,
             "correction",
