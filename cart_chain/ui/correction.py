@@ -28,9 +28,9 @@ from cart_chain.domain.authority import IDENTITY_FIELDS
 from cart_chain.domain.clock import local_display
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.steps import Step
-from cart_chain.ui.case_view import FIELD_NAMES
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
+from cart_chain.ui.timeline import FIELD_NAMES
 
 if TYPE_CHECKING:
     from cart_chain.services.views import CaseDetail, EventView

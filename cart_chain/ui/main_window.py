@@ -200,6 +200,8 @@ class MainWindow(QMainWindow):
         from cart_chain.ui.signature import SignatureBlock
 
         self.session.unlocked()
+        for block in self.case_view.findChildren(SignatureBlock):
+            block.refresh()
         for dialog in self.dialogs:
             for block in dialog.findChildren(SignatureBlock):
                 block.refresh()

@@ -1,0 +1,140 @@
+"""The case view's identifiers tab: the manufacturer's identifiers and each bag's DIN,
+and the form that links more, signed with the user's password.
+
+Everything is checked and written by `services.links.link_case` in its own
+transaction: a refusal (an identifier already linked, a wrong check character,
+a barcode that does not match the site's pattern) is shown under the form and
+nothing is written. A wrong link is corrected with `cart-chain correct ENTRY`
+(the entry shown beside each identifier).
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cart_chain.domain.clock import local_display
+from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.manufacturer import LINK_KINDS
+from cart_chain.ui.errors import classify, describe, error_label, show_error
+from cart_chain.ui.signature import SignatureBlock
+
+if TYPE_CHECKING:
+    from cart_chain.services.views import CaseDetail, Receipt
+    from cart_chain.ui.session import Session
+
+#: The form's fields, by identifier kind, with what a person is asked for.
+PROMPTS = {
+    "manufacturer_coi": "manufacturer's COI (an ISBT 128 COI with its check character)",
+    "din": "DIN of the collection, with its check character",
+    "lot": "lot or batch number",
+    "rfic": "Release-for-Infusion Certificate reference",
+}
+
+
+def identifiers_html(detail: CaseDetail) -> str:
+    """The identifiers in force for the case and each bag's own DIN, as rich text."""
+    lines = []
+    for link in detail.links:
+        bag = f" (bag {html.escape(link.unit)})" if link.unit else ""
+        fixed = f", corrected in entry {link.corrected_in}" if link.corrected_in else ""
+        lines.append(
+            f"<b>{LINK_KINDS[link.kind]}</b> {html.escape(link.value)}{bag} "
+            f"&nbsp;·&nbsp; entry {link.seq}, {html.escape(link.by or '—')}, "
+            f"{local_display(link.recorded_at)}{fixed}"
+        )
+    if not lines:
+        lines.append("No manufacturer's identifiers are linked to this case yet.")
+    for unit in detail.units:
+        lines.append(f"<b>U{unit.number:02d}</b> {unit.unit}: DIN {unit.din or '—'}")
+    return "<br>".join(lines)
+
+
+class CaseLinksPanel(QWidget):
+    """The linked identifiers, each bag's DIN, and the form to link more."""
+
+    linked = Signal(object)  # Receipt
+
+    def __init__(self, session: Session, detail: CaseDetail, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.session = session
+        self.detail = detail
+        self.shown = QLabel(identifiers_html(detail))
+        self.shown.setObjectName("LinkedIdentifiers")
+        self.shown.setWordWrap(True)
+        self.target = QComboBox()
+        self.target.setObjectName("LinkTarget")
+        self.target.addItem(f"the whole case ({detail.grouped})", detail.coi)
+        for unit in detail.units:
+            self.target.addItem(f"bag U{unit.number:02d} ({unit.unit})", unit.unit)
+        self.fields: dict[str, QLineEdit] = {}
+        form = QFormLayout()
+        form.addRow("Link to", self.target)
+        for kind, prompt in PROMPTS.items():
+            field = QLineEdit()
+            field.setObjectName(f"Link_{kind}")
+            field.setPlaceholderText(prompt)
+            self.fields[kind] = field
+            form.addRow(LINK_KINDS[kind].capitalize(), field)
+        self.signature = SignatureBlock("Performed by", session)
+        self.error = error_label()
+        self.save = QPushButton("Sign and link")
+        self.save.setObjectName("Primary")
+        self.save.setAutoDefault(True)
+        box = QGroupBox("Link the manufacturer's identifiers")
+        inner = QVBoxLayout(box)
+        inner.addLayout(form)
+        inner.addWidget(self.signature)
+        inner.addWidget(self.error)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.save)
+        inner.addLayout(row)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.shown)
+        layout.addWidget(box)
+        layout.addStretch(1)
+        self.save.clicked.connect(self.submit)
+        self.signature.password.returnPressed.connect(self.submit)
+        if session.is_admin:
+            box.setEnabled(False)
+            box.setToolTip("Administrators do not sign custody records")
+
+    def values(self) -> dict[str, str]:
+        return {k: f.text() for k, f in self.fields.items() if f.text().strip()}
+
+    def submit(self) -> None:
+        """Link what was typed; a refusal is shown here and nothing is written."""
+        from cart_chain.services.links import link_case
+
+        try:
+            values = self.values()
+            if not values:
+                raise InvalidValue("type at least one identifier to link")
+            receipt: Receipt = link_case(
+                self.session.db, self.target.currentData(), self.signature.credentials(), **values
+            )
+        except Exception as exc:
+            self.signature.clear_password()
+            self.error.setText(describe(exc))
+            self.error.show()
+            if classify(exc) != "rule":
+                show_error(self, exc, "link the identifiers")
+            return
+        self.error.hide()
+        self.session.signed()
+        self.linked.emit(receipt)
+        self.session.changed.emit()
