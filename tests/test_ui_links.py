@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from PySide6.QtCore import Qt
 from sqlalchemy import func, select
 
@@ -117,3 +118,33 @@ def test_an_administrator_sees_the_identifiers_but_cannot_link(qtbot, opened) ->
     _window, panel = _panel(qtbot, opened, "admin", coi)
     assert not panel.save.isEnabled()
     assert "DIN" in panel.shown.text()
+
+
+def test_a_wrong_link_is_corrected_from_the_identifiers_tab(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.domain.errors import UnknownUnit
+    from cart_chain.services.scanning import scan
+    from cart_chain.ui.correction import CorrectionDialog
+
+    coi = enrol(opened.db)
+    seq = link_case(opened.db, coi, creds("lena"), din=MAKER_DIN.full, lot="LOT-1").seq
+    right = Din.build("C4321", 2026, 6)
+    window, panel = _panel(qtbot, opened, "lena", coi)
+    assert panel.entry.currentData() == seq
+    qtbot.mouseClick(panel.correct_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, CorrectionDialog)
+    assert [dialog.field.itemData(i) for i in range(dialog.field.count())] == ["din", "lot"]
+    assert dialog.old.text() == MAKER_DIN.full
+    qtbot.keyClicks(dialog.new, right.grouped())
+    qtbot.keyClicks(dialog.reason, "DIN misread from the bag")
+    qtbot.keyClicks(dialog.signature.username, "lena")
+    qtbot.keyClicks(dialog.signature.password, "lena-secret-1")
+    with qtbot.waitSignal(dialog.corrected):
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert scan(opened.db, right.full, expect=coi).coi == coi
+    with pytest.raises(UnknownUnit):
+        scan(opened.db, MAKER_DIN.full, expect=coi)
+    fresh = window.case_view.links
+    assert fresh is not None and f"DIN</b> {right.full}" in fresh.shown.text()
+    assert "corrected in entry" in fresh.shown.text()
+    assert MAKER_DIN.full not in fresh.shown.text()

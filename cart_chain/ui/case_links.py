@@ -4,8 +4,8 @@ and the form that links more, signed with the user's password.
 Everything is checked and written by `services.links.link_case` in its own
 transaction: a refusal (an identifier already linked, a wrong check character,
 a barcode that does not match the site's pattern) is shown under the form and
-nothing is written. A wrong link is corrected with `cart-chain correct ENTRY`
-(the entry shown beside each identifier).
+nothing is written. A wrong link is corrected through the correction dialog
+(`correct_link`), as `cart-chain correct ENTRY` does.
 """
 
 from __future__ import annotations
@@ -67,6 +67,7 @@ class CaseLinksPanel(QWidget):
     """The linked identifiers, each bag's DIN, and the form to link more."""
 
     linked = Signal(object)  # Receipt
+    correct_link = Signal(int)  # the case_linked entry to correct
 
     def __init__(self, session: Session, detail: CaseDetail, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -75,6 +76,20 @@ class CaseLinksPanel(QWidget):
         self.shown = QLabel(identifiers_html(detail))
         self.shown.setObjectName("LinkedIdentifiers")
         self.shown.setWordWrap(True)
+        self.entry = QComboBox()
+        self.entry.setObjectName("LinkEntry")
+        for seq in dict.fromkeys(link.seq for link in detail.links):
+            kinds = ", ".join(LINK_KINDS[lk.kind] for lk in detail.links if lk.seq == seq)
+            self.entry.addItem(f"entry {seq}: {kinds}", seq)
+        self.correct_button = QPushButton("Correct…")
+        self.correct_button.setToolTip("Correct or take off an identifier linked by mistake")
+        self.correct_button.clicked.connect(
+            lambda: self.entry.count() and self.correct_link.emit(int(self.entry.currentData()))
+        )
+        fix = QHBoxLayout()
+        fix.addWidget(QLabel("Linked by mistake?"))
+        fix.addWidget(self.entry, 1)
+        fix.addWidget(self.correct_button)
         self.target = QComboBox()
         self.target.setObjectName("LinkTarget")
         self.target.addItem(f"the whole case ({detail.grouped})", detail.coi)
@@ -105,12 +120,15 @@ class CaseLinksPanel(QWidget):
         inner.addLayout(row)
         layout = QVBoxLayout(self)
         layout.addWidget(self.shown)
+        if detail.links:
+            layout.addLayout(fix)
         layout.addWidget(box)
         layout.addStretch(1)
         self.save.clicked.connect(self.submit)
         self.signature.password.returnPressed.connect(self.submit)
         if session.is_admin:
             box.setEnabled(False)
+            self.correct_button.setEnabled(False)
             box.setToolTip("Administrators do not sign custody records")
 
     def values(self) -> dict[str, str]:

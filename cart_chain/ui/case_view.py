@@ -41,6 +41,7 @@ class CaseView(QWidget):
     record_step = Signal(str, str)  # coi, unit
     correct_event = Signal(object, object)  # CaseDetail, EventView
     correct_case = Signal(object)  # CaseDetail
+    correct_link = Signal(object, int)  # CaseDetail, the case_linked entry
     print_label = Signal(object, str)  # CaseDetail, unit
     export_report = Signal(str)  # coi
     bedside_check = Signal(object)  # CaseDetail
@@ -217,6 +218,7 @@ class CaseView(QWidget):
             step = Step(unit.current_step).label if unit.current_step else "not started"
             self.tabs.addTab(UnitTimeline(unit), f"U{unit.number:02d} · {step}")
         self.links = CaseLinksPanel(self.session, detail)
+        self.links.correct_link.connect(lambda seq: self.correct_link.emit(detail, seq))
         self.tabs.addTab(self.links, f"Identifiers ({len(detail.links)})")
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
