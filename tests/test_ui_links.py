@@ -51,6 +51,7 @@ def test_link_identifiers_to_a_bag_signed_with_the_password(qtbot, opened) -> No
     own = [u.din for u in show_case(opened.db, coi).units]
     assert all(own) and all(f"DIN {d}" in panel.shown.text() for d in own)
     assert "No manufacturer's identifiers" in panel.shown.text()
+    assert not panel.fix_row.isVisible()  # nothing to correct yet
     panel.target.setFocus()
     qtbot.keyClick(panel.target, Qt.Key.Key_Down)  # the first bag
     assert panel.target.currentData() == unit_of(coi)
@@ -129,7 +130,7 @@ def test_a_wrong_link_is_corrected_from_the_identifiers_tab(qtbot, opened) -> No
     seq = link_case(opened.db, coi, creds("lena"), din=MAKER_DIN.full, lot="LOT-1").seq
     right = Din.build("C4321", 2026, 6)
     window, panel = _panel(qtbot, opened, "lena", coi)
-    assert panel.entry.currentData() == seq
+    assert panel.fix_row.isVisible() and panel.entry.currentData() == seq
     qtbot.mouseClick(panel.correct_button, Qt.MouseButton.LeftButton)
     dialog = window.dialogs[-1]
     assert isinstance(dialog, CorrectionDialog)

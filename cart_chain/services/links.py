@@ -119,8 +119,8 @@ def check_correction(
         kind, old, new = str(change["field"]), change["old"], change["new"]
         if not old:
             raise InvalidValue(
-                f"entry {seq} links no {LINK_KINDS[kind]} (now): link one with "
-                "'cart-chain case link'"
+                f"entry {seq} links no {LINK_KINDS[kind]} (or it was taken off): link one "
+                "with 'cart-chain case link'"
             )
         if new:
             check_free(session, coi, kind, new)

@@ -86,7 +86,9 @@ class CaseLinksPanel(QWidget):
         self.correct_button.clicked.connect(
             lambda: self.entry.count() and self.correct_link.emit(int(self.entry.currentData()))
         )
-        fix = QHBoxLayout()
+        self.fix_row = QWidget()
+        fix = QHBoxLayout(self.fix_row)
+        fix.setContentsMargins(0, 0, 0, 0)
         fix.addWidget(QLabel("Linked by mistake?"))
         fix.addWidget(self.entry, 1)
         fix.addWidget(self.correct_button)
@@ -103,7 +105,8 @@ class CaseLinksPanel(QWidget):
             field.setObjectName(f"Link_{kind}")
             field.setPlaceholderText(prompt)
             self.fields[kind] = field
-            form.addRow(LINK_KINDS[kind].capitalize(), field)
+            name = LINK_KINDS[kind]
+            form.addRow(name[:1].upper() + name[1:], field)
         self.signature = SignatureBlock("Performed by", session)
         self.error = error_label()
         self.save = QPushButton("Sign and link")
@@ -120,8 +123,8 @@ class CaseLinksPanel(QWidget):
         inner.addLayout(row)
         layout = QVBoxLayout(self)
         layout.addWidget(self.shown)
-        if detail.links:
-            layout.addLayout(fix)
+        layout.addWidget(self.fix_row)
+        self.fix_row.setVisible(bool(detail.links))
         layout.addWidget(box)
         layout.addStretch(1)
         self.save.clicked.connect(self.submit)
