@@ -116,3 +116,21 @@ def test_a_corrected_time_is_checked_like_the_original(ready_any_db) -> None:  #
     correct(db, seq, {"occurred_at": late_entry}, "entered late", creds("alice"))
     assert show_case(db, coi).units[0].events[0].corrections[0].new_value == late_entry
     assert verify_ledger(db).ok
+
+
+def test_a_split_parents_step_before_the_split_cannot_be_voided(ready_any_db) -> None:  # type: ignore[no-untyped-def]
+    """Regression: voiding the expansion step a bag was split in took the parent back to
+    engineering while its split bags stayed in expansion, custody inherited from a void step."""
+    from cart_chain.services.custody import split_unit
+
+    coi = enrol(ready_any_db)
+    seqs = walk(ready_any_db, unit_of(coi), 5)  # ... engineering, expansion
+    children = split_unit(ready_any_db, unit_of(coi), 2, creds("lena"))
+    with pytest.raises(InvalidValue, match=f"was split into {children[0]}"):
+        correct(ready_any_db, seqs[-1], {"void": "x"}, "wrong", creds("lena"))
+    assert not show_case(ready_any_db, coi).units[0].events[-1].voided
+    # The parent's own steps after the split stay its own to void.
+    after = record_event(ready_any_db, unit_of(coi), "cryopreservation", creds("leo")).seq
+    correct(ready_any_db, after, {"void": "wrong bag"}, "wrong bag", creds("lena"))
+    assert show_case(ready_any_db, coi).units[0].current_step == "expansion"
+    assert verify_ledger(ready_any_db).ok

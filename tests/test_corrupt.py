@@ -108,3 +108,17 @@ def test_a_corrupt_file_can_be_restored_from_its_backup(tmp_path: Path) -> None:
     ok(run(path, *restore, "--qa", "quinn", "--reason", "disk damage", stdin=pw))
     assert "ledger intact" in ok(run(path, "verify"))
     ok(run(path, *NEW_CASE, "--by", "alice", stdin="alice-secret-1\n"))
+
+
+def test_verify_fails_on_a_corrupt_page_no_record_check_reads(tmp_path: Path) -> None:
+    """Every hash can check while a page SQLite keeps beside them is damaged: the
+    file is not sound, and `verify` must say so (exit 1), not report it intact."""
+    path = tmp_path / "index-damaged.sqlite3"
+    db = Database(str(path))
+    populate(db)
+    enrol(db, "Kept Patient")
+    db.dispose()
+    _corrupt_table_page(path, "ix_cases_mrn")  # an index verify's reads never use
+    line = one_line_error(run(path, "verify"), 1)
+    assert "SQLite's integrity check" in line and "cart-chain restore" in line
+    assert "ledger intact" not in line

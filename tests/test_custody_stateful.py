@@ -294,6 +294,7 @@ class UnitM:
     deviations: dict[int, str | None] = field(default_factory=dict)  # seq -> decision
     overrides: set[str] = field(default_factory=set)
     bedside: tuple[int, bool] | None = None  # (entry, passed) of the latest check
+    split_at: int = 0  # the entry of this bag's latest split (its steps before it are kept)
 
     @property
     def live(self) -> list[EventM]:
@@ -571,6 +572,7 @@ class CustodyMachine(RuleBasedStateMachine):
         children = svc_split(self.db, unit=code, into=into, by=creds("lena"))
         self.signed("lena")
         self.model.entries += 1
+        self.model.units[code].split_at = self.model.entries
         coi = parse_coi(case.coi)
         first = len(case.units) + 1
         assert children == [coi.unit(n).full for n in range(first, first + into - 1)]
@@ -604,8 +606,29 @@ class CustodyMachine(RuleBasedStateMachine):
 
     def _voidable(self) -> list[str]:
         return [
-            c for c, u in self.model.units.items() if u.live and u.live[-1].kind == "event_recorded"
+            c
+            for c, u in self.model.units.items()
+            if u.live and u.live[-1].kind == "event_recorded" and u.live[-1].seq > u.split_at
         ]
+
+    def _split_steps(self) -> list[EventM]:
+        return [
+            u.live[-1]
+            for u in self.model.units.values()
+            if u.live and u.live[-1].kind == "event_recorded" and u.live[-1].seq < u.split_at
+        ]
+
+    @precondition(lambda self: self._split_steps())
+    @rule(data=st.data())
+    def void_split_parents_step(self, data: st.DataObject) -> None:
+        """The step a bag was split in is the start of its split bags' custody."""
+        e = data.draw(st.sampled_from(self._split_steps()))
+        self.refused(
+            InvalidValue,
+            lambda: svc_correct(
+                self.db, seq=e.seq, changes={"void": "x"}, reason="x", by=creds("lena")
+            ),
+        )
 
     @precondition(lambda self: self._voidable())
     @rule(data=st.data())

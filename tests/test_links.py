@@ -126,6 +126,13 @@ def test_wrong_patient_bag_action_is_refused_and_recorded(two) -> None:  # type:
     assert last is not None and last.kind == "scan_refused"
     assert last.payload["reason"].startswith("wrong_patient")
     assert last.payload["expected_coi"] == b
+    # Regression: the entry names the case and bag the manufacturer's COI is linked to.
+    assert (last.payload["scanned_coi"], last.payload["scanned_unit"]) == (a, unit_of(a))
+    with pytest.raises(WrongPatient, match="DIN"):
+        record_event(db, MAKER_DIN.full, "collection", creds("alice"), creds("anna"), expect=a)
+    last = db.read(lambda s: get_entry(s, entries + 2))
+    assert last is not None and last.kind == "scan_refused"
+    assert (last.payload["scanned_coi"], last.payload["scanned_unit"]) == (b, None)
     # The right case: the manufacturer's COI linked to the bag names the bag itself.
     record_event(db, MAKER_COI.full, "collection", creds("alice"), creds("anna"), expect=a)
     assert show_case(db, a).units[0].current_step == "collection"

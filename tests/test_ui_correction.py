@@ -5,9 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from cart_chain.services.cases import show_case
-from cart_chain.ui.case_view import UnitTimeline
 from cart_chain.ui.correction import CorrectionDialog
 from cart_chain.ui.main_window import MainWindow
+from cart_chain.ui.timeline import UnitTimeline
 from tests.conftest import enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session

@@ -279,8 +279,10 @@ def print_case(d: CaseDetail) -> None:
     print(f"Enrolled  {when(d.created_at)} by {d.created_by}   (entry {d.seq})")
     for link in d.links:
         bag = f" (bag {link.unit})" if link.unit else ""
+        fixed = f", corrected in entry {link.corrected_in}" if link.corrected_in else ""
         print(
-            f"Linked    {LINK_KINDS[link.kind]} {link.value}{bag}   (entry {link.seq}, {link.by})"
+            f"Linked    {LINK_KINDS[link.kind]} {link.value}{bag}   "
+            f"(entry {link.seq}, {link.by}{fixed})"
         )
     for c in d.case_corrections:
         print(

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cart_chain.domain.gates import BEDSIDE, PATIENT_EVENTS
-from cart_chain.domain.manufacturer import CASE_LINKED
+from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS
 from cart_chain.domain.roles import ENROL_ROLES, Role
 from cart_chain.domain.steps import PERFORMED, RULES, VERIFIED, Step
 
@@ -92,7 +92,16 @@ def _build() -> dict[tuple[str, str | None], Rule]:
             {f: ENROL_ROLES for f in ("patient_name", "patient_dob", "mrn", "product")},
         )
     )
-    rules.append(Rule(CASE_LINKED, None, (Slot(PERFORMED, LINK_ROLES),)))
+    # A wrong link is corrected (or an identifier taken off: an empty value) by whoever
+    # may link, with a reason; the case_links projection follows the correction.
+    rules.append(
+        Rule(
+            CASE_LINKED,
+            None,
+            (Slot(PERFORMED, LINK_ROLES),),
+            {kind: LINK_ROLES for kind in LINK_KINDS},
+        )
+    )
     rules += [Rule("patient_event", k, (Slot(PERFORMED, CLINICAL),)) for k in PATIENT_EVENTS]
     rules.append(
         Rule(

@@ -217,28 +217,40 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)[:MAX_SCANNED]
 
 
+def _named(session: Session, text: str, source: ScanSource) -> tuple[str | None, str | None]:
+    """The case and bag a refused scan named, read as the scan gate reads it, or Nones.
+
+    Through the same reading as `identify`, so a manufacturer's identifier or a
+    DIN is put on record with the case (and bag) it is linked to, like our labels.
+    """
+    try:
+        found = _read(session, text, source, None)
+    except CartChainError:
+        return None, None
+    return found.coi.full, found.unit.full if found.unit else None
+
+
 def record_refused_scan(
     db: Database,
     by: Credentials | str,
     expected_coi_text: str | None,
     scanned_text: str,
     reason: str,
+    source: ScanSource = "keyboard",
 ) -> Receipt:
     """Append a ``scan_refused`` entry: who scanned what, against which case, and why.
 
     ``by`` is the signer's credentials, or the user name of a session that is
-    already authenticated (the GUI's logged-in user).
+    already authenticated (the GUI's logged-in user). ``source`` is what the
+    workstation's scanner sends, to read the scan as the refusal read it.
     """
     why = clean_reason(reason, "the refused scan's reason", required=False)
     if not why:
         raise InvalidValue(f"a refused scan needs a reason of 1 to {MAX_REASON} characters")
     expected = expected_coi(expected_coi_text)
-    try:
-        scanned_coi: str | None = parse_scan(scanned_text).coi.full
-    except IdentifierError:
-        scanned_coi = None
 
     def run(session: Session) -> Receipt:
+        scanned_coi, scanned_unit = _named(session, scanned_text, source)
         if isinstance(by, Credentials):
             username = authenticate_in(session, by).username
         else:
@@ -255,6 +267,7 @@ def record_refused_scan(
                 "expected_coi": expected.full if expected else None,
                 "scanned": _printable(scanned_text),
                 "scanned_coi": scanned_coi,
+                "scanned_unit": scanned_unit,
                 "reason": why,
             },
         )
@@ -270,6 +283,7 @@ def bag_write(
     by: Credentials,
     scanned: str,
     expect: str | None,
+    source: ScanSource = "keyboard",
 ) -> T:
     """`signed_write` for an action on a bag: a scan refusal is rolled back, then recorded.
 
@@ -285,7 +299,7 @@ def bag_write(
             raise
         reason = f"{code}: {exc}"[:MAX_REASON]
         try:
-            record_refused_scan(db, by, expect, scanned, reason)
+            record_refused_scan(db, by, expect, scanned, reason, source)
         except CartChainError as failed:  # the refusal matters more than its record
             log.warning("refused scan (%s) not recorded: %s", code, type(failed).__name__)
         raise

@@ -28,6 +28,7 @@ from cart_chain.domain.clock import (
     utc_iso,
 )
 from cart_chain.domain.errors import InvalidValue, NotFound, SignatureError
+from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS, link_value
 from cart_chain.domain.temperature import parse_temperature
 from cart_chain.domain.text import (
     clean_identifier,
@@ -36,13 +37,14 @@ from cart_chain.domain.text import (
     clean_note,
     clean_reason,
 )
+from cart_chain.services import links
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.cases import enrolled_at, entry_payload, live, parse_dob
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.models import Correction, Event
+from cart_chain.store.models import Correction, Event, Unit
 
 VOID = "void"
 
@@ -61,6 +63,15 @@ def _temperature(value: str) -> str:
 
 def _time(value: str) -> str:
     return utc_iso(parse_user_time(value))
+
+
+def _link(kind: str) -> Callable[[str], str]:
+    """A linked identifier's new value in its canonical form; empty takes it off."""
+
+    def check(value: str) -> str:
+        return "" if not value.strip() else link_value(kind, value)
+
+    return check
 
 
 def _required(field: str, clean: Callable[[str, str], str] = clean_name) -> Callable[[str], str]:
@@ -86,6 +97,7 @@ VALIDATORS = {
     "mrn": _required("MRN", clean_identifier),
     "product": _required("product"),
     "reason": _required("reason", clean_reason),
+    **{kind: _link(kind) for kind in LINK_KINDS},
 }
 
 #: Which fields of which entry kinds may be corrected (the authority table's), with the
@@ -110,6 +122,8 @@ def _current(session: Session, seq: int, payload: dict[str, object], field: str)
         value = payload["patient"]["mrn"]  # type: ignore[index]
     elif field == VOID:
         value = None
+    elif field in LINK_KINDS:
+        value = payload["links"].get(field)  # type: ignore[attr-defined]
     else:
         value = payload.get(field)
     return None if value is None else str(value)
@@ -184,6 +198,8 @@ def correct(
             rows.append({"field": field, "old": old, "new": value})
         if "occurred_at" in changes:
             _check_chronology(session, seq, payload, rows)
+        if kind == CASE_LINKED:
+            links.check_correction(session, seq, str(payload["coi"]), rows)
         entry = ledger.append(
             session,
             "correction",
@@ -215,6 +231,23 @@ def _check_void(session: Session, seq: int, payload: dict[str, object]) -> None:
         raise InvalidValue(
             f"entry {seq} is not the unit's latest step; void later steps first "
             "(a step in the middle of the chain cannot disappear)"
+        )
+    # Bags split from this one inherit its custody up to the split: the step it was
+    # in then is in the middle of their chains, and voiding it would orphan them.
+    children = (
+        session.execute(
+            select(Unit.unit_code)
+            .where(Unit.parent_unit == unit, Unit.entry_seq > seq)
+            .order_by(Unit.number)
+        )
+        .scalars()
+        .all()
+    )
+    if children:
+        raise InvalidValue(
+            f"entry {seq} is the step unit {unit} was in when it was split into "
+            f"{', '.join(children)}: their custody starts from it, so it cannot be voided "
+            "(its fields can still be corrected)"
         )
 
 

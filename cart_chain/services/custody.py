@@ -172,7 +172,7 @@ def record_event(
         open_deviations(session, entry, u.unit_code, u.coi, the_step, found)
         return receipt(entry, u.unit_code, tuple(b.detail for b in found))
 
-    return bag_write(db, run, by=by, scanned=unit, expect=expect)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source)
 
 
 def split_unit(
@@ -226,4 +226,4 @@ def split_unit(
         )
         return [c["unit"] for c in children]
 
-    return bag_write(db, run, by=by, scanned=unit, expect=expect)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source)

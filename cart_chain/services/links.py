@@ -2,15 +2,17 @@
 
 `link_case` writes one signed ``case_linked`` entry; the projection's unique
 (kind, value) constraint and the check here refuse linking one identifier to a
-second case. `resolve` is called only by the scan gate (`bags.identify`), so a
+second case. A wrong link is corrected through `corrections.correct` (the
+entry's values, with a reason); only the rows in force (`IN_FORCE`) are read.
+`resolve` is called only by the scan gate (`bags.identify`), so a
 scan of a manufacturer's identifier passes the same wrong-patient check, in the
 same transaction, as a scan of our own label.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from cart_chain.domain.authority import LINK_ROLES
 from cart_chain.domain.din import Din
@@ -34,14 +36,47 @@ from cart_chain.services.signing import receipt, signature
 from cart_chain.services.views import LinkView, Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.models import Case, CaseLink, LedgerEntry, Unit
+from cart_chain.store.models import Case, CaseLink, Correction, LedgerEntry, Unit
 
 
 def _shown(coi: str) -> str:
     return Coi(coi[:-1]).grouped()
 
 
-def _check_free(session: Session, coi: str, kind: str, value: str) -> None:
+# -- which rows are in force ----------------------------------------------------------
+# A ``case_links`` row is written by the ``case_linked`` entry, or by a correction of it
+# (the corrected value, under the correction's entry). Rows are never changed, so the
+# one in force per linked entry and kind is the latest: no later correction of that
+# entry's kind exists (an empty corrected value takes the identifier off).
+
+_made_by = aliased(Correction)
+_later = aliased(Correction)
+#: The ``case_linked`` entry a row belongs to (its own, or the one its correction names).
+ORIGIN = func.coalesce(
+    select(_made_by.target_seq)
+    .where(_made_by.entry_seq == CaseLink.entry_seq, _made_by.field == CaseLink.kind)
+    .correlate_except(_made_by)
+    .scalar_subquery(),
+    CaseLink.entry_seq,
+)
+#: True for the rows in force.
+IN_FORCE = ~(
+    exists()
+    .where(
+        _later.target_seq == ORIGIN,
+        _later.field == CaseLink.kind,
+        _later.entry_seq > CaseLink.entry_seq,
+    )
+    .correlate_except(_later)
+)
+
+
+def check_free(session: Session, coi: str, kind: str, value: str) -> None:
+    """Refuse linking ``value`` to case ``coi`` when it is ours or named anywhere already.
+
+    A value corrected away stays in the record (rows are never deleted, and the
+    table keeps one row per value), so it cannot be linked again.
+    """
     what = f"{LINK_KINDS[kind]} {value}"
     if kind == "manufacturer_coi" and session.get(Case, value) is not None:
         raise InvalidValue(f"{what} is a COI of this system's own cases, not a manufacturer's")
@@ -51,16 +86,46 @@ def _check_free(session: Session, coi: str, kind: str, value: str) -> None:
             raise AlreadyExists(
                 f"{what} is the DIN this facility gave a collection of case {_shown(own[0])}"
             )
-    holder = session.execute(
-        select(CaseLink.coi).where(CaseLink.kind == kind, CaseLink.value == value)
-    ).scalar()
+    found = session.execute(
+        select(CaseLink.coi, IN_FORCE.label("live"), ORIGIN.label("origin")).where(
+            CaseLink.kind == kind, CaseLink.value == value
+        )
+    ).first()
+    if found is None:
+        return
+    holder, live, origin = found
+    if not live:
+        raise AlreadyExists(
+            f"{what} was linked to case {_shown(holder)} (entry {origin}) and corrected "
+            "away; the record keeps it, so it cannot be linked again"
+        )
     if holder == coi:
         raise AlreadyExists(f"{what} is already linked to this case")
-    if holder is not None:
-        raise AlreadyExists(
-            f"{what} is already linked to case {_shown(holder)}: one manufacturer "
-            "identifier names one patient's product; check the paperwork against both cases"
-        )
+    raise AlreadyExists(
+        f"{what} is already linked to case {_shown(holder)}: one manufacturer "
+        "identifier names one patient's product; check the paperwork against both cases"
+    )
+
+
+def check_correction(
+    session: Session, seq: int, coi: str, changes: list[dict[str, str | None]]
+) -> None:
+    """The checks `link_case` makes, for new values of a ``case_linked`` entry ``seq``.
+
+    Only an identifier the entry still links is corrected (another is linked with
+    `link_case`); an empty value takes it off.
+    """
+    for change in changes:
+        kind, old, new = str(change["field"]), change["old"], change["new"]
+        if not old:
+            raise InvalidValue(
+                f"entry {seq} links no {LINK_KINDS[kind]} (or it was taken off): link one "
+                "with 'cart-chain case link'"
+            )
+        if new:
+            check_free(session, coi, kind, new)
+            if kind == "manufacturer_coi":
+                _check_pattern(session, coi, new)
 
 
 def product_codes(session: Session, profile: str) -> tuple[str, ...]:
@@ -148,7 +213,7 @@ def link_case(
         if unit is not None and session.get(Unit, unit) is None:
             raise NotFound(f"unit {unit} is not known in this database")
         for kind, value in values.items():
-            _check_free(session, coi, kind, value)
+            check_free(session, coi, kind, value)
         _check_pattern(session, coi, values.get("manufacturer_coi"))
         entry = ledger.append(
             session,
@@ -168,16 +233,24 @@ def link_case(
 
 
 def of_case(session: Session, coi: str) -> tuple[LinkView, ...]:
+    """The identifiers in force for case ``coi``, by the entry that linked them."""
     rows = session.execute(
-        select(CaseLink, LedgerEntry.actor, LedgerEntry.recorded_at)
+        select(CaseLink, ORIGIN, LedgerEntry.actor, LedgerEntry.recorded_at)
         .join(LedgerEntry, LedgerEntry.seq == CaseLink.entry_seq)
-        .where(CaseLink.coi == coi)
-        .order_by(CaseLink.entry_seq)
+        .where(CaseLink.coi == coi, IN_FORCE)
     ).all()
     order = list(LINK_KINDS)
     return tuple(
-        LinkView(r.entry_seq, r.kind, r.value, r.unit_code, actor, at)
-        for r, actor, at in sorted(rows, key=lambda t: (t[0].entry_seq, order.index(t[0].kind)))
+        LinkView(
+            origin,
+            r.kind,
+            r.value,
+            r.unit_code,
+            actor,
+            at,
+            corrected_in=None if origin == r.entry_seq else r.entry_seq,
+        )
+        for r, origin, actor, at in sorted(rows, key=lambda t: (t[1], order.index(t[0].kind)))
     )
 
 
@@ -211,7 +284,7 @@ def resolve(session: Session, text: str, source: ScanSource = "keyboard") -> Sca
     except MalformedScan:
         return None
     rows = session.execute(
-        select(CaseLink.coi, CaseLink.unit_code, CaseLink.kind).where(CaseLink.value == t)
+        select(CaseLink.coi, CaseLink.unit_code, CaseLink.kind).where(CaseLink.value == t, IN_FORCE)
     ).all()
     if not rows:
         din = _din(text, source)
@@ -222,7 +295,7 @@ def resolve(session: Session, text: str, source: ScanSource = "keyboard") -> Sca
             return _scanned(own[0], own[1], "din", f"DIN {din.grouped()}")
         rows = session.execute(
             select(CaseLink.coi, CaseLink.unit_code, CaseLink.kind).where(
-                CaseLink.kind == "din", CaseLink.value == din.full
+                CaseLink.kind == "din", CaseLink.value == din.full, IN_FORCE
             )
         ).all()
         if not rows:
@@ -243,7 +316,7 @@ def resolve_coi(session: Session, coi: Coi) -> Scanned | None:
     """The case a manufacturer's ISBT 128 COI (not one of ours) is linked to, or None."""
     row = session.execute(
         select(CaseLink.coi, CaseLink.unit_code).where(
-            CaseLink.kind == "manufacturer_coi", CaseLink.value == coi.full
+            CaseLink.kind == "manufacturer_coi", CaseLink.value == coi.full, IN_FORCE
         )
     ).first()
     if row is None:

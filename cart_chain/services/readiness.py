@@ -344,7 +344,7 @@ def record_patient_event(
         )
         return receipt(entry, coi_full)
 
-    return bag_write(db, run, by=by, scanned=coi, expect=expect)
+    return bag_write(db, run, by=by, scanned=coi, expect=expect, source=source)
 
 
 def _same_name(a: str, b: str) -> bool:
@@ -420,7 +420,7 @@ def bedside_check(
         )
         return BedsideResult(receipt(entry, u.unit_code), not mismatches, tuple(mismatches))
 
-    return bag_write(db, run, by=by, scanned=unit, expect=expect)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source)
 
 
 def review_deviation(
@@ -499,4 +499,4 @@ def override_gate(
         )
         return receipt(entry, u.unit_code)
 
-    return bag_write(db, run, by=by, scanned=unit, expect=expect)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source)

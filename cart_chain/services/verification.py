@@ -1,7 +1,8 @@
 """`verify`: prove the ledger and its projections are what was signed.
 
-Besides the records, it checks what keeps them honest tomorrow: the append-only
-triggers, and a schema version row that matches the tables. A problem with the
+Besides the records, it checks what keeps them honest tomorrow: SQLite's check of
+every page of the file, the append-only triggers, and a schema version row that
+matches the tables. A problem with the
 records is reported first; any problem makes `verify` fail.
 """
 
@@ -14,7 +15,12 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.store.database import Database
-from cart_chain.store.integrity import missing_table, schema_problem, trigger_problem
+from cart_chain.store.integrity import (
+    missing_table,
+    schema_problem,
+    storage_problem,
+    trigger_problem,
+)
 from cart_chain.store.ledger import Checkpoint
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.verify import Problem, Report, verify
@@ -55,7 +61,9 @@ def verify_ledger(
                     "hash differs from the printed checkpoint: the ledger was rewritten",
                 )
         if report.ok:
-            report.problem = schema_problem(session) or trigger_problem(session)
+            report.problem = (
+                storage_problem(session) or schema_problem(session) or trigger_problem(session)
+            )
         return report
 
     return db.read(run)

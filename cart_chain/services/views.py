@@ -131,7 +131,11 @@ class CaseSummary:
 
 @dataclass(frozen=True, slots=True)
 class LinkView:
-    """One manufacturer's identifier recorded against a case (``unit`` when for one bag)."""
+    """One manufacturer's identifier in force for a case (``unit`` when for one bag).
+
+    ``seq`` is the ``case_linked`` entry (the one to correct); ``by`` and
+    ``recorded_at`` are of whoever set the value, its corrector when corrected.
+    """
 
     seq: int
     kind: str
@@ -139,6 +143,7 @@ class LinkView:
     unit: str | None
     by: str | None
     recorded_at: str
+    corrected_in: int | None = None  # the correction that set this value, if one did
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,8 +11,10 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
+from cart_chain.store.database import is_corruption
 from cart_chain.store.models import APPEND_ONLY_TABLES, Base
 from cart_chain.store.schema import HEAD, version_mismatch
 from cart_chain.store.verify import Problem
@@ -104,3 +106,30 @@ def missing_table(session: Session) -> Problem | None:
     if not missing:
         return None
     return Problem(0, missing[0], "table is missing (dropped, or the schema is not cart-chain's)")
+
+
+def storage_problem(session: Session) -> Problem | None:
+    """SQLite's own check of every page (``PRAGMA quick_check``), or None when sound.
+
+    The records check reads only the pages that hold them: a damaged index or
+    free page passes it, yet the file is not sound and the next write may land
+    on it. PostgreSQL guards its own pages (and reports damage as an error).
+    """
+    if session.get_bind().dialect.name != "sqlite":
+        return None
+    try:
+        rows = session.execute(text("PRAGMA quick_check"))
+        found = [" ".join(str(r[0]).split()) for r in rows]  # one line each
+    except DBAPIError as err:
+        if not is_corruption(err):
+            raise
+        found = [f"SQLite error {getattr(err.orig, 'sqlite_errorname', 'SQLITE_CORRUPT')}"]
+    if found == ["ok"]:
+        return None
+    return Problem(
+        0,
+        "database file",
+        f"SQLite's integrity check (PRAGMA quick_check) reports {len(found)} problem(s), "
+        f"first: {found[0][:200]}; the file is corrupt even where every hash checks: "
+        "restore the latest backup with 'cart-chain restore BACKUP_FILE --replace'",
+    )

@@ -192,6 +192,21 @@ def _correction(e: Entry) -> Iterator[Row]:
                 reason=p["reason"],
             ),
         )
+    if p.get("target_kind") == CASE_LINKED:
+        # The corrected identifier, under the correction's entry; an empty value takes
+        # it off. Readers keep, per linked entry and kind, only the latest (`links`).
+        for change in p["changes"]:
+            if change["new"]:
+                yield (
+                    CaseLink,
+                    dict(
+                        entry_seq=e.seq,
+                        kind=change["field"],
+                        value=change["new"],
+                        coi=p["coi"],
+                        unit_code=p.get("unit"),
+                    ),
+                )
     yield from _signatures(e)
 
 

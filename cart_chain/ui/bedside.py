@@ -128,7 +128,12 @@ class BedsideCheckDialog(QDialog):
         except WrongPatient as exc:
             try:
                 record_refused_scan(
-                    self.session.db, self.session.user.username, self.case.coi, text, str(exc)
+                    self.session.db,
+                    self.session.user.username,
+                    self.case.coi,
+                    text,
+                    str(exc),
+                    prefs.scan_source(),
                 )
             finally:
                 self.alert = stop_alert(

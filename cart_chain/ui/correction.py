@@ -4,6 +4,8 @@ The original entry is never edited: the service appends a correction naming the
 old and new value and the reason (Part 11 / Annex 11), and the case view shows
 it under the original. A correction of the patient's name, date of birth or MRN
 shows a second signature block: another person verifies it in the same entry.
+A manufacturer's identifier linked by mistake is corrected here too (an empty
+value takes it off); from then on the old value no longer resolves.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ from PySide6.QtWidgets import (
 from cart_chain.domain.authority import IDENTITY_FIELDS
 from cart_chain.domain.clock import local_display
 from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS
 from cart_chain.domain.steps import Step
-from cart_chain.ui.case_view import FIELD_NAMES
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
+from cart_chain.ui.timeline import FIELD_NAMES
 
 if TYPE_CHECKING:
     from cart_chain.services.views import CaseDetail, EventView
@@ -48,6 +51,8 @@ class CorrectionDialog(QDialog):
         case: CaseDetail,
         event: EventView | None = None,
         parent: QWidget | None = None,
+        *,
+        link_seq: int | None = None,
     ) -> None:
         super().__init__(parent)
         from cart_chain.services.corrections import CORRECTABLE
@@ -55,14 +60,19 @@ class CorrectionDialog(QDialog):
         self.session = session
         self.case = case
         self.entry = event
-        kind = "event_recorded" if event is not None else "case_created"
-        self.seq = event.seq if event is not None else case.seq
+        self.link_seq = link_seq
+        if link_seq is not None:
+            kind, self.seq = CASE_LINKED, link_seq
+            what = f"the identifiers linked in entry #{link_seq}"
+        elif event is not None:
+            kind, self.seq = "event_recorded", event.seq
+            what = (
+                f"entry #{event.seq}: {Step(event.step).label}, {local_display(event.occurred_at)}"
+            )
+        else:
+            kind, self.seq = "case_created", case.seq
+            what = f"patient details of {case.patient_name} (entry #{case.seq})"
         self.current: dict[str, str] = self._current_values()
-        what = (
-            f"entry #{event.seq}: {Step(event.step).label}, {local_display(event.occurred_at)}"
-            if event is not None
-            else f"patient details of {case.patient_name} (entry #{case.seq})"
-        )
         self.setWindowTitle(f"Correct {what} — cart-chain")
         self.setMinimumWidth(640)
         intro = QLabel(
@@ -74,7 +84,8 @@ class CorrectionDialog(QDialog):
         self.field = QComboBox()
         self.field.setObjectName("CorrectionField")
         for name in CORRECTABLE[kind]:
-            self.field.addItem(FIELD_NAMES.get(name, name), name)
+            if kind != CASE_LINKED or self.current.get(name):  # only what the entry links
+                self.field.addItem(FIELD_NAMES.get(name) or LINK_KINDS.get(name, name), name)
         self.old = QLabel()
         self.old.setWordWrap(True)
         self.new = QLineEdit()
@@ -117,6 +128,8 @@ class CorrectionDialog(QDialog):
 
     def _current_values(self) -> dict[str, str]:
         e, c = self.entry, self.case
+        if self.link_seq is not None:
+            return {lk.kind: lk.value for lk in c.links if lk.seq == self.link_seq}
         if e is not None:
             return {
                 "location": e.location or "",
@@ -143,7 +156,11 @@ class CorrectionDialog(QDialog):
             self.old.setText(self.current.get(name, "") or "—")
             self.new.setEnabled(True)
             self.new.setPlaceholderText(
-                "YYYY-MM-DDTHH:MM (local time)" if name == "occurred_at" else "new value"
+                "YYYY-MM-DDTHH:MM (local time)"
+                if name == "occurred_at"
+                else "new value (empty: no longer linked)"
+                if name in LINK_KINDS
+                else "new value"
             )
 
     def submit(self) -> None:
@@ -155,7 +172,7 @@ class CorrectionDialog(QDialog):
             if not reason:
                 raise InvalidValue("a correction needs a reason")
             value = reason if name == "void" else self.new.text()
-            if name != "void" and not value.strip():
+            if name != "void" and name not in LINK_KINDS and not value.strip():
                 raise InvalidValue("type the new value")
             witness = self.witness.credentials() if name in IDENTITY_FIELDS else None
             receipt = correct(

@@ -111,6 +111,9 @@ class MainWindow(QMainWindow):
         self.case_view.record_step.connect(lambda coi, unit: self.record_step(coi))
         self.case_view.correct_event.connect(self.correct)
         self.case_view.correct_case.connect(lambda case: self.correct(case, None))
+        self.case_view.correct_link.connect(
+            lambda case, seq: self.correct(case, None, link_seq=seq)
+        )
         self.case_view.print_label.connect(lambda case, unit: self.print_label(case, unit, None))
         self.case_view.export_report.connect(lambda coi: self.export(coi))
         self.case_view.bedside_check.connect(self.bedside_check)
@@ -200,6 +203,8 @@ class MainWindow(QMainWindow):
         from cart_chain.ui.signature import SignatureBlock
 
         self.session.unlocked()
+        for block in self.case_view.findChildren(SignatureBlock):
+            block.refresh()
         for dialog in self.dialogs:
             for block in dialog.findChildren(SignatureBlock):
                 block.refresh()
@@ -283,12 +288,14 @@ class MainWindow(QMainWindow):
         dialog.open()
         return dialog
 
-    def correct(self, case: CaseDetail, event: EventView | None) -> Any:
+    def correct(
+        self, case: CaseDetail, event: EventView | None, link_seq: int | None = None
+    ) -> Any:
         from cart_chain.ui.correction import CorrectionDialog
 
         if not self.session.still_allowed():
             return None
-        dialog = CorrectionDialog(self.session, case, event, self)
+        dialog = CorrectionDialog(self.session, case, event, self, link_seq=link_seq)
         self._keep(dialog)
         dialog.open()
         return dialog

@@ -250,7 +250,12 @@ class RecordStepDialog(QDialog):
 
         try:
             record_refused_scan(
-                self.session.db, self.session.user.username, self.expected_coi, scanned, reason
+                self.session.db,
+                self.session.user.username,
+                self.expected_coi,
+                scanned,
+                reason,
+                prefs.scan_source(),
             )
         except Exception:  # the alert matters more than its record; the log keeps it
             log.exception("could not record the refused scan: %s", reason)
