@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 HASH_SIZE = 32
 #: MTH({}) = SHA-256 of nothing (RFC 6962 2.1).
@@ -31,6 +32,14 @@ EMPTY_ROOT = hashlib.sha256(b"").digest()
 
 #: Reads stored hashes by position (`stored_hash_index`), in the order asked.
 HashReader = Callable[[Sequence[int]], Sequence[bytes]]
+
+
+@dataclass(frozen=True, slots=True)
+class TreeHead:
+    """A tree size and its root: what a checkpoint pins, kept outside the database."""
+
+    size: int
+    root: bytes
 
 
 def leaf_hash(data: bytes) -> bytes:
