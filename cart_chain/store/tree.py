@@ -162,17 +162,19 @@ class TreeCheck:
         """Why the hashes stored for entry ``seq`` are wrong, or None when they are right."""
         for want in self.frontier.add(merkle.leaf_hash(leaf_data(entry_hash))):
             got = next(self.rows, None)
-            level, index = merkle.split_stored_hash_index(self.position)
-            where = f"Merkle tree hash at level {level}, index {index}"
             if got is None:
-                return f"{where} is missing (deleted)"
+                return f"{self._where()} is missing (deleted)"
             idx, by, digest = got
             if idx != self.position:
-                return f"{where} is missing (deleted), the next stored is position {idx}"
+                return f"{self._where()} is missing (deleted), the next stored is position {idx}"
             if by != seq or digest != want.hex():
-                return f"{where} does not match the ledger (altered)"
+                return f"{self._where()} does not match the ledger (altered)"
             self.position += 1
         return None
+
+    def _where(self) -> str:
+        level, index = merkle.split_stored_hash_index(self.position)
+        return f"Merkle tree hash at level {level}, index {index}"
 
     def extra(self) -> tuple[int, str] | None:
         """A stored hash past the last entry's: (its entry_seq, why)."""
