@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 
 from cart_chain.domain import merkle
-from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.errors import InvalidValue, VerificationFailed
 from cart_chain.services.proofs import consistency_proof, inclusion_proof
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
@@ -155,7 +155,7 @@ def test_a_deleted_or_inserted_tree_hash_fails_verify(ready_db: Database, tmp_pa
     assert not report.ok and report.problem.table == "tree_hashes"  # type: ignore[union-attr]
     assert report.problem.seq == seq and "missing" in report.problem.message  # type: ignore[union-attr]
     # a proof that needs the missing hash says so instead of proving something else
-    with pytest.raises(InvalidValue, match="the Merkle tree has no hash"):
+    with pytest.raises(VerificationFailed, match="the Merkle tree has no hash"):
         inclusion_proof(ready_db, seq, seq)
 
     extra = Database(str(copy))
@@ -182,3 +182,39 @@ def test_the_migration_builds_the_tree_of_an_older_database(tmp_path: Path) -> N
     root = base64.b64encode(merkle.tree_hash(before)).decode()
     assert f"tree head {len(before)} {root}" in out
     db.dispose()
+
+
+def test_the_migration_pages_through_any_number_of_entries(any_db: Database) -> None:
+    """More entries than one page (5,000), on both databases: the tree is the appends' tree."""
+    from alembic import command
+    from alembic.config import Config
+
+    from cart_chain.store import schema
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(schema.MIGRATIONS))
+    with any_db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0004")
+    n = 5003
+    leaves = [bytes.fromhex(f"{i:064x}") for i in range(1, n + 1)]
+    rows = [
+        {
+            "seq": i,
+            "at": "2026-01-01T00:00:00.000000Z",
+            "prev": f"{i - 1:064x}" if i > 1 else "f" * 64,
+            "hash": leaves[i - 1].hex(),
+        }
+        for i in range(1, n + 1)
+    ]
+    with any_db.engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO ledger_entries (seq, recorded_at, kind, actor, payload, prev_hash, "
+                "hash) VALUES (:seq, :at, 'bench', NULL, '{}', :prev, :hash)"
+            ),
+            rows,
+        )
+    schema.upgrade(any_db)
+    assert schema.state(any_db) == "current"
+    assert stored(any_db) == expected_rows(leaves)

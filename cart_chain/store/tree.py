@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from cart_chain.domain import merkle
-from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.errors import InvalidValue, VerificationFailed
 from cart_chain.store.models import LedgerEntry, TreeHash
 
 _T = TreeHash.__table__
@@ -47,7 +47,7 @@ def read_hashes(conn: Connection, positions: Sequence[int]) -> list[bytes]:
     missing = [p for p in positions if p not in found]
     if missing:
         level, index = merkle.split_stored_hash_index(missing[0])
-        raise InvalidValue(
+        raise VerificationFailed(
             f"the Merkle tree has no hash at level {level}, index {index}: run 'cart-chain verify'"
         )
     return [bytes.fromhex(found[p]) for p in positions]
@@ -68,6 +68,8 @@ def tree_size(session: Session) -> int:
 
 @dataclass(frozen=True, slots=True)
 class InclusionProof:
+    """Entry ``seq`` (leaf ``leaf_index``) is in the tree (``tree_size``, ``root``)."""
+
     seq: int
     leaf_index: int
     tree_size: int
@@ -78,6 +80,8 @@ class InclusionProof:
 
 @dataclass(frozen=True, slots=True)
 class ConsistencyProof:
+    """The tree (``new_size``, ``new_root``) extends the tree (``old_size``, ``old_root``)."""
+
     old_size: int
     new_size: int
     proof: list[bytes]
@@ -91,6 +95,7 @@ def _size_or_head(session: Session, size: int | None) -> tuple[int, int]:
 
 
 def _read_all(conn: Connection, compute_positions: list[int]) -> merkle.HashReader:
+    """Fetch every position a computation reads in one query, then serve it from memory."""
     fetched = dict(zip(compute_positions, read_hashes(conn, compute_positions), strict=True))
     return lambda positions: [fetched[p] for p in positions]
 
