@@ -6,7 +6,10 @@ Prints, for SQLite (and PostgreSQL when reachable), measured in the same run:
 - a bare durable SQLite insert+commit (WAL, synchronous=FULL) and a bare SHA-256 chain step;
 - the time to store a signed handoff once its signers' passwords are checked (p50, p99),
   at each ledger size; argon2id password checking is slow on purpose and timed apart;
-- verify throughput in entries per second.
+- verify throughput in entries per second (the Merkle tree's stored hashes recomputed too);
+- the Merkle tree's share of each append (reading the siblings, writing its hashes), and
+  at the largest size the inclusion and consistency proofs: hashes, bytes and time.
+The last line is JSON: {"note", "merkle": {backend: figures at the largest size}}.
 Goals: a handoff within 3x the bare commit at any size; verify >= 100,000 entries/s.
 """
 
@@ -26,6 +29,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from sqlalchemy import select
+
 from cart_chain.domain.identifiers import Coi
 from cart_chain.domain.steps import RULES, Step
 from cart_chain.services import passwords, setup
@@ -33,7 +38,7 @@ from cart_chain.services.accounts import Credentials
 from cart_chain.services.custody import record_event
 from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.services.verification import verify_ledger
-from cart_chain.store import ledger
+from cart_chain.store import ledger, tree
 from cart_chain.store.database import Database
 
 PW = "bench-secret-1"
@@ -201,6 +206,8 @@ def store_handoffs(
     real_verify = passwords.verify_password
     passwords.verify_password = lambda stored, given: True  # timed apart below
     times, base = [], []
+    tree_times.clear()
+    ledger.append_leaf = _timed_append_leaf  # type: ignore[assignment]
     try:
         for unit in units:
             base += bare(1)
@@ -209,8 +216,43 @@ def store_handoffs(
             times.append(time.perf_counter() - t0)
     finally:
         passwords.verify_password = real_verify
+        ledger.append_leaf = tree.append_leaf  # type: ignore[assignment]
     state["entries"] += samples
     return times, base
+
+
+#: Time spent adding each entry to the Merkle tree during the timed handoffs.
+tree_times: list[float] = []
+
+
+def _timed_append_leaf(conn, seq: int, entry_hash: str) -> None:  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    tree.append_leaf(conn, seq, entry_hash)
+    tree_times.append(time.perf_counter() - t0)
+
+
+def proof_figures(db: Database, size: int, runs: int = 50) -> dict[str, float | int]:
+    """Inclusion (a middle entry) and consistency (half to all) proofs at ``size`` entries."""
+    from cart_chain.services.proofs import consistency_proof, inclusion_proof
+
+    inc_t, con_t = [], []
+    for i in range(runs):
+        seq = 1 + (i * 7919) % size
+        t0 = time.perf_counter()
+        inc = inclusion_proof(db, seq, size)
+        inc_t.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        con = consistency_proof(db, max(1, size // 2 - i), size)
+        con_t.append(time.perf_counter() - t0)
+    return {
+        "tree_size": size,
+        "inclusion_hashes": len(inc.proof),
+        "inclusion_bytes": 32 * len(inc.proof),
+        "inclusion_p50_ms": round(pct(inc_t, 0.5) * 1e3, 3),
+        "consistency_hashes": len(con.proof),
+        "consistency_bytes": 32 * len(con.proof),
+        "consistency_p50_ms": round(pct(con_t, 0.5) * 1e3, 3),
+    }
 
 
 def signer_check_seconds(db: Database) -> float:
@@ -233,9 +275,30 @@ def signer_check_seconds(db: Database) -> float:
     return time.perf_counter() - t0
 
 
+def tree_check_seconds(db: Database) -> float:
+    """Time the Merkle tree part of verify alone (entry hashes read beforehand)."""
+    from cart_chain.store.models import LedgerEntry
+
+    hashes = db.read(
+        lambda s: list(
+            s.execute(select(LedgerEntry.seq, LedgerEntry.hash).order_by(LedgerEntry.seq))
+        )
+    )
+
+    def run(session) -> float:  # type: ignore[no-untyped-def]
+        t0 = time.perf_counter()
+        check = tree.TreeCheck(session)
+        for seq, digest in hashes:
+            wrong = check.check(seq, digest)
+            assert wrong is None, (seq, wrong)
+        return time.perf_counter() - t0
+
+    return db.read(run)
+
+
 def run_backend(
     name: str, db: Database, sizes: list[int], samples: int, bare: Callable[[int], list[float]]
-) -> None:
+) -> dict[str, float | int]:
     print(f"\n== {name} ==")
     setup.init_database(db, "admin", "Bench Admin", PW)
     admin = Credentials("admin", PW)
@@ -268,6 +331,28 @@ def run_backend(
         )
         share = signer_check_seconds(db) / elapsed
         print(f"  of which the signers' authority check {share:5.1%} of verify time")
+        tree_share = tree_check_seconds(db) / elapsed
+        print(f"  of which the Merkle tree check        {tree_share:5.1%} of verify time")
+        in_tree = pct(tree_times, 0.5) / pct(times, 0.5)
+        print(
+            f"  Merkle tree per append               {fmt(tree_times)}   "
+            f"{in_tree:5.1%} of a handoff p50 (entries appended: {len(tree_times)})"
+        )
+    figures = proof_figures(db, report.entries)
+    print(
+        f"proofs at {figures['tree_size']:,} entries: inclusion {figures['inclusion_hashes']} "
+        f"hashes ({figures['inclusion_bytes']} B) p50 {figures['inclusion_p50_ms']:.2f} ms; "
+        f"consistency {figures['consistency_hashes']} hashes ({figures['consistency_bytes']} B) "
+        f"p50 {figures['consistency_p50_ms']:.2f} ms"
+    )
+    return {
+        **figures,
+        "handoff_p50_ms": round(pct(times, 0.5) * 1e3, 3),
+        "tree_append_p50_ms": round(pct(tree_times, 0.5) * 1e3, 3),
+        "tree_append_p99_ms": round(pct(tree_times, 0.99) * 1e3, 3),
+        "verify_entries_per_s": round(rate),
+        "verify_tree_share": round(tree_share, 3),
+    }
 
 
 def main() -> int:
@@ -295,11 +380,14 @@ def main() -> int:
         "per check; a handoff checks two"
     )
 
+    merkle: dict[str, dict[str, float | int]] = {}
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         db = Database(str(directory / "bench.sqlite3"))
-        run_backend("SQLite", db, args.sizes, args.samples, bare_sqlite_commit(directory))
+        bare = bare_sqlite_commit(directory)
+        merkle["sqlite"] = run_backend("SQLite", db, args.sizes, args.samples, bare)
         db.dispose()
+    summary = {"note": "figures above are from one run on this machine", "merkle": merkle}
 
     try:
         import psycopg
@@ -310,16 +398,18 @@ def main() -> int:
             c.execute(f"CREATE SCHEMA {schema}")
     except Exception as exc:
         print(f"\n== PostgreSQL == skipped: {str(exc).splitlines()[0] if str(exc) else exc}")
+        print(json.dumps(summary))
         return 0
     sep = "&" if "?" in args.pg else "?"
     db = Database(f"{args.pg}{sep}options=-csearch_path%3D{schema}")
     try:
-        run_backend("PostgreSQL", db, args.sizes, args.samples, bare_pg_commit(args.pg, schema))
+        bare = bare_pg_commit(args.pg, schema)
+        merkle["postgresql"] = run_backend("PostgreSQL", db, args.sizes, args.samples, bare)
     finally:
         db.dispose()
         with psycopg.connect(raw, autocommit=True) as c:
             c.execute(f"DROP SCHEMA {schema} CASCADE")
-    print(json.dumps({"note": "figures above are from one run on this machine"}))
+    print(json.dumps(summary))
     return 0
 
 

@@ -52,6 +52,8 @@ def _reads_work(path: Path, coi: str) -> None:
     assert coi in listed and "Kept Patient" in listed
     assert "Kept Patient" in ok(run(path, "case", "show", coi))
     assert "ledger intact" in ok(run(path, "verify"))
+    assert '"leaf_index": 0' in ok(run(path, "proof", "inclusion", "1", "--json"))
+    assert '"from": 1' in ok(run(path, "proof", "consistency", "--from", "1", "--json"))
     assert coi in ok(run(path, "case", "list", "--json"))
 
 

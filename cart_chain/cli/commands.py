@@ -469,10 +469,16 @@ def cmd_correct(args: argparse.Namespace) -> int:
 
 
 def cmd_verify(args: argparse.Namespace) -> int:
-    from cart_chain.services.verification import parse_checkpoint, verify_ledger
+    import base64
+
+    from cart_chain.services.verification import parse_checkpoint, parse_tree_head, verify_ledger
 
     expect = parse_checkpoint(args.checkpoint) if args.checkpoint else None
-    report = verify_ledger(open_db(args, read_only=True, verifying=True), expect)
+    if (args.root is None) != (args.size is None):
+        raise UsageError("--root and --size go together: the tree size the root was printed for")
+    head = None if args.root is None else parse_tree_head(args.size, args.root)
+    report = verify_ledger(open_db(args, read_only=True, verifying=True), expect, head=head)
+    root = base64.b64encode(report.root).decode("ascii")
     if args.json:
         emit_json(
             {
@@ -480,6 +486,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 "entries": report.entries,
                 "rows": report.rows,
                 "checkpoint": {"seq": report.checkpoint.seq, "hash": report.checkpoint.hash},
+                "tree": {"size": report.entries, "root": root} if report.ok else None,
                 "problem": None
                 if report.ok
                 else {
@@ -492,6 +499,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
     elif report.ok:
         print(f"ledger intact: {report.entries} entries, {report.rows} projection rows checked")
         print(f"checkpoint {report.checkpoint}")
+        print(f"tree head {report.entries} {root} (keep it: verify --size N --root ROOT)")
     else:
         print(f"cart-chain: verification FAILED at {report.problem}", file=sys.stderr)
         print(f"last good checkpoint {report.checkpoint}", file=sys.stderr)
@@ -702,6 +710,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         metavar="SEQ:HASH",
         help="also prove a printed checkpoint is still in the ledger",
     )
+    p.add_argument(
+        "--root",
+        metavar="B64",
+        help="also prove a Merkle tree root you kept (from verify or proof) still heads "
+        "the first --size entries: any rewrite of them, even with every later hash "
+        "recomputed, fails",
+    )
+    p.add_argument("--size", type=int, metavar="N", help="the tree size --root is for")
     p.set_defaults(handler=cmd_verify)
 
     p = sub.add_parser(

@@ -21,6 +21,7 @@ COMMAND_MODULES = (
     "cart_chain.cli.report_commands",
     "cart_chain.cli.label_commands",
     "cart_chain.cli.readiness_commands",
+    "cart_chain.cli.proof_commands",
     "cart_chain.selftest",
 )
 

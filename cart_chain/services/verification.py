@@ -8,12 +8,15 @@ records is reported first; any problem makes `verify` fail.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Callable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import InvalidValue
+from cart_chain.domain.merkle import HASH_SIZE, TreeHead
 from cart_chain.store.database import Database
 from cart_chain.store.integrity import (
     missing_table,
@@ -23,6 +26,7 @@ from cart_chain.store.integrity import (
 )
 from cart_chain.store.ledger import Checkpoint
 from cart_chain.store.models import LedgerEntry
+from cart_chain.store.tree import root_at
 from cart_chain.store.verify import Problem, Report, verify
 
 
@@ -33,10 +37,49 @@ def parse_checkpoint(text: str) -> Checkpoint:
     return Checkpoint(int(seq), digest.lower())
 
 
+def parse_tree_head(size: int, root: str) -> TreeHead:
+    """A tree head the user kept: ``size`` entries and the base64 root `proof` or verify printed."""
+    try:
+        raw = base64.b64decode(root.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != HASH_SIZE:
+        raise InvalidValue("--root is a Merkle tree root: 32 bytes in base64, as verify prints it")
+    if size < 1:
+        raise InvalidValue("--size is the number of entries the root covers (1 or more)")
+    return TreeHead(size, raw)
+
+
+def _head_problem(session: Session, report: Report, head: TreeHead) -> Problem | None:
+    """The kept tree head is no longer a prefix of the verified tree."""
+    if head.size > report.entries:
+        return Problem(
+            head.size,
+            "tree_hashes",
+            f"the ledger ends at {report.entries}: entries up to the kept tree head "
+            f"({head.size}) were cut off",
+        )
+    # The stored hashes were just recomputed from the entries, so this is the root
+    # of the entries as they are now.
+    if root_at(session, head.size) != head.root:
+        return Problem(
+            head.size,
+            "tree_hashes",
+            f"the tree of the first {head.size} entries no longer has the root that was "
+            "kept: the ledger was rewritten",
+        )
+    return None
+
+
 def verify_ledger(
-    db: Database, expect: Checkpoint | None = None, progress: Callable[[int], None] | None = None
+    db: Database,
+    expect: Checkpoint | None = None,
+    progress: Callable[[int], None] | None = None,
+    head: TreeHead | None = None,
 ) -> Report:
-    """Recompute everything; with ``expect``, also prove that checkpoint is still in the chain."""
+    """Recompute everything; with ``expect`` (an entry's SEQ:HASH) or ``head`` (a Merkle
+    tree size and root), also prove what was kept is still the start of this ledger.
+    """
 
     def run(session: Session) -> Report:
         absent = missing_table(session)
@@ -60,6 +103,8 @@ def verify_ledger(
                     "ledger_entries",
                     "hash differs from the printed checkpoint: the ledger was rewritten",
                 )
+        if report.ok and head is not None:
+            report.problem = _head_problem(session, report, head)
         if report.ok:
             report.problem = (
                 storage_problem(session) or schema_problem(session) or trigger_problem(session)

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.clock import entry_time, now_iso
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.projections import project
+from cart_chain.store.tree import append_leaf
 
 GENESIS = "0" * 64
 _HASH_PREFIX = b"cart-chain/ledger/1\n"
@@ -124,7 +125,8 @@ def append(
     *,
     recorded_at: str | None = None,
 ) -> Entry:
-    """Append one entry and its projection rows inside the caller's transaction.
+    """Append one entry, its Merkle tree hashes and its projection rows inside the
+    caller's transaction.
 
     ``recorded_at``, when given, must come from `next_recorded_at` in the same
     transaction; it is held to the same rule (never before the head).
@@ -148,6 +150,7 @@ def append(
             )
         ],
     )
+    append_leaf(conn, seq, digest)
     entry = Entry(seq, at, kind, actor, json.loads(text), last.hash, digest)
     by_table: dict[Any, list[dict[str, Any]]] = {}
     for model, row in project(entry):

@@ -270,6 +270,21 @@ class CaseLink(Base):
     __table_args__ = (UniqueConstraint("kind", "value", name="uq_case_links_kind_value"),)
 
 
+class TreeHash(Base):
+    """The ledger's RFC 6962 Merkle tree: leaf and interior hashes in sumdb/tlog's layout.
+
+    ``idx`` is tlog's stored-hash index (`domain.merkle.stored_hash_index`); each row is
+    written by the append of entry ``entry_seq`` (its leaf, then the subtrees it
+    completes), so the table only grows and proofs read O(log n) rows by key.
+    """
+
+    __tablename__ = "tree_hashes"
+
+    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), index=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 #: Projection tables in the order `verify` checks them, with their sort keys.
 PROJECTIONS: tuple[type[Base], ...] = (
     User,
@@ -293,4 +308,5 @@ PROJECTIONS: tuple[type[Base], ...] = (
 APPEND_ONLY_TABLES: tuple[str, ...] = (
     "ledger_entries",
     *(m.__tablename__ for m in PROJECTIONS),
+    TreeHash.__tablename__,
 )

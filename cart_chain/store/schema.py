@@ -22,7 +22,7 @@ from cart_chain.domain.errors import DatabaseUnavailable, SchemaMismatch, Schema
 from cart_chain.store.database import Database, translate
 
 #: Every revision this code knows, oldest first; the last is the head.
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005")
 HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The tables each revision creates (tests/test_schema.py proves it against the migrations).
@@ -43,6 +43,7 @@ TABLES_ADDED: dict[str, frozenset[str]] = {
     "0002": frozenset({"label_prints", "label_voids"}),
     "0003": frozenset({"patient_events", "deviations", "deviation_reviews", "gate_overrides"}),
     "0004": frozenset({"dins", "case_links"}),
+    "0005": frozenset({"tree_hashes"}),
 }
 _OURS = frozenset().union(*TABLES_ADDED.values())
 

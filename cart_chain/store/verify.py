@@ -18,10 +18,12 @@ from typing import Any
 from sqlalchemy import Column, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
+from cart_chain.domain.merkle import EMPTY_ROOT
 from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash
 from cart_chain.store.models import PROJECTIONS, Base, LedgerEntry
 from cart_chain.store.projections import project
 from cart_chain.store.signers import SignerCheck
+from cart_chain.store.tree import TreeCheck
 
 BATCH = 5000
 
@@ -42,6 +44,9 @@ class Report:
     rows: int = 0
     checkpoint: Checkpoint = field(default_factory=lambda: Checkpoint(0, GENESIS))
     problem: Problem | None = None
+    #: The Merkle tree root recomputed from the entries (size ``entries``), once every
+    #: entry was read.
+    root: bytes = EMPTY_ROOT
 
     @property
     def ok(self) -> bool:
@@ -144,6 +149,7 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
     expected_seq = 1
     prev = GENESIS
     signers = SignerCheck()
+    tree = TreeCheck(session)
     prev_at = ""
 
     cols = [
@@ -178,6 +184,10 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
         if at < prev_at:
             report.problem = went_back(seq, at, prev_at)
             return report
+        wrong_tree = tree.check(seq, digest)
+        if wrong_tree is not None:
+            report.problem = Problem(seq, "tree_hashes", wrong_tree)
+            return report
         try:
             payload = json.loads(text)
         except ValueError:
@@ -210,6 +220,11 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
         expected_seq += 1
         if progress is not None and seq % 10000 == 0:
             progress(seq)
+    report.root = tree.root()
+    extra = tree.extra()
+    if extra is not None:
+        report.problem = Problem(extra[0], "tree_hashes", extra[1])
+        return report
     for model, got in pending.items():
         if got is not None:
             cur = cursors[model]
