@@ -11,6 +11,11 @@ change on any workstation. The running app re-reads it through the services
 every `REREAD_MS` and again when the timer runs out, so a change made elsewhere
 takes effect here without a restart: counted from the last activity, and a
 lock due under the old time is not imposed if the new one is longer.
+
+A barcode scanned at the lock screen (the password field has the focus) is
+refused - told from typing by its speed, see `wedge` - never submitted and never
+counted as a failed attempt. The lock screen says why it locked: by the user
+(Ctrl+L) or after the inactivity time.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from PySide6.QtWidgets import (
 from cart_chain.domain.errors import AuthenticationError
 from cart_chain.ui import theme
 from cart_chain.ui.errors import describe, error_label
+from cart_chain.ui.wedge import RefuseScans
 
 if TYPE_CHECKING:
     from cart_chain.ui.session import Session
@@ -91,6 +97,8 @@ class LockScreen(QWidget):
         outer.addStretch(1)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
+        self.scans = RefuseScans(self.password)
+        self.scans.refused.connect(self._scan_refused)
         self.password.returnPressed.connect(self._submit)
         self.unlock.clicked.connect(self._submit)
         self.logout.clicked.connect(self.logout_requested)
@@ -99,10 +107,20 @@ class LockScreen(QWidget):
     def _submit(self) -> None:
         self.unlock_requested.emit(self.password.text())
 
-    def prepare(self, full_name: str, username: str) -> None:
+    def _scan_refused(self) -> None:
+        """A scan is not a password: say so, submit nothing, count nothing."""
+        self.message.setText(
+            "That was a barcode scan, not a password: scans are not accepted here "
+            "(nothing was tried). Type your password."
+        )
+        self.message.show()
+        self.password.setFocus()
+
+    def prepare(self, full_name: str, username: str, why: str) -> None:
+        """Show who is locked and ``why`` (a sentence: by the user, or after inactivity)."""
+        self.why = why
         self.who.setText(
-            f"Locked after inactivity. {full_name} ({username}): enter your password to "
-            "continue where you left off."
+            f"{why} {full_name} ({username}): enter your password to continue where you left off."
         )
         self.password.clear()
         self.message.hide()
@@ -184,7 +202,7 @@ class InactivityLock(QObject):
         if self.refresh_setting() and not self.is_locked and self._left_ms() > 0:
             self.timer.start(self._left_ms())
             return
-        self.lock()
+        self.lock(manual=False)
 
     def start(self) -> None:
         app = QApplication.instance()
@@ -211,7 +229,8 @@ class InactivityLock(QObject):
 
     # -- lock and unlock -----------------------------------------------------------
 
-    def lock(self) -> None:
+    def lock(self, manual: bool = True) -> None:
+        """Lock now: ``manual`` by the user (Ctrl+L), else because of inactivity."""
         if self.is_locked:
             return
         self.is_locked = True
@@ -228,7 +247,14 @@ class InactivityLock(QObject):
         )
         for w in self._hidden:
             w.hide()
-        self.screen.prepare(self.session.user.full_name, self.session.user.username)
+        why = (
+            "Locked by you."
+            if manual
+            else f"Locked after {self.minutes} minutes without activity."
+            if self.interval_ms == self.minutes * 60_000
+            else "Locked after inactivity."
+        )
+        self.screen.prepare(self.session.user.full_name, self.session.user.username, why)
         if geometry is not None:
             self.screen.setGeometry(geometry)
         self.screen.show()
