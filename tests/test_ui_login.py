@@ -137,7 +137,7 @@ def test_a_role_changed_elsewhere_ends_the_session(qtbot, db_path) -> None:  # t
     set_role(controller.opened.db, creds("admin"), "lena", "courier")
     press(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)  # export
     assert controller.main_window is None
-    assert "role was changed to courier" in controller.login.message.text()
+    assert "role was changed to Courier" in controller.login.message.text()
     controller.shutdown()
 
 
