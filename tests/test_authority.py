@@ -70,13 +70,13 @@ def test_a_courier_cannot_correct_qa_entries_but_corrects_a_courier_step(ready_a
     unit = unit_of(coi)
     seqs = walk(db, unit, RELEASE + 1)  # through release
     before = _count(db, Correction)
-    with pytest.raises(PermissionDenied, match=r"carl \(courier\) may not correct void.*needs"):
+    with pytest.raises(PermissionDenied, match=r"carl \(Courier\) may not correct void.*needs"):
         correct(db, seqs[RELEASE], {"void": "x"}, "not released", creds("carl"))
     with pytest.raises(PermissionDenied, match="lena"):  # cell_lab verifies a release, not QA
         correct(db, seqs[RELEASE], {"note": "x"}, "r", creds("lena"))
     hot = record_event(db, unit, "storage", creds("leo"), temperature_c=-100.0)
     review = review_deviation(db, hot.seq + 1, "quarantine", "check the logger", creds("quinn"))
-    with pytest.raises(PermissionDenied, match="courier"):
+    with pytest.raises(PermissionDenied, match="Courier"):
         correct(db, review.seq, {"reason": "x"}, "r", creds("carl"))
     override = override_gate(db, unit, "bedside_check", "paper check", creds("quinn"))
     with pytest.raises(PermissionDenied):
@@ -106,11 +106,11 @@ def test_identity_corrections_need_a_second_person_of_the_right_role(ready_any_d
         correct(db, seq, fix, "typo", creds("alice"))
     with pytest.raises(SignatureError, match="two different people"):
         correct(db, seq, fix, "typo", creds("alice"), creds("alice"))
-    with pytest.raises(PermissionDenied, match=r"carl \(courier\) may not verify"):
+    with pytest.raises(PermissionDenied, match=r"carl \(Courier\) may not verify"):
         correct(db, seq, fix, "typo", creds("alice"), creds("carl"))
     with pytest.raises(PermissionDenied, match="admin"):
         correct(db, seq, fix, "typo", creds("alice"), creds("admin"))
-    with pytest.raises(PermissionDenied, match=r"lena \(cell_lab\) may not correct"):
+    with pytest.raises(PermissionDenied, match=r"lena \(Cell lab\) may not correct"):
         correct(db, seq, fix, "typo", creds("lena"), creds("alice"))  # not an enrolling role
     with pytest.raises(InvalidValue, match="only taken for corrections of patient identity"):
         correct(db, seq, {"product": "Yescarta"}, "wrong", creds("alice"), creds("anna"))

@@ -62,10 +62,10 @@ def test_same_person_cannot_sign_both_sides(ready_db) -> None:  # type: ignore[n
 
 def test_roles_are_checked_in_the_service(ready_db) -> None:  # type: ignore[no-untyped-def]
     coi = enrol(ready_db)
-    with pytest.raises(PermissionDenied, match="courier"):
+    with pytest.raises(PermissionDenied, match="Courier"):
         record_event(ready_db, unit_of(coi), "collection", creds("carl"), creds("anna"))
     walk(ready_db, unit_of(coi), 6)
-    with pytest.raises(PermissionDenied, match="qa"):
+    with pytest.raises(PermissionDenied, match="QA"):
         record_event(ready_db, unit_of(coi), "release", creds("lena"), creds("leo"))
 
 

@@ -135,7 +135,7 @@ def test_a_malformed_void_payload_is_recorded_as_a_refused_scan(
 def test_who_may_print_and_at_which_step(ready_db: Database) -> None:
     db = ready_db
     unit = unit_of(enrol(db))
-    with pytest.raises(PermissionDenied, match="administrator"):
+    with pytest.raises(PermissionDenied, match=r"(?i)administrator"):
         print_label(db, unit, "bag", creds("admin"))
     with pytest.raises(AuthenticationError):
         print_label(db, unit, "bag", type(creds("alice"))("alice", "wrong"))

@@ -48,9 +48,14 @@ def test_unlock_a_locked_account(qtbot, opened) -> None:  # type: ignore[no-unty
     assert dialog.users.item(row, 4).text() == "LOCKED"
     dialog.users.selectRow(row)
     sign(qtbot, dialog)
+    from tests.test_ui_admin_enter import answer
+
+    seen: list[str] = []
+    answer(qtbot, False, seen)
     qtbot.mouseClick(
         dialog.findChild(type(dialog.toggle_active), "Unlock"), Qt.MouseButton.LeftButton
     )
+    assert "Unlock the account of Carl Courier (carl)" in seen[0]
     assert "unlocked" in dialog.message.text()
     assert dialog.users.item(row, 4).text() == ""
     assert accounts.login(opened.db, creds("carl")).username == "carl"
@@ -61,7 +66,7 @@ def test_add_a_user(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     _, dialog = open_admin(qtbot, opened)
     qtbot.keyClicks(dialog.add_name, "nina")
     qtbot.keyClicks(dialog.add_full, "Nina Nurse")
-    dialog.add_role.setCurrentIndex(dialog.add_role.findText("infusion"))
+    dialog.add_role.setCurrentIndex(dialog.add_role.findText("Infusion"))
     qtbot.keyClicks(dialog.add_password, "nina-first-pass-1")
     sign(qtbot, dialog)
     add = next(b for b in dialog.findChildren(type(dialog.toggle_active)) if b.text() == "Add user")

@@ -113,7 +113,7 @@ def test_correct_patient_details(qtbot, opened) -> None:  # type: ignore[no-unty
     qtbot.keyClicks(dialog.witness.username, "carl")  # a courier may not verify identity
     qtbot.keyClicks(dialog.witness.password, "carl-secret-1")
     qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
-    assert "(courier) may not verify" in dialog.error.text()
+    assert "(Courier) may not verify" in dialog.error.text()
     assert show_case(opened.db, coi).patient_name == "Jon Smth"
     dialog.witness.username.clear()
     qtbot.keyClicks(dialog.signature.password, "alice-secret-1")

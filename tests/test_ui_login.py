@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from cart_chain.ui.app import AppController
 from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import press
+from tests.ui_conftest import press, type_like_a_person
 
 _controllers: list[AppController] = []
 
@@ -137,7 +137,7 @@ def test_a_role_changed_elsewhere_ends_the_session(qtbot, db_path) -> None:  # t
     set_role(controller.opened.db, creds("admin"), "lena", "courier")
     press(window, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)  # export
     assert controller.main_window is None
-    assert "role was changed to courier" in controller.login.message.text()
+    assert "role was changed to Courier" in controller.login.message.text()
     controller.shutdown()
 
 
@@ -165,13 +165,13 @@ def test_inactivity_locks_and_unlock_keeps_typed_text(qtbot, db_path) -> None:  
     assert lock.screen.isVisible() and not window.isVisible()
     assert "Alice Apheresis" in lock.screen.who.text()
 
-    qtbot.keyClicks(lock.screen.password, "wrong-password-1")
+    type_like_a_person(qtbot, lock.screen.password, "wrong-password-1")
     qtbot.keyClick(lock.screen.password, Qt.Key.Key_Return)
     assert lock.is_locked and "password is wrong" in lock.screen.message.text().lower()
 
     lock.set_interval_ms(60_000)
     with qtbot.waitSignal(lock.unlocked):
-        qtbot.keyClicks(lock.screen.password, "alice-secret-1")
+        type_like_a_person(qtbot, lock.screen.password, "alice-secret-1")
         qtbot.keyClick(lock.screen.password, Qt.Key.Key_Return)
     assert window.isVisible() and not lock.screen.isVisible()
     assert window.home.search.text() == "Half-typed search"
@@ -213,7 +213,7 @@ def test_lock_keeps_an_open_dialog_and_asks_both_components_again(qtbot, db_path
     lock.lock()
     assert not dialog.isVisible() and not window.isVisible()
     with qtbot.waitSignal(lock.unlocked):
-        qtbot.keyClicks(lock.screen.password, "alice-secret-1")
+        type_like_a_person(qtbot, lock.screen.password, "alice-secret-1")
         qtbot.keyClick(lock.screen.password, Qt.Key.Key_Return)
     assert dialog.isVisible() and dialog.scan.text() == "CHA9999"
     assert not dialog.by.username.isReadOnly() and dialog.by.username.text() == ""

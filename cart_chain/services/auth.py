@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import now_iso, parse_iso, utc_iso
 from cart_chain.domain.errors import AuthenticationError, DatabaseLocked, PermissionDenied
-from cart_chain.domain.roles import Role
+from cart_chain.domain.roles import Role, role_name
 from cart_chain.services import passwords
 from cart_chain.services.shared_settings import get_in
 from cart_chain.store import ledger
@@ -281,7 +281,7 @@ def signed_write(db: Database, fn: Callable[[Session], T]) -> T:
 
 def require_role(user: UserState, allowed: frozenset[Role], action: str) -> None:
     if user.role not in allowed:
-        names = ", ".join(sorted(r.value for r in allowed))
+        names = ", ".join(sorted(role_name(r) for r in allowed))
         raise PermissionDenied(
-            f"{user.username} ({user.role.value}) may not {action}; needs one of: {names}"
+            f"{user.username} ({role_name(user.role)}) may not {action}; needs one of: {names}"
         )

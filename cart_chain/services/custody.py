@@ -18,7 +18,7 @@ from cart_chain.domain.clock import check_after_enrolment, stated_time, utc_iso
 from cart_chain.domain.errors import InvalidValue, PermissionDenied, SignatureError
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.labelcode import ScanSource
-from cart_chain.domain.roles import Role
+from cart_chain.domain.roles import Role, role_name
 from cart_chain.domain.steps import HANDOFFS, RULES, Step, parse_step
 from cart_chain.domain.temperature import check_temperature
 from cart_chain.domain.text import clean_location, clean_note
@@ -46,9 +46,9 @@ def _check_signer(user: UserState, roles: frozenset[Role], step: Step, meaning: 
             f"{user.username} is an administrator; administrators sign no custody record"
         )
     if user.role not in roles:
-        names = " or ".join(sorted(r.value for r in roles))
+        names = " or ".join(sorted(role_name(r) for r in roles))
         raise PermissionDenied(
-            f"{user.username} ({user.role.value}) may not sign '{meaning}' for {step.value}; "
+            f"{user.username} ({role_name(user.role)}) may not sign '{meaning}' for {step.value}; "
             f"needs {names}"
         )
 

@@ -29,6 +29,7 @@ from cart_chain.domain.errors import (
 from cart_chain.domain.gates import BEDSIDE, DECISIONS, GATES, PATIENT_EVENTS
 from cart_chain.domain.labelcode import ScanSource
 from cart_chain.domain.profiles import Profile
+from cart_chain.domain.roles import role_name
 from cart_chain.domain.steps import Step
 from cart_chain.domain.text import clean_note, clean_reason
 from cart_chain.domain.windows import (
@@ -399,7 +400,8 @@ def bedside_check(
         for user in (first, second):
             if user.role not in BEDSIDE_ROLES:
                 raise PermissionDenied(
-                    f"{user.username} ({user.role.value}) may not sign a bedside identity check"
+                    f"{user.username} ({role_name(user.role)}) may not sign a bedside "
+                    "identity check"
                 )
         sigs = [signature(first, PERFORMED), signature(second, VERIFIED)]
         detail = "pass" if not mismatches else "mismatch: " + ", ".join(mismatches)

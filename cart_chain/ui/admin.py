@@ -10,38 +10,34 @@ on this machine only.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeyEvent
 from PySide6.QtPrintSupport import QPrinterInfo
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QDialog,
     QFormLayout,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
     QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
-from cart_chain.domain.errors import InvalidValue
-from cart_chain.domain.roles import Role
 from cart_chain.ui import prefs
+from cart_chain.ui.admin_users import UsersTab
+from cart_chain.ui.enter_keys import ENTER_KEYS
 from cart_chain.ui.errors import classify, describe, show_error
 from cart_chain.ui.signature import SignatureBlock
 
 if TYPE_CHECKING:
     from cart_chain.ui.session import Session
 
-ROLES = [r.value for r in Role]
 #: The scanner setting's choices (``prefs.SCANNER`` values) and their plain names.
 SCANNER_CHOICES = (
     ("keyboard", "Keyboard, or a scanner that sends AIM identifiers (recommended)"),
@@ -58,8 +54,11 @@ SCANNER_RISK = (
 )
 
 
-class AdminDialog(QDialog):
-    """Tabs: Users, Shared settings, This workstation."""
+class AdminDialog(UsersTab, QDialog):
+    """Tabs: Users, Shared settings, This workstation.
+
+    No button is a default and Enter acts nowhere: every change is a click.
+    """
 
     inactivity_changed = Signal(int)
 
@@ -86,94 +85,20 @@ class AdminDialog(QDialog):
         layout.addWidget(self.tabs, 1)
         layout.addWidget(self.message)
         layout.addLayout(bottom)
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
         self.load_users()
 
-    # -- users ----------------------------------------------------------------------------
-
-    def _users_tab(self) -> QWidget:
-        page = QWidget()
-        self.users = QTableWidget(0, 5)
-        self.users.setObjectName("Users")
-        self.users.setHorizontalHeaderLabels(["User", "Printed name", "Role", "Active", "Locked"])
-        self.users.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.users.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.users.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.users.verticalHeader().setVisible(False)
-        self.users.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
-        self.users.setTabKeyNavigation(False)
-
-        self.role = QComboBox()
-        self.role.addItems(ROLES)
-        set_role = QPushButton("Set role")
-        unlock = QPushButton("Unlock")
-        unlock.setObjectName("Unlock")
-        self.toggle_active = QPushButton("Deactivate / activate")
-        self.new_password = QLineEdit()
-        self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.new_password.setPlaceholderText("temporary password (12+ characters)")
-        reset = QPushButton("Set temporary password")
-        row = QHBoxLayout()
-        for w in (self.role, set_role, unlock, self.toggle_active, self.new_password, reset):
-            row.addWidget(w)
-
-        self.add_name = QLineEdit()
-        self.add_name.setPlaceholderText("user name")
-        self.add_full = QLineEdit()
-        self.add_full.setPlaceholderText("printed full name")
-        self.add_role = QComboBox()
-        self.add_role.addItems([r for r in ROLES if r != "administrator"] + ["administrator"])
-        self.add_password = QLineEdit()
-        self.add_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.add_password.setPlaceholderText("first password")
-        add = QPushButton("Add user")
-        add_row = QHBoxLayout()
-        for w in (self.add_name, self.add_full, self.add_role, self.add_password, add):
-            add_row.addWidget(w)
-
-        layout = QVBoxLayout(page)
-        layout.addWidget(self.users, 1)
-        layout.addWidget(QLabel("Selected user:"))
-        layout.addLayout(row)
-        layout.addWidget(QLabel("New user:"))
-        layout.addLayout(add_row)
-
-        set_role.clicked.connect(lambda: self._on_user(self._set_role, "change the role"))
-        unlock.clicked.connect(lambda: self._on_user(self._unlock, "unlock the account"))
-        self.toggle_active.clicked.connect(
-            lambda: self._on_user(self._toggle_active, "change the account")
-        )
-        reset.clicked.connect(lambda: self._on_user(self._reset, "reset the password"))
-        add.clicked.connect(self._add_user)
-        return page
-
-    def load_users(self) -> None:
-        from cart_chain.services.accounts import list_users
-
-        try:
-            users = list_users(self.session.db)
-        except Exception as exc:
-            show_error(self, exc, "list the users")
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Enter is used up: it ends scans and typed passwords, and must not act."""
+        if event.key() in ENTER_KEYS:
+            event.accept()
             return
-        self.user_rows = users
-        self.users.setRowCount(len(users))
-        for i, u in enumerate(users):
-            cells = (
-                u.username,
-                u.full_name,
-                u.role.replace("_", " "),
-                "yes" if u.active else "no",
-                "LOCKED" if u.locked else ("" if not u.failures else f"{u.failures} failed"),
-            )
-            for j, text in enumerate(cells):
-                self.users.setItem(i, j, QTableWidgetItem(text))
-
-    def selected_user(self) -> Any:
-        row = self.users.currentRow()
-        if row < 0:
-            raise InvalidValue("select a user in the list first")
-        return self.user_rows[row]
+        super().keyPressEvent(event)
 
     def _run(self, action: str, call: Callable[[], object], done: str) -> bool:
+        """Call a signed service; show its result or its refusal (nothing written)."""
         try:
             call()
         except Exception as exc:
@@ -188,80 +113,6 @@ class AdminDialog(QDialog):
         self._show(done, error=False)
         self.session.changed.emit()
         return True
-
-    def _on_user(self, fn: Callable[[Any], tuple[Callable[[], object], str]], action: str) -> None:
-        try:
-            user = self.selected_user()
-            call, done = fn(user)
-        except Exception as exc:
-            self._show(describe(exc), error=True)
-            return
-        row = self.users.currentRow()
-        if self._run(action, call, done):
-            self.load_users()
-            self.users.selectRow(row)
-
-    def _set_role(self, user: Any) -> tuple[Callable[[], object], str]:
-        from cart_chain.services.accounts import set_role
-
-        role = self.role.currentText()
-        creds = self.signature.credentials()
-        return (
-            lambda: set_role(self.session.db, creds, user.username, role),
-            f"{user.username} is now {role.replace('_', ' ')}.",
-        )
-
-    def _unlock(self, user: Any) -> tuple[Callable[[], object], str]:
-        from cart_chain.services.accounts import unlock_user
-
-        creds = self.signature.credentials()
-        return (
-            lambda: unlock_user(self.session.db, creds, user.username),
-            f"{user.username} is unlocked and can log in again.",
-        )
-
-    def _toggle_active(self, user: Any) -> tuple[Callable[[], object], str]:
-        from cart_chain.services.accounts import set_active
-
-        creds = self.signature.credentials()
-        state = not user.active
-        return (
-            lambda: set_active(self.session.db, creds, user.username, state),
-            f"{user.username} is {'active' if state else 'deactivated'}.",
-        )
-
-    def _reset(self, user: Any) -> tuple[Callable[[], object], str]:
-        from cart_chain.services.accounts import reset_password
-
-        creds = self.signature.credentials()
-        new = self.new_password.text()
-        self.new_password.clear()
-        return (
-            lambda: reset_password(self.session.db, creds, user.username, new),
-            f"Temporary password set for {user.username}: it signs nothing; they choose "
-            "their own at their next log-in.",
-        )
-
-    def _add_user(self) -> None:
-        from cart_chain.services.accounts import add_user
-
-        try:
-            creds = self.signature.credentials()
-        except Exception as exc:
-            self._show(describe(exc), error=True)
-            return
-        name, full = self.add_name.text(), self.add_full.text()
-        role, password = self.add_role.currentText(), self.add_password.text()
-        ok = self._run(
-            "add the user",
-            lambda: add_user(self.session.db, creds, name, full, role, password),
-            f"User {name} added.",
-        )
-        self.add_password.clear()
-        if ok:
-            self.add_name.clear()
-            self.add_full.clear()
-            self.load_users()
 
     # -- shared settings -----------------------------------------------------------------
 

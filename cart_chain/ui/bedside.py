@@ -35,6 +35,7 @@ from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
 from cart_chain.ui.stop_scan import ScanKeys, stop_alert
+from cart_chain.ui.titles import set_title
 
 if TYPE_CHECKING:
     from cart_chain.services.views import CaseDetail
@@ -218,7 +219,7 @@ class PatientEventDialog(QDialog):
     def __init__(self, session: Session, case: CaseDetail, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.session, self.case = session, case
-        self.setWindowTitle(f"Patient event — {case.patient_name} — cart-chain")
+        set_title(self, f"Patient event — {case.patient_name} — cart-chain")
         self.setMinimumWidth(640)
         self.kind = QComboBox()
         self.kind.setObjectName("PatientEvent")

@@ -34,6 +34,7 @@ from cart_chain.domain.steps import Step
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
 from cart_chain.ui.timeline import FIELD_NAMES
+from cart_chain.ui.titles import set_title
 
 if TYPE_CHECKING:
     from cart_chain.services.views import CaseDetail, EventView
@@ -73,7 +74,7 @@ class CorrectionDialog(QDialog):
             kind, self.seq = "case_created", case.seq
             what = f"patient details of {case.patient_name} (entry #{case.seq})"
         self.current: dict[str, str] = self._current_values()
-        self.setWindowTitle(f"Correct {what} — cart-chain")
+        set_title(self, f"Correct {what} — cart-chain")
         self.setMinimumWidth(640)
         intro = QLabel(
             f"Correcting {what}.<br>The original stays in the record; your correction "

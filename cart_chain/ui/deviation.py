@@ -28,6 +28,7 @@ from cart_chain.domain.gates import DECISIONS, GATES
 from cart_chain.domain.steps import Step
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
+from cart_chain.ui.titles import set_title
 
 if TYPE_CHECKING:
     from cart_chain.services.accounts import Credentials
@@ -66,7 +67,7 @@ class QaDecisionDialog(QDialog):
     ) -> None:
         super().__init__(parent)
         self.session = session
-        self.setWindowTitle(f"{title} — cart-chain")
+        set_title(self, f"{title} — cart-chain")
         self.setMinimumWidth(640)
         banner = QLabel(intro)
         banner.setObjectName("Banner")

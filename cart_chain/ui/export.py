@@ -35,6 +35,7 @@ from cart_chain.domain.errors import InvalidValue
 from cart_chain.ui import prefs
 from cart_chain.ui.errors import classify, describe, show_error
 from cart_chain.ui.signature import SignatureBlock
+from cart_chain.ui.titles import set_title
 
 if TYPE_CHECKING:
     from cart_chain.services.accounts import Credentials
@@ -195,7 +196,7 @@ class ExportDialog(QDialog):
         self.form.setRowVisible(self.start, period)
         self.form.setRowVisible(self.end, period)
         title = "Custody report" if kind == "custody" else "Audit report"
-        self.setWindowTitle(f"Export {title.lower()} — cart-chain")
+        set_title(self, f"Export {title.lower()} — cart-chain")
         folder = Path(prefs.LAST_EXPORT_DIR.get() or Path.home())
         suffix = ".csv" if kind == "audit-csv" else ".pdf"
         stem = f"custody-{self.coi}" if kind == "custody" else f"audit-{date.today():%Y%m%d}"

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWizardPage,
 )
 
+from cart_chain.domain.roles import role_name
 from cart_chain.ui import prefs, theme
 from cart_chain.ui.errors import classify, describe
 
@@ -372,7 +373,7 @@ class CreatePage(QWizardPage):
             self.users.setRowCount(len(DEMO_USERS))
             for i, user in enumerate(DEMO_USERS):
                 name, full, role, password = user
-                for j, text in enumerate((name, full, role.replace("_", " "), password)):
+                for j, text in enumerate((name, full, role_name(role), password)):
                     self.users.setItem(i, j, QTableWidgetItem(text))
             self.users.show()
         else:

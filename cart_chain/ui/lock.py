@@ -5,10 +5,23 @@ wheel turn; when it runs out the session locks: every window is hidden (not
 closed, so whatever was typed stays in its field) and the lock screen asks the
 same user's password. Unlocking restores the windows and the focus. Logging
 out instead discards the session.
+
+The lock time is a shared setting in the ledger that an administrator may
+change on any workstation. The running app re-reads it through the services
+every `REREAD_MS` and again when the timer runs out, so a change made elsewhere
+takes effect here without a restart: counted from the last activity, and a
+lock due under the old time is not imposed if the new one is longer.
+
+A barcode scanned at the lock screen (the password field has the focus) is
+refused - told from typing by its speed, see `wedge` - never submitted and never
+counted as a failed attempt. The lock screen says why it locked: by the user
+(Ctrl+L) or after the inactivity time.
 """
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -26,9 +39,15 @@ from PySide6.QtWidgets import (
 from cart_chain.domain.errors import AuthenticationError
 from cart_chain.ui import theme
 from cart_chain.ui.errors import describe, error_label
+from cart_chain.ui.wedge import RefuseScans
 
 if TYPE_CHECKING:
     from cart_chain.ui.session import Session
+
+log = logging.getLogger(__name__)
+
+#: How often the running app re-reads the shared lock time (milliseconds).
+REREAD_MS = 30_000
 
 _ACTIVITY = frozenset(
     {
@@ -78,6 +97,8 @@ class LockScreen(QWidget):
         outer.addStretch(1)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
+        self.scans = RefuseScans(self.password)
+        self.scans.refused.connect(self._scan_refused)
         self.password.returnPressed.connect(self._submit)
         self.unlock.clicked.connect(self._submit)
         self.logout.clicked.connect(self.logout_requested)
@@ -86,10 +107,20 @@ class LockScreen(QWidget):
     def _submit(self) -> None:
         self.unlock_requested.emit(self.password.text())
 
-    def prepare(self, full_name: str, username: str) -> None:
+    def _scan_refused(self) -> None:
+        """A scan is not a password: say so, submit nothing, count nothing."""
+        self.message.setText(
+            "That was a barcode scan, not a password: scans are not accepted here "
+            "(nothing was tried). Type your password."
+        )
+        self.message.show()
+        self.password.setFocus()
+
+    def prepare(self, full_name: str, username: str, why: str) -> None:
+        """Show who is locked and ``why`` (a sentence: by the user, or after inactivity)."""
+        self.why = why
         self.who.setText(
-            f"Locked after inactivity. {full_name} ({username}): enter your password to "
-            "continue where you left off."
+            f"{why} {full_name} ({username}): enter your password to continue where you left off."
         )
         self.password.clear()
         self.message.hide()
@@ -122,8 +153,13 @@ class InactivityLock(QObject):
         self._authenticate = authenticate
         self.timer = QTimer(self)
         self.timer.setSingleShot(True)
-        self.timer.timeout.connect(self.lock)
+        self.timer.timeout.connect(self._expired)
+        self._last_activity = time.monotonic()
+        self.interval_ms = 0
         self.set_minutes(session.opened.inactivity_minutes)
+        self.reread = QTimer(self)
+        self.reread.setInterval(REREAD_MS)
+        self.reread.timeout.connect(self.refresh_setting)
         self.screen = LockScreen()
         self.screen.unlock_requested.connect(self._try_unlock)
         self.screen.logout_requested.connect(self._logout)
@@ -133,35 +169,68 @@ class InactivityLock(QObject):
     # -- timing ------------------------------------------------------------------
 
     def set_minutes(self, minutes: int) -> None:
+        self.minutes = minutes
         self.set_interval_ms(minutes * 60_000)
 
     def set_interval_ms(self, ms: int) -> None:
-        self.timer.setInterval(ms)
+        """Lock after ``ms`` without activity, counted from the last activity."""
+        self.interval_ms = ms
         if self.timer.isActive():
-            self.timer.start()
+            self.timer.start(max(self._left_ms(), 0))
+        else:
+            self.timer.setInterval(ms)
+
+    def _left_ms(self) -> int:
+        return self.interval_ms - int((time.monotonic() - self._last_activity) * 1000)
+
+    def refresh_setting(self) -> bool:
+        """Re-read the shared lock time (maybe changed elsewhere); True if it changed."""
+        from cart_chain.services.settings import get
+
+        try:
+            minutes = int(get(self.session.db, "inactivity_minutes"))
+        except Exception as exc:  # unreachable database: keep the time last read
+            log.warning("could not re-read the lock time: %s", type(exc).__name__)
+            return False
+        if minutes == self.minutes:
+            return False
+        self.set_minutes(minutes)
+        return True
+
+    def _expired(self) -> None:
+        """Lock, unless the shared lock time was made longer elsewhere meanwhile."""
+        if self.refresh_setting() and not self.is_locked and self._left_ms() > 0:
+            self.timer.start(self._left_ms())
+            return
+        self.lock(manual=False)
 
     def start(self) -> None:
         app = QApplication.instance()
         assert app is not None
         app.installEventFilter(self)
-        self.timer.start()
+        self._last_activity = time.monotonic()
+        self.timer.start(self.interval_ms)
+        self.reread.start()
 
     def stop(self) -> None:
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self)
         self.timer.stop()
+        self.reread.stop()
         self.screen.hide()
         self.screen.deleteLater()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() in _ACTIVITY and not getattr(self, "is_locked", True):
-            self.timer.start()
+            self._last_activity = time.monotonic()
+            self.timer.start(self.interval_ms)
         return False
 
     # -- lock and unlock -----------------------------------------------------------
 
-    def lock(self) -> None:
+    def lock(self, manual: bool = True) -> None:
+        """Lock now: ``manual`` by the user (Ctrl+L), else because of inactivity."""
         if self.is_locked:
             return
         self.is_locked = True
@@ -178,7 +247,14 @@ class InactivityLock(QObject):
         )
         for w in self._hidden:
             w.hide()
-        self.screen.prepare(self.session.user.full_name, self.session.user.username)
+        why = (
+            "Locked by you."
+            if manual
+            else f"Locked after {self.minutes} minutes without activity."
+            if self.interval_ms == self.minutes * 60_000
+            else "Locked after inactivity."
+        )
+        self.screen.prepare(self.session.user.full_name, self.session.user.username, why)
         if geometry is not None:
             self.screen.setGeometry(geometry)
         self.screen.show()
@@ -207,7 +283,8 @@ class InactivityLock(QObject):
         if self._focus is not None:
             self._focus.setFocus()
         self._hidden = []
-        self.timer.start()
+        self._last_activity = time.monotonic()
+        self.timer.start(self.interval_ms)
         self.unlocked.emit()
 
     def _logout(self) -> None:

@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from cart_chain.domain.roles import role_name
 from cart_chain.ui import prefs, theme
 from cart_chain.ui.case_view import CaseView
 from cart_chain.ui.errors import show_error
 from cart_chain.ui.home import HomePage
+from cart_chain.ui.titles import set_title
 
 if TYPE_CHECKING:
     from cart_chain.services.views import CaseDetail, EventView
@@ -97,7 +99,7 @@ class MainWindow(QMainWindow):
         spacer = QWidget()
         spacer.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         bar.addWidget(spacer)
-        who = QLabel(f"{session.user.full_name} · {session.user.role.replace('_', ' ')}  ")
+        who = QLabel(f"{session.user.full_name} · {role_name(session.user.role)}  ")
         who.setObjectName("Who")
         bar.addWidget(who)
 
@@ -140,8 +142,9 @@ class MainWindow(QMainWindow):
     # -- navigation -------------------------------------------------------------------
 
     def _title(self, where: str) -> None:
-        self.setWindowTitle(
-            f"{where} — cart-chain {self.session.opened.facility} — {self.session.user.full_name}"
+        set_title(
+            self,
+            f"{where} — cart-chain {self.session.opened.facility} — {self.session.user.full_name}",
         )
 
     def go_home(self) -> None:

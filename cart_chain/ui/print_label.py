@@ -40,6 +40,7 @@ from cart_chain.ui.label_output import (
     print_on_printer,
 )
 from cart_chain.ui.signature import SignatureBlock
+from cart_chain.ui.titles import set_title
 
 if TYPE_CHECKING:
     from cart_chain.services.accounts import Credentials
@@ -255,7 +256,7 @@ class PrintLabelDialog(QDialog):
         self.form.setRowVisible(self.reason, reprint)
         verb = "Reprint" if reprint else "Print"
         what = self.kind.currentText().lower()
-        self.setWindowTitle(f"{verb} {what} for {self.unit} — cart-chain")
+        set_title(self, f"{verb} {what} for {self.unit} — cart-chain")
         try:
             self.label = render_label(
                 self.session,

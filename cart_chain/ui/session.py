@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, Signal
 
+from cart_chain.domain.roles import role_name
+
 if TYPE_CHECKING:
     from cart_chain.services.accounts import UserInfo
     from cart_chain.services.workstation import OpenedDatabase
@@ -78,7 +80,7 @@ class Session(QObject):
             reason = "Your account has been deactivated; you were logged out."
         elif now.role != self.user.role:
             reason = (
-                f"Your role was changed to {now.role.replace('_', ' ')}; you were logged "
+                f"Your role was changed to {role_name(now.role)}; you were logged "
                 "out. Log in again to continue."
             )
         else:
@@ -87,4 +89,4 @@ class Session(QObject):
         return False
 
     def describe_user(self) -> str:
-        return f"{self.user.full_name} ({self.user.username}, {self.user.role.replace('_', ' ')})"
+        return f"{self.user.full_name} ({self.user.username}, {role_name(self.user.role)})"
