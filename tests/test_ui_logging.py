@@ -44,6 +44,17 @@ def log_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             handler.close()
 
 
+@pytest.fixture(autouse=True)
+def unthemed_afterwards(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """`app.start` themes the one QApplication every test shares (11 pt font, style
+    sheet); put its look back so later tests measure widgets as they expect."""
+    font, sheet, style = qapp.font(), qapp.styleSheet(), qapp.style().name()
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setFont(font)
+    qapp.setStyle(style)
+
+
 def _log_text(folder: Path) -> str:
     return "".join(p.read_text(encoding="utf-8") for p in folder.glob("*.log*"))
 
