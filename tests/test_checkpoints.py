@@ -12,6 +12,7 @@ import base64
 import hashlib
 import os
 import shutil
+import sqlite3
 import stat
 import subprocess
 from pathlib import Path
@@ -26,7 +27,7 @@ from cart_chain.services import setup, site_key
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.models import LedgerEntry
+from cart_chain.store.models import PROJECTIONS, LedgerEntry
 from cart_chain.store.tree import root_at
 from tests.conftest import ADMIN, creds, enrol, unit_of, walk
 from tests.test_cli import ok, run
@@ -322,18 +323,51 @@ def test_verify_fails_for_rewritten_or_cut_history(ready_db: Database, tmp_path:
     seqs = walk(ready_db, unit_of(coi), 3)
     note = tmp_path / "kept.txt"
     note.write_text(site_key.make_checkpoint(ready_db, creds("alice")).note)
+    size = int(note.read_text().split("\n")[1])
     ready_db.dispose()
-    copy = tmp_path / "rewritten.sqlite3"
-    shutil.copy(ready_db.path, copy)  # type: ignore[arg-type]
+    ok(verify_file(ready_db.path, note))  # type: ignore[arg-type]
 
     def colder(p: dict[str, object]) -> None:
         p["temperature_c"] = float(p["temperature_c"]) - 1.0  # type: ignore[arg-type]
 
+    # The rewriter keeps the recorded checkpoint: verify alone catches it (no one can
+    # re-sign it without the site key)...
+    copy = tmp_path / "rewritten.sqlite3"
+    shutil.copy(ready_db.path, copy)  # type: ignore[arg-type]
     consistent_rewrite(copy, seqs[1], colder)
-    assert ok(run(copy, "verify"))  # on its own the rewrite verifies
-    out = verify_file(copy, note)
+    alone = run(copy, "verify")
+    assert alone.returncode == 1
+    assert f"entry {size + 1} (ledger_entries)" in alone.stderr and "rewritten" in alone.stderr
+    # ...and drops it (cut off after the rewrite): the kept file catches it.
+    cut = tmp_path / "cut.sqlite3"
+    shutil.copy(copy, cut)
+    truncate(cut, size)
+    ok(run(cut, "verify"))  # on its own the rewritten, cut copy verifies
+    out = verify_file(cut, note)
     assert out.returncode == 1 and "rewritten" in out.stderr
-    ok(verify_file(ready_db.path, note))  # type: ignore[arg-type]
+    # A plain truncation before the checkpoint's size is caught too.
+    short = tmp_path / "short.sqlite3"
+    shutil.copy(ready_db.path, short)  # type: ignore[arg-type]
+    truncate(short, size - 2)
+    out = verify_file(short, note)
+    assert out.returncode == 1 and "cut off" in out.stderr
+
+
+def truncate(path: Path, size: int) -> None:
+    """Keep the first ``size`` entries (and their tree hashes), as a rewriter would."""
+    conn = sqlite3.connect(str(path))
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'").fetchall()
+    for name, _ in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    for model in PROJECTIONS:
+        conn.execute(f"DELETE FROM {model.__tablename__} WHERE entry_seq > ?", (size,))
+    conn.execute("DELETE FROM tree_hashes WHERE entry_seq > ?", (size,))
+    conn.execute("DELETE FROM ledger_entries WHERE seq > ?", (size,))
+    for _, sql in triggers:
+        conn.execute(sql)
+    conn.commit()
+    conn.close()
 
 
 # -- automatic checkpoints -----------------------------------------------------------------

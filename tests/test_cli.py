@@ -136,7 +136,8 @@ def test_enrol_record_show_verify(cli_db: Path) -> None:
     listed = json.loads(ok(run(cli_db, "case", "list", "--json")))
     assert listed[0]["unit_steps"][0] == [unit, "collection"]
     report = json.loads(ok(run(cli_db, "verify", "--json")))
-    assert report["ok"] and report["entries"] == 9  # 4 users, 3 own passwords, case, step
+    # 4 users, the site key, 3 own passwords, case, step
+    assert report["ok"] and report["entries"] == 10
     seq = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))["units"][0]["events"][0]["seq"]
     ok(
         run(
