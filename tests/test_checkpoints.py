@@ -389,3 +389,15 @@ def test_every_custody_report_is_followed_by_a_checkpoint(
     note = note_text(site.origin, TreeHead(p["size"], base64.b64decode(p["root"])), p["signature"])
     assert open_note(note, site.origin, site.public).head.size == result.receipt.seq
     assert verify_ledger(ready_db, note=note).ok
+
+
+def test_every_label_print_is_followed_by_a_checkpoint(ready_db: Database) -> None:
+    from cart_chain.labels.printing import print_label
+
+    coi = enrol(ready_db)
+    walk(ready_db, unit_of(coi), 1)
+    printed = print_label(ready_db, unit_of(coi), "bag", creds("anna"))
+    entry = ready_db.read(lambda s: ledger.get_entry(s, printed.receipt.seq + 1))
+    assert entry is not None and entry.kind == CHECKPOINT_KIND and entry.actor == "anna"
+    assert entry.payload["size"] == printed.receipt.seq
+    assert verify_ledger(ready_db).ok  # verify re-checks the recorded checkpoint
