@@ -155,7 +155,7 @@ def test_enrol_record_show_verify(cli_db: Path) -> None:
     )
     assert "'Apheresis 2' -> 'Apheresis 3'" in ok(run(cli_db, "case", "show", coi))
     text = ok(run(cli_db, "verify"))
-    assert "ledger intact: 10 entries" in text and "checkpoint 10:" in text
+    assert "ledger intact: 11 entries" in text and "checkpoint 11:" in text
 
 
 def test_rule_failures_exit_1_with_one_line(cli_db: Path) -> None:
