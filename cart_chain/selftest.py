@@ -380,10 +380,15 @@ def run(
     import tempfile
     import traceback
 
+    from cart_chain.services.site_key import KEY_ENV as SITE_KEY_ENV
+
     out = out if out is not None else sys.stdout
     failed = skipped = 0
+    key_before = os.environ.get(SITE_KEY_ENV)
     with tempfile.TemporaryDirectory(prefix="cart-chain-selftest-") as tmp:
         ctx = Context(Path(tmp))
+        # The throw-away ledger gets a throw-away site key, never the workstation's.
+        os.environ[SITE_KEY_ENV] = str(Path(tmp) / "site-key.pem")
         width = max(len(name) for name, _ in checks)
         try:
             for name, check in checks:
@@ -402,6 +407,10 @@ def run(
                 ms = (time.perf_counter() - started) * 1000
                 print(f"{status:<4} {name:<{width}}  {detail} ({ms:.0f} ms)", file=out, flush=True)
         finally:
+            if key_before is None:
+                os.environ.pop(SITE_KEY_ENV, None)
+            else:
+                os.environ[SITE_KEY_ENV] = key_before
             if ctx.db is not None:
                 ctx.db.dispose()
             for extra in ctx.extras:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -18,6 +19,10 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# One site key for the whole run, never the user's own (`init` writes it there); the
+# CLI subprocesses inherit it. Tests of other keys set their own path.
+os.environ["CART_CHAIN_SITE_KEY"] = os.path.join(tempfile.mkdtemp(), "site-key.pem")
+os.environ.pop("CART_CHAIN_SITE_KEY_PASSPHRASE", None)
 
 from cart_chain.services import setup
 from cart_chain.services.accounts import Credentials

@@ -136,7 +136,8 @@ def test_enrol_record_show_verify(cli_db: Path) -> None:
     listed = json.loads(ok(run(cli_db, "case", "list", "--json")))
     assert listed[0]["unit_steps"][0] == [unit, "collection"]
     report = json.loads(ok(run(cli_db, "verify", "--json")))
-    assert report["ok"] and report["entries"] == 9  # 4 users, 3 own passwords, case, step
+    # 4 users, the site key, 3 own passwords, case, step
+    assert report["ok"] and report["entries"] == 10
     seq = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))["units"][0]["events"][0]["seq"]
     ok(
         run(
@@ -154,7 +155,7 @@ def test_enrol_record_show_verify(cli_db: Path) -> None:
     )
     assert "'Apheresis 2' -> 'Apheresis 3'" in ok(run(cli_db, "case", "show", coi))
     text = ok(run(cli_db, "verify"))
-    assert "ledger intact: 10 entries" in text and "checkpoint 10:" in text
+    assert "ledger intact: 11 entries" in text and "checkpoint 11:" in text
 
 
 def test_rule_failures_exit_1_with_one_line(cli_db: Path) -> None:

@@ -101,11 +101,12 @@ def test_date_range(trail, tmp_path) -> None:  # type: ignore[no-untyped-def]
         f = audit_filters(**kw)
         return export_audit(db, creds("quinn"), f, out, audit.write_csv, overwrite=True).entries
 
-    # Each export adds its own entry, so later exports of "today" see one more.
+    # Each export adds its own entry and a signed checkpoint, so later exports of "today"
+    # see two more.
     assert count(start=today.isoformat(), end=today.isoformat()) == head.seq
     assert count(start=(today + timedelta(days=1)).isoformat()) == 0
     assert count(end=(today - timedelta(days=1)).isoformat()) == 0
-    assert count(start="2000-01-01T00:00+00:00", end="2100-01-01") == head.seq + 3
+    assert count(start="2000-01-01T00:00+00:00", end="2100-01-01") == head.seq + 6
 
 
 def test_every_export_is_recorded(trail, tmp_path) -> None:  # type: ignore[no-untyped-def]

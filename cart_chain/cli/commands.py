@@ -468,16 +468,38 @@ def cmd_correct(args: argparse.Namespace) -> int:
     return 0
 
 
+def read_note(path: str) -> str:
+    """A signed checkpoint file's text (exactly: its signature covers every byte)."""
+    from pathlib import Path
+
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot read the checkpoint file {path} ({err.strerror})") from err
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a signed checkpoint (not UTF-8 text)") from None
+
+
 def cmd_verify(args: argparse.Namespace) -> int:
     import base64
 
-    from cart_chain.services.verification import parse_checkpoint, parse_tree_head, verify_ledger
+    from cart_chain.services.verification import (
+        is_seq_hash,
+        parse_checkpoint,
+        parse_tree_head,
+        verify_ledger,
+    )
 
-    expect = parse_checkpoint(args.checkpoint) if args.checkpoint else None
+    expect = note = None
+    if args.checkpoint and is_seq_hash(args.checkpoint):
+        expect = parse_checkpoint(args.checkpoint)
+    elif args.checkpoint:
+        note = read_note(args.checkpoint)
     if (args.root is None) != (args.size is None):
         raise UsageError("--root and --size go together: the tree size the root was printed for")
     head = None if args.root is None else parse_tree_head(args.size, args.root)
-    report = verify_ledger(open_db(args, read_only=True, verifying=True), expect, head=head)
+    db = open_db(args, read_only=True, verifying=True)
+    report = verify_ledger(db, expect, head=head, note=note)
     root = base64.b64encode(report.root).decode("ascii")
     if args.json:
         emit_json(
@@ -707,8 +729,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--json", action="store_true")
     p.add_argument(
         "--checkpoint",
-        metavar="SEQ:HASH",
-        help="also prove a printed checkpoint is still in the ledger",
+        metavar="SEQ:HASH|FILE",
+        help="also prove a printed checkpoint (SEQ:HASH) or a signed checkpoint file "
+        "(from 'cart-chain checkpoint', checked against the site key) is still in the ledger",
     )
     p.add_argument(
         "--root",

@@ -19,6 +19,7 @@ from typing import Any
 from cart_chain.domain.gates import BEDSIDE, PATIENT_EVENTS
 from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS
 from cart_chain.domain.roles import ENROL_ROLES, Role
+from cart_chain.domain.signed_note import CHECKPOINT_KIND, SITE_KEY_KIND
 from cart_chain.domain.steps import PERFORMED, RULES, VERIFIED, Step
 
 #: Every role that signs content (everyone but the administrator).
@@ -40,10 +41,13 @@ WITNESS_ROLES = frozenset({Role.APHERESIS, Role.INFUSION, Role.CELL_LAB, Role.QA
 EVENT_FIELDS = ("location", "temperature_c", "note", "occurred_at", "void")
 
 #: Entry kinds whose actor must be an administrator at that time (user and setting admin,
-#: and backups and restores).
+#: backups and restores, and recording the site key).
 ADMIN_KINDS = frozenset(
-    {"user_created", "user_changed", "setting_changed", "backup_made", "restored"}
+    {"user_created", "user_changed", "setting_changed", "backup_made", "restored", SITE_KEY_KIND}
 )
+#: Entry kinds any active user writes with no signature list (a checkpoint is signed by
+#: the site key instead).
+USER_KINDS = frozenset({CHECKPOINT_KIND})
 #: ``user_changed`` entries a user writes about themself (sign-in results, own password).
 SELF_CHANGES = frozenset({"auth_failed", "auth_ok", "locked", "password"})
 
@@ -235,5 +239,10 @@ def markdown_table() -> str:
     lines.append(
         f"| {admin} | — | no signature: written by an administrator (a user's own sign-in "
         "results and password change by that user) | not correctable |"
+    )
+    users = ", ".join(sorted(USER_KINDS))
+    lines.append(
+        f"| {users} | — | no signature list: written by any active user, signed by the "
+        "site key (Ed25519) | not correctable |"
     )
     return "\n".join(lines) + "\n"

@@ -44,6 +44,7 @@ from cart_chain.domain.steps import Step
 from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
 from cart_chain.services.cases import load_case
 from cart_chain.services.outfiles import publish, stage, storage_error, target
+from cart_chain.services.site_key import checkpoint_in
 from cart_chain.services.views import CaseDetail, EventView, Receipt, UnitView
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -690,7 +691,9 @@ def record_export_in(
     filters: dict[str, str],
     coi: str | None = None,
 ) -> ledger.Entry:
-    """Append ``report_exported``: who exported which report, to which file, with what hash."""
+    """Append ``report_exported``: who exported which report, to which file, with what hash;
+    then a signed checkpoint of the head that includes it (none on a ledger without a
+    site key yet)."""
     user = authenticate_in(session, by)
     payload: dict[str, Any] = {
         "report": report,
@@ -705,7 +708,9 @@ def record_export_in(
     }
     if coi:
         payload["coi"] = coi
-    return ledger.append(session, REPORT_EXPORTED, user.username, payload)
+    entry = ledger.append(session, REPORT_EXPORTED, user.username, payload)
+    checkpoint_in(session, user.username, required=False)
+    return entry
 
 
 def _finish(

@@ -40,6 +40,7 @@ from cart_chain.services.accounts import Credentials, authenticate_in
 from cart_chain.services.bags import bag_write, resolve_bag
 from cart_chain.services.cases import current_step, load_case
 from cart_chain.services.label_content import label_data
+from cart_chain.services.site_key import checkpoint_in
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -252,6 +253,8 @@ def print_label(
             },
             recorded_at=at,
         )
+        # Every bag then has a signed checkpoint of the ledger as it was labelled.
+        checkpoint_in(session, user.username, required=False)
         if deliver is not None:
             deliver(output)
         receipt = Receipt(entry.seq, entry.hash, entry.recorded_at, entry.kind, code.payload)

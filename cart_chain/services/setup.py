@@ -1,4 +1,4 @@
-"""Creating a database: schema, first administrator, facility code."""
+"""Creating a database: schema, first administrator, facility code, site key."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import AlreadyExists
 from cart_chain.domain.roles import Role
-from cart_chain.services import passwords, shared_settings
+from cart_chain.services import passwords, shared_settings, site_key
 from cart_chain.services.accounts import create_user, validate_username
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -22,10 +22,15 @@ def is_initialised(db: Database) -> bool:
 def init_database(
     db: Database, admin: str, full_name: str, password: str, facility: str | None = None
 ) -> ledger.Entry:
-    """Create the schema and the first administrator of an empty database."""
+    """Create the schema, the first administrator and the site key of an empty database.
+
+    The site key is this workstation's (`site_key.key_path`): created there if
+    there is none yet, and recorded in the new ledger with an origin of its own.
+    """
     admin = validate_username(admin)
     passwords.check_policy(password, admin)
     password_hash = passwords.hash_password(password)  # before the write lock is taken
+    key = site_key.ensure_private_key()
     upgrade(db)
 
     def run(session: Session) -> ledger.Entry:
@@ -37,6 +42,7 @@ def init_database(
         )
         if facility is not None:
             shared_settings.set_in(session, admin, "facility", facility)
+        site_key.record_site_key_in(session, admin, key)
         return entry
 
     return db.write(run)

@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.merkle import HASH_SIZE, TreeHead
+from cart_chain.domain.signed_note import open_note
+from cart_chain.services.site_key import site_key_in
 from cart_chain.store.database import Database
 from cart_chain.store.integrity import (
     missing_table,
@@ -28,6 +30,12 @@ from cart_chain.store.ledger import Checkpoint
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.tree import root_at
 from cart_chain.store.verify import Problem, Report, verify
+
+
+def is_seq_hash(text: str) -> bool:
+    """Whether ``--checkpoint`` was given the SEQ:HASH form (else it names a signed note)."""
+    seq, sep, digest = text.strip().partition(":")
+    return bool(sep) and seq.isdigit() and len(digest) == 64
 
 
 def parse_checkpoint(text: str) -> Checkpoint:
@@ -71,14 +79,28 @@ def _head_problem(session: Session, report: Report, head: TreeHead) -> Problem |
     return None
 
 
+def _note_problem(session: Session, report: Report, note: str) -> Problem | None:
+    """A signed checkpoint that is not this ledger's, or that the ledger no longer extends."""
+    site = site_key_in(session)
+    if site is None:
+        return Problem(0, "ledger_entries", "this ledger has no site key to check a checkpoint")
+    try:
+        opened = open_note(note, site.origin, site.public)
+    except InvalidValue as err:
+        return Problem(0, "checkpoint", str(err))
+    return _head_problem(session, report, opened.head)
+
+
 def verify_ledger(
     db: Database,
     expect: Checkpoint | None = None,
     progress: Callable[[int], None] | None = None,
     head: TreeHead | None = None,
+    note: str | None = None,
 ) -> Report:
-    """Recompute everything; with ``expect`` (an entry's SEQ:HASH) or ``head`` (a Merkle
-    tree size and root), also prove what was kept is still the start of this ledger.
+    """Recompute everything; with ``expect`` (an entry's SEQ:HASH), ``head`` (a Merkle
+    tree size and root) or ``note`` (a signed checkpoint, checked against the site key
+    the ledger records), also prove what was kept is still the start of this ledger.
     """
 
     def run(session: Session) -> Report:
@@ -105,6 +127,8 @@ def verify_ledger(
                 )
         if report.ok and head is not None:
             report.problem = _head_problem(session, report, head)
+        if report.ok and note is not None:
+            report.problem = _note_problem(session, report, note)
         if report.ok:
             report.problem = (
                 storage_problem(session) or schema_problem(session) or trigger_problem(session)

@@ -19,6 +19,7 @@ from cart_chain.domain.authority import (
     RECOVERY_KIND,
     SELF_CHANGES,
     SIGNED_KINDS,
+    USER_KINDS,
     Slot,
     correction_signers,
     signature_problem,
@@ -66,6 +67,8 @@ class SignerCheck:
             return "ledger_entries", f"actor {e.actor!r} was not a user at that time"
         if e.kind == RECOVERY_KIND:
             return self._recovered(e)
+        if e.kind in USER_KINDS and not actor.active:
+            return "ledger_entries", f"{e.kind} written by {e.actor}, whose account was deactivated"
         if e.kind not in ADMIN_KINDS:
             return None
         p = e.payload

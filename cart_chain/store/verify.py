@@ -19,6 +19,8 @@ from sqlalchemy import Column, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.merkle import EMPTY_ROOT
+from cart_chain.domain.signed_note import CHECKPOINT_KIND
+from cart_chain.store.checkpoints import CheckpointCheck
 from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash
 from cart_chain.store.models import PROJECTIONS, Base, LedgerEntry
 from cart_chain.store.projections import project
@@ -150,6 +152,7 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
     prev = GENESIS
     signers = SignerCheck()
     tree = TreeCheck(session)
+    checkpoints = CheckpointCheck()
     prev_at = ""
 
     cols = [
@@ -184,6 +187,7 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
         if at < prev_at:
             report.problem = went_back(seq, at, prev_at)
             return report
+        root_before = tree.root() if kind == CHECKPOINT_KIND else None
         wrong_tree = tree.check(seq, digest)
         if wrong_tree is not None:
             report.problem = Problem(seq, "tree_hashes", wrong_tree)
@@ -197,6 +201,10 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
         unauthorised = signers.check(entry)
         if unauthorised is not None:
             report.problem = Problem(seq, *unauthorised)
+            return report
+        unsigned = checkpoints.check(entry, root_before)
+        if unsigned is not None:
+            report.problem = Problem(seq, "ledger_entries", unsigned)
             return report
         produced = project(entry)
         if len(produced) > 1:
