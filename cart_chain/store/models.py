@@ -255,8 +255,9 @@ class CollectionDin(Base):
 class CaseLink(Base):
     """A manufacturer's identifier recorded against a case (or one bag of it).
 
-    Kinds: ``manufacturer_coi``, ``din``, ``lot``, ``rfic``. One value names one
-    case: the unique constraint refuses linking it to a second one.
+    Kinds: ``manufacturer_coi``, ``din``, ``lot``, ``rfic``. One value *in force*
+    names one case; a value corrected away keeps its row and may be linked again, so
+    the rule is the service's (`services.links.check_free`), not a constraint.
     """
 
     __tablename__ = "case_links"
@@ -267,7 +268,7 @@ class CaseLink(Base):
     coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), index=True)
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.unit_code"))
 
-    __table_args__ = (UniqueConstraint("kind", "value", name="uq_case_links_kind_value"),)
+    __table_args__ = (Index("ix_case_links_kind_value", "kind", "value"),)
 
 
 class TreeHash(Base):
