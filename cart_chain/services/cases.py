@@ -363,6 +363,7 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
             and profile.fresh_transit_max_c is not None
             else None
         ),
+        facility_name=settings.get_in(session, "facility_name"),
     )
 
 

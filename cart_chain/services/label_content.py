@@ -88,6 +88,7 @@ def label_data(
     collected = _collection(case, unit)
     din = Din(unit.din[:-1]) if unit.din else None  # our DINs carry no process flags ("00")
     where = collected.location if collected and collected.location else WRITE_IN
+    fin = din.fin if din else case.facility
     product_code = case.product_codes[0] if case.product_codes else ""
     return LabelData(
         payload=code.payload,
@@ -117,7 +118,9 @@ def label_data(
         product_code_barcode=f"=<{product_code}" if product_code else "",
         product_code=product_code or NO_PRODUCT_CODE,
         profile_name=case.profile_name or case.product,
-        collection_facility=f"{where} · FIN {din.fin if din else case.facility}",
+        collection_facility=f"{case.facility_name or where} · FIN {fin}",
+        facility_name=case.facility_name or WRITE_IN,
+        facility_fin=fin,
         collection_end=time_texts(collected.occurred_at)[0] if collected else WRITE_IN,
         volume=WRITE_IN.replace("(write in)", "mL (write in)"),
         anticoagulant=WRITE_IN,
