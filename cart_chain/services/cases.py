@@ -265,6 +265,8 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
                 voided=voided,
                 started_at=e.started_at,
                 condition=e.condition,
+                volume_ml=e.volume_ml,
+                anticoagulant=e.anticoagulant,
             )
         )
 

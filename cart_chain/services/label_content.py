@@ -5,9 +5,9 @@ Dates are DD MMM YYYY and times 24-hour local time with the zone and UTC beside
 collection's DIN, the site's product code (the ICCBBA tables are licensed, so a
 site configures its codes; without one the label says "product code not
 configured" and carries no product code symbol), the collection event, and the
-storage and warnings of the product profile. Values the chain does not record
-(volume, anticoagulant, an expiry no profile gives) print as a line to be filled
-in by hand, never as an invented value.
+storage and warnings of the product profile. Values the chain did not record
+(a volume or anticoagulant not given at collection, an expiry no profile gives)
+print as a line to be filled in by hand, never as an invented value.
 """
 
 from __future__ import annotations
@@ -122,8 +122,14 @@ def label_data(
         facility_name=case.facility_name or WRITE_IN,
         facility_fin=fin,
         collection_end=time_texts(collected.occurred_at)[0] if collected else WRITE_IN,
-        volume=WRITE_IN.replace("(write in)", "mL (write in)"),
-        anticoagulant=WRITE_IN,
+        volume=(
+            f"{collected.volume_ml:g} mL"
+            if collected and collected.volume_ml is not None
+            else WRITE_IN.replace("(write in)", "mL (write in)")
+        ),
+        anticoagulant=collected.anticoagulant
+        if collected and collected.anticoagulant
+        else WRITE_IN,
         collection_storage=_collection_storage(case),
         product_storage=(
             f"at or below {_celsius(case.storage_max_c)}, vapour phase of liquid nitrogen"

@@ -47,6 +47,8 @@ class EventView:
     voided: bool = False
     started_at: str | None = None  # when a thaw or infusion began
     condition: str | None = None
+    volume_ml: float | None = None  # recorded at the collection step
+    anticoagulant: str | None = None  # recorded at the collection step
 
 
 @dataclass(frozen=True, slots=True)

@@ -105,6 +105,8 @@ class Event(Base):
     to_user: Mapped[str | None] = mapped_column(ForeignKey("users.username"))
     started_at: Mapped[str | None] = mapped_column(String(32))  # thaw/infusion start (0003)
     condition: Mapped[str | None] = mapped_column(String(200))  # (0003)
+    volume_ml: Mapped[float | None] = mapped_column(Float)  # collection only (0006)
+    anticoagulant: Mapped[str | None] = mapped_column(String(40))  # collection only (0006)
 
     __table_args__ = (Index("ix_events_unit", "unit_code", "entry_seq"),)
 

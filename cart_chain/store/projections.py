@@ -148,6 +148,8 @@ def _event_row(e: Entry, unit: str, p: dict[str, Any]) -> Row:
         to_user=p.get("to"),
         started_at=p.get("started_at"),
         condition=p.get("condition"),
+        volume_ml=p.get("volume_ml"),
+        anticoagulant=p.get("anticoagulant"),
     )
 
 
