@@ -40,9 +40,9 @@ WITNESS_ROLES = frozenset({Role.APHERESIS, Role.INFUSION, Role.CELL_LAB, Role.QA
 EVENT_FIELDS = ("location", "temperature_c", "note", "occurred_at", "void")
 
 #: Entry kinds whose actor must be an administrator at that time (user and setting admin,
-#: and backups and restores).
+#: backups and restores, and DINs given to collections enrolled before DINs existed).
 ADMIN_KINDS = frozenset(
-    {"user_created", "user_changed", "setting_changed", "backup_made", "restored"}
+    {"user_created", "user_changed", "setting_changed", "backup_made", "restored", "dins_assigned"}
 )
 #: ``user_changed`` entries a user writes about themself (sign-in results, own password).
 SELF_CHANGES = frozenset({"auth_failed", "auth_ok", "locked", "password"})
