@@ -101,11 +101,35 @@ def test_a_link_correction_is_refused_as_a_link_would_be(linked) -> None:  # typ
     assert verify_ledger(db).ok
 
 
-def test_a_corrected_away_identifier_is_not_linked_again(linked) -> None:  # type: ignore[no-untyped-def]
-    db, a, _b, seq = linked
+def test_a_corrected_away_identifier_is_linked_again_to_the_right_case(linked) -> None:  # type: ignore[no-untyped-def]
+    """Regression: the unique (kind, value) constraint refused it forever (migration 0006)."""
+    db, a, b, seq = linked
     correct(db, seq, {"din": ""}, "wrong case", creds("lena"))
-    with pytest.raises(AlreadyExists, match="corrected away"):
+    again = link_case(db, a, creds("lena"), din=WRONG_DIN.full).seq
+    assert scan(db, WRONG_DIN.full, expect=a).coi == a
+    with pytest.raises(WrongPatient):
+        scan(db, WRONG_DIN.full, expect=b)
+    assert [(lk.kind, lk.seq) for lk in show_case(db, a).links if lk.kind == "din"] == [
+        ("din", again)
+    ]
+    # In force again: a second link, or a correction to it, of the same value is refused.
+    before = _entries(db)
+    with pytest.raises(AlreadyExists, match="already linked to case"):
+        link_case(db, b, creds("lena"), din=WRONG_DIN.full)
+    with pytest.raises(AlreadyExists, match="already linked to this case"):
         link_case(db, a, creds("lena"), din=WRONG_DIN.full)
+    with pytest.raises(AlreadyExists, match="already linked to case"):
+        correct(db, seq, {"lot": "LOT-A1"}, "x", creds("lena"))
+    assert _entries(db) == before
+    assert verify_ledger(db).ok
+
+
+def test_a_value_corrected_away_in_its_own_entry_can_be_put_back(linked) -> None:  # type: ignore[no-untyped-def]
+    db, _a, b, seq = linked
+    correct(db, seq, {"lot": "LOT-B9"}, "misread", creds("lena"))
+    correct(db, seq, {"lot": "LOT-B1"}, "it was right", creds("lena"))
+    assert scan(db, "LOT-B1", expect=b).coi == b
+    assert {lk.value for lk in show_case(db, b).links if lk.kind == "lot"} == {"LOT-B1"}
     assert verify_ledger(db).ok
 
 

@@ -398,6 +398,7 @@ def _temperature(text: str) -> float:
 
 def cmd_event_record(args: argparse.Namespace) -> int:
     from cart_chain.domain.clock import local_display, parse_user_time
+    from cart_chain.domain.collection import parse_volume
     from cart_chain.domain.steps import RULES, parse_step
     from cart_chain.services.custody import record_event
 
@@ -422,6 +423,8 @@ def cmd_event_record(args: argparse.Namespace) -> int:
         condition=args.condition,
         expect=args.expect,
         source=scan_source(args),
+        volume_ml=parse_volume(args.volume_ml),
+        anticoagulant=args.anticoagulant,
     )
     print(f"recorded {step.value} for {receipt.subject} as entry {receipt.seq}")
     for s in receipt.signatures:
@@ -690,6 +693,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--at", metavar="TIME", help="when it was complete, ISO 8601 (default: now)")
     p.add_argument("--started", metavar="TIME", help="when it began (thaw, infusion)")
     p.add_argument("--condition", help="condition of the bag and container, e.g. intact")
+    p.add_argument("--volume-ml", metavar="ML", help="collection only: the collected volume")
+    p.add_argument("--anticoagulant", help="collection only: e.g. ACD-A")
     p.set_defaults(handler=cmd_event_record)
 
     unit = sub.add_parser("unit", help="unit operations")

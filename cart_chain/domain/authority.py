@@ -41,9 +41,18 @@ WITNESS_ROLES = frozenset({Role.APHERESIS, Role.INFUSION, Role.CELL_LAB, Role.QA
 EVENT_FIELDS = ("location", "temperature_c", "note", "occurred_at", "void")
 
 #: Entry kinds whose actor must be an administrator at that time (user and setting admin,
-#: backups and restores, and recording the site key).
+#: backups and restores, recording the site key, and DINs given to collections enrolled
+#: before DINs existed).
 ADMIN_KINDS = frozenset(
-    {"user_created", "user_changed", "setting_changed", "backup_made", "restored", SITE_KEY_KIND}
+    {
+        "user_created",
+        "user_changed",
+        "setting_changed",
+        "backup_made",
+        "restored",
+        SITE_KEY_KIND,
+        "dins_assigned",
+    }
 )
 #: Entry kinds any active user writes with no signature list (a checkpoint is signed by
 #: the site key instead).

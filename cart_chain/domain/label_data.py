@@ -44,6 +44,8 @@ class LabelData:
     product_code: str = "product code not configured"
     profile_name: str = ""  # the product profile's name
     collection_facility: str = ""  # where the collection took place, and the FIN
+    facility_name: str = ""  # the shared setting facility_name (a write-in line when unset)
+    facility_fin: str = ""  # the facility identification number of the DIN (or the site's)
     collection_end: str = ""  # end of collection, local time with zone and UTC
     volume: str = ""
     anticoagulant: str = ""

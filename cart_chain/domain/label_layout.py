@@ -73,6 +73,8 @@ FIELDS = frozenset(
         "product_code",
         "profile_name",
         "collection_facility",
+        "facility_name",
+        "facility_fin",
         "collection_end",
         "volume",
         "anticoagulant",

@@ -265,6 +265,8 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
                 voided=voided,
                 started_at=e.started_at,
                 condition=e.condition,
+                volume_ml=e.volume_ml,
+                anticoagulant=e.anticoagulant,
             )
         )
 
@@ -363,6 +365,7 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
             and profile.fresh_transit_max_c is not None
             else None
         ),
+        facility_name=settings.get_in(session, "facility_name"),
     )
 
 

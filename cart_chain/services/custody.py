@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import check_after_enrolment, stated_time, utc_iso
+from cart_chain.domain.collection import check_collection_facts, check_volume, clean_anticoagulant
 from cart_chain.domain.errors import InvalidValue, PermissionDenied, SignatureError
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.labelcode import ScanSource
@@ -105,6 +106,8 @@ def record_event(
     condition: str | None = None,
     expect: str | None = None,
     source: ScanSource = "keyboard",
+    volume_ml: float | None = None,
+    anticoagulant: str | None = None,
 ) -> Receipt:
     """Record one custody step of one unit, signed by one or two people.
 
@@ -115,9 +118,18 @@ def record_event(
     window; a thaw or infusion whose profile has a limit counted from (or to) its
     start is refused without it (`windows.check_start`). A breach of the product
     profile is stored as a deviation beside the step; infusion is refused while a
-    gate is closed.
+    gate is closed. ``volume_ml`` and ``anticoagulant`` are taken at the collection
+    step only, for its label (`domain.collection`).
     """
     the_step = step if isinstance(step, Step) else parse_step(step)
+    volume_ml = check_volume(volume_ml)
+    anticoagulant = clean_anticoagulant(anticoagulant)
+    check_collection_facts(the_step, volume_ml, anticoagulant)
+    collected = {
+        k: v
+        for k, v in (("volume_ml", volume_ml), ("anticoagulant", anticoagulant))
+        if v is not None
+    }
     location = clean_location(location, "location")
     note = clean_note(note, "note")
     condition = clean_location(condition, "condition")
@@ -166,6 +178,7 @@ def record_event(
                 "by": first.username,
                 "to": second.username if second else None,
                 "signatures": sigs,
+                **collected,  # only when recorded: other steps' payloads are unchanged
             },
         )
         found = breaches(profile, history, fact)

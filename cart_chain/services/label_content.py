@@ -5,9 +5,9 @@ Dates are DD MMM YYYY and times 24-hour local time with the zone and UTC beside
 collection's DIN, the site's product code (the ICCBBA tables are licensed, so a
 site configures its codes; without one the label says "product code not
 configured" and carries no product code symbol), the collection event, and the
-storage and warnings of the product profile. Values the chain does not record
-(volume, anticoagulant, an expiry no profile gives) print as a line to be filled
-in by hand, never as an invented value.
+storage and warnings of the product profile. Values the chain did not record
+(a volume or anticoagulant not given at collection, an expiry no profile gives)
+print as a line to be filled in by hand, never as an invented value.
 """
 
 from __future__ import annotations
@@ -88,6 +88,7 @@ def label_data(
     collected = _collection(case, unit)
     din = Din(unit.din[:-1]) if unit.din else None  # our DINs carry no process flags ("00")
     where = collected.location if collected and collected.location else WRITE_IN
+    fin = din.fin if din else case.facility
     product_code = case.product_codes[0] if case.product_codes else ""
     return LabelData(
         payload=code.payload,
@@ -117,10 +118,18 @@ def label_data(
         product_code_barcode=f"=<{product_code}" if product_code else "",
         product_code=product_code or NO_PRODUCT_CODE,
         profile_name=case.profile_name or case.product,
-        collection_facility=f"{where} · FIN {din.fin if din else case.facility}",
+        collection_facility=f"{case.facility_name or where} · FIN {fin}",
+        facility_name=case.facility_name or WRITE_IN,
+        facility_fin=fin,
         collection_end=time_texts(collected.occurred_at)[0] if collected else WRITE_IN,
-        volume=WRITE_IN.replace("(write in)", "mL (write in)"),
-        anticoagulant=WRITE_IN,
+        volume=(
+            f"{collected.volume_ml:g} mL"
+            if collected and collected.volume_ml is not None
+            else WRITE_IN.replace("(write in)", "mL (write in)")
+        ),
+        anticoagulant=collected.anticoagulant
+        if collected and collected.anticoagulant
+        else WRITE_IN,
         collection_storage=_collection_storage(case),
         product_storage=(
             f"at or below {_celsius(case.storage_max_c)}, vapour phase of liquid nitrogen"

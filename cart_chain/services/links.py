@@ -1,9 +1,10 @@
 """A manufacturer's identifiers linked to a case, and scans of them resolved to it.
 
-`link_case` writes one signed ``case_linked`` entry; the projection's unique
-(kind, value) constraint and the check here refuse linking one identifier to a
-second case. A wrong link is corrected through `corrections.correct` (the
-entry's values, with a reason); only the rows in force (`IN_FORCE`) are read.
+`link_case` writes one signed ``case_linked`` entry; `check_free`, in the write
+transaction, refuses linking an identifier in force to a second case (one
+corrected away may be linked again). A wrong link is corrected through
+`corrections.correct` (the entry's values, with a reason); only the rows in
+force (`IN_FORCE`) are read.
 `resolve` is called only by the scan gate (`bags.identify`), so a
 scan of a manufacturer's identifier passes the same wrong-patient check, in the
 same transaction, as a scan of our own label.
@@ -11,7 +12,9 @@ same transaction, as a scan of our own label.
 
 from __future__ import annotations
 
-from sqlalchemy import exists, func, select
+import hashlib
+
+from sqlalchemy import exists, func, select, text
 from sqlalchemy.orm import Session, aliased
 
 from cart_chain.domain.authority import LINK_ROLES
@@ -71,11 +74,33 @@ IN_FORCE = ~(
 )
 
 
-def check_free(session: Session, coi: str, kind: str, value: str) -> None:
-    """Refuse linking ``value`` to case ``coi`` when it is ours or named anywhere already.
+#: The first key of the two-key advisory locks on one identifier ("LINK"); the ledger's
+#: own lock is a one-key lock, so the two never collide.
+_LINK_LOCK = 0x4C494E4B
 
-    A value corrected away stays in the record (rows are never deleted, and the
-    table keeps one row per value), so it cannot be linked again.
+
+def _hold(session: Session, kind: str, value: str) -> None:
+    """On PostgreSQL, lock (kind, value) until the transaction ends.
+
+    Every write already holds the ledger's lock (`Database.write`), which serialises
+    links; this lock keeps the rule safe on its own should that ever be narrowed:
+    two links of one value wait for each other, and the second reads the first's row.
+    SQLite writes are serialised by ``BEGIN IMMEDIATE``.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        return
+    key = int.from_bytes(
+        hashlib.sha256(f"{kind}\0{value}".encode()).digest()[:4], "big", signed=True
+    )
+    session.execute(text("SELECT pg_advisory_xact_lock(:a, :b)"), {"a": _LINK_LOCK, "b": key})
+
+
+def check_free(session: Session, coi: str, kind: str, value: str) -> None:
+    """Refuse linking ``value`` to case ``coi`` when it is ours or in force anywhere.
+
+    Called inside the write transaction, after the lock on (kind, value). A value
+    corrected away stays in the record (rows are never deleted) but no longer names
+    a case, so it may be linked again, to the right case.
     """
     what = f"{LINK_KINDS[kind]} {value}"
     if kind == "manufacturer_coi" and session.get(Case, value) is not None:
@@ -86,19 +111,12 @@ def check_free(session: Session, coi: str, kind: str, value: str) -> None:
             raise AlreadyExists(
                 f"{what} is the DIN this facility gave a collection of case {_shown(own[0])}"
             )
-    found = session.execute(
-        select(CaseLink.coi, IN_FORCE.label("live"), ORIGIN.label("origin")).where(
-            CaseLink.kind == kind, CaseLink.value == value
-        )
-    ).first()
-    if found is None:
+    _hold(session, kind, value)
+    holder = session.execute(
+        select(CaseLink.coi).where(CaseLink.kind == kind, CaseLink.value == value, IN_FORCE)
+    ).scalar()
+    if holder is None:
         return
-    holder, live, origin = found
-    if not live:
-        raise AlreadyExists(
-            f"{what} was linked to case {_shown(holder)} (entry {origin}) and corrected "
-            "away; the record keeps it, so it cannot be linked again"
-        )
     if holder == coi:
         raise AlreadyExists(f"{what} is already linked to this case")
     raise AlreadyExists(
@@ -193,7 +211,7 @@ def link_case(
     """Record a manufacturer's identifiers against a case (``target`` a COI) or one bag.
 
     Every value is checked (ISBT 128 COIs and DINs by their check character)
-    before anything is written; one already linked to any case is refused.
+    before anything is written; one in force on any case is refused.
     """
     given = {"manufacturer_coi": manufacturer_coi, "din": din, "lot": lot, "rfic": rfic}
     values = {k: link_value(k, v) for k, v in given.items() if v is not None}

@@ -16,6 +16,7 @@ from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.identifiers import validate_fin
 from cart_chain.domain.site_products import SETTING as PRODUCT_IDENTIFIERS
 from cart_chain.domain.site_products import validate_site_products
+from cart_chain.domain.text import clean_name
 from cart_chain.store import ledger
 from cart_chain.store.models import Setting
 
@@ -41,6 +42,8 @@ def _whole_number(what: str, low: int, high: int) -> Callable[[str], str]:
 #: Each shared setting with its default and validator.
 SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
     "facility": (DEFAULT_FACILITY, validate_fin),
+    # The facility's name, printed beside the FIN on the collection and container labels.
+    "facility_name": ("", lambda v: clean_name(v, "facility name")),
     "inactivity_minutes": ("5", _whole_number("inactivity lock (minutes)", 2, 15)),
     # How long five wrong passwords lock an account; it unlocks by itself after that.
     "lockout_minutes": ("15", _whole_number("lockout (minutes)", 1, 1440)),

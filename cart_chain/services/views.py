@@ -47,6 +47,8 @@ class EventView:
     voided: bool = False
     started_at: str | None = None  # when a thaw or infusion began
     condition: str | None = None
+    volume_ml: float | None = None  # recorded at the collection step
+    anticoagulant: str | None = None  # recorded at the collection step
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +175,7 @@ class CaseDetail:
     storage_max_c: float | None = None  # the final product's storage, from the profile
     #: fresh apheresis: the profile's transit range (°C); None when it is cryopreserved first
     collection_transit_c: tuple[float, float] | None = None
+    facility_name: str = ""  # the shared setting facility_name; "" until the site sets it
 
     @property
     def open_deviations(self) -> tuple[DeviationView, ...]:

@@ -105,6 +105,8 @@ class Event(Base):
     to_user: Mapped[str | None] = mapped_column(ForeignKey("users.username"))
     started_at: Mapped[str | None] = mapped_column(String(32))  # thaw/infusion start (0003)
     condition: Mapped[str | None] = mapped_column(String(200))  # (0003)
+    volume_ml: Mapped[float | None] = mapped_column(Float)  # collection only (0006)
+    anticoagulant: Mapped[str | None] = mapped_column(String(40))  # collection only (0006)
 
     __table_args__ = (Index("ix_events_unit", "unit_code", "entry_seq"),)
 
@@ -255,8 +257,9 @@ class CollectionDin(Base):
 class CaseLink(Base):
     """A manufacturer's identifier recorded against a case (or one bag of it).
 
-    Kinds: ``manufacturer_coi``, ``din``, ``lot``, ``rfic``. One value names one
-    case: the unique constraint refuses linking it to a second one.
+    Kinds: ``manufacturer_coi``, ``din``, ``lot``, ``rfic``. One value *in force*
+    names one case; a value corrected away keeps its row and may be linked again, so
+    the rule is the service's (`services.links.check_free`), not a constraint.
     """
 
     __tablename__ = "case_links"
@@ -267,7 +270,7 @@ class CaseLink(Base):
     coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), index=True)
     unit_code: Mapped[str | None] = mapped_column(ForeignKey("units.unit_code"))
 
-    __table_args__ = (UniqueConstraint("kind", "value", name="uq_case_links_kind_value"),)
+    __table_args__ = (Index("ix_case_links_kind_value", "kind", "value"),)
 
 
 class TreeHash(Base):

@@ -135,6 +135,25 @@ def _case_created(e: Entry) -> Iterator[Row]:
         )
 
 
+@projector("dins_assigned")
+def _dins_assigned(e: Entry) -> Iterator[Row]:
+    """DINs an administrator gave collections enrolled before DINs existed (0004)."""
+    for a in e.payload["assigned"]:
+        din = a["din"]
+        yield (
+            CollectionDin,
+            dict(
+                din=din,
+                entry_seq=e.seq,
+                unit_code=a["unit"],
+                coi=a["coi"],
+                facility=din[:5],
+                year=int(din[5:7]),
+                sequence=int(din[7:13]),
+            ),
+        )
+
+
 def _event_row(e: Entry, unit: str, p: dict[str, Any]) -> Row:
     return Event, dict(
         entry_seq=e.seq,
@@ -148,6 +167,8 @@ def _event_row(e: Entry, unit: str, p: dict[str, Any]) -> Row:
         to_user=p.get("to"),
         started_at=p.get("started_at"),
         condition=p.get("condition"),
+        volume_ml=p.get("volume_ml"),
+        anticoagulant=p.get("anticoagulant"),
     )
 
 

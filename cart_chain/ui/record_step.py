@@ -105,6 +105,8 @@ class RecordStepDialog(QDialog):
         #: The fields by name, as tests and the keyboard reach them.
         self.location = self.fields.location
         self.temperature = self.fields.temperature
+        self.volume = self.fields.volume
+        self.anticoagulant = self.fields.anticoagulant
         self.started = self.fields.started
         self.completed = self.fields.completed
         signatures = QHBoxLayout()

@@ -3,7 +3,8 @@
 Location always (custody is "who holds it, and where"); temperature and the
 bag's condition where a step handles the product; for a thaw or an infusion,
 when it began (worded after what the product's limits count from, required
-when a limit needs it) and when it was complete (now unless typed). The values
+when a limit needs it) and when it was complete (now unless typed); for the
+collection, the volume and anticoagulant its label prints (optional). The values
 go to `custody.record_event`, which decides whether they may be recorded.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 
 from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
 
+from cart_chain.domain.collection import parse_volume
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.steps import Step
 from cart_chain.domain.windows import StartTime
@@ -57,6 +59,13 @@ class StepFields:
         self.temperature.setPlaceholderText("°C, e.g. -150 (optional)")
         self.condition = QComboBox()
         self.condition.addItems(CONDITIONS)
+        self.volume = QLineEdit()
+        self.volume.setObjectName("VolumeMl")
+        self.volume.setPlaceholderText("mL, e.g. 250 (optional; printed on the label)")
+        self.anticoagulant = QLineEdit()
+        self.anticoagulant.setObjectName("Anticoagulant")
+        self.anticoagulant.setMaxLength(40)
+        self.anticoagulant.setPlaceholderText("e.g. ACD-A (optional; printed on the label)")
         self.started = TimeField("Started at")
         self.started.setObjectName("StartedAt")
         self.limits = QLabel()
@@ -71,11 +80,14 @@ class StepFields:
         form.addRow("Location", self.location)
         form.addRow("Temperature", self.temperature)
         form.addRow("Condition", self.condition)
+        form.addRow("Volume (mL)", self.volume)
+        form.addRow("Anticoagulant", self.anticoagulant)
         form.addRow(self.started_row, self.started)
         form.addRow("Limit", self.limits)
         form.addRow("Completed at", self.completed)
         form.addRow("Note", self.note)
-        for row in (self.condition, self.started, self.limits, self.completed):
+        hidden = (self.condition, self.volume, self.anticoagulant, self.started)
+        for row in (*hidden, self.limits, self.completed):
             form.setRowVisible(row, False)  # until a step that asks them is shown
 
     def widgets(self) -> tuple[QWidget, ...]:
@@ -83,6 +95,8 @@ class StepFields:
             self.location,
             self.temperature,
             self.condition,
+            self.volume,
+            self.anticoagulant,
             self.started,
             self.completed,
             self.note,
@@ -96,6 +110,8 @@ class StepFields:
         """Show the rows ``step`` asks; ``start`` says how to ask when it began."""
         self.form.setRowVisible(self.temperature, step in TEMPERATURE_STEPS)
         self.form.setRowVisible(self.condition, step in CONDITION_STEPS)
+        self.form.setRowVisible(self.volume, step is Step.COLLECTION)
+        self.form.setRowVisible(self.anticoagulant, step is Step.COLLECTION)
         timed = step in TIMED_STEPS and start is not None
         self.timed = timed
         self.form.setRowVisible(self.started, timed)
@@ -131,10 +147,17 @@ class StepFields:
         if self.timed:
             started = self.started.value()
             completed = self.completed.value()
+        collected: dict[str, Any] = {}
+        if step is Step.COLLECTION:
+            collected = {
+                "volume_ml": parse_volume(self.volume.text()),
+                "anticoagulant": self.anticoagulant.text().strip() or None,
+            }
         return {
             "location": location,
             "temperature_c": temperature,
             "note": note or None,
             "started_at": started,
             "occurred_at": completed,
+            **collected,
         }
