@@ -29,48 +29,15 @@ from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import PROJECTIONS, LedgerEntry
 from cart_chain.store.tree import root_at
+from tests import gocheck
 from tests.conftest import ADMIN, creds, enrol, unit_of, walk
 from tests.test_cli import ok, run
-from tests.test_tlog import GOPATH, _cache_root, _unavailable
 from tests.test_tree_tamper import consistent_rewrite
-
-SOURCE = Path(__file__).parent / "notecheck" / "main.go"
-NOTE = GOPATH / "src" / "golang.org" / "x" / "mod" / "sumdb" / "note" / "note.go"
 
 
 @pytest.fixture(scope="module")
 def notecheck() -> Path:
-    go = shutil.which("go")
-    if go is None:
-        _unavailable("go is not installed (Debian: golang-go)")
-    if not NOTE.exists():
-        _unavailable(f"no sumdb/note source at {NOTE} (Debian: golang-golang-x-mod-dev)")
-    digest = hashlib.sha256(SOURCE.read_bytes() + NOTE.read_bytes()).hexdigest()
-    target = _cache_root() / f"notecheck-{digest[:16]}"
-    binary = target / "notecheck"
-    if binary.exists():
-        return binary
-    target.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "GO111MODULE": "off",
-        "GOPATH": str(GOPATH),
-        "GOCACHE": str(target / "go-build"),
-        "GOFLAGS": "",
-        "GOPROXY": "off",
-    }
-    partial = target / "notecheck.partial"
-    done = subprocess.run(
-        [go, "build", "-o", str(partial), str(SOURCE)],  # type: ignore[list-item]
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        _unavailable(f"go build of tests/notecheck failed: {done.stderr.strip()}")
-    partial.replace(binary)
-    return binary
+    return gocheck.build("notecheck", gocheck.SUMDB / "note" / "note.go", "our checkpoints are")
 
 
 def go_open(binary: Path, vkey: str, note: str) -> subprocess.CompletedProcess[str]:

@@ -10,10 +10,7 @@ is skipped saying so, except under CI=true, where it fails (.ci/run installs Go)
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
-import os
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -28,58 +25,14 @@ from cart_chain.services.proofs import (
     inclusion_proof,
 )
 from cart_chain.store.database import Database
+from tests import gocheck
 from tests.conftest import enrol, unit_of, walk
 from tests.test_cli import ok, run
-
-SOURCE = Path(__file__).parent / "tlogcheck" / "main.go"
-GOPATH = Path("/usr/share/gocode")
-TLOG = GOPATH / "src" / "golang.org" / "x" / "mod" / "sumdb" / "tlog"
-
-
-def _unavailable(why: str) -> None:
-    if os.environ.get("CI") == "true":
-        pytest.fail(f"{why} (CI=true: .ci/run installs golang-go golang-golang-x-mod-dev)")
-    pytest.skip(f"{why}: our proofs are not checked with Go's sumdb/tlog")
-
-
-def _cache_root() -> Path:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "cart-chain"
 
 
 @pytest.fixture(scope="module")
 def tlogcheck() -> Path:
-    go = shutil.which("go")
-    if go is None:
-        _unavailable("go is not installed (Debian: golang-go)")
-    if not (TLOG / "tlog.go").exists():
-        _unavailable(f"no sumdb/tlog source at {TLOG} (Debian: golang-golang-x-mod-dev)")
-    digest = hashlib.sha256(SOURCE.read_bytes() + (TLOG / "tlog.go").read_bytes()).hexdigest()
-    target = _cache_root() / f"tlogcheck-{digest[:16]}"
-    binary = target / "tlogcheck"
-    if binary.exists():
-        return binary
-    target.mkdir(parents=True, exist_ok=True)
-    env = {
-        **os.environ,
-        "GO111MODULE": "off",
-        "GOPATH": str(GOPATH),
-        "GOCACHE": str(target / "go-build"),
-        "GOFLAGS": "",
-        "GOPROXY": "off",
-    }
-    partial = target / "tlogcheck.partial"
-    done = subprocess.run(
-        [go, "build", "-o", str(partial), str(SOURCE)],  # type: ignore[list-item]
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=600,
-    )
-    if done.returncode != 0:
-        _unavailable(f"go build of tests/tlogcheck failed: {done.stderr.strip()}")
-    partial.replace(binary)
-    return binary
+    return gocheck.build("tlogcheck", gocheck.SUMDB / "tlog" / "tlog.go", "our proofs are")
 
 
 def check(binary: Path, spec: dict[str, Any]) -> subprocess.CompletedProcess[str]:
