@@ -13,7 +13,7 @@ from functools import cache
 from cart_chain.labels import fonts
 from cart_chain.labels.biohazard import Disc, Ring, shapes
 from cart_chain.labels.plan import BiohazardOp, BoxOp, LineOp, Plan, SymbolOp, TextOp, pil_font
-from cart_chain.labels.png import _runs
+from cart_chain.labels.png import bar_runs
 
 
 @cache
@@ -76,7 +76,7 @@ def render_pdf(plan: Plan) -> bytes:
             rows = op.symbol.rows
             for r, row in enumerate(rows):
                 h = op.bar_height if op.bar_height else m
-                for start, n in _runs(row):
+                for start, n in bar_runs(row):
                     box(op.x + start * m, op.y + r * m, n * m, h, fill=True)
         elif isinstance(op, LineOp):
             c.setLineWidth(op.stroke * k)

@@ -18,7 +18,7 @@ from cart_chain.labels.plan import BiohazardOp, BoxOp, LineOp, Plan, SymbolOp, T
 BLACK, WHITE = 0, 255
 
 
-def _runs(bits: tuple[bool, ...]) -> Iterator[tuple[int, int]]:
+def bar_runs(bits: tuple[bool, ...]) -> Iterator[tuple[int, int]]:
     """(start, length) of each dark run in a row of modules."""
     start = None
     for i, dark in enumerate((*bits, False)):
@@ -32,13 +32,13 @@ def _runs(bits: tuple[bool, ...]) -> Iterator[tuple[int, int]]:
 def draw_symbol(draw: ImageDraw.ImageDraw, op: SymbolOp) -> None:
     m = op.module
     if op.bar_height:
-        for start, n in _runs(op.symbol.rows[0]):
+        for start, n in bar_runs(op.symbol.rows[0]):
             x = op.x + start * m
             draw.rectangle((x, op.y, x + n * m - 1, op.y + op.bar_height - 1), fill=BLACK)
         return
     for r, row in enumerate(op.symbol.rows):
         y = op.y + r * m
-        for start, n in _runs(row):
+        for start, n in bar_runs(row):
             x = op.x + start * m
             draw.rectangle((x, y, x + n * m - 1, y + m - 1), fill=BLACK)
 

@@ -182,7 +182,8 @@ def _signatures_by_seq(session: Session, seqs: list[int]) -> dict[int, tuple[Sig
     return {k: tuple(v) for k, v in out.items()}
 
 
-def _corrections_for(session: Session, targets: list[int]) -> dict[int, list[CorrectionView]]:
+def corrections_for(session: Session, targets: list[int]) -> dict[int, list[CorrectionView]]:
+    """The corrections of each entry in ``targets``, oldest first (readiness reads them too)."""
     if not targets:
         return {}
     rows = session.execute(
@@ -209,7 +210,8 @@ def _corrections_for(session: Session, targets: list[int]) -> dict[int, list[Cor
     return out
 
 
-def _apply(value: object, field: str, corrections: list[CorrectionView]) -> object:
+def effective_value(value: object, field: str, corrections: list[CorrectionView]) -> object:
+    """``value`` as the latest correction of ``field`` leaves it."""
     for c in corrections:
         if c.field == field:
             value = c.new_value
@@ -241,7 +243,7 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
     ).all()
     seqs = sorted({e.entry_seq for e, _ in events})
     sigs = _signatures_by_seq(session, seqs)
-    corrections = _corrections_for(session, [*seqs, case.entry_seq])
+    corrections = corrections_for(session, [*seqs, case.entry_seq])
     names = dict(session.execute(select(User.username, User.full_name)).all())
 
     per_unit: dict[str, list[EventView]] = defaultdict(list)
@@ -253,11 +255,11 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
                 seq=e.entry_seq,
                 unit=e.unit_code,
                 step=e.step,
-                occurred_at=str(_apply(e.occurred_at, "occurred_at", cs)),
+                occurred_at=str(effective_value(e.occurred_at, "occurred_at", cs)),
                 recorded_at=at,
-                location=_apply(e.location, "location", cs),  # type: ignore[arg-type]
-                temperature_c=_temperature(_apply(e.temperature_c, "temperature_c", cs)),
-                note=_apply(e.note, "note", cs),  # type: ignore[arg-type]
+                location=effective_value(e.location, "location", cs),  # type: ignore[arg-type]
+                temperature_c=_temperature(effective_value(e.temperature_c, "temperature_c", cs)),
+                note=effective_value(e.note, "note", cs),  # type: ignore[arg-type]
                 by=e.by_user,
                 to=e.to_user,
                 signatures=sigs.get(e.entry_seq, ()),
@@ -338,10 +340,10 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
         coi=case.coi,
         grouped=coi.grouped(),
         facility=case.facility,
-        patient_name=str(_apply(case.patient_name, "patient_name", cc)),
-        patient_dob=str(_apply(case.patient_dob, "patient_dob", cc)),
-        mrn=str(_apply(case.mrn, "mrn", cc)),
-        product=str(_apply(case.product, "product", cc)),
+        patient_name=str(effective_value(case.patient_name, "patient_name", cc)),
+        patient_dob=str(effective_value(case.patient_dob, "patient_dob", cc)),
+        mrn=str(effective_value(case.mrn, "mrn", cc)),
+        product=str(effective_value(case.product, "product", cc)),
         created_at=created.recorded_at,
         created_by=created.actor,
         seq=case.entry_seq,

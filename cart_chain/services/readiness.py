@@ -377,7 +377,10 @@ def bedside_check(
     keeps the infusion gate closed. ``unit`` (scanned or typed) and ``expect`` are
     checked as for `custody.record_event`.
     """
-    from cart_chain.services.cases import _apply, _corrections_for  # effective patient fields
+    from cart_chain.services.cases import (
+        corrections_for,
+        effective_value,
+    )  # effective patient fields
 
     if by.username.strip().lower() == witness.username.strip().lower():
         raise SignatureError("the bedside check needs two different people")
@@ -387,9 +390,9 @@ def bedside_check(
         u = resolve_bag(session, unit, expect=expect, source=source)
         case = session.get(Case, u.coi)
         assert case is not None
-        fixes = _corrections_for(session, [case.entry_seq]).get(case.entry_seq, [])
-        name = str(_apply(case.patient_name, "patient_name", fixes))
-        dob = str(_apply(case.patient_dob, "patient_dob", fixes))
+        fixes = corrections_for(session, [case.entry_seq]).get(case.entry_seq, [])
+        name = str(effective_value(case.patient_name, "patient_name", fixes))
+        dob = str(effective_value(case.patient_dob, "patient_dob", fixes))
         mismatches = []
         if not _same_name(patient_name, name):
             mismatches.append("name")
