@@ -80,15 +80,34 @@ def _sqlstate(err: BaseException) -> str | None:
     return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
 
 
-#: SQLite's primary result codes for a damaged file (sqlite3.h): SQLITE_CORRUPT, SQLITE_NOTADB.
-_SQLITE_CORRUPTION = {11, 26}
+def _sqlite_code(err: BaseException) -> int | None:
+    """SQLite's primary result code (the low byte of the extended code), when SQLite raised."""
+    orig = getattr(err, "orig", err)
+    code = getattr(orig, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+# SQLite primary result codes (sqlite3.h). Classifying by them, not by the English text,
+# keeps working whatever the message says.
+SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
+SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 10, 11, 13, 14, 26
+_SQLITE_CORRUPTION = {SQLITE_CORRUPT, SQLITE_NOTADB}
+
+#: PostgreSQL SQLSTATEs (Appendix A of its manual) and classes: servers localise their
+#: messages (lc_messages), never these codes.
+PG_LOCK_NOT_AVAILABLE, PG_DISK_FULL, PG_IO_ERROR = "55P03", "53100", "58030"
+PG_READ_ONLY_TRANSACTION = "25006"
+_PG_CORRUPTION = {"XX001", "XX002"}  # data_corrupted, index_corrupted
+#: Classes and codes meaning "the server cannot be used now": connection exceptions (08),
+#: insufficient resources (53), operator intervention (57: shut down, starting up),
+#: authorisation (28) and a missing database (3D000).
+_PG_UNAVAILABLE_CLASSES = ("08", "53", "57", "28")
+_PG_UNAVAILABLE = {"3D000"}
 
 
 def is_corruption(err: BaseException) -> bool:
-    """Whether SQLite reported the file damaged, read from its error code, not its message."""
-    orig = getattr(err, "orig", err)
-    code = getattr(orig, "sqlite_errorcode", None)
-    return isinstance(code, int) and code & 0xFF in _SQLITE_CORRUPTION
+    """Whether the database reported its file damaged, read from its error code."""
+    return _sqlite_code(err) in _SQLITE_CORRUPTION or _sqlstate(err) in _PG_CORRUPTION
 
 
 def corrupt_message(where: str) -> str:
@@ -98,30 +117,43 @@ def corrupt_message(where: str) -> str:
     )
 
 
+def _from_psycopg(err: BaseException) -> bool:
+    return type(getattr(err, "orig", err)).__module__.startswith("psycopg")
+
+
+def _first_line(err: BaseException) -> str:
+    lines = str(getattr(err, "orig", err)).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
+
+
 def translate(err: DBAPIError, where: str) -> EnvironmentProblem | None:
-    """The environment error behind a driver error, or None when it is a bug of ours."""
+    """The environment error behind a driver error, or None when it is a bug of ours.
+
+    Decided by the driver's error code alone (SQLite result codes, PostgreSQL
+    SQLSTATE), so a localised server or a new SQLite wording changes nothing.
+    """
     if is_corruption(err):
         return DatabaseUnavailable(f"{where} is not a cart-chain database or is corrupt")
-    msg = str(getattr(err, "orig", err)).lower()
-    if (
-        "database is locked" in msg
-        or "database table is locked" in msg
-        or _sqlstate(err) == "55P03"
-    ):
+    code, state = _sqlite_code(err), _sqlstate(err)
+    if code in (SQLITE_BUSY, SQLITE_LOCKED) or state == PG_LOCK_NOT_AVAILABLE:
         return DatabaseLocked(
             f"{where} is busy: another workstation or process held it for more than "
             f"{BUSY_TIMEOUT_MS // 1000} s; nothing was saved, try again"
         )
-    if "database or disk is full" in msg or "no space left" in msg or _sqlstate(err) == "53100":
+    if code == SQLITE_FULL or state == PG_DISK_FULL:
         return StorageFull(f"the disk holding {where} is full; nothing was saved")
-    if "file is not a database" in msg or "malformed" in msg:
-        return DatabaseUnavailable(f"{where} is not a cart-chain database or is corrupt")
-    if "unable to open database" in msg or "readonly database" in msg:
+    if code in (SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM) or state == PG_READ_ONLY_TRANSACTION:
         return DatabaseUnavailable(f"cannot open {where} for writing: check the path and rights")
-    if "disk i/o error" in msg:
+    if code == SQLITE_IOERR or state == PG_IO_ERROR:
         return StorageFull(f"the disk holding {where} reported an I/O error; nothing was saved")
-    if isinstance(err, OperationalError) and ("connection" in msg or "could not" in msg):
-        return DatabaseUnavailable(f"cannot reach {where}: {msg.splitlines()[0]}")
+    if state is not None and (
+        state in _PG_UNAVAILABLE or state.startswith(_PG_UNAVAILABLE_CLASSES)
+    ):
+        return DatabaseUnavailable(f"cannot use {where} now: {_first_line(err)}")
+    if state is None and code is None and _from_psycopg(err) and isinstance(err, OperationalError):
+        # psycopg raises OperationalError with no SQLSTATE when it never reached a server
+        # (refused, unknown host, timeout): the network, not a bug.
+        return DatabaseUnavailable(f"cannot reach {where}: {_first_line(err)}")
     return None
 
 
