@@ -130,8 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from cart_chain.cli.commands import start_gui
 
         return start_gui(args)
+    from cart_chain import crash
     from cart_chain.domain.errors import CartChainError, EnvironmentProblem
 
+    crash.install("the command line")  # a hard crash (a signal) still leaves its stack
     try:
         return int(args.handler(args) or 0)
     except EnvironmentProblem as exc:

@@ -11,8 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import sys
-from collections.abc import Callable
-from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QObject, QThread, Signal
@@ -267,27 +265,20 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     return app
 
 
-def log_uncaught(previous: Callable[..., object]) -> Callable[..., None]:
-    """A ``sys.excepthook`` for the app: an exception no slot caught goes to the log
-    file (through its redacting filter), then to the ``previous`` hook."""
-
-    def hook(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
-        log.error("uncaught error in the desktop app", exc_info=(kind, exc, tb))
-        previous(kind, exc, tb)
-
-    return hook
-
-
 def start(db_url: str | None) -> tuple[QApplication, AppController]:
     """The log file first, so whatever fails next is on record; then the app and its login.
 
     The CLI sets its log up in ``cli.main``, which the desktop app does not pass through.
     """
+    from cart_chain import crash
     from cart_chain.logs import setup_logging
+    from cart_chain.ui.crash_dialog import CrashNotifier
 
     setup_logging()
-    sys.excepthook = log_uncaught(sys.excepthook)
     app = make_app()
+    notifier = CrashNotifier()
+    notifier.setParent(app)
+    crash.install("the desktop app", notifier.report)
     controller = AppController(db_url)
     controller.start()
     return app, controller
