@@ -74,3 +74,27 @@ def test_another_products_code_is_a_stop_and_is_recorded(site: Database) -> None
     last = site.read(lambda s: get_entry(s, int(count or 0) + 1))
     assert last is not None and last.kind == "scan_refused"
     assert last.payload["reason"].startswith("wrong_patient: WRONG PRODUCT")
+
+
+def test_profile_show_names_the_sites_product_codes(site: Database) -> None:
+    import subprocess
+    import sys
+
+    def show(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "cart_chain", "--db", str(site.path), "profile", "show", *args],
+            capture_output=True,
+            text=True,
+        )
+
+    out = show("kymriah")
+    assert out.returncode == 0, out.stderr
+    assert "ISBT 128 product codes at this site: S1234V00" in out.stdout
+    assert "manufacturer barcode pattern: KYM-[0-9]{6}" in out.stdout
+    assert json.loads(show("yescarta", "--json").stdout)["site"] == {
+        "product_codes": ["S2000V00", "S2001V0a"],
+        "barcode": None,
+    }
+    bare = show("breyanzi")
+    assert "product codes at this site: none configured" in bare.stdout
+    assert "cart-chain settings product_identifiers" in bare.stdout

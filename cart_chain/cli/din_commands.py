@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import argparse
 
-from cart_chain.cli.commands import open_db, signer
+from cart_chain.cli.common import open_db, signer
 from cart_chain.cli.prompt import PasswordSource
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cart_chain.cli.commands import USER_ENV, emit_json, open_db, scan_source, signer, when
+from cart_chain.cli.common import USER_ENV, emit_json, open_db, scan_source, signer, when
 from cart_chain.cli.prompt import PasswordSource
 from cart_chain.domain.errors import CartChainError, UsageError
 

@@ -18,6 +18,8 @@ from collections.abc import Sequence
 COMMAND_MODULES = (
     "cart_chain.cli.commands",
     "cart_chain.cli.account_commands",
+    "cart_chain.cli.case_commands",
+    "cart_chain.cli.event_commands",
     "cart_chain.cli.report_commands",
     "cart_chain.cli.label_commands",
     "cart_chain.cli.readiness_commands",

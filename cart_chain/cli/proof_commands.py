@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from cart_chain.cli.commands import emit_json, open_db
+from cart_chain.cli.common import emit_json, open_db
 
 
 def cmd_proof_inclusion(args: argparse.Namespace) -> int:

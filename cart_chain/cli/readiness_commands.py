@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 import csv
 import sys
+from typing import Any
 
-from cart_chain.cli.commands import emit_json, open_db, scan_source, signer
+from cart_chain.cli.common import emit_json, open_db, scan_source, signer
 from cart_chain.cli.prompt import PasswordSource
 
 
@@ -110,15 +111,47 @@ def cmd_profile_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _site_identifiers(args: argparse.Namespace, profile_id: str) -> dict[str, Any] | None:
+    """This site's product codes and barcode pattern for the profile; None without a database."""
+    from cart_chain.domain.errors import DatabaseUnavailable
+    from cart_chain.services.links import site_identifiers
+
+    try:
+        db = open_db(args, read_only=True)
+    except DatabaseUnavailable:
+        return None
+    found = site_identifiers(db, profile_id)
+    return {
+        "product_codes": list(found.product_codes) if found else [],
+        "barcode": found.barcode if found else None,
+    }
+
+
+def _print_site(site: dict[str, Any] | None, profile_id: str) -> None:
+    if site is None:
+        print("  site      (no database here: this site's product codes are not shown)")
+        return
+    codes = ", ".join(site["product_codes"]) or "none configured"
+    print(f"  ISBT 128 product codes at this site: {codes}")
+    print(f"  manufacturer barcode pattern: {site['barcode'] or 'none configured'}")
+    if not site["product_codes"]:
+        print(
+            f"  (set with: cart-chain settings product_identifiers "
+            f'\'{{"{profile_id}": {{"product_codes": ["..."]}}}}\' --by ADMIN)'
+        )
+
+
 def cmd_profile_show(args: argparse.Namespace) -> int:
     from cart_chain.services.profiles import get_profile, view_of
 
     profile = get_profile(args.id)
+    site = _site_identifiers(args, profile.id)
     if args.json:
-        emit_json({"profile": profile.to_dict(), "view": view_of(profile)})
+        emit_json({"profile": profile.to_dict(), "view": view_of(profile), "site": site})
         return 0
     v = view_of(profile)
     print(f"{v.name}  (profile {v.id} v{v.version})")
+    _print_site(site, profile.id)
     for line in v.time_limits:
         print(f"  limit     {line}")
     lo, hi = v.lymphodepletion_days

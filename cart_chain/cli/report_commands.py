@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from cart_chain.cli.commands import open_db, signer
+from cart_chain.cli.common import open_db, signer
 from cart_chain.cli.prompt import PasswordSource
 
 if TYPE_CHECKING:

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from cart_chain.cli.commands import open_db, signer
+from cart_chain.cli.common import open_db, signer
 from cart_chain.cli.prompt import PasswordSource
 from cart_chain.domain.errors import UsageError
 

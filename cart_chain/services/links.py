@@ -157,6 +157,11 @@ def site_products(session: Session) -> dict[str, SiteProduct]:
     return parse_site_products(shared_settings.get_in(session, SETTING))
 
 
+def site_identifiers(db: Database, profile: str) -> SiteProduct | None:
+    """What this site configured for ``profile`` (None: nothing), for `profile show`."""
+    return db.read(lambda s: site_products(s).get(profile))
+
+
 def _profile_of(session: Session, coi: str) -> str | None:
     case = session.get(Case, coi)
     return None if case is None else case.profile_id
