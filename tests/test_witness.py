@@ -14,6 +14,7 @@ import hashlib
 import logging
 import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,7 @@ from cart_chain.services import backup, setup, site_key, witness_admin, witness_
 from cart_chain.services.verification import verify_ledger
 from cart_chain.services.witnesses import notes_in
 from cart_chain.store.database import Database
-from tests import tamper
+from tests import gocheck, tamper
 from tests.conftest import ADMIN, creds, enrol
 from tests.test_cli import run
 
@@ -63,6 +64,20 @@ def witnessed(ready_db: Database, site: tuple[Database, Path], tmp_path: Path) -
     return {"db": ready_db, "wdb": wdb, "folder": folder, "first": first}
 
 
+@pytest.fixture(scope="module")
+def cosigcheck() -> Path:
+    return gocheck.build(
+        "cosigcheck", gocheck.SUMDB / "note" / "note.go", "our cosigned checkpoints are"
+    )
+
+
+def go_cosigned(binary: Path, log_vkey: str, cosigner: str, note: str) -> str:
+    done = subprocess.run(
+        [str(binary), log_vkey, cosigner], input=note, capture_output=True, text=True, timeout=60
+    )
+    return done.stdout.strip() if done.returncode == 0 else f"FAIL {done.stdout.strip()}"
+
+
 def spec_cosignature_ok(note: str, vkey: str) -> bool:
     """The C2SP tlog-cosignature/v1 check, written from the spec text."""
     name, key_id, b64 = vkey.split("+", 2)
@@ -84,6 +99,31 @@ def spec_cosignature_ok(note: str, vkey: str) -> bool:
             return False
         return True
     return False
+
+
+def test_cosigned_checkpoint_opens_with_go_sumdb_note(witnessed: dict, cosigcheck: Path) -> None:
+    db, wdb = witnessed["db"], witnessed["wdb"]
+    origin = site_key.site_key(db).origin
+    held = witness_site.held(wdb, origin)
+    assert held is not None
+    log_vkey, cosigner = site_key.site_key(db).vkey, witness_site.cosigner_key(wdb)
+    out = go_cosigned(cosigcheck, log_vkey, cosigner, held.note)
+    assert out.startswith(f"ok {held.size} "), out
+    # One bit of the body changed, or the cosignature's timestamp moved: Go refuses.
+    body, sigs = held.note.split("\n\n", 1)
+    lines = body.split("\n")
+    lines[1] = str(int(lines[1]) + 1)
+    assert go_cosigned(cosigcheck, log_vkey, cosigner, "\n".join(lines) + "\n\n" + sigs).startswith(
+        "FAIL"
+    )
+    line = sigs.splitlines()[-1]
+    name, b64 = line.removeprefix("\u2014 ").split(" ")
+    raw = bytearray(base64.b64decode(b64))
+    raw[11] ^= 1
+    moved = body + "\n\n" + sigs.replace(line, f"\u2014 {name} {base64.b64encode(raw).decode()}")
+    assert go_cosigned(cosigcheck, log_vkey, cosigner, moved).startswith("FAIL")
+    # Signed by the log only (no cosignature): not enough.
+    assert go_cosigned(cosigcheck, log_vkey, cosigner, witnessed["first"].note).startswith("FAIL")
 
 
 def test_every_checkpoint_goes_to_every_witness(witnessed: dict) -> None:
