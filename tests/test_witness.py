@@ -35,6 +35,7 @@ from cart_chain.store.database import Database
 from tests import gocheck, tamper
 from tests.conftest import ADMIN, creds, enrol
 from tests.test_cli import run
+from tests.test_key_rotation import own_key  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
@@ -327,3 +328,19 @@ def test_cli_file_exchange_and_verify_exit_codes(witnessed: dict, tmp_path: Path
     tamper.rewrite(copy.path, 5, lambda p: p.update(full_name="Mallory"))  # type: ignore[arg-type]
     done = run(copy.path, "verify")
     assert done.returncode == 1 and "witness" in done.stderr
+
+
+@pytest.mark.usefixtures("own_key")  # a rotation replaces the key file: this test's copy
+def test_site_witness_follows_a_key_rotation_signed_by_the_old_key(
+    witnessed: dict, cosigcheck: Path
+) -> None:
+    db, wdb = witnessed["db"], witnessed["wdb"]
+    rotated = site_key.rotate_site_key(db, creds("admin"))
+    after = site_key.make_checkpoint(db, creds("alice"))
+    held = witness_site.held(wdb, rotated.origin)
+    assert held is not None and held.size == after.head.size
+    out = go_cosigned(cosigcheck, rotated.vkey, witness_site.cosigner_key(wdb), held.note)
+    assert out.startswith(f"ok {after.head.size} "), out
+    assert wdb.read(witness_site.accepted_in)[rotated.origin].vkey == rotated.vkey
+    report = verify_ledger(db)
+    assert report.ok and report.warnings == []

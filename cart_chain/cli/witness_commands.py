@@ -102,14 +102,15 @@ def cmd_witness_cosign(args: argparse.Namespace) -> int:
 
     note = read_note(args.checkpoint)
     proof: list[bytes] = []
+    rotations: list[dict[str, str]] = []
     if args.proof:
         try:
             text = Path(args.proof).read_text(encoding="utf-8")
         except OSError as err:
             raise UsageError(f"cannot read {args.proof} ({err.strerror})") from err
-        proof = read_proof(text, note)
+        proof, rotations = read_proof(text, note)
     key = Path(args.key) if args.key else None
-    cosigned = cosign_checkpoint(open_db(args), note, proof, key)
+    cosigned = cosign_checkpoint(open_db(args), note, proof, key, rotations)
     if args.out:
         Path(args.out).write_text(cosigned, encoding="utf-8")
     else:

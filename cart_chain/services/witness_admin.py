@@ -24,7 +24,14 @@ from cart_chain.domain.witnesses import FOLDER, SETTING, SITE, Witness, dump
 from cart_chain.services import witness_site
 from cart_chain.services.auth import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.shared_settings import set_in
-from cart_chain.services.witnesses import Outcome, configured_in, deliver, held_by, notes_in
+from cart_chain.services.witnesses import (
+    Outcome,
+    configured_in,
+    deliver,
+    held_by,
+    notes_in,
+    rotations_in,
+)
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.site_keys import site_key_in
@@ -113,6 +120,7 @@ def request(db: Database, number: int, out: Path, since: int | None) -> tuple[Pa
             "from": old,
             "to": size,
             "proof": [base64.b64encode(h).decode("ascii") for h in proof],
+            "rotations": rotations_in(session),
         }
 
     note, proof = db.read(plan)
@@ -123,14 +131,16 @@ def request(db: Database, number: int, out: Path, since: int | None) -> tuple[Pa
     return note_file, proof_file
 
 
-def read_proof(text: str, note: str) -> list[bytes]:
-    """The hashes of a ``proof.json`` (or ``proof consistency --json``) for ``note``."""
+def read_proof(text: str, note: str) -> tuple[list[bytes], list[dict[str, str]]]:
+    """The hashes and key hand-overs of a ``proof.json`` (or the output of ``proof
+    consistency --json``) for ``note``."""
     try:
         data = json.loads(text)
         size = int(note.split("\n")[1])
         if int(data.get("to", size)) != size:
             raise InvalidValue(f"the proof ends at {data['to']}, the checkpoint at {size}")
-        return [base64.b64decode(h, validate=True) for h in data["proof"]]
+        rotations = list(data.get("rotations", []))
+        return [base64.b64decode(h, validate=True) for h in data["proof"]], rotations
     except (ValueError, KeyError, TypeError, IndexError, AttributeError):
         raise InvalidValue(
             "the proof file is not a consistency proof as 'proof consistency --json' prints it"

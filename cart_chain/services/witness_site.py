@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.cosignature import add_cosignature, cosign, cosigner_vkey
 from cart_chain.domain.errors import EnvironmentProblem, InvalidValue, NotFound, WitnessRefused
 from cart_chain.domain.merkle import verify_consistency
-from cart_chain.domain.signed_note import open_note, verifier_key
+from cart_chain.domain.signed_note import open_note, rotation_signed, verifier_key
 from cart_chain.services.key_file import load_private_key
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -112,9 +112,37 @@ def cosigner_key(db: Database) -> str:
     return cosigner_vkey(site.origin, site.public)
 
 
-def cosign_in(session: Session, note: str, proof: list[bytes], key_file: Path | None) -> str:
-    """Check ``note`` against the log's accepted key and the last head seen, then cosign
-    it and record it; the cosigned note is returned (the same note again if seen)."""
+def _follow_rotations(session: Session, log: Accepted, rotations: list[dict[str, str]]) -> Accepted:
+    """The log's key after the hand-overs that chain from the accepted one, each signed
+    by the key it replaces (recorded as acceptances on the same administrator's
+    authority): a rotation at the log does not need the witness's administrator."""
+    for r in rotations:
+        if r.get("origin") != log.origin or r.get("previous_vkey") != log.vkey:
+            continue
+        old = parse_log_vkey(log.vkey)[1]
+        new = parse_log_vkey(r.get("vkey", ""))[1]
+        if not rotation_signed(log.origin, old, new, r.get("old_key_signature", "")):
+            raise WitnessRefused(f"a key hand-over for {log.origin} is not signed by its key")
+        ledger.append(
+            session,
+            ACCEPTED_KIND,
+            log.admin,
+            {"origin": log.origin, "vkey": r["vkey"], "handover": r["old_key_signature"]},
+        )
+        log = Accepted(log.origin, r["vkey"], log.admin)
+    return log
+
+
+def cosign_in(
+    session: Session,
+    note: str,
+    proof: list[bytes],
+    key_file: Path | None,
+    rotations: list[dict[str, str]] | None = None,
+) -> str:
+    """Check ``note`` against the log's accepted key (followed through ``rotations``, the
+    log's ``site_key_rotated`` payloads) and the last head seen, then cosign it and record
+    it; the cosigned note is returned (the same note again if already seen)."""
     origin = note.split("\n", 1)[0]
     log = accepted_in(session).get(origin)
     if log is None:
@@ -122,6 +150,7 @@ def cosign_in(session: Session, note: str, proof: list[bytes], key_file: Path | 
             f"this site does not witness the log {origin!r}: its administrator accepts it "
             "with 'cart-chain witness accept VKEY --by ADMIN'"
         )
+    log = _follow_rotations(session, log, rotations or [])
     head = open_note(note, origin, parse_log_vkey(log.vkey)[1]).head
     seen = cosigned_in(session, origin)
     if seen is not None:
@@ -166,9 +195,15 @@ def cosign_in(session: Session, note: str, proof: list[bytes], key_file: Path | 
     return cosigned
 
 
-def cosign_checkpoint(db: Database, note: str, proof: list[bytes], key_file: Path | None) -> str:
+def cosign_checkpoint(
+    db: Database,
+    note: str,
+    proof: list[bytes],
+    key_file: Path | None,
+    rotations: list[dict[str, str]] | None = None,
+) -> str:
     """`witness cosign`: one write on the witness site's database."""
-    return db.write(lambda s: cosign_in(s, note, proof, key_file))
+    return db.write(lambda s: cosign_in(s, note, proof, key_file, rotations))
 
 
 def held(db: Database, origin: str) -> Cosigned | None:

@@ -34,7 +34,12 @@ from cart_chain.domain.errors import (
     WitnessRefused,
 )
 from cart_chain.domain.merkle import TreeHead, verify_consistency
-from cart_chain.domain.signed_note import CHECKPOINT_KIND, note_text, open_note
+from cart_chain.domain.signed_note import (
+    CHECKPOINT_KIND,
+    SITE_KEY_ROTATED_KIND,
+    note_text,
+    open_note,
+)
 from cart_chain.domain.witnesses import FOLDER, SETTING, Witness, parse
 from cart_chain.services import witness_folder, witness_site
 from cart_chain.services.shared_settings import get_in
@@ -113,6 +118,18 @@ def notes_in(session: Session, above: int = 0) -> list[tuple[int, str]]:
     return out
 
 
+def rotations_in(session: Session) -> list[dict[str, str]]:
+    """The ledger's key hand-overs, oldest first, as a witness needs them."""
+    return [
+        json.loads(payload)
+        for (payload,) in session.execute(
+            select(LedgerEntry.payload)
+            .where(LedgerEntry.kind == SITE_KEY_ROTATED_KIND)
+            .order_by(LedgerEntry.seq)
+        )
+    ]
+
+
 def _plan(session: Session, w: Witness, held: Held | None) -> list[tuple[str, list[bytes]]]:
     """The checkpoints ``w`` still needs, each with the proof from the one before it."""
     if held is not None:
@@ -155,9 +172,10 @@ def deliver_to(db: Database, w: Witness) -> int:
             f"{w.label} cosigns by file exchange (its key is not on this workstation): "
             "'cart-chain witness request' there, then 'witness cosign' at the witness site"
         )
+    hand_overs = db.read(rotations_in)
     with _witness_db(w, read_only=False) as wdb:
         for note, proof in plan:
-            witness_site.cosign_checkpoint(wdb, note, proof, Path(w.key))
+            witness_site.cosign_checkpoint(wdb, note, proof, Path(w.key), hand_overs)
     return len(plan)
 
 
@@ -170,7 +188,7 @@ def deliver(db: Database) -> list[Outcome]:
         except WitnessRefused as err:
             outcomes.append(Outcome(w, 0, str(err), refused=True))
         except CartChainError as err:
-            outcomes.append(Outcome(w, 0, f"{err}; the checkpoint is queued until it is reachable"))
+            outcomes.append(Outcome(w, 0, f"{err}; the checkpoint stays queued for it"))
     return outcomes
 
 
