@@ -344,3 +344,26 @@ def test_site_witness_follows_a_key_rotation_signed_by_the_old_key(
     assert wdb.read(witness_site.accepted_in)[rotated.origin].vkey == rotated.vkey
     report = verify_ledger(db)
     assert report.ok and report.warnings == []
+
+
+def test_witnesses_on_postgresql(any_db_postgresql: Database, tmp_path: Path) -> None:
+    """A PostgreSQL log: delivery after commit, verify against the witness, and a witness
+    holding a larger checkpoint than the ledger (as after a rollback) fails verify."""
+    db = any_db_postgresql
+    setup.init_database(db, ADMIN[0], ADMIN[1], ADMIN[3])
+    folder = tmp_path / "share"
+    folder.mkdir()
+    witness_admin.add_folder(db, creds("admin"), folder)
+    made = site_key.make_checkpoint(db, creds("admin"))
+    origin = site_key.site_key(db).origin
+    assert (folder / origin / f"{made.head.size:020d}.checkpoint").read_text() == made.note
+    assert verify_ledger(db).ok
+    # The witness saw a later head, signed by the site key (made on a copy of this ledger).
+    later, _ = sign(
+        origin,
+        made.head.__class__(made.head.size + 5, made.head.root),
+        site_key.load_private_key(),
+    )
+    (folder / origin / f"{made.head.size + 5:020d}.checkpoint").write_text(later)
+    report = verify_ledger(db)
+    assert not report.ok and "cut off" in report.problem.message  # type: ignore[union-attr]
