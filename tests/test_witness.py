@@ -164,6 +164,14 @@ def test_unreachable_witness_keeps_the_record_queues_and_warns(
     outcomes = witness_admin.sync(db)
     assert [o.delivered for o in outcomes] == [1, 0]
     assert verify_ledger(db).warnings == []
+    # The witness site's database is gone (its disk is down): a warning, not a crash.
+    wdb = witnessed["wdb"]
+    wdb.dispose()
+    gone = wdb.path.with_name("moved.sqlite3")  # type: ignore[union-attr]
+    wdb.path.rename(gone)  # type: ignore[union-attr]
+    report = verify_ledger(db)
+    assert report.ok and any("witness 2" in w and "not checked" in w for w in report.warnings)
+    gone.rename(wdb.path)  # type: ignore[union-attr]
 
 
 def test_witness_site_refuses_rollback_fork_and_unknown_logs(

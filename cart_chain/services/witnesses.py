@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.cosignature import open_cosignature, parse_cosigner_vkey
@@ -97,7 +98,7 @@ def held_by(w: Witness, origin: str) -> Held | None:
     try:
         with _witness_db(w, read_only=True) as wdb:
             seen = witness_site.held(wdb, origin)
-    except CartChainError as err:
+    except (CartChainError, SQLAlchemyError) as err:  # not reachable, or not a cart-chain site
         raise EnvironmentProblem(f"{w.label} cannot be read: {err}") from err
     return None if seen is None else Held(seen.size, seen.root, seen.note)
 
