@@ -32,6 +32,9 @@ from cart_chain.store.models import LedgerEntry
 from cart_chain.store.site_keys import site_key_in
 
 ACCEPTED_KIND = "witness_log_accepted"
+#: A log's new key, taken from a hand-over its old key signed (no administrator needed:
+#: written on the authority of the acceptance, whose administrator may since have left).
+LOG_KEY_ROTATED_KIND = "witness_log_key_rotated"
 COSIGNED_KIND = "witness_cosigned"
 
 
@@ -73,7 +76,7 @@ def accepted_in(session: Session) -> dict[str, Accepted]:
     out: dict[str, Accepted] = {}
     for actor, payload in session.execute(
         select(LedgerEntry.actor, LedgerEntry.payload)
-        .where(LedgerEntry.kind == ACCEPTED_KIND)
+        .where(LedgerEntry.kind.in_((ACCEPTED_KIND, LOG_KEY_ROTATED_KIND)))
         .order_by(LedgerEntry.seq)
     ):
         p = json.loads(payload)
@@ -125,7 +128,7 @@ def _follow_rotations(session: Session, log: Accepted, rotations: list[dict[str,
             raise WitnessRefused(f"a key hand-over for {log.origin} is not signed by its key")
         ledger.append(
             session,
-            ACCEPTED_KIND,
+            LOG_KEY_ROTATED_KIND,
             log.admin,
             {"origin": log.origin, "vkey": r["vkey"], "handover": r["old_key_signature"]},
         )
