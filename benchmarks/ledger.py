@@ -8,7 +8,9 @@ Prints, for SQLite (and PostgreSQL when reachable), measured in the same run:
   at each ledger size; argon2id password checking is slow on purpose and timed apart;
 - verify throughput in entries per second (the Merkle tree's stored hashes recomputed too);
 - the Merkle tree's share of each append (reading the siblings, writing its hashes), and
-  at the largest size the inclusion and consistency proofs: hashes, bytes and time.
+  at the largest size the inclusion and consistency proofs: hashes, bytes and time;
+- checkpoint signing: the signed note alone and recorded in a write, next to a bare
+  Ed25519 signature (``--sizes 1000000`` gives the issue's 1M-entry proof figures).
 The last line is JSON: {"note", "merkle": {backend: figures at the largest size}}.
 Goals: a handoff within 3x the bare commit at any size; verify >= 100,000 entries/s.
 """
@@ -255,6 +257,38 @@ def proof_figures(db: Database, size: int, runs: int = 50) -> dict[str, float | 
     }
 
 
+def checkpoint_figures(db: Database, runs: int = 30) -> dict[str, float]:
+    """Signing a checkpoint: the note alone, and recorded in a write (witness delivery
+    included, none configured here), next to a bare Ed25519 signature in the same run."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from cart_chain.domain.merkle import TreeHead
+    from cart_chain.domain.signed_note import sign
+    from cart_chain.services.checkpoints import checkpoint_in
+
+    key = Ed25519PrivateKey.generate()
+    bare_t, note_t, write_t = [], [], []
+    head = TreeHead(1_000_000, b"\x01" * 32)
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        key.sign(b"cart-chain.A9999.00000000\n1000000\n" + b"A" * 44 + b"\n")
+        bare_t.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        sign("cart-chain.A9999.00000000", head, key)
+        note_t.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        db.write(lambda s: checkpoint_in(s, "admin"))
+        write_t.append(time.perf_counter() - t0)
+    print(f"bare Ed25519 signature               {fmt(bare_t)}")
+    print(f"checkpoint note signed               {fmt(note_t)}")
+    print(f"checkpoint signed and recorded       {fmt(write_t)}   (one write transaction)")
+    return {
+        "ed25519_bare_p50_ms": round(pct(bare_t, 0.5) * 1e3, 3),
+        "checkpoint_sign_p50_ms": round(pct(note_t, 0.5) * 1e3, 3),
+        "checkpoint_recorded_p50_ms": round(pct(write_t, 0.5) * 1e3, 3),
+    }
+
+
 def signer_check_seconds(db: Database) -> float:
     """Time `SignerCheck` alone over the ledger (entries read and parsed beforehand)."""
     from cart_chain.store.ledger import Entry
@@ -345,8 +379,10 @@ def run_backend(
         f"consistency {figures['consistency_hashes']} hashes ({figures['consistency_bytes']} B) "
         f"p50 {figures['consistency_p50_ms']:.2f} ms"
     )
+    signing = checkpoint_figures(db)
     return {
         **figures,
+        **signing,
         "handoff_p50_ms": round(pct(times, 0.5) * 1e3, 3),
         "tree_append_p50_ms": round(pct(tree_times, 0.5) * 1e3, 3),
         "tree_append_p99_ms": round(pct(tree_times, 0.99) * 1e3, 3),

@@ -105,6 +105,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 "rows": report.rows,
                 "checkpoint": {"seq": report.checkpoint.seq, "hash": report.checkpoint.hash},
                 "tree": {"size": report.entries, "root": root} if report.ok else None,
+                "warnings": report.warnings,
                 "problem": None
                 if report.ok
                 else {
@@ -115,6 +116,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
             }
         )
     elif report.ok:
+        for warning in report.warnings:
+            print(f"cart-chain: warning: {warning}", file=sys.stderr)
         print(f"ledger intact: {report.entries} entries, {report.rows} projection rows checked")
         print(f"checkpoint {report.checkpoint}")
         print(f"tree head {report.entries} {root} (keep it: verify --size N --root ROOT)")

@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "cart_chain.cli.readiness_commands",
     "cart_chain.cli.proof_commands",
     "cart_chain.cli.site_commands",
+    "cart_chain.cli.witness_commands",
     "cart_chain.cli.din_commands",
     "cart_chain.selftest",
 )

@@ -18,6 +18,20 @@ from cart_chain.domain.errors import UsageError
 def cmd_site_key(args: argparse.Namespace) -> int:
     from cart_chain.services.site_key import create_site_key, key_path, site_key
 
+    if args.action == "rotate":
+        from cart_chain.services.site_key import rotate_site_key
+
+        if args.create:
+            raise UsageError("rotate replaces the key; --create makes the first one")
+        by = signer(args.by, "administrator", PasswordSource())
+        made = rotate_site_key(open_db(args), by)
+        print(
+            f"site key rotated as entry {made.seq}; new private key at {key_path()}, "
+            "the old one kept beside it as .retired-SEQ",
+            file=sys.stderr,
+        )
+        print(made.vkey)
+        return 0
     if args.create:
         by = signer(args.by, "administrator", PasswordSource())
         made = create_site_key(open_db(args), by)
@@ -52,6 +66,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     site = sub.add_parser("site", help="the site key that signs checkpoints")
     ss = site.add_subparsers(dest="site_command", metavar="WHAT", required=True)
     p = ss.add_parser("key", help="print the verifier key (Go sumdb/note format: NAME+HASH+BASE64)")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("rotate",),
+        help="rotate: a new key, signed over by the old one (--by ADMIN)",
+    )
     p.add_argument(
         "--create", action="store_true", help="give a ledger made before site keys its key"
     )

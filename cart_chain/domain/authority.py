@@ -19,7 +19,7 @@ from typing import Any
 from cart_chain.domain.gates import BEDSIDE, PATIENT_EVENTS
 from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS
 from cart_chain.domain.roles import ENROL_ROLES, Role
-from cart_chain.domain.signed_note import CHECKPOINT_KIND, SITE_KEY_KIND
+from cart_chain.domain.signed_note import CHECKPOINT_KIND, SITE_KEY_KIND, SITE_KEY_ROTATED_KIND
 from cart_chain.domain.steps import PERFORMED, RULES, VERIFIED, Step
 
 #: Every role that signs content (everyone but the administrator).
@@ -51,7 +51,9 @@ ADMIN_KINDS = frozenset(
         "backup_made",
         "restored",
         SITE_KEY_KIND,
+        SITE_KEY_ROTATED_KIND,
         "dins_assigned",
+        "witness_log_accepted",
     }
 )
 #: Entry kinds any active user writes with no signature list (a checkpoint is signed by

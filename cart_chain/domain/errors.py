@@ -138,3 +138,8 @@ class StepNotAllowed(StepOrderError):
 
 class VoidedLabel(RuleViolation):
     """The scanned label was voided by a reprint or as destroyed; use the live label."""
+
+
+class WitnessRefused(VerificationFailed):
+    """A witness refused a checkpoint: smaller than one it holds (a rollback), or not
+    consistent with it (a rewritten history). Never retried: it is evidence."""

@@ -29,6 +29,8 @@ from cart_chain.domain.merkle import HASH_SIZE, TreeHead
 SITE_KEY_KIND = "site_key"
 #: The ledger entry that records each signed checkpoint (size, root, signature).
 CHECKPOINT_KIND = "checkpoint"
+#: The ledger entry that replaces the site key: the new key, signed by the old one.
+SITE_KEY_ROTATED_KIND = "site_key_rotated"
 #: sumdb/note's algorithm byte for Ed25519.
 ALG_ED25519 = b"\x01"
 #: Every signature line starts with an em dash and a space.
@@ -79,6 +81,23 @@ def sign(origin: str, head: TreeHead, key: Ed25519PrivateKey) -> tuple[str, str]
 def note_text(origin: str, head: TreeHead, signature: str) -> str:
     """The signed note again from what a checkpoint entry stores."""
     return f"{body(origin, head)}\n{SIG_PREFIX}{origin} {signature}\n"
+
+
+def rotation_statement(origin: str, old_vkey: str, new_vkey: str) -> bytes:
+    """What the old site key signs to hand the log over to the new one."""
+    return f"cart-chain/site-key-rotation/v1\n{origin}\n{old_vkey}\n{new_vkey}\n".encode()
+
+
+def rotation_signed(origin: str, old: bytes, new: bytes, signature_b64: str) -> bool:
+    """Whether ``signature_b64`` is the old key's signature handing ``origin`` to ``new``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(old).verify(
+            _b64(signature_b64),
+            rotation_statement(origin, verifier_key(origin, old), verifier_key(origin, new)),
+        )
+    except (InvalidSignature, InvalidValue):
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

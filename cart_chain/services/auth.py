@@ -34,6 +34,7 @@ from cart_chain.domain.clock import now_iso, parse_iso, utc_iso
 from cart_chain.domain.errors import AuthenticationError, DatabaseLocked, PermissionDenied
 from cart_chain.domain.roles import Role, role_name
 from cart_chain.services import passwords
+from cart_chain.services.checkpoints import daily_checkpoint_in
 from cart_chain.services.shared_settings import get_in
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -218,6 +219,8 @@ def authenticate_in(
             username,
             {"username": username, "change": "auth_ok", "value": None},
         )
+    # At least one checkpoint a day, made by the first signed write of the day.
+    daily_checkpoint_in(session, username)
     return user
 
 

@@ -17,6 +17,8 @@ from cart_chain.domain.identifiers import validate_fin
 from cart_chain.domain.site_products import SETTING as PRODUCT_IDENTIFIERS
 from cart_chain.domain.site_products import validate_site_products
 from cart_chain.domain.text import clean_name
+from cart_chain.domain.witnesses import SETTING as WITNESSES
+from cart_chain.domain.witnesses import validate as validate_witnesses
 from cart_chain.store import ledger
 from cart_chain.store.models import Setting
 
@@ -51,6 +53,8 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
     "password_expiry_days": ("0", _whole_number("password expiry (days, 0 = off)", 0, 3650)),
     # Per product profile: the site's ISBT 128 product codes and its manufacturer's barcode.
     PRODUCT_IDENTIFIERS: ("{}", validate_site_products),
+    # Where every checkpoint also goes (domain.witnesses): folders and cosigning sites.
+    WITNESSES: ("[]", validate_witnesses),
 }
 
 

@@ -1,140 +1,65 @@
 """The site key and signed checkpoints: evidence of the ledger's head that leaves it.
 
-The Ed25519 private key lives outside the database (whoever can rewrite the
-database must not also be able to sign a matching checkpoint): by default in the
-platformdirs config folder, mode 0600, or at $CART_CHAIN_SITE_KEY (a path the
-workstations of a PostgreSQL site share). With $CART_CHAIN_SITE_KEY_PASSPHRASE a
-new key is written PKCS#8-encrypted and read with it. The public key and the
-log's origin are recorded in the ledger as a ``site_key`` entry, and every
-checkpoint signed as a ``checkpoint`` entry. Rotation is not implemented yet.
+The private key lives outside the database (`key_file`). The public key and the
+log's origin are recorded in the ledger as a ``site_key`` entry, each checkpoint
+signed as a ``checkpoint`` entry, and a new key as a ``site_key_rotated`` entry
+signed by the key it replaces and written by an administrator. Every checkpoint
+then goes to every configured witness once it has committed (`witnesses`).
+
+Policy for a workstation without the private key: a checkpoint is refused, and
+with it the custody report, audit export or label print that makes one (the
+evidence would silently be missing). A PostgreSQL site gives its workstations a
+shared path in $CART_CHAIN_SITE_KEY (a per-workstation key is not supported yet:
+the ledger records one key at a time).
 """
 
 from __future__ import annotations
 
-import json
-import os
-from dataclasses import dataclass
-from pathlib import Path
+import base64
 
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from platformdirs import user_config_dir
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import AlreadyExists, EnvironmentProblem, NotFound
-from cart_chain.domain.merkle import TreeHead
 from cart_chain.domain.roles import Role
 from cart_chain.domain.signed_note import (
-    CHECKPOINT_KIND,
     SITE_KEY_KIND,
+    SITE_KEY_ROTATED_KIND,
     origin_for,
-    sign,
+    rotation_statement,
     verifier_key,
 )
 from cart_chain.services import shared_settings
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.auth import authenticate_in, require_role, signed_write
+from cart_chain.services.checkpoints import SignedCheckpoint, checkpoint_in
+from cart_chain.services.key_file import (
+    KEY_ENV,
+    PASSPHRASE_ENV,
+    ensure_private_key,
+    key_path,
+    load_private_key,
+    write_new_key,
+)
 from cart_chain.store import ledger
-from cart_chain.store.database import Database
+from cart_chain.store.database import Database, after_commit
 from cart_chain.store.models import LedgerEntry
-from cart_chain.store.tree import root_at
+from cart_chain.store.site_keys import SiteKey, site_key_in
 
-KEY_ENV = "CART_CHAIN_SITE_KEY"
-PASSPHRASE_ENV = "CART_CHAIN_SITE_KEY_PASSPHRASE"
+__all__ = [
+    "KEY_ENV",
+    "PASSPHRASE_ENV",
+    "SignedCheckpoint",
+    "SiteKey",
+    "checkpoint_in",
+    "ensure_private_key",
+    "key_path",
+    "load_private_key",
+    "site_key_in",
+]
+
 _ADMINS = frozenset({Role.ADMINISTRATOR})
-
-
-@dataclass(frozen=True, slots=True)
-class SiteKey:
-    """The site key as the ledger records it."""
-
-    seq: int
-    origin: str
-    public: bytes
-
-    @property
-    def vkey(self) -> str:
-        return verifier_key(self.origin, self.public)
-
-
-@dataclass(frozen=True, slots=True)
-class SignedCheckpoint:
-    """A checkpoint made and recorded: its note text and its ledger entry."""
-
-    note: str
-    head: TreeHead
-    seq: int
-
-
-def key_path() -> Path:
-    """Where this workstation's private site key is kept."""
-    override = os.environ.get(KEY_ENV)
-    if override:
-        return Path(override).expanduser()
-    return Path(user_config_dir("cart-chain")) / "site-key.pem"
-
-
-def _passphrase() -> bytes | None:
-    value = os.environ.get(PASSPHRASE_ENV)
-    return value.encode() if value else None
-
-
-def load_private_key() -> Ed25519PrivateKey:
-    """The private key from `key_path`, or `EnvironmentProblem` saying what is wrong."""
-    path = key_path()
-    try:
-        data = path.read_bytes()
-    except OSError as err:
-        raise EnvironmentProblem(
-            f"the site key {path} cannot be read ({err.strerror}); set ${KEY_ENV} to its path"
-        ) from err
-    try:
-        key = serialization.load_pem_private_key(data, password=_passphrase())
-    except (TypeError, ValueError):
-        raise EnvironmentProblem(
-            f"the site key {path} cannot be opened: wrong or missing ${PASSPHRASE_ENV}?"
-        ) from None
-    if not isinstance(key, Ed25519PrivateKey):
-        raise EnvironmentProblem(f"the site key {path} is not an Ed25519 key")
-    return key
-
-
-def ensure_private_key() -> Ed25519PrivateKey:
-    """This workstation's key: the one at `key_path`, or a new one written there (0600)."""
-    path = key_path()
-    if path.exists():
-        return load_private_key()
-    key = Ed25519PrivateKey.generate()
-    secret = _passphrase()
-    algorithm: serialization.KeySerializationEncryption = (
-        serialization.BestAvailableEncryption(secret) if secret else serialization.NoEncryption()
-    )
-    pem = key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, algorithm
-    )
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as f:
-            f.write(pem)
-    except OSError as err:
-        raise EnvironmentProblem(f"cannot write the site key {path} ({err.strerror})") from err
-    return key
-
-
-def site_key_in(session: Session) -> SiteKey | None:
-    """The site key the ledger records (the first ``site_key`` entry), or None."""
-    row = session.execute(
-        select(LedgerEntry.seq, LedgerEntry.payload)
-        .where(LedgerEntry.kind == SITE_KEY_KIND)
-        .order_by(LedgerEntry.seq)
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    p = json.loads(row[1])
-    return SiteKey(row[0], p["origin"], bytes.fromhex(p["public_key"]))
 
 
 def record_site_key_in(session: Session, admin: str, key: Ed25519PrivateKey) -> ledger.Entry:
@@ -175,45 +100,6 @@ def site_key(db: Database) -> SiteKey:
     return found
 
 
-def checkpoint_in(
-    session: Session, actor: str, *, required: bool = True
-) -> SignedCheckpoint | None:
-    """Sign the current tree head with the site key and record it as a ``checkpoint``.
-
-    Without ``required``, a ledger that has no site key yet gets no checkpoint (the
-    automatic ones at each export); a recorded key whose private half is not on this
-    workstation is refused either way: the evidence would silently be missing.
-    """
-    site = site_key_in(session)
-    if site is None:
-        if required:
-            raise NotFound(
-                "this ledger has no site key: an administrator creates it with "
-                "'cart-chain site key --create --by ADMIN'"
-            )
-        return None
-    key = load_private_key()
-    if key.public_key().public_bytes_raw() != site.public:
-        raise EnvironmentProblem(
-            f"the site key at {key_path()} is not the one this ledger records; set ${KEY_ENV}"
-        )
-    size = ledger.head(session).seq
-    head = TreeHead(size, root_at(session, size))
-    note, signature = sign(site.origin, head, key)
-    entry = ledger.append(
-        session,
-        CHECKPOINT_KIND,
-        actor,
-        {
-            "origin": site.origin,
-            "size": head.size,
-            "root": note.splitlines()[2],
-            "signature": signature,
-        },
-    )
-    return SignedCheckpoint(note, head, entry.seq)
-
-
 def make_checkpoint(db: Database, by: Credentials) -> SignedCheckpoint:
     """`cart-chain checkpoint`: any active user signs in, the checkpoint is recorded."""
 
@@ -222,3 +108,60 @@ def make_checkpoint(db: Database, by: Credentials) -> SignedCheckpoint:
         return checkpoint_in(session, user.username)  # type: ignore[return-value]
 
     return signed_write(db, run)
+
+
+def rotate_site_key(db: Database, by: Credentials) -> SiteKey:
+    """`site key rotate`: a new key, handed the log by the old key, by an administrator.
+
+    The new private key is written beside the old one first (``.new``); the
+    ``site_key_rotated`` entry carries the old key's signature over the hand-over;
+    once it commits, the old file is kept as ``.retired-SEQ`` and the new one takes
+    its place. Checkpoints signed before still verify under the old public key,
+    which the ledger keeps. A crash between the commit and the rename leaves the
+    ``.new`` file to be moved into place by hand (checkpoints say the key differs).
+    """
+    path = key_path()
+    staged = path.with_name(path.name + ".new")
+    if staged.exists():
+        raise AlreadyExists(f"{staged} exists: a rotation was left unfinished; move it aside")
+    old_key = load_private_key()
+    new_key = write_new_key(staged)
+    new_public = new_key.public_key().public_bytes_raw()
+
+    def run(session: Session) -> SiteKey:
+        user = authenticate_in(session, by)
+        require_role(user, _ADMINS, "rotate the site key")
+        site = site_key_in(session)
+        if site is None:
+            raise NotFound("this ledger has no site key to rotate")
+        if old_key.public_key().public_bytes_raw() != site.public:
+            raise EnvironmentProblem(
+                f"the site key at {path} is not the one this ledger records; set ${KEY_ENV}"
+            )
+        new_vkey = verifier_key(site.origin, new_public)
+        statement = rotation_statement(site.origin, site.vkey, new_vkey)
+        entry = ledger.append(
+            session,
+            SITE_KEY_ROTATED_KIND,
+            user.username,
+            {
+                "origin": site.origin,
+                "public_key": new_public.hex(),
+                "vkey": new_vkey,
+                "previous_vkey": site.vkey,
+                "old_key_signature": base64.b64encode(old_key.sign(statement)).decode(),
+            },
+        )
+
+        def swap(_db: Database) -> None:
+            path.replace(path.with_name(f"{path.name}.retired-{entry.seq}"))
+            staged.replace(path)
+
+        after_commit(session, swap)
+        return SiteKey(entry.seq, site.origin, new_public)
+
+    try:
+        return signed_write(db, run)
+    except BaseException:
+        staged.unlink(missing_ok=True)  # nothing was recorded: the new key is not needed
+        raise

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.merkle import HASH_SIZE, TreeHead
 from cart_chain.domain.signed_note import open_note
-from cart_chain.services.site_key import site_key_in
+from cart_chain.services.checkpoints import checkpoint_due_in
+from cart_chain.services.witnesses import findings_in
 from cart_chain.store.database import Database
 from cart_chain.store.integrity import (
     missing_table,
@@ -28,6 +29,7 @@ from cart_chain.store.integrity import (
 )
 from cart_chain.store.ledger import Checkpoint
 from cart_chain.store.models import LedgerEntry
+from cart_chain.store.site_keys import key_for_size, site_key_in, site_keys_in
 from cart_chain.store.tree import root_at
 from cart_chain.store.verify import Problem, Report, verify
 
@@ -81,14 +83,37 @@ def _head_problem(session: Session, report: Report, head: TreeHead) -> Problem |
 
 def _note_problem(session: Session, report: Report, note: str) -> Problem | None:
     """A signed checkpoint that is not this ledger's, or that the ledger no longer extends."""
-    site = site_key_in(session)
-    if site is None:
+    keys = site_keys_in(session)
+    if not keys:
         return Problem(0, "ledger_entries", "this ledger has no site key to check a checkpoint")
-    try:
-        opened = open_note(note, site.origin, site.public)
-    except InvalidValue as err:
-        return Problem(0, "checkpoint", str(err))
-    return _head_problem(session, report, opened.head)
+    # Each key the ledger has had, newest first; a checkpoint counts only under the key
+    # that was the site's when a checkpoint of its size was made (before a rotation, the
+    # old key: a retired key cannot sign checkpoints of the tree after it).
+    error: InvalidValue | None = None
+    for site in reversed(keys):
+        try:
+            opened = open_note(note, site.origin, site.public)
+        except InvalidValue as err:
+            error = error or err
+            continue
+        if key_for_size(keys, opened.head.size) != site:
+            return Problem(
+                0, "checkpoint", "the checkpoint is signed by a key not valid at its size"
+            )
+        return _head_problem(session, report, opened.head)
+    return Problem(0, "checkpoint", str(error))
+
+
+def _witness_problem(session: Session, report: Report) -> Problem | None:
+    """The witnesses' check (`witnesses.findings_in`), and a warning when the last
+    checkpoint is more than a day old (the daily one is made at the next signed write)."""
+    problems, warnings = findings_in(session, report.entries)
+    report.warnings.extend(warnings)
+    if site_key_in(session) is not None and checkpoint_due_in(session):
+        report.warnings.append(
+            "the last checkpoint is more than a day old: the next signed write makes one"
+        )
+    return Problem(0, "witness", problems[0]) if problems else None
 
 
 def verify_ledger(
@@ -129,6 +154,8 @@ def verify_ledger(
             report.problem = _head_problem(session, report, head)
         if report.ok and note is not None:
             report.problem = _note_problem(session, report, note)
+        if report.ok:
+            report.problem = _witness_problem(session, report)
         if report.ok:
             report.problem = (
                 storage_problem(session) or schema_problem(session) or trigger_problem(session)

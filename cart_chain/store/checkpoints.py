@@ -15,8 +15,10 @@ from cart_chain.domain.merkle import TreeHead
 from cart_chain.domain.signed_note import (
     CHECKPOINT_KIND,
     SITE_KEY_KIND,
+    SITE_KEY_ROTATED_KIND,
     note_text,
     open_note,
+    rotation_signed,
     verifier_key,
 )
 from cart_chain.store.ledger import Entry
@@ -38,10 +40,29 @@ class CheckpointCheck:
                 if p.get("vkey") != verifier_key(p["origin"], public):
                     return "site_key entry's verifier key does not match its public key"
                 self.site = (p["origin"], public)
+            elif entry.kind == SITE_KEY_ROTATED_KIND:
+                return self._rotated(entry)
             elif entry.kind == CHECKPOINT_KIND:
                 return self._checkpoint(entry, root_before)
         except (KeyError, TypeError, ValueError) as exc:
             return f"{entry.kind} entry is malformed ({exc!r})"
+        return None
+
+    def _rotated(self, entry: Entry) -> str | None:
+        """A new site key is taken only when the key it replaces signed the hand-over:
+        someone with the database but not the old key cannot slip in a key of theirs."""
+        if self.site is None:
+            return "site key rotated before the ledger has a site key"
+        p = entry.payload
+        origin, old = self.site
+        new = bytes.fromhex(p["public_key"])
+        if p["origin"] != origin or p.get("vkey") != verifier_key(origin, new):
+            return "site_key_rotated entry's origin or verifier key does not match its key"
+        if p.get("previous_vkey") != verifier_key(origin, old):
+            return "site_key_rotated entry does not name the key it replaces"
+        if not rotation_signed(origin, old, new, p["old_key_signature"]):
+            return "site_key_rotated entry is not signed by the key it replaces"
+        self.site = (origin, new)
         return None
 
     def _checkpoint(self, entry: Entry, root_before: bytes | None) -> str | None:

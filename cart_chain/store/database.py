@@ -157,6 +157,18 @@ def translate(err: DBAPIError, where: str) -> EnvironmentProblem | None:
     return None
 
 
+_AFTER_COMMIT = "cart_chain_after_commit"
+
+
+def after_commit(session: Session, then: Callable[[Database], None]) -> None:
+    """Run ``then(db)`` once the write transaction of ``session`` has committed.
+
+    For what cannot be part of the transaction (a witness's folder or database):
+    it must never be done for a write that rolled back, nor hold the write lock.
+    """
+    session.info.setdefault(_AFTER_COMMIT, []).append(then)
+
+
 class Database:
     """One database, SQLite or PostgreSQL; hands out one session per transaction."""
 
@@ -315,6 +327,8 @@ class Database:
                                 {"k": _LEDGER_LOCK_KEY},
                             )
                         result = fn(session)
+                for then in session.info.get(_AFTER_COMMIT, ()):
+                    self._run_after_commit(then)
                 return result
             except DBAPIError as err:
                 if _sqlstate(err) in _RETRY_SQLSTATES and attempt < _MAX_RETRIES:
@@ -326,6 +340,14 @@ class Database:
                     raise problem from err
                 raise
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _run_after_commit(self, then: Callable[[Database], None]) -> None:
+        """A follow-up of a committed write: its failure is logged, never raised, since
+        the record it follows is stored (the follow-up reports its own problems)."""
+        try:
+            then(self)
+        except Exception:  # the committed write must not look failed
+            log.exception("a follow-up of a committed write failed")
 
     def read(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn`` on one consistent snapshot; nothing it does is stored."""

@@ -49,6 +49,9 @@ class Report:
     #: The Merkle tree root recomputed from the entries (size ``entries``), once every
     #: entry was read.
     root: bytes = EMPTY_ROOT
+    #: What `verify` could not check, or found behind, without failing (a witness that
+    #: cannot be read, an overdue checkpoint): shown, never hidden.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,81 @@
+"""What an attacker with write access to the database file does (and nothing more).
+
+They cannot read the site key (it is outside the database), so they cannot sign.
+They can edit any row, recompute every later hash and the whole Merkle tree, put
+the append-only triggers back, and turn the recorded ``checkpoint`` entries into
+harmless-looking entries (which the ledger's own check of its checkpoints would
+otherwise catch): only what left the database (a kept checkpoint, a witness) can
+then tell.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cart_chain.domain import merkle
+from cart_chain.store.ledger import GENESIS, Entry, canonical, entry_hash
+from cart_chain.store.models import PROJECTIONS
+from cart_chain.store.projections import project
+
+
+def rewrite(
+    path: Path,
+    seq: int,
+    change: Callable[[dict[str, Any]], None],
+    *,
+    hide_checkpoints: bool = True,
+    truncate_after: int | None = None,
+) -> None:
+    """Change entry ``seq``'s payload; recompute every later hash, projection and the tree;
+    with ``hide_checkpoints`` relabel checkpoint entries; with ``truncate_after`` also
+    cut every entry after that one."""
+    conn = sqlite3.connect(str(path))
+    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'").fetchall()
+    for name, _ in triggers:
+        conn.execute(f"DROP TRIGGER {name}")
+    conn.execute("PRAGMA foreign_keys=OFF")
+    if truncate_after is not None:
+        for model in PROJECTIONS:
+            conn.execute(
+                f"DELETE FROM {model.__tablename__} WHERE entry_seq > ?", (truncate_after,)
+            )
+        conn.execute("DELETE FROM ledger_entries WHERE seq > ?", (truncate_after,))
+    rows = conn.execute(
+        "SELECT seq, recorded_at, kind, actor, payload FROM ledger_entries ORDER BY seq"
+    ).fetchall()
+    prev = GENESIS
+    frontier = merkle.Frontier()
+    tree: list[tuple[int, int, str]] = []
+    for s, at, kind, actor, payload in rows:
+        if s == seq:
+            p = json.loads(payload)
+            change(p)
+            payload = canonical(p)
+            entry = Entry(s, at, kind, actor, json.loads(payload), prev, "")
+            for model in PROJECTIONS:
+                conn.execute(f"DELETE FROM {model.__tablename__} WHERE entry_seq = ?", (s,))
+            for model, row in project(entry):
+                cols = ", ".join(row)
+                marks = ", ".join(f":{c}" for c in row)
+                conn.execute(f"INSERT INTO {model.__tablename__} ({cols}) VALUES ({marks})", row)
+        if hide_checkpoints and kind == "checkpoint":
+            kind = "checkpoint_note"
+        digest = entry_hash(s, at, kind, actor, prev, payload)
+        conn.execute(
+            "UPDATE ledger_entries SET kind = ?, payload = ?, prev_hash = ?, hash = ? "
+            "WHERE seq = ?",
+            (kind, payload, prev, digest, s),
+        )
+        for h in frontier.add(merkle.leaf_hash(bytes.fromhex(digest))):
+            tree.append((len(tree), s, h.hex()))
+        prev = digest
+    conn.execute("DELETE FROM tree_hashes")
+    conn.executemany("INSERT INTO tree_hashes (idx, entry_seq, hash) VALUES (?, ?, ?)", tree)
+    for _, sql in triggers:
+        conn.execute(sql)
+    conn.commit()
+    conn.close()
