@@ -7,18 +7,10 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import TYPE_CHECKING
 
-from cart_chain.cli.common import (
-    emit_json,
-    open_db,
-    signer,
-)
+from cart_chain.cli.common import emit_json, open_db, read_note, signer
 from cart_chain.cli.prompt import PasswordSource
 from cart_chain.domain.errors import UsageError
-
-if TYPE_CHECKING:
-    pass
 
 
 def start_gui(args: argparse.Namespace) -> int:
@@ -62,18 +54,6 @@ def cmd_demo(args: argparse.Namespace) -> int:
     for coi in result.cases:
         print(f"  {coi}")
     return 0
-
-
-def read_note(path: str) -> str:
-    """A signed checkpoint file's text (exactly: its signature covers every byte)."""
-    from pathlib import Path
-
-    try:
-        return Path(path).read_bytes().decode("utf-8")
-    except OSError as err:
-        raise UsageError(f"cannot read the checkpoint file {path} ({err.strerror})") from err
-    except UnicodeDecodeError:
-        raise UsageError(f"{path} is not a signed checkpoint (not UTF-8 text)") from None
 
 
 def cmd_verify(args: argparse.Namespace) -> int:

@@ -113,3 +113,15 @@ def when(text: str) -> str:
     from cart_chain.domain.clock import local_display
 
     return local_display(text)
+
+
+def read_note(path: str) -> str:
+    """A signed checkpoint file's text (exactly: its signature covers every byte)."""
+    from pathlib import Path
+
+    try:
+        return Path(path).read_bytes().decode("utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot read the checkpoint file {path} ({err.strerror})") from err
+    except UnicodeDecodeError:
+        raise UsageError(f"{path} is not a signed checkpoint (not UTF-8 text)") from None

@@ -14,7 +14,7 @@ import logging
 import sys
 from pathlib import Path
 
-from cart_chain.cli.commands import open_db, read_note, signer
+from cart_chain.cli.common import open_db, read_note, signer
 from cart_chain.cli.prompt import PasswordSource
 from cart_chain.domain.errors import UsageError
 
