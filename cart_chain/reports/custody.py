@@ -10,7 +10,7 @@ another report.
 
 This module only puts the report together: each section is a function
 ``(data, styles) -> flowables`` in a module of its own job (`custody_case`,
-`custody_units`, `custody_records`), listed once in `SECTIONS`; a new section
+`custody_units`, `custody_records`, `custody_evidence`), listed once in `SECTIONS`; a new section
 is a new module and one line there.
 """
 
@@ -24,9 +24,17 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, KeepTogether, Spacer
 from reportlab.platypus.flowables import Flowable
 
-from cart_chain.reports import base, custody_case, custody_records, custody_units
+from cart_chain.domain.evidence import ATTACHMENT
+from cart_chain.reports import (
+    base,
+    custody_case,
+    custody_evidence,
+    custody_records,
+    custody_units,
+)
 from cart_chain.reports.base import p
 from cart_chain.reports.custody_layout import duration, step_label
+from cart_chain.reports.evidence_pdf import attach
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
@@ -80,6 +88,7 @@ def _end(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignore[t
 #: The report's sections, in the order they print.
 SECTIONS: tuple[Section, ...] = (
     _heading,
+    custody_evidence.checkpoint_box,
     custody_case.open_deviations,
     custody_case.case_corrections,
     _timing,
@@ -88,6 +97,7 @@ SECTIONS: tuple[Section, ...] = (
     custody_records.overrides,
     custody_records.labels,
     custody_records.scans,
+    custody_evidence.proven_entries,
     _end,
 )
 
@@ -101,7 +111,7 @@ def story(data: CustodyReportData) -> list[Flowable]:
 
 
 def render(data: CustodyReportData, path: Path) -> None:
-    """Write the custody report PDF for ``data`` to ``path``."""
+    """Write the custody report PDF for ``data`` to ``path``, with its evidence attached."""
     c = data.case
     led = data.ledger
     doc = base.ReportDocument(
@@ -117,3 +127,5 @@ def render(data: CustodyReportData, path: Path) -> None:
         author=f"{data.generated_by_name} ({data.generated_by})",
     )
     doc.render(story(data), base.NumberedCanvas)
+    if data.evidence is not None:
+        attach(path, ATTACHMENT, data.evidence.attachment)
