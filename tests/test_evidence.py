@@ -298,3 +298,22 @@ def test_a_ledger_that_fails_verify_gets_no_signed_checkpoint(
     assert "failed verify" in " ".join(text_of(pdf).split())
     kinds = [ready_db.read(lambda s, n=n: ledger.get_entry(s, n)).kind for n in (enrolled + 1,)]
     assert kinds == ["report_exported"]  # no checkpoint signed before the report
+
+
+def test_the_evidence_checks_on_sqlite_and_postgresql(
+    ready_any_db: Database, tmp_path: Path
+) -> None:
+    from cart_chain.domain.evidence import check
+    from cart_chain.reports.evidence_pdf import read_report
+    from cart_chain.services.verification import verify_ledger
+
+    db = ready_any_db
+    coi = enrol(db)
+    walk(db, unit_of(coi), 2)
+    result = export_custody(db, creds("quinn"), coi, tmp_path / "r.pdf", custody.render)
+    assert result.evidence is not None
+    raw, text = read_report(result.path)
+    verdict = check(from_json(raw), text, site_key.site_key(db).vkey)
+    assert verdict.key_given and verdict.head.size + 1 == result.evidence.recorded_seq
+    assert verdict.entries == len(result.evidence.evidence.entries) >= 3
+    assert verify_ledger(db).ok  # the checkpoint recorded inside the render's write checks
