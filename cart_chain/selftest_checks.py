@@ -214,7 +214,15 @@ def check_report(ctx: Context) -> str:
     head = result.path.read_bytes()[:5]
     if head != b"%PDF-":
         raise RuntimeError(f"{result.path.name} is not a PDF")
-    return f"{result.path.stat().st_size} bytes, report {result.report_id}"
+    proven = ""
+    if result.evidence is not None:  # read back and checked as `evidence check` does
+        from cart_chain.domain.evidence import check, from_json
+        from cart_chain.reports.evidence_pdf import read_report
+
+        raw, text = read_report(result.path)
+        verdict = check(from_json(raw), text, result.evidence.evidence.vkey)
+        proven = f", evidence of {verdict.entries} entries checked"
+    return f"{result.path.stat().st_size} bytes, report {result.report_id}{proven}"
 
 
 def check_verify(ctx: Context) -> str:

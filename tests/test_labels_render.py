@@ -191,7 +191,7 @@ def test_barcode_modules_are_whole_dots_of_at_least_two() -> None:
 def test_templates_are_validated_before_use() -> None:
     raw = _template("bag")
     ok = parse_layout(json.dumps(raw))
-    assert ok.ref == "bag@1" and len(ok.sha256) == 64
+    assert ok.ref == f"bag@{raw['revision']}" and len(ok.sha256) == 64
     off = json.loads(json.dumps(raw))
     off["elements"][0]["x_mm"] = 90  # band 62 mm wide would stick out of a 100 mm label
     with pytest.raises(InvalidValue, match="outside"):

@@ -77,6 +77,7 @@ def sample_data(
         product_storage="at or below −120 °C, vapour phase of liquid nitrogen",
         expiry="none set by the product profile",
         warnings="Do not irradiate; Do not use a leukodepleting filter",
+        checkpoint="1048576 Zm9v+/Ba",  # a seven-digit tree size: the longest a label must fit
     )
 
 

@@ -32,7 +32,9 @@ def test_custody_report_command(ready_db: Database, tmp_path) -> None:  # type: 
         )
     )
     assert f"checkpoint  {head}" in stdout  # SEQ:HASH, as `verify --checkpoint` takes it
-    assert f"recorded as ledger entry {head.seq + 1}" in stdout
+    # The checkpoint the report embeds is recorded first, then the export itself.
+    assert f"recorded as ledger entry {head.seq + 2}" in stdout
+    assert f"(tree of {head.seq}, entry {head.seq + 1})" in stdout
     text = " ".join(PdfReader(str(out)).pages[0].extract_text().split())
     assert "Ольга Петрова" in text and head.hash in text
 

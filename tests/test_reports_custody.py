@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
+import json
 import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -326,8 +327,12 @@ def test_qr_code_carries_the_coi(story, tmp_path) -> None:  # type: ignore[no-un
         check=True,
     )
     image = Image.open(next(tmp_path.glob("p*.png")))
-    found = [b.text for b in zxingcpp.read_barcodes(image)]
-    assert found == [coi]  # the identifier only, never a name
+    found = sorted(b.text for b in zxingcpp.read_barcodes(image))
+    note = PdfReader(str(out)).attachments["custody-evidence.json"][0]
+    checkpoint = json.loads(note)["checkpoint"]
+    # The COI and the signed checkpoint (test_evidence checks that one): no name, ever.
+    assert found == sorted([coi, checkpoint])
+    assert not any(PATIENT in text for text in found)
 
 
 @pytest.mark.skipif(

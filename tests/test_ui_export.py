@@ -67,6 +67,8 @@ def test_custody_report_of_the_open_case(qtbot, opened, tmp_path) -> None:  # ty
         qtbot.mouseClick(dialog.run_button, Qt.MouseButton.LeftButton)
     text = "".join(page.extract_text() for page in PdfReader(str(out)).pages)
     assert "Petra Report" in text
+    shown = dialog.outcome.evidence.shown.short  # the checkpoint the report embeds
+    assert f"signed checkpoint {shown}" in dialog.status.text()
 
 
 def test_export_can_be_cancelled(qtbot, opened, tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -69,6 +69,13 @@ def _summary(result: ExportResult, what: str) -> int:
     print(f"  checkpoint  {led.checkpoint}")
     print(f"  verify      {'passed' if led.verified else 'FAILED: ' + str(led.problem)}")
     print(f"  recorded as ledger entry {result.receipt.seq}")
+    ev = result.evidence
+    if ev is not None:
+        print(
+            f"  evidence    checkpoint {ev.shown.short} (tree of {ev.shown.head.size}, "
+            f"entry {ev.recorded_seq}) proving {len(ev.evidence.entries)} entries; check it "
+            f"with 'cart-chain evidence check {result.path} --vkey KEY'"
+        )
     if not led.verified:
         print(
             "cart-chain: the ledger failed verification; the report says so on every page",

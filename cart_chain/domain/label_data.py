@@ -53,6 +53,9 @@ class LabelData:
     product_storage: str = ""  # how the final product is stored
     expiry: str = ""
     warnings: str = ""  # the product profile's warnings, e.g. "Do not irradiate"
+    #: The short checkpoint signed at this print ("SIZE ROOT8", `domain.evidence`): every
+    #: bag carries a witness of the ledger as it was labelled.
+    checkpoint: str = ""
 
     def fields(self) -> dict[str, str]:
         return asdict(self)

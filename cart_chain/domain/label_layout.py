@@ -82,6 +82,7 @@ FIELDS = frozenset(
         "product_storage",
         "expiry",
         "warnings",
+        "checkpoint",
     }
 )
 #: A template without these is refused: staff compare them at the bedside.

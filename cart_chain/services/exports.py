@@ -23,7 +23,7 @@ import json
 import os
 import secrets
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,10 +39,12 @@ from cart_chain.domain.errors import (
     NotFound,
     UsageError,
 )
+from cart_chain.domain.evidence import ReportEvidence
 from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.steps import Step
 from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
 from cart_chain.services.cases import load_case
+from cart_chain.services.evidence import render_with_evidence
 from cart_chain.services.outfiles import publish, stage, storage_error, target
 from cart_chain.services.site_key import checkpoint_in
 from cart_chain.services.views import CaseDetail, EventView, Receipt, UnitView
@@ -136,6 +138,10 @@ class CustodyReportData:
     refused_scans: tuple[RefusedScan, ...]
     timings: tuple[UnitTiming, ...]
     ledger: LedgerState
+    #: The signed checkpoint and proofs the PDF embeds (`services.evidence`); None when
+    #: none was made, for the reason the report then prints.
+    evidence: ReportEvidence | None = None
+    no_evidence: str = "it was rendered without signing a checkpoint"
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,6 +193,7 @@ class ExportResult:
     entries: int
     ledger: LedgerState
     receipt: Receipt
+    evidence: ReportEvidence | None = None  # what a custody report embeds
 
 
 # -- custody report data ------------------------------------------------------------
@@ -769,18 +776,19 @@ def export_custody(
     *,
     overwrite: bool = False,
 ) -> ExportResult:
-    """Read the case, render it to a temporary file, record the export, then rename."""
+    """Read the case, sign a checkpoint and prove what the report shows in it
+    (`services.evidence`), render it to a temporary file, record the export, then rename."""
     if out.suffix.lower() != ".pdf":
         raise UsageError(f"a custody report is a PDF: name the file *.pdf, not {out.name}")
     tmp = _staging(out, overwrite)
     try:
         data = custody_report_data(db, coi_text, by.username)
         try:
-            render(data, tmp)
+            data = render_with_evidence(db, by, data, render, tmp)
         except OSError as err:
             raise storage_error(err, out) from err
         entries = sum(len(u.events) for u in data.case.units)
-        return _finish(
+        done = _finish(
             db,
             by,
             tmp,
@@ -793,6 +801,7 @@ def export_custody(
             coi=data.case.coi,
             overwrite=overwrite,
         )
+        return replace(done, evidence=data.evidence)
     finally:
         tmp.unlink(missing_ok=True)
 

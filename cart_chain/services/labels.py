@@ -1,18 +1,19 @@
 """Printing labels: every print and reprint is a ledger entry, and a reprint voids.
 
 A print runs in one write transaction, in this order: authenticate the printing
-user, pick the next label serial of the unit, render the label, append the
-``label_printed`` entry, then hand the bytes to ``deliver`` (write the file,
-send to the printer). Delivery happens *before* the commit, so a label that
-could not be written or sent leaves no record; and if the commit failed after
-delivery, the label exists without a record, which the scan refuses as an
+user, pick the next label serial of the unit, append the ``label_printed``
+entry and sign a checkpoint of the head that includes it, render the label
+(which prints that checkpoint's short form), then hand the bytes to
+``deliver`` (write the file, send to the printer). Delivery happens *before*
+the commit, so a label that could not be written or sent leaves no record; and
+if the commit failed after delivery, the label exists without a record, which the scan refuses as an
 unknown label. Neither failure lets an unrecorded label pass a handoff.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -23,6 +24,7 @@ from cart_chain.domain.errors import (
     PermissionDenied,
     StepNotAllowed,
 )
+from cart_chain.domain.evidence import short_checkpoint
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.label_data import LabelData
 from cart_chain.domain.label_layout import FORMATS, KINDS, Layout, load_layout
@@ -50,6 +52,8 @@ from cart_chain.store.models import LabelPrint, LabelVoid, LedgerEntry, User
 #: `cart_chain.labels.render.render` (see `cart_chain.labels.printing`), so this
 #: service records prints without importing the drawing code above it.
 Renderer = Callable[[Layout, LabelData, str, int], bytes]
+#: What a label prints for the short checkpoint on a ledger without a site key yet.
+NO_CHECKPOINT = "none (no site key)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +234,6 @@ def print_label(
             case, view, code, kind, the_step, at, user.username, layout, bool(earlier)
         )
         used_dpi = layout.dpi if dpi is None else dpi
-        output = renderer(layout, data, fmt, used_dpi)
         entry = ledger.append(
             session,
             "label_printed",
@@ -253,8 +256,11 @@ def print_label(
             },
             recorded_at=at,
         )
-        # Every bag then has a signed checkpoint of the ledger as it was labelled.
-        checkpoint_in(session, user.username, required=False)
+        # Every bag then has a signed checkpoint of the ledger as it was labelled, and
+        # prints its short form: the label is drawn once that checkpoint exists.
+        made = checkpoint_in(session, user.username, required=False)
+        data = replace(data, checkpoint=short_checkpoint(made.head) if made else NO_CHECKPOINT)
+        output = renderer(layout, data, fmt, used_dpi)
         if deliver is not None:
             deliver(output)
         receipt = Receipt(entry.seq, entry.hash, entry.recorded_at, entry.kind, code.payload)

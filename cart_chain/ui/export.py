@@ -275,7 +275,16 @@ class ExportDialog(QDialog):
         path = getattr(result, "path", self.path.text())
         entries = getattr(result, "entries", None)
         extra = f" ({entries:,} entries)" if entries is not None else ""
-        self._show(f"Saved {path}{extra}. The export is recorded in the ledger.", error=False)
+        evidence = getattr(result, "evidence", None)
+        proof = (
+            f" It carries the signed checkpoint {evidence.shown.short} and proofs of the "
+            f"{len(evidence.evidence.entries)} entries it shows ('cart-chain evidence check')."
+            if evidence is not None
+            else ""
+        )
+        self._show(
+            f"Saved {path}{extra}. The export is recorded in the ledger.{proof}", error=False
+        )
         self.status.setObjectName("Success")
         self.status.setStyleSheet("")
         self.session.changed.emit()
