@@ -192,8 +192,9 @@ def deliver(db: Database) -> list[Outcome]:
             outcomes.append(Outcome(w, deliver_to(db, w)))
         except WitnessRefused as err:
             outcomes.append(Outcome(w, 0, str(err), refused=True))
-        except CartChainError as err:
-            outcomes.append(Outcome(w, 0, f"{err}; the checkpoint stays queued for it"))
+        except (CartChainError, SQLAlchemyError) as err:
+            why = err if isinstance(err, CartChainError) else "its database cannot be written"
+            outcomes.append(Outcome(w, 0, f"{why}; the checkpoint stays queued for it"))
     return outcomes
 
 
