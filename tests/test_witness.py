@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from sqlalchemy.exc import OperationalError
 
 from cart_chain.domain.errors import (
     InvalidValue,
@@ -147,7 +148,7 @@ def test_every_checkpoint_goes_to_every_witness(witnessed: dict) -> None:
 
 
 def test_unreachable_witness_keeps_the_record_queues_and_warns(
-    witnessed: dict, caplog: pytest.LogCaptureFixture
+    witnessed: dict, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     db, folder = witnessed["db"], witnessed["folder"]
     away = folder.with_name("unplugged")
@@ -172,6 +173,16 @@ def test_unreachable_witness_keeps_the_record_queues_and_warns(
     report = verify_ledger(db)
     assert report.ok and any("witness 2" in w and "not checked" in w for w in report.warnings)
     gone.rename(wdb.path)  # type: ignore[union-attr]
+    # Its database refuses the write (a driver error, not ours): queued, said, no crash.
+
+    def broken(*_: object, **__: object) -> str:
+        raise OperationalError("INSERT", {}, Exception("disk I/O error"))
+
+    monkeypatch.setattr(witness_site, "cosign_checkpoint", broken)
+    site_key.make_checkpoint(db, creds("alice"))
+    outcomes = witness_admin.sync(db)
+    assert outcomes[1].problem and "cannot be written" in outcomes[1].problem
+    assert outcomes[0].problem is None and not outcomes[1].refused
 
 
 def test_witness_site_refuses_rollback_fork_and_unknown_logs(

@@ -49,7 +49,11 @@ from cart_chain.store.models import LedgerEntry
 from cart_chain.store.site_keys import key_for_size, site_keys_in
 from cart_chain.store.tree import consistency, root_at, tree_size
 
-log = logging.getLogger("cart_chain.witness")
+#: Witness problems after a committed write are warnings on this logger: the CLI prints
+#: them, the main window shows them, the log file keeps them (no patient data: a
+#: witness's place, tree sizes and why).
+LOGGER = "cart_chain.witness"
+log = logging.getLogger(LOGGER)
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +192,9 @@ def deliver(db: Database) -> list[Outcome]:
             outcomes.append(Outcome(w, deliver_to(db, w)))
         except WitnessRefused as err:
             outcomes.append(Outcome(w, 0, str(err), refused=True))
-        except CartChainError as err:
-            outcomes.append(Outcome(w, 0, f"{err}; the checkpoint stays queued for it"))
+        except (CartChainError, SQLAlchemyError) as err:
+            why = err if isinstance(err, CartChainError) else "its database cannot be written"
+            outcomes.append(Outcome(w, 0, f"{why}; the checkpoint stays queued for it"))
     return outcomes
 
 

@@ -27,6 +27,7 @@ from cart_chain.ui.case_view import CaseView
 from cart_chain.ui.errors import show_error
 from cart_chain.ui.home import HomePage
 from cart_chain.ui.titles import set_title
+from cart_chain.ui.witness_notice import WitnessNotices
 
 if TYPE_CHECKING:
     from cart_chain.services.views import CaseDetail, EventView
@@ -107,6 +108,11 @@ class MainWindow(QMainWindow):
             f"{session.opened.where} · facility {session.opened.facility} · "
             f"locks after {session.opened.inactivity_minutes} min without activity"
         )
+
+        # A witness that missed a checkpoint (unplugged, refused) is said, not only logged.
+        self.witness_notices = WitnessNotices()
+        self.witness_notices.problem.connect(lambda text: self.statusBar().showMessage(text))
+        self.destroyed.connect(self.witness_notices.detach)
 
         self.home.open_case.connect(self.open_case)
         self.case_view.back.connect(self.go_home)
@@ -368,5 +374,6 @@ class MainWindow(QMainWindow):
         return dialog
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.witness_notices.detach()
         prefs.MAIN_GEOMETRY.set(bytes(self.saveGeometry().toBase64().data()).decode())
         super().closeEvent(event)
