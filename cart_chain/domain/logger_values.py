@@ -1,0 +1,228 @@
+"""Small readers for logger files: zones, units, intervals, numbers, times, PDFs.
+
+Kept apart from the reader (`domain.logger_parse`) so each stays one job; all
+are pure functions of text or bytes.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from cart_chain.domain.errors import InvalidValue
+
+# -- small readers -----------------------------------------------------------------
+
+_OFFSET = re.compile(r"^(?:utc|gmt)?\s*([+-])\s*(\d{1,2})(?::?(\d{2}))?$", re.IGNORECASE)
+_NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d+)?|[.,]\d+)")
+_UNIT_MARK = re.compile(
+    r"(?:°|º|deg\s*)([cfk])\b|\(([cfk])\)|\[([cfk])\]|\b(celsius|fahrenheit|kelvin)\b",
+    re.IGNORECASE,
+)
+_INTERVAL = re.compile(
+    r"^(\d+(?:[.,]\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?)?$",
+    re.IGNORECASE,
+)
+_HMS = re.compile(r"^(\d{1,3}):(\d{2})(?::(\d{2}))?$")
+
+
+def zone(text: str) -> tzinfo:
+    """A time zone named by a user or a file: IANA name, UTC, or an offset like +01:00."""
+    t = text.strip()
+    if t.upper() in ("UTC", "GMT", "Z"):
+        return UTC
+    m = _OFFSET.match(t)
+    if m:
+        sign = -1 if m.group(1) == "-" else 1
+        hours, minutes = int(m.group(2)), int(m.group(3) or 0)
+        if hours > 14 or minutes > 59:
+            raise InvalidValue(f"time zone {text!r} is not a UTC offset")
+        return timezone(sign * timedelta(hours=hours, minutes=minutes))
+    try:
+        return ZoneInfo(t)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise InvalidValue(
+            f"time zone {text!r} is not known: give a name such as Europe/Berlin, "
+            "or an offset such as +01:00"
+        ) from None
+
+
+def unit_in(text: str) -> str | None:
+    """C, F or K when ``text`` (a column label or a header value) names one."""
+    m = _UNIT_MARK.search(text)
+    if m is None:
+        bare = text.strip().upper().lstrip("°º")
+        return bare if bare in ("C", "F", "K") else None
+    word = next(g for g in m.groups() if g)
+    return word[0].upper()
+
+
+def to_celsius(value: float, unit: str) -> float:
+    if unit == "F":
+        return (value - 32.0) * 5.0 / 9.0
+    if unit == "K":
+        return value - 273.15
+    return value
+
+
+def interval_seconds(text: str, label: str = "") -> float:
+    """``00:05:00``, ``5 min``, ``300 s``; a bare number needs its unit in the label."""
+    t = text.strip()
+    m = _HMS.match(t)
+    if m:
+        h, mi, s = int(m.group(1)), int(m.group(2)), int(m.group(3) or 0)
+        seconds = float(h * 3600 + mi * 60 + s) if m.group(3) else float(h * 60 + mi)
+        # hh:mm:ss, or mm:ss when only two parts are given
+        return seconds if seconds > 0 else _bad_interval(text)
+    m = _INTERVAL.match(t)
+    if m is None:
+        return _bad_interval(text)
+    value = float(m.group(1).replace(",", "."))
+    unit = (m.group(2) or _unit_of_label(label) or "").lower()
+    if not unit:
+        raise InvalidValue(f"sampling interval {text!r} has no unit (s, min or h)")
+    factor = 3600.0 if unit.startswith("h") else 60.0 if unit.startswith("m") else 1.0
+    return value * factor if value > 0 else _bad_interval(text)
+
+
+def _bad_interval(text: str) -> float:
+    raise InvalidValue(f"sampling interval {text!r} is not a duration such as 00:05:00 or 5 min")
+
+
+def _unit_of_label(label: str) -> str | None:
+    m = re.search(r"\((s|sec|min|h)\)|\[(s|sec|min|h)\]", label, re.IGNORECASE)
+    return None if m is None else (m.group(1) or m.group(2))
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 (with or without BOM, or UTF-16 with BOM), else Windows-1252."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")
+
+
+def cells_of(line: str, delimiter: str) -> list[str]:
+    if '"' not in line:
+        return [c.strip() for c in line.split(delimiter)]
+    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter))]
+
+
+def label_key(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().strip(":=").strip()).lower()
+
+
+# -- times ---------------------------------------------------------------------------
+
+
+class LocalClock:
+    """Turns the file's time texts into POSIX seconds, in order, with one zone."""
+
+    def __init__(self, formats: Sequence[str], tz: tzinfo | None) -> None:
+        self.formats = tuple(formats)
+        self.pattern: str | None = None  # the strptime pattern that worked last
+        self.tz = tz
+        self.prev = float("-inf")
+        self.needs_zone = False
+
+    def naive_or_aware(self, text: str) -> datetime:
+        t = text.strip().replace("Z", "+00:00") if text.strip().endswith("Z") else text.strip()
+        if self.pattern is None:
+            try:
+                return datetime.fromisoformat(t)
+            except ValueError:
+                pass
+        for pattern in ((self.pattern,) if self.pattern else ()) + self.formats:
+            try:
+                dt = datetime.strptime(t, pattern)
+            except ValueError:
+                continue
+            self.pattern = pattern
+            return dt
+        try:
+            return datetime.fromisoformat(t)
+        except ValueError:
+            raise InvalidValue(f"{text!r} is not a date and time this format reads") from None
+
+    def seconds(self, text: str, ambiguous: str = "order") -> float:
+        """POSIX seconds of ``text``. In the repeated autumn hour, ``order`` reads the
+        pass that keeps the samples in order (refusing a first sample, which nothing
+        before it places); ``earlier`` or ``later`` choose for a header's start or stop."""
+        dt = self.naive_or_aware(text)
+        if dt.tzinfo is not None:
+            return dt.timestamp()
+        if self.tz is None:
+            raise NoZone()
+        if not isinstance(self.tz, ZoneInfo):
+            return dt.replace(tzinfo=self.tz).timestamp()
+        first = dt.replace(tzinfo=self.tz, fold=0).timestamp()
+        second = dt.replace(tzinfo=self.tz, fold=1).timestamp()
+        if first == second:
+            return first
+        if datetime.fromtimestamp(first, self.tz).replace(tzinfo=None) != dt:
+            raise InvalidValue(
+                f"{text!r} does not exist in {self.tz.key}: the clocks skipped that hour"
+            )
+        if ambiguous == "earlier":
+            return first
+        if ambiguous == "later":
+            return second
+        if self.prev == float("-inf"):
+            raise InvalidValue(
+                f"{text!r} falls in the hour {self.tz.key} repeats when summer time ends, "
+                "and no sample before it says which pass it is: export the data in UTC"
+            )
+        # The repeated hour: the first pass is before the change, the second after it.
+        return second if first <= self.prev < second else first
+
+
+class NoZone(Exception):
+    """A local time was read and no time zone is known."""
+
+
+def read_number(raw: str, decimal: str | None) -> tuple[float, str | None]:
+    """A temperature cell (a unit mark may follow), and the decimal mark the file uses."""
+    text = raw.replace("\u2212", "-").strip()
+    text = _UNIT_MARK.sub("", text).rstrip("CFKcfk°º ").strip()
+    if not _NUMBER.fullmatch(text):
+        raise InvalidValue(f"{raw!r} is not a temperature")
+    mark = "," if "," in text else "." if "." in text else None
+    if mark is not None:
+        if decimal is None:
+            decimal = mark
+        elif mark != decimal:
+            raise InvalidValue(
+                f"{raw!r} uses {mark!r} as decimal mark where the file uses {decimal!r}"
+            )
+    return float(text.replace(",", ".")), decimal
+
+
+# -- PDF reports with the data attached --------------------------------------------
+
+
+def is_pdf(data: bytes) -> bool:
+    return data[:1024].lstrip().startswith(b"%PDF-")
+
+
+def pdf_attachment(data: bytes) -> tuple[str, bytes]:
+    """The CSV (or text) file a logger's PDF report carries as an attachment."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        attachments = PdfReader(BytesIO(data)).attachments
+    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
+        raise InvalidValue(f"the PDF cannot be read ({exc})") from None
+    for name in sorted(attachments):
+        if name.lower().endswith((".csv", ".txt", ".tsv")):
+            return name, attachments[name][0]
+    raise InvalidValue(
+        "the PDF carries no attached CSV file: export the data as CSV from the logger's software"
+    )
