@@ -24,6 +24,7 @@ COMMAND_MODULES = (
     "cart_chain.cli.proof_commands",
     "cart_chain.cli.site_commands",
     "cart_chain.cli.din_commands",
+    "cart_chain.cli.condition_commands",
     "cart_chain.selftest",
 )
 
