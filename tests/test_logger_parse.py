@@ -213,3 +213,21 @@ def test_local_times_in_a_zone_with_summer_time_round_trip(offset_quarters: int)
         return
     r = parse_log(data, GENERIC, tz="Europe/Berlin")
     assert r.times == tuple(at.timestamp() for at, _ in samples)
+
+
+@given(
+    st.integers(min_value=1_700_000_000, max_value=1_900_000_000),
+    st.sampled_from(["Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"]),
+)
+def test_the_fast_wall_clock_agrees_with_zoneinfo(instant: int, name: str) -> None:
+    """The clock's own date arithmetic and hourly offset cache against the standard library."""
+    from cart_chain.domain.logger_values import LocalClock, zone
+
+    z = ZoneInfo(name)
+    local = datetime.fromtimestamp(instant, z)
+    clock = LocalClock((), zone(name))
+    clock.prev = instant - 1  # the sample before it, as in a file read in order
+    assert clock.seconds(f"{local:%Y-%m-%d %H:%M:%S}") == instant
+    dotted = LocalClock(("%d.%m.%Y %H:%M:%S",), zone(name))
+    dotted.prev = instant - 1
+    assert dotted.seconds(f"{local:%d.%m.%Y %H:%M:%S}") == instant

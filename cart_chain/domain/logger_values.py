@@ -26,6 +26,7 @@ _INTERVAL = re.compile(
     r"^(\d+(?:[.,]\d+)?)\s*(s|sec|secs|seconds?|m|min|mins|minutes?|h|hr|hrs|hours?)?$",
     re.IGNORECASE,
 )
+_PLAIN = re.compile(r"[+-]?\d+(?:\.\d+)?")
 _HMS = re.compile(r"^(\d{1,3}):(\d{2})(?::(\d{2}))?$")
 
 
@@ -120,51 +121,145 @@ def label_key(text: str) -> str:
 # -- times ---------------------------------------------------------------------------
 
 
+#: A local ISO 8601 time without an offset, read without building a datetime.
+_ISO_NAIVE = re.compile(
+    r"(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,6}))?)?"
+)
+_FIELDS = {
+    "%Y": r"(?P<Y>\d{4})",
+    "%m": r"(?P<m>\d{1,2})",
+    "%d": r"(?P<d>\d{1,2})",
+    "%H": r"(?P<H>\d{1,2})",
+    "%M": r"(?P<M>\d{2})",
+    "%S": r"(?P<S>\d{2})",
+}
+_MONTH_DAYS = (31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_EPOCH = datetime(1970, 1, 1)
+
+
+def _fast_pattern(pattern: str) -> re.Pattern[str] | None:
+    """A strptime pattern of %Y %m %d %H %M %S and literals as a regular expression."""
+    out = []
+    for part in re.split(r"(%.)", pattern):
+        if len(part) == 2 and part.startswith("%"):
+            if part not in _FIELDS:
+                return None
+            out.append(_FIELDS[part])
+        else:
+            out.append(re.escape(part))
+    return re.compile("".join(out))
+
+
+def wall_seconds(y: int, mo: int, d: int, h: int, mi: int, s: int, us: int = 0) -> float | None:
+    """Seconds from 1970-01-01 00:00 to this wall-clock time, as if it were UTC (None
+    when it is no date: month 13, 30 February, 25 o'clock)."""
+    if not (1 <= mo <= 12 and h < 24 and mi < 60 and s < 60):
+        return None
+    leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+    if not 1 <= d <= (29 if mo == 2 and leap else _MONTH_DAYS[mo - 1]):
+        return None
+    yy = y - (mo <= 2)  # days from the civil date (H. Hinnant's algorithm)
+    era = yy // 400
+    yoe = yy - era * 400
+    doy = (153 * (mo - 3 if mo > 2 else mo + 9) + 2) // 5 + d - 1
+    days = era * 146097 + yoe * 365 + yoe // 4 - yoe // 100 + doy - 719468
+    return days * 86400.0 + h * 3600 + mi * 60 + s + us / 1e6
+
+
 class LocalClock:
-    """Turns the file's time texts into POSIX seconds, in order, with one zone."""
+    """Turns the file's time texts into POSIX seconds, in order, with one zone.
+
+    The common shapes (ISO 8601, and strptime patterns of numbers only) are read
+    without building a datetime; a zone's offsets are looked up once per hour of
+    wall-clock time where they are constant over that hour.
+    """
 
     def __init__(self, formats: Sequence[str], tz: tzinfo | None) -> None:
         self.formats = tuple(formats)
+        self.fast = {f: _fast_pattern(f) for f in self.formats}
         self.pattern: str | None = None  # the strptime pattern that worked last
         self.tz = tz
         self.prev = float("-inf")
-        self.needs_zone = False
+        self.hours: dict[float, tuple[float, float] | None] = {}
 
-    def naive_or_aware(self, text: str) -> datetime:
-        t = text.strip().replace("Z", "+00:00") if text.strip().endswith("Z") else text.strip()
+    def wall(self, text: str) -> float | datetime:
+        """Wall-clock seconds of a time without offset, or the aware datetime of one with."""
+        t = text.strip()
         if self.pattern is None:
-            try:
-                return datetime.fromisoformat(t)
-            except ValueError:
-                pass
+            m = _ISO_NAIVE.fullmatch(t)
+            if m is not None:
+                y, mo, d, h, mi, s, frac = m.groups()
+                us = int((frac or "0").ljust(6, "0"))
+                w = wall_seconds(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), us)
+                if w is not None:
+                    return w
         for pattern in ((self.pattern,) if self.pattern else ()) + self.formats:
-            try:
-                dt = datetime.strptime(t, pattern)
-            except ValueError:
-                continue
-            self.pattern = pattern
-            return dt
+            fast = self.fast.get(pattern)
+            m = fast.fullmatch(t) if fast is not None else None
+            if m is not None:
+                g = m.groupdict()
+                w = wall_seconds(
+                    int(g.get("Y", 1900)),
+                    int(g.get("m", 1)),
+                    int(g.get("d", 1)),
+                    int(g.get("H", 0)),
+                    int(g.get("M", 0)),
+                    int(g.get("S", 0)),
+                )
+                if w is not None:
+                    self.pattern = pattern
+                    return w
+            elif fast is None:
+                try:
+                    dt = datetime.strptime(t, pattern)
+                except ValueError:
+                    continue
+                self.pattern = pattern
+                return dt if dt.tzinfo else (dt - _EPOCH).total_seconds()
         try:
-            return datetime.fromisoformat(t)
+            dt = datetime.fromisoformat(t)
         except ValueError:
             raise InvalidValue(f"{text!r} is not a date and time this format reads") from None
+        return dt if dt.tzinfo else (dt - _EPOCH).total_seconds()
+
+    def _offsets(self, wall: float) -> tuple[float, float]:
+        """The zone's UTC offsets (first pass, second pass) at this wall-clock time."""
+        hour = wall // 3600
+        cached = self.hours.get(hour, False)
+        if cached:
+            return cached  # type: ignore[return-value]
+        z = self.tz
+
+        def at(w: float) -> tuple[float, float]:
+            dt = (_EPOCH + timedelta(seconds=w)).replace(tzinfo=z)
+            return (
+                dt.replace(fold=0).utcoffset().total_seconds(),  # type: ignore[union-attr]
+                dt.replace(fold=1).utcoffset().total_seconds(),  # type: ignore[union-attr]
+            )
+
+        if cached is False:
+            begin, end = at(hour * 3600), at(hour * 3600 + 3599)
+            self.hours[hour] = begin if begin == end else None
+            if begin == end:
+                return begin
+        return at(wall)
 
     def seconds(self, text: str, ambiguous: str = "order") -> float:
         """POSIX seconds of ``text``. In the repeated autumn hour, ``order`` reads the
         pass that keeps the samples in order (refusing a first sample, which nothing
         before it places); ``earlier`` or ``later`` choose for a header's start or stop."""
-        dt = self.naive_or_aware(text)
-        if dt.tzinfo is not None:
-            return dt.timestamp()
+        w = self.wall(text)
+        if isinstance(w, datetime):
+            return w.timestamp()
         if self.tz is None:
             raise NoZone()
         if not isinstance(self.tz, ZoneInfo):
-            return dt.replace(tzinfo=self.tz).timestamp()
-        first = dt.replace(tzinfo=self.tz, fold=0).timestamp()
-        second = dt.replace(tzinfo=self.tz, fold=1).timestamp()
+            return w - self.tz.utcoffset(None).total_seconds()  # type: ignore[union-attr]
+        off_first, off_second = self._offsets(w)
+        first, second = w - off_first, w - off_second
         if first == second:
             return first
-        if datetime.fromtimestamp(first, self.tz).replace(tzinfo=None) != dt:
+        if first > second:  # the offset grew: the clocks jumped over this time
             raise InvalidValue(
                 f"{text!r} does not exist in {self.tz.key}: the clocks skipped that hour"
             )
@@ -187,6 +282,8 @@ class NoZone(Exception):
 
 def read_number(raw: str, decimal: str | None) -> tuple[float, str | None]:
     """A temperature cell (a unit mark may follow), and the decimal mark the file uses."""
+    if decimal != "," and _PLAIN.fullmatch(raw):  # the usual cell: read at once
+        return float(raw), ("." if decimal is None and "." in raw else decimal)
     text = raw.replace("\u2212", "-").strip()
     text = _UNIT_MARK.sub("", text).rstrip("CFKcfk°º ").strip()
     if not _NUMBER.fullmatch(text):
