@@ -26,6 +26,7 @@ from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.steps import Step
 from cart_chain.reports import base, fonts
 from cart_chain.reports.base import grid, p, when_local, when_utc
+from cart_chain.reports.condition_charts import condition_section, journey_section
 from cart_chain.services.views import CorrectionView, EventView, SignatureView, UnitView
 
 if TYPE_CHECKING:
@@ -598,9 +599,11 @@ def story(data: CustodyReportData) -> list[Flowable]:
         *_open_deviations(data, st),
         *_case_corrections(data, st),
         KeepTogether([p("Timing summary", st["h2"]), _timing(data.timings, st)]),
+        *journey_section(c, st),
     ]
     for u in c.units:
         out += _unit(u, st)
+    out += condition_section(data.condition, st)
     out += _patient_events(data, st)
     out += _overrides(data, st)
     out += _labels(data, st)

@@ -172,3 +172,68 @@ def leg_samples(db: Database, entry_seq: int) -> tuple[tuple[float, ...], tuple[
     data, how = db.read(run)
     record, _ = read_logger_file(data, how["format"], tz=how["tz"], unit=how["unit"])
     return record.times, record.temps
+
+
+@dataclass(frozen=True, slots=True)
+class LegCurve:
+    """One imported logger file's samples, with the leg's limits and handoff times, to draw."""
+
+    unit: str
+    entry_seq: int
+    leg_seq: int
+    step: str
+    serial: str | None
+    handoff: float  # POSIX seconds
+    receipt: float | None
+    low_c: float | None
+    high_c: float | None
+    times: tuple[float, ...]
+    temps: tuple[float, ...]
+    excursions: tuple[tuple[float, float], ...]  # (start, end), POSIX seconds
+
+
+def _seconds(text: str | None) -> float | None:
+    from cart_chain.domain.clock import parse_iso
+
+    return None if text is None else parse_iso(text).timestamp()
+
+
+def curves_in(session: Session, coi: str) -> tuple[LegCurve, ...]:
+    """Every logger curve of a case, in import order, read again from the kept files."""
+    rows = session.execute(
+        select(ConditionLog.entry_seq, ConditionFile.content)
+        .join(ConditionFile, ConditionFile.entry_seq == ConditionLog.entry_seq)
+        .where(ConditionLog.coi == coi)
+        .order_by(ConditionLog.entry_seq)
+    ).all()
+    out = []
+    for seq, content in rows:
+        entry = ledger.get_entry(session, seq)
+        assert entry is not None
+        p = entry.payload
+        how = p["read_with"]
+        record, _ = read_logger_file(bytes(content), how["format"], tz=how["tz"], unit=how["unit"])
+        out.append(
+            LegCurve(
+                unit=p["unit"],
+                entry_seq=seq,
+                leg_seq=p["leg_seq"],
+                step=p["step"],
+                serial=p["logger"]["serial"],
+                handoff=_seconds(p["handoff_at"]),  # type: ignore[arg-type]
+                receipt=_seconds(p["receipt_at"]),
+                low_c=p["limits"]["low_c"],
+                high_c=p["limits"]["high_c"],
+                times=record.times,
+                temps=record.temps,
+                excursions=tuple(
+                    (_seconds(e["start"]), _seconds(e["end"]))  # type: ignore[misc]
+                    for e in p["excursions"]
+                ),
+            )
+        )
+    return tuple(out)
+
+
+def case_curves(db: Database, coi: str) -> tuple[LegCurve, ...]:
+    return db.read(lambda s: curves_in(s, coi))
