@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from cart_chain.domain.clock import local_display
 from cart_chain.domain.steps import RULES, Step
 from cart_chain.ui.case_links import CaseLinksPanel
+from cart_chain.ui.condition_chart import condition_tab
 from cart_chain.ui.timeline import UnitTimeline, correction_text
 
 if TYPE_CHECKING:
@@ -220,6 +221,9 @@ class CaseView(QWidget):
         self.links = CaseLinksPanel(self.session, detail)
         self.links.correct_link.connect(lambda seq: self.correct_link.emit(detail, seq))
         self.tabs.addTab(self.links, f"Identifiers ({len(detail.links)})")
+        temperatures = condition_tab(self.session.db, detail.coi)
+        if temperatures is not None:
+            self.tabs.addTab(temperatures, f"Temperatures ({len(temperatures.charts)})")
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
         self._update_review()
