@@ -218,3 +218,48 @@ def test_the_command_line(ready_db: Database, tmp_path: Path) -> None:
     assert imp["max_c"] == 8.4 and imp["excursions"][0]["duration_s"] == 300
     formats = cli("condition", "formats")
     assert "sensormetrix-neon" in formats.stdout and "UNVERIFIED" in formats.stdout
+
+
+def _tolerant_profile(folder: Path) -> None:
+    """A site profile that tolerates transport excursions up to 30 minutes."""
+    data = json.loads(
+        (Path(__file__).parents[1] / "cart_chain/resources/profiles/generic.json").read_text()
+    )
+    data.update(id="tolerant", name="Tolerant Test Product", aliases=["tolerant"])
+    data["excursion_tolerance_minutes"] = {
+        "value": 30,
+        "unconfirmed": True,
+        "why": "test profile: a site's own stability data",
+    }
+    (folder / "tolerant.json").write_text(json.dumps(data), encoding="utf-8")
+
+
+def test_exactly_the_tolerated_duration_passes_and_a_second_more_is_a_deviation(
+    ready_db: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _tolerant_profile(tmp_path)
+    monkeypatch.setenv("CART_CHAIN_PROFILES", str(tmp_path))
+    start = HANDOFF - timedelta(minutes=10)
+
+    def file_with_excursion(seconds: int, serial: str) -> bytes:
+        # 5 °C, then 9 °C from 60 min, back to 5 °C exactly ``seconds`` later
+        out = [(start + timedelta(minutes=5 * i), 5.0) for i in range(12)]  # to 55 min
+        warm = start + timedelta(minutes=60)
+        out += [(warm + timedelta(minutes=5 * i), 9.0) for i in range(6)]  # to 85 min
+        back = warm + timedelta(seconds=seconds)
+        out += [(back + timedelta(minutes=5 * i), 5.0) for i in range(38)]
+        return lf.delimited(out, serial=serial, interval="5 min")
+
+    exact = fresh_leg(ready_db, product="Tolerant")
+    r = import_condition(ready_db, exact, file_with_excursion(1800, "EXACT"), creds("lena"))
+    assert r.deviations == ()
+    (imp,) = condition_of(ready_db, exact).legs[0].imports
+    (e,) = imp.excursions
+    assert e["duration_s"] == 1800 and e["tolerated"]
+    assert imp.limits == "2 to 8 °C, excursions up to 30 min tolerated"
+    longer = fresh_leg(ready_db, product="Tolerant")
+    r = import_condition(ready_db, longer, file_with_excursion(1801, "PLUS-1S"), creds("lena"))
+    (detail,) = r.deviations
+    assert "30 min 01 s" in detail
+    (imp,) = condition_of(ready_db, longer).legs[0].imports
+    assert not imp.excursions[0]["tolerated"] and imp.deviations[0].rule == "condition_excursion"
