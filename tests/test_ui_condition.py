@@ -12,6 +12,7 @@ from cart_chain.services.condition import import_condition
 from cart_chain.services.condition_views import condition_of
 from cart_chain.ui.case_view import CaseView
 from cart_chain.ui.condition_chart import ConditionPanel
+from cart_chain.ui.condition_import import ImportLoggerDialog
 from tests import logger_files as lf
 from tests.conftest import creds
 from tests.test_condition import HANDOFF, fresh_leg
@@ -59,3 +60,47 @@ def test_no_tab_without_a_logger_file(opened, qtbot) -> None:  # type: ignore[no
     assert not any(
         view.tabs.tabText(i).startswith("Temperatures") for i in range(view.tabs.count())
     )
+
+
+def test_a_logger_file_dropped_on_the_dialog_and_signed(opened, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDropEvent
+
+    unit = fresh_leg(opened.db)
+    temps = [5.0] * 53
+    temps[10] = 9.5
+    good = tmp_path / "shipper.csv"
+    good.write_bytes(lf.delimited(lf.regular(HANDOFF - timedelta(minutes=10), 5, temps)))
+    broken = tmp_path / "broken.csv"
+    broken.write_bytes(good.read_bytes()[:-9])
+    view = CaseView(make_session(opened, "lena", signed=True))
+    qtbot.addWidget(view)
+    view.show_case(condition_of(opened.db, unit).coi)
+    qtbot.mouseClick(view.logger_button, Qt.MouseButton.LeftButton)
+    (dialog,) = view.findChildren(ImportLoggerDialog)
+
+    def drop(path) -> None:  # type: ignore[no-untyped-def]
+        mime = QMimeData()
+        mime.setUrls([QUrl.fromLocalFile(str(path))])
+        event = QDropEvent(
+            QPointF(10, 10),
+            Qt.DropAction.CopyAction,
+            mime,
+            Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier,
+        )
+        dialog.dropEvent(event)
+
+    drop(broken)
+    assert dialog.path.text() == str(broken)
+    qtbot.keyClicks(dialog.signature.password, "lena-secret-1")
+    qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert dialog.error.text() == "Line 58: the file ends in the middle of a sample (truncated?)"
+    assert condition_of(opened.db, unit).legs[0].imports == ()  # nothing recorded
+    drop(good)
+    qtbot.keyClicks(dialog.signature.password, "lena-secret-1")
+    with qtbot.waitSignal(dialog.saved) as saved:
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    assert saved.args[0].deviations and "9.5 °C" in saved.args[0].deviations[0]
+    titles = [view.tabs.tabText(i) for i in range(view.tabs.count())]
+    assert "Temperatures (1)" in titles
