@@ -263,3 +263,14 @@ def test_exactly_the_tolerated_duration_passes_and_a_second_more_is_a_deviation(
     assert "30 min 01 s" in detail
     (imp,) = condition_of(ready_db, longer).legs[0].imports
     assert not imp.excursions[0]["tolerated"] and imp.deviations[0].rule == "condition_excursion"
+
+
+def test_on_both_databases_the_file_is_kept_verified_and_unique(ready_any_db: Database) -> None:
+    unit = fresh_leg(ready_any_db)
+    data = lf.pdf_with(covering(), "shipper.csv")  # bytes that are not text
+    r = import_condition(ready_any_db, unit, data, creds("lena"))
+    assert verify_ledger(ready_any_db).ok
+    with pytest.raises(DuplicateLoggerFile):
+        import_condition(ready_any_db, unit, data, creds("lena"))
+    times, temps = leg_samples(ready_any_db, r.seq)
+    assert len(times) == 53 and set(temps) == {5.0}
