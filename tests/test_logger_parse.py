@@ -231,3 +231,27 @@ def test_the_fast_wall_clock_agrees_with_zoneinfo(instant: int, name: str) -> No
     dotted = LocalClock(("%d.%m.%Y %H:%M:%S",), zone(name))
     dotted.prev = instant - 1
     assert dotted.seconds(f"{local:%d.%m.%Y %H:%M:%S}") == instant
+
+
+@given(st.binary(max_size=400))
+def test_any_bytes_are_read_or_refused_with_a_message(data: bytes) -> None:
+    """Untrusted input never crashes the reader: a record, or InvalidValue."""
+    try:
+        read_logger_file(data, tz="UTC", unit="C")
+    except InvalidValue:
+        pass
+
+
+@given(st.text(alphabet=st.sampled_from("0123456789-:.,; \tTZ+\n°CFtimeTemp"), max_size=300))
+def test_text_that_looks_like_a_logger_file_is_read_or_refused(text: str) -> None:
+    try:
+        read_logger_file(("Time;Temperature (C)\n" + text).encode(), tz="Europe/Berlin")
+    except InvalidValue:
+        pass
+
+
+def test_a_damaged_pdf_is_refused_with_a_message() -> None:
+    pdf = lf.pdf_with(b"Time,Temp (C)\n2026-03-01T08:00:00Z,4.0\n")
+    for cut in (pdf[: len(pdf) // 2], pdf[:40], pdf.replace(b"/EmbeddedFile", b"/Nothing")):
+        with pytest.raises(LoggerFileError):
+            read_logger_file(cut)

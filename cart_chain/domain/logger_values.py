@@ -311,15 +311,14 @@ def pdf_attachment(data: bytes) -> tuple[str, bytes]:
     from io import BytesIO
 
     from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
 
     try:
         attachments = PdfReader(BytesIO(data)).attachments
-    except (PyPdfError, ValueError, KeyError, TypeError) as exc:
-        raise InvalidValue(f"the PDF cannot be read ({exc})") from None
-    for name in sorted(attachments):
-        if name.lower().endswith((".csv", ".txt", ".tsv")):
-            return name, attachments[name][0]
+        for name in sorted(attachments):
+            if name.lower().endswith((".csv", ".txt", ".tsv")):
+                return name, bytes(attachments[name][0])
+    except Exception as exc:  # untrusted bytes: any failure of the PDF parser is a refusal
+        raise InvalidValue(f"the PDF cannot be read ({type(exc).__name__}: {exc})") from None
     raise InvalidValue(
         "the PDF carries no attached CSV file: export the data as CSV from the logger's software"
     )
