@@ -237,17 +237,19 @@ def test_the_fast_wall_clock_agrees_with_zoneinfo(instant: int, name: str) -> No
 def test_any_bytes_are_read_or_refused_with_a_message(data: bytes) -> None:
     """Untrusted input never crashes the reader: a record, or InvalidValue."""
     try:
-        read_logger_file(data, tz="UTC", unit="C")
+        r, _ = read_logger_file(data, tz="UTC", unit="C")
     except InvalidValue:
-        pass
+        return
+    assert list(r.times) == sorted(set(r.times)) and len(r.times) == len(r.temps) > 0
 
 
 @given(st.text(alphabet=st.sampled_from("0123456789-:.,; \tTZ+\n°CFtimeTemp"), max_size=300))
 def test_text_that_looks_like_a_logger_file_is_read_or_refused(text: str) -> None:
     try:
-        read_logger_file(("Time;Temperature (C)\n" + text).encode(), tz="Europe/Berlin")
+        r, _ = read_logger_file(("Time;Temperature (C)\n" + text).encode(), tz="Europe/Berlin")
     except InvalidValue:
-        pass
+        return
+    assert list(r.times) == sorted(set(r.times)) and len(r.times) == len(r.temps) > 0
 
 
 def test_a_damaged_pdf_is_refused_with_a_message() -> None:

@@ -249,7 +249,7 @@ def parse_log(
         if not MIN_C <= celsius <= MAX_C:
             raise LoggerFileError(f"{raw} {the_unit} is not a plausible temperature", n + 1)
         times.append(at)
-        temps.append(round(celsius, 3))
+        temps.append(celsius if the_unit == "C" else round(celsius, 3))
     if not times:
         raise LoggerFileError("the file holds no samples")
     if "points" in head:

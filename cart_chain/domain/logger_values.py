@@ -181,6 +181,11 @@ class LocalClock:
         self.tz = tz
         self.prev = float("-inf")
         self.hours: dict[float, tuple[float, float] | None] = {}
+        self.days: dict[str, float | None] = {}
+        #: A fixed zone's offset (UTC, +01:00), read once; None for a zone with rules.
+        self.fixed = (
+            None if tz is None or isinstance(tz, ZoneInfo) else tz.utcoffset(None).total_seconds()  # type: ignore[union-attr]
+        )
 
     def wall(self, text: str) -> float | datetime:
         """Wall-clock seconds of a time without offset, or the aware datetime of one with."""
@@ -189,26 +194,31 @@ class LocalClock:
             m = _ISO_NAIVE.fullmatch(t)
             if m is not None:
                 y, mo, d, h, mi, s, frac = m.groups()
-                us = int((frac or "0").ljust(6, "0"))
-                w = wall_seconds(int(y), int(mo), int(d), int(h), int(mi), int(s or 0), us)
-                if w is not None:
-                    return w
+                day = self.days.get(t[:10])  # a file has few dates and many samples
+                if day is None:
+                    day = wall_seconds(int(y), int(mo), int(d), 0, 0, 0)
+                    if day is not None:
+                        self.days[t[:10]] = day
+                hh, mm, ss = int(h), int(mi), int(s or 0)
+                if day is not None and hh < 24 and mm < 60 and ss < 60:
+                    us = int(frac.ljust(6, "0")) / 1e6 if frac else 0.0
+                    return day + hh * 3600 + mm * 60 + ss + us
         for pattern in ((self.pattern,) if self.pattern else ()) + self.formats:
             fast = self.fast.get(pattern)
             m = fast.fullmatch(t) if fast is not None else None
             if m is not None:
                 g = m.groupdict()
-                w = wall_seconds(
-                    int(g.get("Y", 1900)),
-                    int(g.get("m", 1)),
-                    int(g.get("d", 1)),
-                    int(g.get("H", 0)),
-                    int(g.get("M", 0)),
-                    int(g.get("S", 0)),
-                )
-                if w is not None:
+                key = f"{g.get('Y')}-{g.get('m')}-{g.get('d')}"
+                day = self.days.get(key)
+                if day is None:
+                    day = wall_seconds(
+                        int(g.get("Y") or 1900), int(g.get("m") or 1), int(g.get("d") or 1), 0, 0, 0
+                    )
+                    self.days[key] = day
+                hh, mm, ss = int(g.get("H") or 0), int(g.get("M") or 0), int(g.get("S") or 0)
+                if day is not None and hh < 24 and mm < 60 and ss < 60:
                     self.pattern = pattern
-                    return w
+                    return day + hh * 3600 + mm * 60 + ss
             elif fast is None:
                 try:
                     dt = datetime.strptime(t, pattern)
@@ -253,8 +263,8 @@ class LocalClock:
             return w.timestamp()
         if self.tz is None:
             raise NoZone()
-        if not isinstance(self.tz, ZoneInfo):
-            return w - self.tz.utcoffset(None).total_seconds()  # type: ignore[union-attr]
+        if self.fixed is not None:
+            return w - self.fixed
         off_first, off_second = self._offsets(w)
         first, second = w - off_first, w - off_second
         if first == second:
