@@ -119,7 +119,7 @@ def test_time_going_back_and_garbage_name_the_line() -> None:
 
 def test_a_file_without_a_unit_asks_for_one() -> None:
     data = b"Time,Temperature\n2026-03-01 08:00:00,4.0\n"
-    with pytest.raises(LoggerFileError, match="--unit"):
+    with pytest.raises(LoggerFileError, match="--temperature-unit"):
         parse_log(data, GENERIC, tz="UTC")
     assert parse_log(data, GENERIC, tz="UTC", unit="F").temps == (-15.556,)
 

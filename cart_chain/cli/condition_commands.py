@@ -123,7 +123,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--format", default="auto", metavar="auto|NAME")
     p.add_argument("--tz", metavar="ZONE", help="time zone of a file that states none")
     p.add_argument(
-        "--unit",
+        "--temperature-unit",
         dest="unit_of_temperature",
         metavar="C|F|K",
         help="temperature unit of a file that states none",

@@ -315,7 +315,10 @@ def _the_unit(
         return stated[0]
     if wanted:
         return wanted
-    raise LoggerFileError("the file does not say its temperature unit: give it (--unit C, F or K)")
+    raise LoggerFileError(
+        "the file does not say its temperature unit: give it "
+        "(--temperature-unit C, F or K; in the app, Unit)"
+    )
 
 
 def _the_zone(
