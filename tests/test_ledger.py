@@ -64,6 +64,15 @@ def build_chain(database: Database) -> Report:
     review_deviation(database, hot.seq + 1, "accept", "within validated range", creds("quinn"))
     override_gate(database, unit_of(coi, 2), "bedside_check", "documented on paper", creds("quinn"))
     link_case(database, coi, creds("alice"), lot="LOT-1", rfic="RFIC-1")
+    # a logger file for unit 2's leg to manufacturing (condition_logs, condition_files)
+    from datetime import UTC, datetime, timedelta
+
+    from cart_chain.services.condition import import_condition
+    from tests.logger_files import delimited, regular
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    data = delimited(regular(now - timedelta(hours=1), 5, [-180.0] * 14))
+    import_condition(database, unit_of(coi, 2), data, creds("lena"))
     report = verify_ledger(database)
     assert report.ok, report.problem
     return report

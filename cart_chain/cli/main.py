@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "cart_chain.cli.witness_commands",
     "cart_chain.cli.din_commands",
     "cart_chain.cli.evidence_commands",
+    "cart_chain.cli.condition_commands",
     "cart_chain.selftest",
 )
 

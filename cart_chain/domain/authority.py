@@ -33,6 +33,9 @@ QA_ONLY = frozenset({Role.QA})
 RECOVERY_KIND = "admin_recovered"
 #: A manufacturer's identifiers are recorded at enrolment, or by the cell lab on receipt.
 LINK_ROLES = ENROL_ROLES | {Role.CELL_LAB}
+#: A logger file is imported by whoever receives a leg (cell lab at manufacturing, the
+#: cell lab or infusion team at the site), or by QA.
+CONDITION_ROLES = frozenset({Role.CELL_LAB, Role.INFUSION, Role.QA})
 #: Fields that identify the patient: corrected only with a second person verifying.
 IDENTITY_FIELDS = frozenset({"patient_name", "patient_dob", "mrn"})
 #: Who may verify an identity correction: any clinical role or QA (not a courier).
@@ -125,6 +128,7 @@ def _build() -> dict[tuple[str, str | None], Rule]:
             (Slot(PERFORMED, BEDSIDE_ROLES), Slot(VERIFIED, BEDSIDE_ROLES)),
         )
     )
+    rules.append(Rule("condition_imported", None, (Slot(PERFORMED, CONDITION_ROLES),)))
     for kind in ("deviation_reviewed", "gate_override"):
         rules.append(Rule(kind, None, (Slot(VERIFIED, QA_ONLY),), {"reason": QA_ONLY}))
     # A restore is written by an administrator (its actor, see ADMIN_KINDS); QA also

@@ -20,6 +20,8 @@ from cart_chain.domain.citations import Cited, parse_cited, unknown
 from cart_chain.domain.errors import InvalidValue
 
 SCHEMA = 2
+#: The optional key of a profile that tolerates short transport excursions.
+EXCURSION_TOLERANCE = "excursion_tolerance_minutes"
 
 
 class LimitFrom(StrEnum):
@@ -95,6 +97,13 @@ class Profile:
     dose_tolerance_days: float = 0.0  # split dose: later doses may fall this many days early/late
     aliases: tuple[str, ...] = ()
     note: str = ""
+    #: Cited: how long a transport excursion outside the leg's limits is tolerated
+    #: (optional; none of the shipped labels gives one, so none is tolerated there).
+    excursion_tolerance: Cited | None = None
+
+    @property
+    def excursion_tolerance_minutes(self) -> float | None:
+        return None if self.excursion_tolerance is None else float(self.excursion_tolerance.value)
 
     @property
     def ships_fresh(self) -> bool:
@@ -121,6 +130,8 @@ class Profile:
         out = list(self.cited)
         out += [(f"time_limits.{t.name}", t.cited) for t in self.time_limits]
         out += [(f"lymphodepletion_to_infusion_days.{k}", c) for k, c in self.lymphodepletion]
+        if self.excursion_tolerance is not None:
+            out.append((EXCURSION_TOLERANCE, self.excursion_tolerance))
         return out
 
     @property
@@ -158,6 +169,8 @@ class Profile:
             d[name] = c.to_dict()
         d["time_limits"] = [{**t.cited.to_dict(), "name": t.name} for t in self.time_limits]
         d["lymphodepletion_to_infusion_days"] = {k: c.to_dict() for k, c in self.lymphodepletion}
+        if self.excursion_tolerance is not None:
+            d[EXCURSION_TOLERANCE] = self.excursion_tolerance.to_dict()
         return d
 
 
@@ -184,6 +197,16 @@ def _pair(value: Any, where: str) -> tuple[float, float]:
     ):
         raise InvalidValue(f"{where} must be [min, max] with 0 <= min <= max")
     return float(value[0]), float(value[1])
+
+
+def _tolerance(raw: Any, at: str) -> Cited | None:
+    if raw is None:
+        return None
+    cited = parse_cited(raw, f"{at}: {EXCURSION_TOLERANCE}")
+    minutes = _num(cited.value, f"{at}: {EXCURSION_TOLERANCE}")
+    if minutes is None or minutes < 0:
+        raise InvalidValue(f"{at}: {EXCURSION_TOLERANCE} must be a number of minutes >= 0")
+    return cited
 
 
 def _time_limit(raw: Any, where: str) -> TimeLimit:
@@ -273,6 +296,7 @@ def parse_profile(data: dict[str, Any]) -> Profile:
         cited=tuple((k, cited[k]) for k in _SCALARS),
         aliases=tuple(str(a).lower() for a in data.get("aliases", ())),
         note=str(data.get("note", "")),
+        excursion_tolerance=_tolerance(data.get(EXCURSION_TOLERANCE), at),
     )
     lo, hi = profile.lymphodepletion_to_infusion_days
     if lo > hi:

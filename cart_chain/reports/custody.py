@@ -33,6 +33,7 @@ from cart_chain.reports import (
     custody_units,
 )
 from cart_chain.reports.base import p
+from cart_chain.reports.condition_charts import condition_section, journey_section
 from cart_chain.reports.custody_layout import duration, step_label
 from cart_chain.reports.evidence_pdf import attach
 
@@ -68,6 +69,15 @@ def _timing(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignor
     return [KeepTogether([p("Timing summary", st["h2"]), custody_case.timing(data.timings, st)])]
 
 
+def _journey(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignore[type-arg]
+    return journey_section(data.case, st)
+
+
+def _condition(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignore[type-arg]
+    """Each imported logger file's temperature curve (issue 15)."""
+    return condition_section(data.condition, st)
+
+
 def _units(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignore[type-arg]
     out: list[Flowable] = []
     for u in data.case.units:
@@ -92,7 +102,9 @@ SECTIONS: tuple[Section, ...] = (
     custody_case.open_deviations,
     custody_case.case_corrections,
     _timing,
+    _journey,
     _units,
+    _condition,
     custody_records.patient_events,
     custody_records.overrides,
     custody_records.labels,

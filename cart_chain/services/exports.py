@@ -44,6 +44,7 @@ from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.steps import Step
 from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
 from cart_chain.services.cases import load_case
+from cart_chain.services.condition_views import LegCurve, curves_in
 from cart_chain.services.evidence import render_with_evidence
 from cart_chain.services.outfiles import publish, stage, storage_error, target
 from cart_chain.services.site_key import checkpoint_in
@@ -142,6 +143,8 @@ class CustodyReportData:
     #: none was made, for the reason the report then prints.
     evidence: ReportEvidence | None = None
     no_evidence: str = "it was rendered without signing a checkpoint"
+    #: Each imported logger file's curve (issue 15), drawn by reports.condition_charts.
+    condition: tuple[LegCurve, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,6 +379,7 @@ def custody_report_in(session: Session, coi_text: str, username: str) -> Custody
         refused_scans=scans,
         timings=unit_timings(case),
         ledger=_ledger_state(session),
+        condition=curves_in(session, case.coi),
     )
 
 

@@ -9,7 +9,17 @@ hash and compare the same on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    BigInteger,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 
@@ -288,6 +298,41 @@ class TreeHash(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class ConditionLog(Base):
+    """A temperature logger's file imported for one transport leg (a shipping step).
+
+    The file's SHA-256 is unique: the same file imported twice is refused.
+    """
+
+    __tablename__ = "condition_logs"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    unit_code: Mapped[str] = mapped_column(ForeignKey("units.unit_code"), index=True)
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), index=True)
+    leg_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"))
+    step: Mapped[str] = mapped_column(String(40))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    serial: Mapped[str | None] = mapped_column(String(64))
+    format: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (UniqueConstraint("sha256", name="uq_condition_logs_sha256"),)
+
+
+class ConditionFile(Base):
+    """The original bytes of an imported logger file, kept with the entry that names them.
+
+    Not a projection (the ledger holds the file's SHA-256 and size, not its bytes):
+    `verify` hashes each stored file and compares it with its entry
+    (`store.attachments`).
+    """
+
+    __tablename__ = "condition_files"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
 #: Projection tables in the order `verify` checks them, with their sort keys.
 PROJECTIONS: tuple[type[Base], ...] = (
     User,
@@ -306,10 +351,12 @@ PROJECTIONS: tuple[type[Base], ...] = (
     GateOverride,
     CollectionDin,
     CaseLink,
+    ConditionLog,
 )
 #: Every table that holds custody facts, ledger included: all are append-only.
 APPEND_ONLY_TABLES: tuple[str, ...] = (
     "ledger_entries",
     *(m.__tablename__ for m in PROJECTIONS),
     TreeHash.__tablename__,
+    ConditionFile.__tablename__,
 )

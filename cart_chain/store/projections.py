@@ -15,6 +15,7 @@ from cart_chain.store.models import (
     Case,
     CaseLink,
     CollectionDin,
+    ConditionLog,
     Correction,
     Deviation,
     DeviationReview,
@@ -379,6 +380,27 @@ def _admin_recovered(e: Entry) -> Iterator[Row]:
             username=p["username"],
             change="password_recovered",
             value=p["password_hash"],
+        ),
+    )
+    yield from _signatures(e)
+
+
+@projector("condition_imported")
+def _condition_imported(e: Entry) -> Iterator[Row]:
+    """A logger file for one leg; its bytes are in condition_files, checked by `verify`."""
+    p = e.payload
+    yield (
+        ConditionLog,
+        dict(
+            entry_seq=e.seq,
+            unit_code=p["unit"],
+            coi=p["coi"],
+            leg_seq=p["leg_seq"],
+            step=p["step"],
+            sha256=p["file"]["sha256"],
+            size=p["file"]["size"],
+            serial=p["logger"]["serial"],
+            format=p["logger"]["format"],
         ),
     )
     yield from _signatures(e)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.merkle import EMPTY_ROOT
 from cart_chain.domain.signed_note import CHECKPOINT_KIND
+from cart_chain.store.attachments import AttachmentCheck
 from cart_chain.store.checkpoints import CheckpointCheck
 from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash
 from cart_chain.store.models import PROJECTIONS, Base, LedgerEntry
@@ -156,6 +157,7 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
     signers = SignerCheck()
     tree = TreeCheck(session)
     checkpoints = CheckpointCheck()
+    attachments = AttachmentCheck()
     prev_at = ""
 
     cols = [
@@ -205,6 +207,10 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
         if unauthorised is not None:
             report.problem = Problem(seq, *unauthorised)
             return report
+        undescribed = attachments.note(seq, kind, payload)
+        if undescribed is not None:
+            report.problem = Problem(seq, "ledger_entries", undescribed)
+            return report
         unsigned = checkpoints.check(entry, root_before)
         if unsigned is not None:
             report.problem = Problem(seq, "ledger_entries", unsigned)
@@ -235,6 +241,10 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
     extra = tree.extra()
     if extra is not None:
         report.problem = Problem(extra[0], "tree_hashes", extra[1])
+        return report
+    wrong_file = attachments.check(session)
+    if wrong_file is not None:
+        report.problem = Problem(wrong_file[0], "condition_files", wrong_file[1])
         return report
     for model, got in pending.items():
         if got is not None:

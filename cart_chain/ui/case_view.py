@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
 from cart_chain.domain.clock import local_display
 from cart_chain.domain.steps import RULES, Step
 from cart_chain.ui.case_links import CaseLinksPanel
+from cart_chain.ui.condition_chart import condition_tab
+from cart_chain.ui.condition_import import ImportLoggerDialog
 from cart_chain.ui.timeline import UnitTimeline, correction_text
 
 if TYPE_CHECKING:
@@ -82,6 +84,9 @@ class CaseView(QWidget):
         self.review_button.setToolTip("QA: accept, quarantine or reject this bag's deviation")
         self.override_button = QPushButton("Override infusion gate…")
         self.override_button.setToolTip("QA: let this bag past one infusion gate, with a reason")
+        self.logger_button = QPushButton("Import logger file…")
+        self.logger_button.setToolTip("The shipper's temperature logger for this bag's last leg")
+        self.logger_button.clicked.connect(self.import_logger)
         self.back_button = QPushButton("← Cases (Esc)")
         buttons = QHBoxLayout()
         for b in (
@@ -97,6 +102,7 @@ class CaseView(QWidget):
         for b in (
             self.bedside_button,
             self.patient_button,
+            self.logger_button,
             self.correct_case_button,
             self.review_button,
             self.override_button,
@@ -220,6 +226,9 @@ class CaseView(QWidget):
         self.links = CaseLinksPanel(self.session, detail)
         self.links.correct_link.connect(lambda seq: self.correct_link.emit(detail, seq))
         self.tabs.addTab(self.links, f"Identifiers ({len(detail.links)})")
+        temperatures = condition_tab(self.session.db, detail.coi)
+        if temperatures is not None:
+            self.tabs.addTab(temperatures, f"Temperatures ({len(temperatures.charts)})")
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
         self._update_review()
@@ -237,6 +246,16 @@ class CaseView(QWidget):
             w: Any = self.tabs.widget(i)
             if isinstance(w, UnitTimeline) and w.unit.unit == unit:
                 self.tabs.setCurrentIndex(i)
+
+    def import_logger(self) -> ImportLoggerDialog | None:
+        """The logger-file dialog for the shown bag; the case reloads once it is saved."""
+        unit, detail = self.current_unit(), self.detail
+        if unit is None or detail is None:
+            return None
+        dialog = ImportLoggerDialog(self.session, unit, self)
+        dialog.saved.connect(lambda _r: self.show_case(detail.coi))
+        dialog.open()
+        return dialog
 
     def _record(self) -> None:
         if self.detail is not None:
