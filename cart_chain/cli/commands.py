@@ -685,8 +685,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="the case at hand: a bag of another case is refused (and recorded)",
     )
     p.add_argument("--step", required=True)
-    p.add_argument("--by", metavar="USER", help="who performs or releases")
-    p.add_argument("--to", metavar="USER", help="who receives or witnesses (handoffs)")
+    p.add_argument(
+        "--by", metavar="USER", help="one signer: who performs, releases or (by role) receives"
+    )
+    p.add_argument(
+        "--to",
+        metavar="USER",
+        help="the second signer (handoffs); each takes the side their role holds",
+    )
     p.add_argument("--location")
     p.add_argument("--temperature", type=_temperature, metavar="C")
     p.add_argument("--note")

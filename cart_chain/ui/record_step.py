@@ -39,7 +39,8 @@ from cart_chain.domain.errors import (
     VoidedLabel,
     WrongPatient,
 )
-from cart_chain.domain.steps import HANDOFFS, RULES, Step
+from cart_chain.domain.roles import Role
+from cart_chain.domain.steps import HANDOFFS, RULES, Step, meanings_for, steps_for
 from cart_chain.ui import prefs
 from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
@@ -129,6 +130,7 @@ class RecordStepDialog(QDialog):
         layout.addLayout(buttons)
 
         self.step.currentIndexChanged.connect(self._step_changed)
+        self.to.username.editingFinished.connect(self._show_meanings)
         self.save.clicked.connect(self.submit)
         self.cancel.clicked.connect(self.reject)
         self._set_form_enabled(False)
@@ -208,8 +210,10 @@ class RecordStepDialog(QDialog):
         )
         self.step.blockSignals(True)
         self.step.clear()
-        for s in unit.next_steps:
-            self.step.addItem(Step(s).label, s)
+        # The step offered first is the logged-in user's own (`steps.steps_for`).
+        holds = unit.custodian == self.session.user.username
+        for s in steps_for(Role(self.session.user.role), unit.next_steps, holds):
+            self.step.addItem(s.label, s.value)
         self.step.blockSignals(False)
         if not unit.next_steps:
             self._refuse("This bag's journey is complete: no further step can be recorded.")
@@ -279,17 +283,38 @@ class RecordStepDialog(QDialog):
         step = self.selected_step()
         if step is None:
             return
-        rule = RULES[step]
         self.fields.show_step(step, self._start_time(step))
-        self.by.set_meaning(rule.by_meaning)
         self.by.refresh()
+        self.to.setVisible(step in HANDOFFS)
+        self._show_meanings()
         handoff = step in HANDOFFS
-        self.to.setVisible(handoff)
-        if handoff:
-            self.to.set_meaning(rule.to_meaning or "Verified by")
         title = "Record handoff" if handoff else "Record step"
         self.setWindowTitle(f"{title}: {step.label} — cart-chain")
         self.scroll.fit(self)
+
+    def _show_meanings(self) -> None:
+        """Title each signature with the meaning the service will give it: by the roles
+        of the two people (`steps.meanings_for`), so a receiver at their own log-in
+        signs "Received by" and the courier beside them "Released by"."""
+        from cart_chain.services.accounts import current_user
+
+        step = self.selected_step()
+        if step is None:
+            return
+        other = None
+        name = self.to.username.text().strip().lower()
+        if step in HANDOFFS and name:
+            try:
+                found = current_user(self.session.db, name)
+            except Exception as exc:  # the titles then follow my role alone
+                log.warning("could not read the second signer's role: %s", type(exc).__name__)
+                found = None
+            other = Role(found.role) if found is not None else None
+        holds = self.unit is not None and self.unit.custodian == self.session.user.username
+        mine, theirs = meanings_for(step, Role(self.session.user.role), other, holds)
+        self.by.set_meaning(mine)
+        if theirs is not None:
+            self.to.set_meaning(theirs)
 
     def _start_time(self, step: Step) -> StartTime | None:
         """How to ask when ``step`` began, from this case's profile (a service read)."""
@@ -326,6 +351,7 @@ class RecordStepDialog(QDialog):
                     f"{step.label} needs two different people: {by.username} cannot sign "
                     f"both '{RULES[step].by_meaning}' and '{RULES[step].to_meaning}'"
                 )
+            # The service gives each person the side their role holds (by, to as named).
             # The service checks the scan again inside its write, against this case.
             receipt: Receipt = record_event(
                 self.session.db,
