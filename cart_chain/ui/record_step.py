@@ -40,12 +40,13 @@ from cart_chain.domain.errors import (
     WrongPatient,
 )
 from cart_chain.domain.roles import Role
-from cart_chain.domain.steps import HANDOFFS, RULES, Step, meanings_for, steps_for
+from cart_chain.domain.steps import HANDOFFS, RULES, Step, steps_for
 from cart_chain.ui import prefs
+from cart_chain.ui.checklist_panel import ChecklistPanel
 from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.fit import FittedScroll
-from cart_chain.ui.signature import SignatureBlock
+from cart_chain.ui.signature import SignatureBlock, title_signatures
 from cart_chain.ui.step_fields import StepFields
 from cart_chain.ui.stop_scan import ScanKeys, stop_alert
 
@@ -88,6 +89,7 @@ class RecordStepDialog(QDialog):
         self.scan.installEventFilter(ScanKeys(self))
         self.unit_label = QLabel("No bag scanned yet.")
         self.unit_label.setWordWrap(True)
+        self.checklist = ChecklistPanel(session)  # thaw, infusion: what infusion still needs
         self.step = QComboBox()
         self.step.setObjectName("Step")
         self.by = SignatureBlock("Performed by", session)
@@ -102,6 +104,7 @@ class RecordStepDialog(QDialog):
 
         self.form = QFormLayout()
         self.form.addRow("Step", self.step)
+        self.form.addRow(self.checklist)  # under the step, above every field and password
         self.fields = StepFields(self.form)
         #: The fields by name, as tests and the keyboard reach them.
         self.location = self.fields.location
@@ -284,6 +287,7 @@ class RecordStepDialog(QDialog):
         if step is None:
             return
         self.fields.show_step(step, self._start_time(step))
+        self.checklist.show_step(step, self.unit.unit if self.unit else None)
         self.by.refresh()
         self.to.setVisible(step in HANDOFFS)
         self._show_meanings()
@@ -293,28 +297,10 @@ class RecordStepDialog(QDialog):
         self.scroll.fit(self)
 
     def _show_meanings(self) -> None:
-        """Title each signature with the meaning the service will give it: by the roles
-        of the two people (`steps.meanings_for`), so a receiver at their own log-in
-        signs "Received by" and the courier beside them "Released by"."""
-        from cart_chain.services.accounts import current_user
-
         step = self.selected_step()
-        if step is None:
-            return
-        other = None
-        name = self.to.username.text().strip().lower()
-        if step in HANDOFFS and name:
-            try:
-                found = current_user(self.session.db, name)
-            except Exception as exc:  # the titles then follow my role alone
-                log.warning("could not read the second signer's role: %s", type(exc).__name__)
-                found = None
-            other = Role(found.role) if found is not None else None
-        holds = self.unit is not None and self.unit.custodian == self.session.user.username
-        mine, theirs = meanings_for(step, Role(self.session.user.role), other, holds)
-        self.by.set_meaning(mine)
-        if theirs is not None:
-            self.to.set_meaning(theirs)
+        if step is not None:
+            holds = self.unit is not None and self.unit.custodian == self.session.user.username
+            title_signatures(self.by, self.to if step in HANDOFFS else None, step, holds)
 
     def _start_time(self, step: Step) -> StartTime | None:
         """How to ask when ``step`` began, from this case's profile (a service read)."""
