@@ -128,7 +128,7 @@ def test_the_thaw_dialog_shows_the_checklist_and_warns_before_any_password(qtbot
     # The panel comes under the step, above the fields and signatures, in view.
     view = dialog.scroll.viewport()
     top = dialog.checklist.mapTo(view, QPoint(0, 0)).y()
-    assert 0 < top and top + dialog.checklist.height() <= view.height()
+    assert top > 0 and top + dialog.checklist.height() <= view.height()
     assert top + dialog.checklist.height() <= dialog.location.mapTo(view, QPoint(0, 0)).y()
 
 
