@@ -26,6 +26,7 @@ from cart_chain.ui.case_links import CaseLinksPanel
 from cart_chain.ui.timeline import UnitTimeline, correction_text
 
 if TYPE_CHECKING:
+    from cart_chain.services.timeline import TimelineEntry
     from cart_chain.services.views import (
         CaseDetail,
         DeviationView,
@@ -56,6 +57,7 @@ class CaseView(QWidget):
         self.links: CaseLinksPanel | None = None
         self.title = QLabel()
         self.title.setObjectName("Title")
+        self.title.setWordWrap(True)  # a long name wraps; nothing is cut at 1280 px
         self.facts = QLabel()
         self.facts.setWordWrap(True)
         self.coi = QLabel()
@@ -63,6 +65,8 @@ class CaseView(QWidget):
         self.coi.setStyleSheet("font-family: 'DejaVu Sans Mono', monospace; font-size: 20px;")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("Units")
+        self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)  # scroll buttons instead
+        self.tabs.tabBar().setUsesScrollButtons(True)
         self.case_notes = QLabel()
         self.case_notes.setObjectName("Info")
         self.case_notes.setWordWrap(True)
@@ -157,15 +161,21 @@ class CaseView(QWidget):
                 b.setToolTip("Administrators do not sign custody records")
 
     def show_case(self, coi: str) -> CaseDetail:
-        """Load ``coi`` (or the case of a unit id) from the service and show it."""
-        from cart_chain.services.cases import show_case
+        """Load ``coi`` (or the case of a unit id) and every bag's timeline from the
+        service (one read) and show them."""
+        from cart_chain.services.timeline import case_story
 
         keep = self.tabs.currentIndex() if self.detail and self.detail.coi == coi else 0
-        detail = show_case(self.session.db, coi)
-        self.set_detail(detail, keep)
-        return detail
+        story = case_story(self.session.db, coi)
+        self.set_detail(story.detail, keep, story.timelines)
+        return story.detail
 
-    def set_detail(self, detail: CaseDetail, tab: int = 0) -> None:
+    def set_detail(
+        self,
+        detail: CaseDetail,
+        tab: int = 0,
+        timelines: dict[str, tuple[TimelineEntry, ...]] | None = None,
+    ) -> None:
         self.detail = detail
         self.title.setText(detail.patient_name)
         self.facts.setText(
@@ -216,7 +226,8 @@ class CaseView(QWidget):
         self.tabs.clear()
         for unit in detail.units:
             step = Step(unit.current_step).label if unit.current_step else "not started"
-            self.tabs.addTab(UnitTimeline(unit), f"U{unit.number:02d} · {step}")
+            entries = (timelines or {}).get(unit.unit)
+            self.tabs.addTab(UnitTimeline(unit, entries), f"U{unit.number:02d} · {step}")
         self.links = CaseLinksPanel(self.session, detail)
         self.links.correct_link.connect(lambda seq: self.correct_link.emit(detail, seq))
         self.tabs.addTab(self.links, f"Identifiers ({len(detail.links)})")
