@@ -125,6 +125,12 @@ def test_at_1280_by_720_every_signature_is_in_full_and_nothing_is_cut(qtbot, ope
     cut = [lab.text()[:60] for lab in labels if _cut_short(lab)]
     assert cut == []
     assert window.case_view.minimumSizeHint().width() <= 1280
+    # The window can be as small as the screen: no tab (the identifiers' form neither)
+    # holds it taller than 720 px, which pushed the status bar off the screen.
+    assert window.minimumSizeHint().height() <= 720
+    links = window.case_view.links
+    assert links is not None  # its form scrolls in its tab instead of setting the height
+    assert window.case_view.tabs.minimumSizeHint().height() < links.minimumSizeHint().height()
     bar = window.case_view.tabs.tabBar()
     for i in range(bar.count()):
         assert bar.fontMetrics().horizontalAdvance(bar.tabText(i)) < bar.tabRect(i).width()

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -55,6 +57,7 @@ class CaseView(QWidget):
         self.session = session
         self.detail: CaseDetail | None = None
         self.links: CaseLinksPanel | None = None
+        self.links_tab: QScrollArea | None = None  # the tab: the panel in a scroll area
         self.title = QLabel()
         self.title.setObjectName("Title")
         self.title.setWordWrap(True)  # a long name wraps; nothing is cut at 1280 px
@@ -230,7 +233,15 @@ class CaseView(QWidget):
             self.tabs.addTab(UnitTimeline(unit, entries), f"U{unit.number:02d} · {step}")
         self.links = CaseLinksPanel(self.session, detail)
         self.links.correct_link.connect(lambda seq: self.correct_link.emit(detail, seq))
-        self.tabs.addTab(self.links, f"Identifiers ({len(detail.links)})")
+        # The identifiers' form scrolls in its tab: left as it was, its height set the
+        # case view's least height (900 px: taller than a 720 px screen).
+        self.links_tab = QScrollArea()
+        self.links_tab.setObjectName("IdentifiersScroll")
+        self.links_tab.setWidget(self.links)
+        self.links_tab.setWidgetResizable(True)
+        self.links_tab.setFrameShape(QFrame.Shape.NoFrame)
+        self.links_tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tabs.addTab(self.links_tab, f"Identifiers ({len(detail.links)})")
         if 0 <= tab < self.tabs.count():
             self.tabs.setCurrentIndex(tab)
         self._update_review()

@@ -225,6 +225,10 @@ class UnitTimeline(QWidget):
         layout.addWidget(self.alerts)
         layout.addWidget(self.scroll, 1)
         self.current: EntryCard | None = None
+        #: Keep the newest entry in view while the cards are laid out (their heights
+        #: settle only once the tab has its width), until the user picks an entry.
+        self.following = True
+        self.scroll.verticalScrollBar().rangeChanged.connect(self._range_changed)
         steps = [c for c in self.cards if c.entry.kind == STEP]
         if steps:  # the latest step: what "Correct selected" takes by default
             self.select_card(steps[-1], scroll=False)
@@ -232,6 +236,8 @@ class UnitTimeline(QWidget):
     # -- selection ------------------------------------------------------------------
 
     def select_card(self, card: EntryCard, scroll: bool = True) -> None:
+        if scroll:
+            self.following = False
         if self.current is not None:
             self.current.set_selected(False)
         self.current = card
@@ -261,6 +267,10 @@ class UnitTimeline(QWidget):
     def showEvent(self, event: QShowEvent) -> None:
         super().showEvent(event)
         QTimer.singleShot(0, self, self.scroll_to_newest)  # dropped if deleted first
+
+    def _range_changed(self, _low: int, high: int) -> None:
+        if self.following:
+            self.scroll.verticalScrollBar().setValue(high)
 
     def scroll_to_newest(self) -> None:
         """Scroll the newest entry into view (once laid out, at any window size)."""
