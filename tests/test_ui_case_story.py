@@ -118,6 +118,10 @@ def test_at_1280_by_720_every_signature_is_in_full_and_nothing_is_cut(qtbot, ope
     assert "Bedside identity check: FAILED" in texts and "Did not match: name" in texts
     assert "Label printed" in texts and "Label voided" in texts
     assert "Deviation at Storage" in texts and "QA override" in texts
+    # Lymphodepletion is the patient's, in the header; bedside checks are the bag's only.
+    facts = window.case_view.facts.text()
+    assert "Patient: Lymphodepleting chemotherapy started" in facts
+    assert "Bedside" not in facts
 
     # Nothing on the case view is hidden behind an ellipsis or clipped at 1280 px.
     labels = _visible_labels(window.case_view)

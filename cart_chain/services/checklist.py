@@ -184,7 +184,7 @@ def thaw_outlook(db: Database, unit: str, at: datetime | None = None) -> ThawOut
                 text = f"open before the post-thaw limit ends (now: {now_closed[gate]})"
             items.append(ChecklistItem(gate, not never, True, text))
             if never:
-                warnings.append(f"{gate.replace('_', ' ')}: {text}")
+                warnings.append(text)  # each says what it is about
         items.append(
             ChecklistItem(
                 "bedside_check",

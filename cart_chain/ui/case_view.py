@@ -199,19 +199,16 @@ class CaseView(QWidget):
                 + "<br>Unconfirmed handling values: "
                 + html.escape(", ".join(detail.profile_unconfirmed))
             )
-        events = getattr(detail, "patient_events", ())
-        if events:
-            from cart_chain.ui.bedside import EVENT_NAMES
+        from cart_chain.ui.bedside import EVENT_NAMES
 
-            self.facts.setText(
-                self.facts.text()
-                + "<br>Patient: "
-                + " &nbsp;·&nbsp; ".join(
-                    f"{EVENT_NAMES.get(e.kind, e.kind)} {local_display(e.occurred_at)}"
-                    for e in events
-                    if e.kind in EVENT_NAMES
-                )
-            )
+        # Bedside checks are on their bag's timeline; the rest are the patient's.
+        shown = [
+            f"{EVENT_NAMES[e.kind]} {local_display(e.occurred_at)}"
+            for e in detail.patient_events
+            if e.kind in EVENT_NAMES
+        ]
+        if shown:
+            self.facts.setText(self.facts.text() + "<br>Patient: " + " &nbsp;·&nbsp; ".join(shown))
         notes = []
         if detail.case_corrections:
             notes.append(
