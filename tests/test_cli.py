@@ -392,3 +392,15 @@ def test_event_record_gives_each_signer_the_side_their_role_holds(cli_db: Path) 
     ]
     assert detail["units"][0]["custodian"] == "carl"
     ok(run(cli_db, "verify"))
+
+
+def test_event_record_asks_each_password_under_the_meaning_it_will_sign(cli_db: Path) -> None:
+    """The courier named first receives: Alice's password is asked as "Released by"."""
+    coi = ok(run(cli_db, *NEW_CASE, "--by", "alice", stdin="alice-secret-1\n")).strip()
+    unit = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))["units"][0]["unit"]
+    base = ("event", "record", unit, "--location", "Apheresis 2", "--temperature", "4")
+    collect = ("--step", "collection", "--by", "alice", "--to", "anna")
+    ok(run(cli_db, *base, *collect, stdin="alice-secret-1\nanna-secret-1\n"))
+    ship = ("--step", "ship_to_manufacturing", "--by", "carl", "--to", "alice")
+    line = one_line_error(run(cli_db, *base, *ship, stdin="carl-secret-1\n"), 1)
+    assert "Password for alice (Released by)" in line
