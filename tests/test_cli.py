@@ -351,3 +351,56 @@ def test_the_last_administrator_stays_on_the_command_line(cli_db: Path) -> None:
         run(cli_db, "user", "role", "root", "qa", "--by", "root", stdin="root-secret-1\n"), 1
     )
     assert "last active administrator" in line
+
+
+def test_event_record_gives_each_signer_the_side_their_role_holds(cli_db: Path) -> None:
+    """The courier names themself first (``--by``) and still signs "Received by"."""
+    coi = ok(run(cli_db, *NEW_CASE, "--by", "alice", stdin="alice-secret-1\n")).strip()
+    unit = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))["units"][0]["unit"]
+    base = ("event", "record", unit, "--location", "Apheresis 2", "--temperature", "4")
+    ok(
+        run(
+            cli_db,
+            *base,
+            "--step",
+            "collection",
+            "--by",
+            "alice",
+            "--to",
+            "anna",
+            stdin="alice-secret-1\nanna-secret-1\n",
+        )
+    )
+    ok(
+        run(
+            cli_db,
+            *base,
+            "--step",
+            "ship_to_manufacturing",
+            "--by",
+            "carl",
+            "--to",
+            "alice",
+            stdin="carl-secret-1\nalice-secret-1\n",
+        )
+    )
+    detail = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))
+    last = detail["units"][0]["events"][-1]
+    assert [(s["meaning"], s["username"]) for s in last["signatures"]] == [
+        ("Released by", "alice"),
+        ("Received by", "carl"),
+    ]
+    assert detail["units"][0]["custodian"] == "carl"
+    ok(run(cli_db, "verify"))
+
+
+def test_event_record_asks_each_password_under_the_meaning_it_will_sign(cli_db: Path) -> None:
+    """The courier named first receives: Alice's password is asked as "Released by"."""
+    coi = ok(run(cli_db, *NEW_CASE, "--by", "alice", stdin="alice-secret-1\n")).strip()
+    unit = json.loads(ok(run(cli_db, "case", "show", coi, "--json")))["units"][0]["unit"]
+    base = ("event", "record", unit, "--location", "Apheresis 2", "--temperature", "4")
+    collect = ("--step", "collection", "--by", "alice", "--to", "anna")
+    ok(run(cli_db, *base, *collect, stdin="alice-secret-1\nanna-secret-1\n"))
+    ship = ("--step", "ship_to_manufacturing", "--by", "carl", "--to", "alice")
+    line = one_line_error(run(cli_db, *base, *ship, stdin="carl-secret-1\n"), 1)
+    assert "Password for alice (Released by)" in line

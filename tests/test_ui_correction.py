@@ -27,8 +27,10 @@ def test_correct_a_location_shows_old_and_new(qtbot, opened) -> None:  # type: i
     window = window_for(qtbot, opened, "alice", coi)
     timeline = window.case_view.timeline()
     assert isinstance(timeline, UnitTimeline)
-    first = timeline.tree.topLevelItem(0)
-    timeline.tree.setCurrentItem(first)
+    first = timeline.cards[0]  # the collection: click its card to select it
+    qtbot.mouseClick(first, Qt.MouseButton.LeftButton)
+    assert timeline.selected_event() is not None
+    assert timeline.selected_event().step == "collection"
     qtbot.mouseClick(window.case_view.correct_button, Qt.MouseButton.LeftButton)
     dialog = window.dialogs[-1]
     assert isinstance(dialog, CorrectionDialog)
@@ -53,10 +55,10 @@ def test_correct_a_location_shows_old_and_new(qtbot, opened) -> None:  # type: i
     # The case view now shows the correction under the original entry.
     timeline = window.case_view.timeline()
     assert timeline is not None
-    child = timeline.tree.topLevelItem(0).child(0)
-    assert "“collection room” → “Apheresis unit, bay 2”" in child.text(0)
-    assert "reason: wrong room typed" in child.text(0)
-    assert "Performed by Alice Apheresis (alice)" in child.text(0)
+    (child,) = timeline.cards[0].corrections
+    assert "“collection room” → “Apheresis unit, bay 2”" in child.text()
+    assert "reason: wrong room typed" in child.text()
+    assert "Performed by Alice Apheresis (alice)" in child.text()
 
 
 def test_correction_needs_a_reason_and_records_nothing_without(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
@@ -91,7 +93,8 @@ def test_void_the_latest_step(qtbot, opened) -> None:  # type: ignore[no-untyped
     unit = show_case(opened.db, coi).units[0]
     assert unit.current_step == "collection" and unit.events[-1].voided
     timeline = window.case_view.timeline()
-    assert timeline is not None and "VOIDED" in timeline.tree.topLevelItem(1).text(1)
+    assert timeline is not None and "VOIDED" in timeline.cards[1].title.text()
+    assert timeline.cards[1].title.font().strikeOut()
 
 
 def test_correct_patient_details(qtbot, opened) -> None:  # type: ignore[no-untyped-def]

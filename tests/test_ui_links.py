@@ -35,7 +35,7 @@ def _panel(qtbot, opened, user: str, coi: str) -> tuple[MainWindow, CaseLinksPan
     window.open_case(coi)
     view = window.case_view
     assert view.links is not None
-    view.tabs.setCurrentWidget(view.links)
+    view.tabs.setCurrentWidget(view.links_tab)
     return window, view.links
 
 
@@ -67,7 +67,7 @@ def test_link_identifiers_to_a_bag_signed_with_the_password(qtbot, opened) -> No
     # The view reloaded: the new tab lists them, stays open, and the form is empty.
     fresh = window.case_view.links
     assert fresh is not None and fresh is not panel
-    assert window.case_view.tabs.currentWidget() is fresh
+    assert window.case_view.tabs.currentWidget() is window.case_view.links_tab
     assert f"DIN</b> {MAKER_DIN.full} (bag {unit_of(coi)})" in fresh.shown.text()
     assert "LOT-77A" in fresh.shown.text()
     assert fresh.values() == {}

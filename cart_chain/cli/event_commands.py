@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import TYPE_CHECKING
 
-from cart_chain.cli.common import (
-    open_db,
-    scan_source,
-    signer,
-)
+from cart_chain.cli.common import USER_ENV, open_db, scan_source, signer
 from cart_chain.cli.prompt import PasswordSource
 from cart_chain.domain.errors import UsageError
 
 if TYPE_CHECKING:
-    pass
+    from cart_chain.domain.steps import Step
+    from cart_chain.store.database import Database
 
 
 def _temperature(text: str) -> float:
@@ -28,21 +26,38 @@ def _temperature(text: str) -> float:
         raise argparse.ArgumentTypeError(str(err)) from None
 
 
+def _meanings(db: Database, step: Step, by: str | None, to: str | None) -> tuple[str, str]:
+    """The meanings each named signer will sign, by their roles (`steps.meanings_for`), so
+    a password is asked under the meaning it gives; as the step names them when a name
+    is not known yet (the service refuses an unknown signer anyway)."""
+    from cart_chain.domain.roles import Role
+    from cart_chain.domain.steps import RULES, meanings_for
+    from cart_chain.services.accounts import current_user
+
+    rule = RULES[step]
+    known = [current_user(db, n) if n else None for n in (by, to)]
+    if known[0] is not None and known[1] is not None and rule.to_meaning is not None:
+        first, second = meanings_for(step, Role(known[0].role), Role(known[1].role))
+        return first, second or "Verified by"
+    return rule.by_meaning, rule.to_meaning or "Verified by"
+
+
 def cmd_event_record(args: argparse.Namespace) -> int:
     from cart_chain.domain.clock import local_display, parse_user_time
     from cart_chain.domain.collection import parse_volume
-    from cart_chain.domain.steps import RULES, parse_step
+    from cart_chain.domain.steps import parse_step
     from cart_chain.services.custody import record_event
 
     step = parse_step(args.step)
-    rule = RULES[step]
     occurred = parse_user_time(args.at) if args.at else None
     started = parse_user_time(args.started) if args.started else None
     source = PasswordSource()
-    by = signer(args.by, rule.by_meaning, source)
-    to = signer(args.to, rule.to_meaning or "Verified by", source) if args.to else None
+    db = open_db(args)
+    mine, theirs = _meanings(db, step, args.by or os.environ.get(USER_ENV), args.to)
+    by = signer(args.by, mine, source)
+    to = signer(args.to, theirs, source) if args.to else None
     receipt = record_event(
-        open_db(args),
+        db,
         args.unit,
         step,
         by,
@@ -114,8 +129,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         help="the case at hand: a bag of another case is refused (and recorded)",
     )
     p.add_argument("--step", required=True)
-    p.add_argument("--by", metavar="USER", help="who performs or releases")
-    p.add_argument("--to", metavar="USER", help="who receives or witnesses (handoffs)")
+    p.add_argument(
+        "--by", metavar="USER", help="one signer: who performs, releases or (by role) receives"
+    )
+    p.add_argument(
+        "--to",
+        metavar="USER",
+        help="the second signer (handoffs); each takes the side their role holds",
+    )
     p.add_argument("--location")
     p.add_argument("--temperature", type=_temperature, metavar="C")
     p.add_argument("--note")

@@ -139,6 +139,73 @@ RULES: dict[Step, StepRule] = {
 HANDOFFS = frozenset(s for s, r in RULES.items() if r.to_meaning is not None)
 
 
+def _fitting(step: Step, first: Role, second: Role) -> int:
+    """How many of the two sides ``first`` (first side) and ``second`` may sign."""
+    rule = RULES[step]
+    return (first in rule.by_roles) + (second in rule.to_roles)
+
+
+def sides_swapped(step: Step, first: Role, second: Role) -> bool:
+    """Whether the second person named signs the first side (released / performed by).
+
+    Which side a signer takes follows from the roles, not from who logged in: a lab
+    technician at their own workstation names themself first and the courier second,
+    and still signs "Received by". The order that fits more sides wins (when neither
+    fits, the refusal then names the person who is out of place); only when both fit
+    equally (two couriers between legs, two site staff at a thaw) does the order given
+    decide.
+    """
+    if RULES[step].to_meaning is None:
+        return False
+    return _fitting(step, second, first) > _fitting(step, first, second)
+
+
+def meanings_for(
+    step: Step, mine: Role, other: Role | None, holds: bool = True
+) -> tuple[str, str | None]:
+    """(my meaning, the other person's meaning) as the service will assign them.
+
+    ``other`` not known yet (not typed): the second side is mine when my role may
+    sign only that side, or when I may sign it and do not hold the bag (``holds``):
+    the one who does not hold a bag at a handoff is the one receiving it.
+    """
+    rule = RULES[step]
+    if rule.to_meaning is None:
+        return rule.by_meaning, None
+    if other is not None:
+        swapped = sides_swapped(step, mine, other)
+    else:
+        swapped = mine in rule.to_roles and (mine not in rule.by_roles or not holds)
+    if swapped:
+        return rule.to_meaning, rule.by_meaning
+    return rule.by_meaning, rule.to_meaning
+
+
+def may_sign(step: Step, role: Role) -> bool:
+    rule = RULES[step]
+    return role in rule.by_roles or (rule.to_meaning is not None and role in rule.to_roles)
+
+
+def steps_for(role: Role, steps: tuple[str, ...] | list[str], holds: bool) -> list[Step]:
+    """A bag's next steps, the one ``role`` most likely does first, then journey order.
+
+    The holder of the bag (``holds``) releases or performs: steps whose first side
+    the role may sign come first. Anyone else receives: steps whose second side it
+    may sign come first (a lab technician after a shipment: the receipt, not another
+    transport leg). Steps the role signs no side of come last.
+    """
+
+    def key(step: Step) -> tuple[bool, bool, int]:
+        rule = RULES[step]
+        if holds:
+            own = role in rule.by_roles
+        else:
+            own = rule.to_meaning is not None and role in rule.to_roles
+        return (not may_sign(step, role), not own, ORDER.index(step))
+
+    return sorted((Step(s) for s in steps), key=key)
+
+
 def parse_step(text: str) -> Step:
     try:
         return Step(text.strip().lower().replace("-", "_").replace(" ", "_"))

@@ -20,7 +20,7 @@ from cart_chain.domain.errors import InvalidValue, PermissionDenied, SignatureEr
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.labelcode import ScanSource
 from cart_chain.domain.roles import Role, role_name
-from cart_chain.domain.steps import HANDOFFS, RULES, Step, parse_step
+from cart_chain.domain.steps import HANDOFFS, RULES, Step, parse_step, sides_swapped
 from cart_chain.domain.temperature import check_temperature
 from cart_chain.domain.text import clean_location, clean_note
 from cart_chain.domain.windows import StepFact, breaches, check_start
@@ -66,6 +66,13 @@ def _when(last: datetime | None, occurred_at: datetime | None) -> datetime:
 def _signers(
     session: Session, step: Step, by: Credentials, to: Credentials | None
 ) -> tuple[UserState, UserState | None, list[dict[str, str]]]:
+    """Authenticate both people and give each the side their role holds.
+
+    ``by`` and ``to`` are the two people as named (the GUI names the logged-in
+    user first); when only the other order fits their roles, the second person
+    signs the first side (`steps.sides_swapped`): a receiver records a receipt at
+    their own log-in. The roles are then checked side by side as before.
+    """
     rule = RULES[step]
     if to is not None and to.username.strip().lower() == by.username.strip().lower():
         raise SignatureError(
@@ -77,11 +84,12 @@ def _signers(
             "give the receiver or witness"
         )
     first = authenticate_in(session, by)
+    second = authenticate_in(session, to) if to is not None else None
+    if second is not None and sides_swapped(step, first.role, second.role):
+        first, second = second, first
     _check_signer(first, rule.by_roles, step, rule.by_meaning)
     sigs = [signature(first, rule.by_meaning)]
-    second = None
-    if to is not None:
-        second = authenticate_in(session, to)
+    if second is not None:
         if rule.to_meaning is not None:
             _check_signer(second, rule.to_roles, step, rule.to_meaning)
             sigs.append(signature(second, rule.to_meaning))

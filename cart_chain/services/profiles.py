@@ -192,3 +192,9 @@ def step_start_time(db: Database, coi: str, step: str | Step) -> StartTime | Non
     ident = parse_any(coi)
     full = (ident.coi if isinstance(ident, UnitId) else ident).full
     return db.read(lambda s: start_time(of_case(s, full), Step(step)))
+
+
+def list_profiles() -> list[ProfileView]:
+    """Every product profile a case may be enrolled under (shipped and the site's), by
+    name, for the enrolment form."""
+    return sorted((view_of(p) for p in all_profiles().values()), key=lambda v: v.name.lower())

@@ -12,9 +12,11 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
+    QFrame,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -28,6 +30,7 @@ from cart_chain.ui.condition_import import ImportLoggerDialog
 from cart_chain.ui.timeline import UnitTimeline, correction_text
 
 if TYPE_CHECKING:
+    from cart_chain.services.timeline import TimelineEntry
     from cart_chain.services.views import (
         CaseDetail,
         DeviationView,
@@ -56,8 +59,10 @@ class CaseView(QWidget):
         self.session = session
         self.detail: CaseDetail | None = None
         self.links: CaseLinksPanel | None = None
+        self.links_tab: QScrollArea | None = None  # the tab: the panel in a scroll area
         self.title = QLabel()
         self.title.setObjectName("Title")
+        self.title.setWordWrap(True)  # a long name wraps; nothing is cut at 1280 px
         self.facts = QLabel()
         self.facts.setWordWrap(True)
         self.coi = QLabel()
@@ -65,6 +70,8 @@ class CaseView(QWidget):
         self.coi.setStyleSheet("font-family: 'DejaVu Sans Mono', monospace; font-size: 20px;")
         self.tabs = QTabWidget()
         self.tabs.setObjectName("Units")
+        self.tabs.tabBar().setElideMode(Qt.TextElideMode.ElideNone)  # scroll buttons instead
+        self.tabs.tabBar().setUsesScrollButtons(True)
         self.case_notes = QLabel()
         self.case_notes.setObjectName("Info")
         self.case_notes.setWordWrap(True)
@@ -163,15 +170,21 @@ class CaseView(QWidget):
                 b.setToolTip("Administrators do not sign custody records")
 
     def show_case(self, coi: str) -> CaseDetail:
-        """Load ``coi`` (or the case of a unit id) from the service and show it."""
-        from cart_chain.services.cases import show_case
+        """Load ``coi`` (or the case of a unit id) and every bag's timeline from the
+        service (one read) and show them."""
+        from cart_chain.services.timeline import case_story
 
         keep = self.tabs.currentIndex() if self.detail and self.detail.coi == coi else 0
-        detail = show_case(self.session.db, coi)
-        self.set_detail(detail, keep)
-        return detail
+        story = case_story(self.session.db, coi)
+        self.set_detail(story.detail, keep, story.timelines)
+        return story.detail
 
-    def set_detail(self, detail: CaseDetail, tab: int = 0) -> None:
+    def set_detail(
+        self,
+        detail: CaseDetail,
+        tab: int = 0,
+        timelines: dict[str, tuple[TimelineEntry, ...]] | None = None,
+    ) -> None:
         self.detail = detail
         self.title.setText(detail.patient_name)
         self.facts.setText(
@@ -192,19 +205,16 @@ class CaseView(QWidget):
                 + "<br>Unconfirmed handling values: "
                 + html.escape(", ".join(detail.profile_unconfirmed))
             )
-        events = getattr(detail, "patient_events", ())
-        if events:
-            from cart_chain.ui.bedside import EVENT_NAMES
+        from cart_chain.ui.bedside import EVENT_NAMES
 
-            self.facts.setText(
-                self.facts.text()
-                + "<br>Patient: "
-                + " &nbsp;·&nbsp; ".join(
-                    f"{EVENT_NAMES.get(e.kind, e.kind)} {local_display(e.occurred_at)}"
-                    for e in events
-                    if e.kind in EVENT_NAMES
-                )
-            )
+        # Bedside checks are on their bag's timeline; the rest are the patient's.
+        shown = [
+            f"{EVENT_NAMES[e.kind]} {local_display(e.occurred_at)}"
+            for e in detail.patient_events
+            if e.kind in EVENT_NAMES
+        ]
+        if shown:
+            self.facts.setText(self.facts.text() + "<br>Patient: " + " &nbsp;·&nbsp; ".join(shown))
         notes = []
         if detail.case_corrections:
             notes.append(
@@ -222,10 +232,19 @@ class CaseView(QWidget):
         self.tabs.clear()
         for unit in detail.units:
             step = Step(unit.current_step).label if unit.current_step else "not started"
-            self.tabs.addTab(UnitTimeline(unit), f"U{unit.number:02d} · {step}")
+            entries = (timelines or {}).get(unit.unit)
+            self.tabs.addTab(UnitTimeline(unit, entries), f"U{unit.number:02d} · {step}")
         self.links = CaseLinksPanel(self.session, detail)
         self.links.correct_link.connect(lambda seq: self.correct_link.emit(detail, seq))
-        self.tabs.addTab(self.links, f"Identifiers ({len(detail.links)})")
+        # The identifiers' form scrolls in its tab: left as it was, its height set the
+        # case view's least height (900 px: taller than a 720 px screen).
+        self.links_tab = QScrollArea()
+        self.links_tab.setObjectName("IdentifiersScroll")
+        self.links_tab.setWidget(self.links)
+        self.links_tab.setWidgetResizable(True)
+        self.links_tab.setFrameShape(QFrame.Shape.NoFrame)
+        self.links_tab.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.tabs.addTab(self.links_tab, f"Identifiers ({len(detail.links)})")
         temperatures = condition_tab(self.session.db, detail.coi)
         if temperatures is not None:
             self.tabs.addTab(temperatures, f"Temperatures ({len(temperatures.charts)})")

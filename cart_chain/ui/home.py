@@ -9,12 +9,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtGui import QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
+    QPushButton,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -23,6 +25,7 @@ from PySide6.QtWidgets import (
 from cart_chain.domain.errors import IdentifierError
 from cart_chain.domain.labelcode import parse_scan
 from cart_chain.ui import prefs
+from cart_chain.ui.enrol import EnrolDialog, empty_list_text, may_enrol
 from cart_chain.ui.errors import error_label
 from cart_chain.ui.models.cases_model import COI, NAME, STEPS, CasesModel, SummaryRole
 
@@ -81,14 +84,28 @@ class HomePage(QWidget):
             self.table.setColumnWidth(col, width)
         self.table.verticalHeader().setDefaultSectionSize(42)
         self.message = error_label()
+        # Enrolment (`ui.enrol`): the button, and what an empty list says to do first.
+        self.new_case = QPushButton("New case… (Ctrl+N)")
+        self.new_case.setObjectName("NewCase")
+        self.new_case.setShortcut(QKeySequence("Ctrl+N"))
+        self.new_case.setAutoDefault(False)
+        self.new_case.setEnabled(may_enrol(session))
+        self.new_case.clicked.connect(self.enrol)
+        self.empty = QLabel(empty_list_text(session))
+        self.empty.setObjectName("EmptyList")
+        self.empty.setWordWrap(True)
+        self.empty.hide()
+        self.enrol_dialog: EnrolDialog | None = None
 
         top = QHBoxLayout()
         top.addWidget(self.search, 1)
         top.addWidget(self.count)
+        top.addWidget(self.new_case)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(16, 16, 16, 16)
         layout.addLayout(top)
         layout.addWidget(self.message)
+        layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
 
         self._debounce = QTimer(self)
@@ -107,6 +124,16 @@ class HomePage(QWidget):
     def _update_count(self) -> None:
         n = self.model.total
         self.count.setText(f"{n:,} case{'s' if n != 1 else ''}")
+        self.empty.setVisible(n == 0 and not self.model.search.strip())
+
+    def enrol(self) -> EnrolDialog | None:
+        """Open the New case form; the new case opens once it is signed."""
+        if not self.new_case.isEnabled() or not self.session.still_allowed():
+            return None
+        self.enrol_dialog = EnrolDialog(self.session, self)
+        self.enrol_dialog.enrolled.connect(self.open_case)
+        self.enrol_dialog.open()
+        return self.enrol_dialog
 
     def _apply_search(self) -> None:
         self.message.hide()

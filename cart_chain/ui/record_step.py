@@ -39,12 +39,14 @@ from cart_chain.domain.errors import (
     VoidedLabel,
     WrongPatient,
 )
-from cart_chain.domain.steps import HANDOFFS, RULES, Step
+from cart_chain.domain.roles import Role
+from cart_chain.domain.steps import HANDOFFS, RULES, Step, steps_for
 from cart_chain.ui import prefs
+from cart_chain.ui.checklist_panel import ChecklistPanel
 from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.fit import FittedScroll
-from cart_chain.ui.signature import SignatureBlock
+from cart_chain.ui.signature import SignatureBlock, title_signatures
 from cart_chain.ui.step_fields import StepFields
 from cart_chain.ui.stop_scan import ScanKeys, stop_alert
 
@@ -87,6 +89,7 @@ class RecordStepDialog(QDialog):
         self.scan.installEventFilter(ScanKeys(self))
         self.unit_label = QLabel("No bag scanned yet.")
         self.unit_label.setWordWrap(True)
+        self.checklist = ChecklistPanel(session)  # thaw, infusion: what infusion still needs
         self.step = QComboBox()
         self.step.setObjectName("Step")
         self.by = SignatureBlock("Performed by", session)
@@ -101,6 +104,7 @@ class RecordStepDialog(QDialog):
 
         self.form = QFormLayout()
         self.form.addRow("Step", self.step)
+        self.form.addRow(self.checklist)  # under the step, above every field and password
         self.fields = StepFields(self.form)
         #: The fields by name, as tests and the keyboard reach them.
         self.location = self.fields.location
@@ -129,6 +133,7 @@ class RecordStepDialog(QDialog):
         layout.addLayout(buttons)
 
         self.step.currentIndexChanged.connect(self._step_changed)
+        self.to.username.editingFinished.connect(self._show_meanings)
         self.save.clicked.connect(self.submit)
         self.cancel.clicked.connect(self.reject)
         self._set_form_enabled(False)
@@ -208,8 +213,10 @@ class RecordStepDialog(QDialog):
         )
         self.step.blockSignals(True)
         self.step.clear()
-        for s in unit.next_steps:
-            self.step.addItem(Step(s).label, s)
+        # The step offered first is the logged-in user's own (`steps.steps_for`).
+        holds = unit.custodian == self.session.user.username
+        for s in steps_for(Role(self.session.user.role), unit.next_steps, holds):
+            self.step.addItem(s.label, s.value)
         self.step.blockSignals(False)
         if not unit.next_steps:
             self._refuse("This bag's journey is complete: no further step can be recorded.")
@@ -279,17 +286,21 @@ class RecordStepDialog(QDialog):
         step = self.selected_step()
         if step is None:
             return
-        rule = RULES[step]
         self.fields.show_step(step, self._start_time(step))
-        self.by.set_meaning(rule.by_meaning)
+        self.checklist.show_step(step, self.unit.unit if self.unit else None)
         self.by.refresh()
+        self.to.setVisible(step in HANDOFFS)
+        self._show_meanings()
         handoff = step in HANDOFFS
-        self.to.setVisible(handoff)
-        if handoff:
-            self.to.set_meaning(rule.to_meaning or "Verified by")
         title = "Record handoff" if handoff else "Record step"
         self.setWindowTitle(f"{title}: {step.label} — cart-chain")
         self.scroll.fit(self)
+
+    def _show_meanings(self) -> None:
+        step = self.selected_step()
+        if step is not None:
+            holds = self.unit is not None and self.unit.custodian == self.session.user.username
+            title_signatures(self.by, self.to if step in HANDOFFS else None, step, holds)
 
     def _start_time(self, step: Step) -> StartTime | None:
         """How to ask when ``step`` began, from this case's profile (a service read)."""
@@ -326,6 +337,7 @@ class RecordStepDialog(QDialog):
                     f"{step.label} needs two different people: {by.username} cannot sign "
                     f"both '{RULES[step].by_meaning}' and '{RULES[step].to_meaning}'"
                 )
+            # The service gives each person the side their role holds (by, to as named).
             # The service checks the scan again inside its write, against this case.
             receipt: Receipt = record_event(
                 self.session.db,

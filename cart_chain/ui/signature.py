@@ -8,11 +8,16 @@ witness) always asks for both.
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
 from cart_chain.domain.errors import SignatureError
+from cart_chain.domain.roles import Role
+from cart_chain.domain.steps import Step, meanings_for
+
+log = logging.getLogger("cart_chain.ui.signature")
 
 if TYPE_CHECKING:
     from cart_chain.services.accounts import Credentials
@@ -86,3 +91,28 @@ class SignatureBlock(QGroupBox):
 
     def clear_password(self) -> None:
         self.password.clear()
+
+
+def title_signatures(
+    mine: SignatureBlock, other: SignatureBlock | None, step: Step, holds: bool
+) -> None:
+    """Title each block with the meaning the service will give it: by the roles of the
+    two people (`steps.meanings_for`), so a receiver at their own log-in signs
+    "Received by" and the courier beside them "Released by". ``mine`` is the logged-in
+    user's block; ``holds``: whether they hold the bag."""
+    from cart_chain.services.accounts import current_user
+
+    assert mine.session is not None
+    role = None
+    name = other.username.text().strip().lower() if other is not None else ""
+    if name:
+        try:
+            found = current_user(mine.session.db, name)
+        except Exception as exc:  # the titles then follow my role alone
+            log.warning("could not read the second signer's role: %s", type(exc).__name__)
+            found = None
+        role = Role(found.role) if found is not None else None
+    my_meaning, theirs = meanings_for(step, Role(mine.session.user.role), role, holds)
+    mine.set_meaning(my_meaning)
+    if other is not None and theirs is not None:
+        other.set_meaning(theirs)

@@ -1,0 +1,159 @@
+"""Before thaw and at infusion: what infusion still needs, and whether it can start in time."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from PySide6.QtCore import QPoint, Qt
+
+from cart_chain.domain.clock import parse_iso
+from cart_chain.services.checklist import infusion_checklist, thaw_outlook
+from cart_chain.services.custody import record_event
+from cart_chain.services.readiness import record_patient_event
+from cart_chain.ui.main_window import MainWindow
+from cart_chain.ui.record_step import RecordStepDialog
+from tests.conftest import TEMPERATURES, creds, enrol, unit_of, walk
+from tests.ui_conftest import *  # noqa: F403
+from tests.ui_conftest import make_session, press
+
+RECEIVED_AT_SITE = 10
+
+
+def _lymphodepleted(db, coi: str, ended_ago: timedelta) -> None:  # type: ignore[no-untyped-def]
+    now = datetime.now(UTC)
+    record_patient_event(
+        db,
+        coi,
+        "lymphodepletion_start",
+        creds("ines"),
+        occurred_at=now - ended_ago - timedelta(days=3),
+    )
+    record_patient_event(db, coi, "lymphodepletion_end", creds("ines"), occurred_at=now - ended_ago)
+
+
+def _received(db, ended_ago: timedelta | None) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    coi = enrol(db)  # Kymriah: 30 min from thaw; infusion 2 to 14 days after lymphodepletion
+    walk(db, unit_of(coi), RECEIVED_AT_SITE)
+    if ended_ago is not None:
+        _lymphodepleted(db, coi, ended_ago)
+    return coi, unit_of(coi)
+
+
+def _item(items, name: str):  # type: ignore[no-untyped-def]
+    return next(i for i in items if i.name == name)
+
+
+def test_a_thaw_in_time_lists_what_infusion_still_needs(ready_db) -> None:  # type: ignore[no-untyped-def]
+    _, unit = _received(ready_db, timedelta(days=3))
+    at = datetime.now(UTC)
+    outlook = thaw_outlook(ready_db, unit, at)
+    assert outlook.in_time and outlook.warnings == ()
+    assert [i.name for i in outlook.items] == [
+        "released_and_received",
+        "lymphodepletion",
+        "bedside_check",
+        "post_thaw_window",
+    ]
+    assert _item(outlook.items, "released_and_received").ok
+    assert _item(outlook.items, "lymphodepletion").ok
+    assert not _item(outlook.items, "bedside_check").ok  # still to do, after the thaw
+    post = _item(outlook.items, "post_thaw_window")
+    assert post.until is not None and outlook.infuse_by == post.until
+    assert parse_iso(post.until) - at == timedelta(minutes=30)
+    assert "30 min" in post.text
+
+
+def test_a_thaw_warns_when_the_lymphodepletion_window_would_not_open_in_time(ready_db) -> None:  # type: ignore[no-untyped-def]
+    _, unit = _received(ready_db, timedelta(hours=5))
+    outlook = thaw_outlook(ready_db, unit)
+    assert not outlook.in_time
+    assert any("at least 2 days" in w for w in outlook.warnings)
+    assert not _item(outlook.items, "lymphodepletion").ok
+
+
+def test_a_thaw_warns_when_the_window_has_closed_or_lymphodepletion_is_missing(ready_db) -> None:  # type: ignore[no-untyped-def]
+    _, late = _received(ready_db, timedelta(days=20))
+    assert any("at most" in w for w in thaw_outlook(ready_db, late).warnings)
+    _, none = _received(ready_db, None)
+    assert any("no recorded end" in w for w in thaw_outlook(ready_db, none).warnings)
+
+
+def test_after_the_thaw_the_infusion_checklist_gives_the_time_left(ready_db) -> None:  # type: ignore[no-untyped-def]
+    _, unit = _received(ready_db, timedelta(days=3))
+    thawed = datetime.now(UTC)  # after the journey's last step
+    record_event(
+        ready_db,
+        unit,
+        "thaw",
+        creds("ines"),
+        creds("ivan"),
+        location="bedside",
+        temperature_c=TEMPERATURES["thaw"],
+        occurred_at=thawed,
+        started_at=thawed,
+    )
+    at = thawed + timedelta(minutes=12)
+    c = infusion_checklist(ready_db, unit, at)
+    post = _item(c.items, "post_thaw_window")
+    assert post.ok and post.text.startswith("18 min left")
+    assert post.until is not None and parse_iso(post.until) == thawed + timedelta(minutes=30)
+    assert not _item(c.items, "bedside_check").ok and not c.ready
+
+
+def _record_dialog(qtbot, opened, coi: str) -> RecordStepDialog:  # type: ignore[no-untyped-def]
+    window = MainWindow(make_session(opened, "ines"))
+    qtbot.addWidget(window)
+    window.show()
+    window.open_case(coi)
+    press(window, Qt.Key.Key_F2)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, RecordStepDialog)
+    qtbot.keyClicks(dialog.scan, unit_of(coi))
+    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+    return dialog
+
+
+def test_the_thaw_dialog_shows_the_checklist_and_warns_before_any_password(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi, _ = _received(opened.db, timedelta(hours=5))
+    dialog = _record_dialog(qtbot, opened, coi)
+    assert dialog.selected_step() == "thaw"
+    assert dialog.by.password.text() == "" and dialog.to.password.text() == ""
+    assert dialog.checklist.isVisible()
+    text = dialog.checklist.items.text()
+    for name in ("Release and receipt", "Lymphodepletion window", "Bedside check", "Post-thaw"):
+        assert name in text
+    assert dialog.checklist.warning.isVisible()
+    assert "could not start in time" in dialog.checklist.warning.text()
+    assert "at least 2 days" in dialog.checklist.warning.text()
+    # The panel comes under the step, above the fields and signatures, in view.
+    view = dialog.scroll.viewport()
+    top = dialog.checklist.mapTo(view, QPoint(0, 0)).y()
+    assert top > 0 and top + dialog.checklist.height() <= view.height()
+    assert top + dialog.checklist.height() <= dialog.location.mapTo(view, QPoint(0, 0)).y()
+
+
+def test_the_thaw_dialog_in_time_has_no_warning(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi, _ = _received(opened.db, timedelta(days=3))
+    dialog = _record_dialog(qtbot, opened, coi)
+    assert dialog.checklist.isVisible() and not dialog.checklist.warning.isVisible()
+    assert "✓" in dialog.checklist.items.text()
+
+
+def test_the_infusion_form_shows_what_is_still_open(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    coi, unit = _received(opened.db, timedelta(days=3))
+    record_event(
+        opened.db,
+        unit,
+        "thaw",
+        creds("ines"),
+        creds("ivan"),
+        location="bedside",
+        temperature_c=TEMPERATURES["thaw"],
+        started_at=datetime.now(UTC),
+    )
+    dialog = _record_dialog(qtbot, opened, coi)
+    assert dialog.selected_step() == "infusion"
+    assert dialog.checklist.isVisible()
+    text = dialog.checklist.items.text()
+    assert "min left" in text and "no bedside identity check" in text
+    assert "will be refused" in dialog.checklist.warning.text()
