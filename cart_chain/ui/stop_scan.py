@@ -1,8 +1,9 @@
 """What both scanning dialogs (record a step, the bedside check) share.
 
 `ScanKeys` makes Enter or Tab end a scan in a scan field, as a keyboard-wedge
-scanner sends it, instead of moving on or saving; `stop_alert` is the red,
-blocking, audible alert reserved for "do not go on".
+scanner sends it, instead of moving on or saving (a code typed by hand; a
+scan at scanner speed is routed by `scan_router` wherever the focus is). The
+red alert both raise is `alarm.stop_alert`.
 """
 
 from __future__ import annotations
@@ -10,41 +11,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QIcon, QKeyEvent
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QWidget
-
-from cart_chain.ui import theme
-
-
-def stop_alert(
-    parent: QWidget,
-    title: str,
-    lead: str,
-    detail: str,
-    advice: str,
-    ack: str = "I have put the bag aside",
-) -> QMessageBox:
-    """The red, application-modal, audible alert reserved for "do not go on":
-    a wrong patient's bag, a failed bedside check. Shown without blocking the
-    event loop (tests and the inactivity lock keep working); nothing behind it
-    can be used until it is acknowledged."""
-    QApplication.beep()
-    box = QMessageBox(parent)
-    box.setObjectName("StopAlert")
-    box.setIcon(QMessageBox.Icon.Critical)
-    box.setWindowTitle(title)
-    box.setText(title)
-    detail = detail[:1].upper() + detail[1:]
-    box.setInformativeText(f"{lead}\n\n{detail}.\n\n{advice}")
-    box.setStyleSheet(theme.WRONG_PATIENT_STYLE)
-    box.setStandardButtons(QMessageBox.StandardButton.Ok)
-    ok = box.button(QMessageBox.StandardButton.Ok)
-    ok.setText(ack)
-    ok.setIcon(QIcon())
-    box.setWindowModality(Qt.WindowModality.ApplicationModal)
-    box.show()  # application-modal, not window-modal as open() would make it
-    box.raise_()
-    return box
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QLineEdit
 
 
 class ScansBags(Protocol):
