@@ -26,6 +26,10 @@ configured suffix) that is either
   that a speed test alone would miss; a burst still needs every gap under
   `BURST_GAP_MS`, so a person typing ``]Q1`` slowly is not taken for a scan.
 
+A scan typed right after a person's last key (within `BURST_GAP_MS`) begins at
+its prefix or AIM identifier, or else where its run of keys without a pause
+of `RUN_GAP_MS` begins; the person's keys before it stay typed.
+
 The configured prefix and suffix are stripped from the scan; an AIM identifier
 is kept (the scan parser reads it). Enter or Tab keys that follow a scan within
 `TRAIL_MS` (a scanner's CR+LF, or a suffix then Enter) belong to it and are
@@ -46,12 +50,14 @@ SCAN_MIN_KEYS = 4
 SCAN_MEAN_GAP_MS = 25.0
 #: A pause longer than this ends a burst (a person's keys are further apart).
 BURST_GAP_MS = 100.0
+#: Within a burst, a pause longer than this separates a person's keys from a scan's.
+RUN_GAP_MS = 2 * SCAN_MEAN_GAP_MS
 #: Enter or Tab this soon after a scan is the scanner's (CR+LF), used up with it.
 TRAIL_MS = 80.0
 #: The longest prefix or suffix a workstation may configure.
 MAX_FRAME = 8
 
-Action = Literal["type", "type_first", "swallow", "scan"]
+Action = Literal["type", "swallow", "scan"]
 Route = Literal["scan_check", "refuse_secret", "refuse_here"]
 
 
@@ -93,14 +99,16 @@ def check_frame(what: str, value: str) -> str:
 class Decision:
     """What the router does with one key.
 
-    ``type``: let it through; ``type_first``: let it through, but it starts a
-    burst, so remember the widget's content first (to put it back if the burst
-    turns out to be a scan); ``swallow``: use it up; ``scan``: use it up, put the
-    widget's content back and route ``text``.
+    ``type``: let it through (for a character, ``at`` is its place in the burst:
+    the router remembers the widget's content before it, to put back the part of
+    the burst that turns out to be a scan); ``swallow``: use it up; ``scan``:
+    use it up, put the widget back as it was before the burst's character
+    ``at`` (where the scan began) and route ``text``.
     """
 
     action: Action
     text: str = ""
+    at: int = 0
 
 
 @dataclass(slots=True)
@@ -136,30 +144,37 @@ class KeyStream:
         if not char:
             self.reset()
             return Decision("type")
-        first = not self.chars
+        place = len(self.chars)
         self.chars.append(char)
         self.stamps.append(at)
         suffix = self.framing.suffix
         if suffix and "".join(self.chars).endswith(suffix) and len(self.chars) > len(suffix):
             return self._end(at, by_suffix=True)
-        return Decision("type_first" if first else "type")
+        return Decision("type", at=place)
 
     def _end(self, at: float, *, by_suffix: bool = False) -> Decision:
         text = "".join(self.chars)
         stamps = self.stamps
         self.reset()
-        if not text or not (by_suffix or is_fast(stamps, at) or self._framed(text)):
-            return Decision("type")
+        start = self._framed_from(text)
+        if start is None:
+            start = fast_run(stamps)
+            fast = is_fast(stamps[start:], at)
+            if not (
+                fast or by_suffix or (self.framing.suffix and text.endswith(self.framing.suffix))
+            ):
+                return Decision("type")
         self.scan_ended_at = at
-        return Decision("scan", self.unframe(text))
+        return Decision("scan", self.unframe(text[start:]), start)
 
-    def _framed(self, text: str) -> bool:
-        prefix, suffix = self.framing.prefix, self.framing.suffix
-        return bool(
-            (prefix and text.startswith(prefix) and len(text) > len(prefix))
-            or (suffix and text.endswith(suffix))
-            or has_aim(text)
-        )
+    def _framed_from(self, text: str) -> int | None:
+        """Where the configured prefix or an AIM identifier begins the scan, if one does."""
+        prefix = self.framing.prefix
+        places = [i for i in range(len(text)) if has_aim(text[i:])]
+        if prefix:
+            places += [i for i in range(len(text)) if text.startswith(prefix, i)]
+            places = [i for i in places if len(text) - i > len(prefix) or has_aim(text[i:])]
+        return max(places) if places else None
 
     def unframe(self, text: str) -> str:
         """``text`` without the configured prefix and suffix (an AIM identifier stays)."""
@@ -169,6 +184,16 @@ class KeyStream:
         if suffix and text.endswith(suffix):
             text = text[: -len(suffix)]
         return text
+
+
+def fast_run(stamps: list[float]) -> int:
+    """Where the last run of keys without a pause of `RUN_GAP_MS` begins: a scan made
+    right after a person's last key starts there, not at the person's key."""
+    start = 0
+    for i in range(1, len(stamps)):
+        if (stamps[i] - stamps[i - 1]) * 1000 > RUN_GAP_MS:
+            start = i
+    return start
 
 
 def is_fast(stamps: list[float], end_at: float) -> bool:

@@ -44,7 +44,7 @@ class StopAlert(QDialog):
     """The alert itself; `acknowledged` tells whether it was closed deliberately."""
 
     def __init__(
-        self, parent: QWidget, title: str, body: str, ack: str, *, arm_ms: int = ARM_MS
+        self, parent: QWidget, title: str, body: str, ack: str, *, arm_ms: int | None = None
     ) -> None:
         super().__init__(parent)
         self.setObjectName("StopAlert")
@@ -53,7 +53,7 @@ class StopAlert(QDialog):
         self.setWindowModality(Qt.WindowModality.ApplicationModal)
         self.body = body
         self.acknowledged = False
-        self.armed_at = time.monotonic() + arm_ms / 1000
+        self.armed_at = time.monotonic() + (ARM_MS if arm_ms is None else arm_ms) / 1000
         heading = QLabel(title)
         heading.setObjectName("StopTitle")
         text = QLabel(body)

@@ -143,7 +143,8 @@ class ScanRouter(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.stream = KeyStream(prefs.scanner_framing())
-        self.restore: Callable[[], None] = lambda: None
+        #: For each character of the current burst, how to put its widget back before it.
+        self.restore: list[Callable[[], None]] = []
         self.last: tuple[QWidget, int, str, float] | None = None
         #: What the router did, newest last (for the log and for tests): route names.
         self.routed: list[str] = []
@@ -191,15 +192,16 @@ class ScanRouter(QObject):
         if event.modifiers() & controls:
             char = ""
         decision = self.stream.key(watched, now, char, terminator)
-        if decision.action == "type_first":
-            self.restore = snapshot(watched)
-            return False
         if decision.action == "type":
+            if char:
+                del self.restore[decision.at :]
+                self.restore.append(snapshot(watched))
             return False
         if decision.action == "swallow":
             return True
-        self.restore()
-        self.restore = lambda: None
+        if decision.at < len(self.restore):
+            self.restore[decision.at]()
+        self.restore = []
         self._route(watched, decision.text)
         return True
 
