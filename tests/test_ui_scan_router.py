@@ -230,3 +230,24 @@ def test_a_habitual_enter_after_signing_leaves_the_bedside_mismatch_up(
     assert alert.isVisible() and not alert.acknowledged
     qtbot.mouseClick(alert.ack, Qt.MouseButton.LeftButton)  # the deliberate click
     assert not alert.isVisible() and alert.acknowledged
+
+
+def test_an_administrator_sets_the_scanners_prefix_and_suffix(qtbot, opened, scan_router) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.domain.scan_stream import Framing
+    from tests.test_ui_admin import open_admin
+
+    _, dialog = open_admin(qtbot, opened)
+    dialog.tabs.setCurrentIndex(2)
+    save = dialog.findChild(type(dialog.toggle_active), "SaveWorkstation")
+    type_like_a_person(qtbot, dialog.scanner_prefix, "a b")
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert "no spaces" in dialog.message.text()
+    assert prefs.SCANNER_PREFIX.get() == "" and scan_router.stream.framing == Framing()
+
+    dialog.scanner_prefix.clear()
+    type_like_a_person(qtbot, dialog.scanner_prefix, "%%")
+    type_like_a_person(qtbot, dialog.scanner_suffix, "#")
+    qtbot.mouseClick(save, Qt.MouseButton.LeftButton)
+    assert "saved" in dialog.message.text()
+    assert (prefs.SCANNER_PREFIX.get(), prefs.SCANNER_SUFFIX.get()) == ("%%", "#")
+    assert scan_router.stream.framing == Framing("%%", "#")  # in use at once
