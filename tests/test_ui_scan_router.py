@@ -251,3 +251,20 @@ def test_an_administrator_sets_the_scanners_prefix_and_suffix(qtbot, opened, sca
     assert "saved" in dialog.message.text()
     assert (prefs.SCANNER_PREFIX.get(), prefs.SCANNER_SUFFIX.get()) == ("%%", "#")
     assert scan_router.stream.framing == Framing("%%", "#")  # in use at once
+
+
+def test_a_held_key_is_never_a_scan(qtbot, opened, scan_router) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    window = open_window(qtbot, opened, "alice")
+    window.go_home()
+    search = window.home.search
+    qtbot.keyClick(search, Qt.Key.Key_A)
+    for _ in range(12):  # the keyboard's auto-repeat, as fast as a scanner
+        held = QKeyEvent(
+            QEvent.Type.KeyPress, Qt.Key.Key_A, Qt.KeyboardModifier.NoModifier, "a", True
+        )
+        QApplication.sendEvent(search, held)
+    qtbot.keyClick(search, Qt.Key.Key_Return)
+    assert scan_router.routed == [] and search.text() == "a" * 13

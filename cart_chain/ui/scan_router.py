@@ -189,8 +189,8 @@ class ScanRouter(QObject):
         controls = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
         terminator = key in TERMINATORS and not event.modifiers() & controls
         char = text if len(text) == 1 and text.isprintable() and not terminator else ""
-        if event.modifiers() & controls:
-            char = ""
+        if event.modifiers() & controls or event.isAutoRepeat():
+            char = ""  # a shortcut, or a held key (a scanner never repeats): not a scan's
         decision = self.stream.key(watched, now, char, terminator)
         if decision.action == "type":
             if char:
