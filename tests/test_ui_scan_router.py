@@ -268,3 +268,35 @@ def test_a_held_key_is_never_a_scan(qtbot, opened, scan_router) -> None:  # type
         QApplication.sendEvent(search, held)
     qtbot.keyClick(search, Qt.Key.Key_Return)
     assert scan_router.routed == [] and search.text() == "a" * 13
+
+
+def test_a_stray_barcode_in_a_form_field_is_refused_and_the_bag_stays(  # type: ignore[no-untyped-def]
+    qtbot, opened, scan_router
+) -> None:
+    coi = enrol(opened.db, "Stella Shelf")
+    walk(opened.db, unit_of(coi), 1)
+    window = open_window(qtbot, opened, "alice")
+    dialog = start_recording(qtbot, window, coi)
+    scanner(qtbot, dialog.scan, unit_of(coi))
+    dialog.location.clear()
+    type_like_a_person(qtbot, dialog.location, "Bay 4")
+
+    scanner(qtbot, dialog.location, "CLEANROOM-B-SHELF-3")  # a shelf's barcode
+
+    assert dialog.location.text() == "Bay 4"
+    assert dialog.error.isVisible() and "bag selected is unchanged" in dialog.error.text()
+    assert dialog.unit is not None and dialog.unit.unit == unit_of(coi)
+    assert dialog.save.isEnabled() and events(opened, coi) == 1
+    dialog.reject()
+
+    # The bedside check: a wristband's barcode scanned into the name field.
+    site = at_site(opened, "Wanda Wristband")
+    window = window_for(qtbot, opened, site)
+    check = bedside(qtbot, window)
+    scan_router.stream.reset()
+    scanner(qtbot, check.scan, unit_of(site))
+    assert check.unit == unit_of(site)
+    type_like_a_person(qtbot, check.name, "Wanda")
+    scanner(qtbot, check.name, "MRN00123456")
+    assert check.name.text() == "Wanda" and check.unit == unit_of(site)
+    assert "bag scanned is unchanged" in check.error.text()

@@ -34,7 +34,7 @@ from cart_chain.ui.alarm import StopAlert, stop_alert
 from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
-from cart_chain.ui.stop_scan import ScanKeys
+from cart_chain.ui.stop_scan import ScanKeys, not_a_code
 from cart_chain.ui.titles import set_title
 
 if TYPE_CHECKING:
@@ -159,7 +159,13 @@ class BedsideCheckDialog(QDialog):
 
     def take_scan(self, text: str) -> None:
         """A scan routed here by the scan router from any field (the wristband name
-        included): it goes to the bag check, never into the field."""
+        included): it goes to the bag check, never into the field. A wristband's or
+        other stray barcode leaves the bag already scanned as it is (`not_a_code`)."""
+        if self.unit is not None:
+            why = not_a_code(self.session, text)
+            if why is not None:
+                self.scan_refused(f"Scan refused: {why}. The bag scanned is unchanged.")
+                return
         self.unit = None
         self.save.setEnabled(False)
         self.bag.setText("No bag scanned yet.")

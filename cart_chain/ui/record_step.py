@@ -46,7 +46,7 @@ from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.fit import FittedScroll
 from cart_chain.ui.signature import SignatureBlock
 from cart_chain.ui.step_fields import StepFields
-from cart_chain.ui.stop_scan import ScanKeys
+from cart_chain.ui.stop_scan import ScanKeys, not_a_code
 
 if TYPE_CHECKING:
     from cart_chain.domain.windows import StartTime
@@ -198,9 +198,14 @@ class RecordStepDialog(QDialog):
 
     def take_scan(self, text: str) -> None:
         """A scan routed here by the scan router from any field of the dialog: it goes to
-        the scan check, never into the focused field. A bag already selected is let go
-        first, so a refused second scan leaves no bag selected and nothing to sign."""
+        the scan check, never into the focused field. A bag already selected stays for a
+        barcode that names no bag (`not_a_code`); for any other it is let go first, so
+        a refused second scan (another patient's bag) leaves nothing to sign."""
         if self.unit is not None:
+            why = not_a_code(self.session, text)
+            if why is not None:
+                self.scan_refused(f"Scan refused: {why}. The bag selected is unchanged.")
+                return
             self.unit = None
             self.scanned_text = None
             self._set_form_enabled(False)

@@ -8,11 +8,36 @@ red alert both raise is `alarm.stop_alert`.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt
 from PySide6.QtGui import QKeyEvent
 from PySide6.QtWidgets import QLineEdit
+
+from cart_chain.domain.errors import IdentifierError
+from cart_chain.ui import prefs
+from cart_chain.ui.errors import describe
+
+if TYPE_CHECKING:
+    from cart_chain.ui.session import Session
+
+
+def not_a_code(session: Session, text: str) -> str | None:
+    """Why a scan names no bag at all (a shelf's or a wristband's barcode, a misread), or
+    None when it may name one (read through the scanning service, which writes nothing).
+
+    A scan routed into a dialog that already has its bag lets that bag go only for a
+    code that names something: a stray barcode is refused and changes nothing.
+    """
+    from cart_chain.services.scanning import scan
+
+    try:
+        scan(session.db, text, source=prefs.scan_source())
+    except IdentifierError as exc:
+        return describe(exc)
+    except Exception:  # any other refusal is the scan check's to show
+        return None
+    return None
 
 
 class ScansBags(Protocol):
