@@ -78,6 +78,21 @@ def test_a_scan_right_after_a_persons_keys_begins_at_its_fast_run(typed: str, co
     assert decisions[-1] == Decision("scan", code, 1)
 
 
+@given(
+    code=st.text(st.sampled_from("ABCDEFGHJK0123456789"), min_size=SCAN_MIN_KEYS + 4, max_size=25),
+    where=st.integers(min_value=2, max_value=SCAN_MIN_KEYS + 2),
+    stall=st.floats(min_value=RUN_GAP_MS + 1, max_value=BURST_GAP_MS),
+)
+def test_a_stall_in_the_middle_of_a_scan_does_not_cut_it(
+    code: str, where: int, stall: float
+) -> None:
+    """The GUI thread busy for a moment mid-scan: the code is still read whole."""
+    gaps = [1.0] * (len(code) + 1)
+    gaps[where] = stall
+    decisions, _ = feed(KeyStream(), code, gaps)
+    assert decisions[-1] == Decision("scan", code, 0)
+
+
 def test_a_slow_scanner_is_recognised_by_its_prefix_and_suffix_which_are_stripped() -> None:
     slow = [40.0] * 30  # over the speed threshold, under the burst gap
     framed = KeyStream(Framing(prefix="%%", suffix="#"))

@@ -65,6 +65,7 @@ def test_a_scan_with_a_row_selected_opens_the_scanned_bags_case(qtbot, opened, s
     assert table.currentIndex().row() == row_of(window, selected)  # the selection kept
     # From the case view (the focus on Record a step), a scan opens the scanned bag's case.
     scanner(qtbot, window.case_view.record_button, unit_of(selected))
+    assert window.home.message.isHidden(), window.home.message.text()
     assert window.case_view.detail is not None and window.case_view.detail.coi == selected
     assert window.dialogs == []  # the scan's Enter pressed no button
     # A person's Enter on the selected row still opens that row.

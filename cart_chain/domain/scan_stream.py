@@ -27,8 +27,9 @@ configured suffix) that is either
   `BURST_GAP_MS`, so a person typing ``]Q1`` slowly is not taken for a scan.
 
 A scan typed right after a person's last key (within `BURST_GAP_MS`) begins at
-its prefix or AIM identifier, or else where its run of keys without a pause
-of `RUN_GAP_MS` begins; the person's keys before it stay typed.
+its prefix or AIM identifier, or else after the pause of over `RUN_GAP_MS` that
+follows the person's key (`fast_run`); the person's keys before it stay typed,
+and a stall of the event loop in the middle of a scan does not cut it.
 
 The configured prefix and suffix are stripped from the scan; an AIM identifier
 is kept (the scan parser reads it). Enter or Tab keys that follow a scan within
@@ -187,11 +188,15 @@ class KeyStream:
 
 
 def fast_run(stamps: list[float]) -> int:
-    """Where the last run of keys without a pause of `RUN_GAP_MS` begins: a scan made
-    right after a person's last key starts there, not at the person's key."""
+    """Where the scan at the end of a burst begins: after the last pause of more than
+    `RUN_GAP_MS` that follows a person's key (the burst's first key, or one that came
+    after a pause itself). A scan made right after a person's last key starts there,
+    not at the person's key; a stall in the middle of a scan (fast keys before it)
+    splits nothing, so the code stays whole."""
     start = 0
     for i in range(1, len(stamps)):
-        if (stamps[i] - stamps[i - 1]) * 1000 > RUN_GAP_MS:
+        after_person = i == 1 or (stamps[i - 1] - stamps[i - 2]) * 1000 > RUN_GAP_MS
+        if (stamps[i] - stamps[i - 1]) * 1000 > RUN_GAP_MS and after_person:
             start = i
     return start
 
