@@ -305,3 +305,28 @@ def test_a_stray_barcode_in_a_form_field_is_refused_and_the_bag_stays(  # type: 
     scanner(qtbot, check.name, "MRN00123456")
     assert check.name.text() == "Wanda" and check.unit == unit_of(site)
     assert "bag scanned is unchanged" in check.error.text()
+
+
+def test_a_busy_gui_thread_does_not_cut_a_scan(qtbot, opened, scan_router) -> None:  # type: ignore[no-untyped-def]
+    """Keys carry the window system's time stamps (2 ms apart, as the scanner sent them);
+    the app handles them late, with a 200 ms stall mid-code: still one whole scan."""
+    import time
+
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+
+    coi = enrol(opened.db, "Bruno Busy")
+    window = open_window(qtbot, opened, "alice")
+    window.go_home()
+    search = window.home.search
+    code, stamp = unit_of(coi), 5_000_000
+    for i, ch in enumerate([*code, "\r"]):
+        key = Qt.Key.Key_Return if ch == "\r" else Qt.Key(ord(ch.upper()))
+        event = QKeyEvent(QEvent.Type.KeyPress, key, Qt.KeyboardModifier.NoModifier, ch)
+        event.setTimestamp(stamp + 2 * i)
+        QApplication.sendEvent(search, event)
+        if i == 8:
+            time.sleep(0.2)  # the GUI thread busy (a slow query, a garbage collection)
+    assert scan_router.routed == ["scan_check"]
+    assert window.case_view.detail is not None and window.case_view.detail.coi == coi
+    assert search.text() == ""

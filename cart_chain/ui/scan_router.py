@@ -146,6 +146,8 @@ class ScanRouter(QObject):
         #: For each character of the current burst, how to put its widget back before it.
         self.restore: list[Callable[[], None]] = []
         self.last: tuple[QWidget, int, str, float] | None = None
+        self.clock_kind = "app"
+        self.last_at: float | None = None
         #: What the router did, newest last (for the log and for tests): route names.
         self.routed: list[str] = []
         app = QApplication.instance()
@@ -161,6 +163,21 @@ class ScanRouter(QObject):
     def reload(self) -> None:
         """Read the workstation's prefix and suffix again (after Administration saves)."""
         self.stream = KeyStream(prefs.scanner_framing())
+        self.last_at = None
+
+    def _clock(self, event: QKeyEvent) -> float:
+        """When the key was pressed, in seconds: the window system's time stamp when it
+        gives one (so a busy GUI thread does not stretch a scan's rhythm), else the app's
+        clock (keys made up by a program). A change of clock, or time going back (a
+        wrapped time stamp), starts a new burst."""
+        stamp = event.timestamp()
+        kind, now = ("device", stamp / 1000) if stamp else ("app", time.monotonic())
+        if kind != self.clock_kind or (self.last_at is not None and now < self.last_at):
+            self.stream.reset()
+            self.stream.last_at = self.stream.scan_ended_at = None
+            self.clock_kind = kind
+        self.last_at = now
+        return now
 
     def _propagating(self, widget: QWidget, key: int, text: str, now: float) -> bool:
         """The same key, seen again as it propagates to a parent of its first receiver."""
@@ -182,7 +199,7 @@ class ScanRouter(QObject):
             or not isinstance(watched, QWidget)
         ):
             return False
-        now = time.monotonic()
+        now = self._clock(event)
         key, text = event.key(), event.text()
         if self._propagating(watched, key, text, now):
             return False
