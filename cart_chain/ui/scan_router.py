@@ -42,6 +42,7 @@ from PySide6.QtWidgets import (
     QTextEdit,
     QWidget,
 )
+from shiboken6 import getCppPointer
 
 from cart_chain.domain.scan_stream import KeyStream, route
 from cart_chain.ui import prefs
@@ -49,8 +50,9 @@ from cart_chain.ui import prefs
 log = logging.getLogger("cart_chain.ui.scan")
 
 TERMINATORS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab)
-#: A key event seen again this soon by an ancestor is the same key propagating.
-PROPAGATION_S = 0.005
+#: The same key event object, seen again this soon by an ancestor of its first receiver,
+#: is that key propagating (a widget ignored it). Generous: a loaded machine is slow.
+PROPAGATION_S = 0.5
 
 SECRET_REFUSED = (
     "That was a barcode scan, not a password: scans are not accepted in a password "
@@ -145,7 +147,7 @@ class ScanRouter(QObject):
         self.stream = KeyStream(prefs.scanner_framing())
         #: For each character of the current burst, how to put its widget back before it.
         self.restore: list[Callable[[], None]] = []
-        self.last: tuple[QWidget, int, str, float] | None = None
+        self.last: tuple[QWidget, int, int, str, float] | None = None
         self.clock_kind = "app"
         self.last_at: float | None = None
         #: What the router did, newest last (for the log and for tests): route names.
@@ -179,13 +181,15 @@ class ScanRouter(QObject):
         self.last_at = now
         return now
 
-    def _propagating(self, widget: QWidget, key: int, text: str, now: float) -> bool:
-        """The same key, seen again as it propagates to a parent of its first receiver."""
-        last, self.last = self.last, (widget, key, text, now)
+    def _propagating(self, widget: QWidget, event: QKeyEvent, now: float) -> bool:
+        """The same key event, seen again as it propagates to a parent of its first
+        receiver (the same C++ object, key and text)."""
+        seen = (widget, getCppPointer(event)[0], event.key(), event.text(), now)
+        last, self.last = self.last, seen
         if last is None:
             return False
-        first, last_key, last_text, at = last
-        if (last_key, last_text) != (key, text) or now - at > PROPAGATION_S:
+        first, address, key, text, at = last
+        if (address, key, text) != seen[1:4] or now - at > PROPAGATION_S:
             return False
         if first is not widget and widget.isAncestorOf(first):
             self.last = last  # keep the first receiver for a further parent
@@ -201,7 +205,7 @@ class ScanRouter(QObject):
             return False
         now = self._clock(event)
         key, text = event.key(), event.text()
-        if self._propagating(watched, key, text, now):
+        if self._propagating(watched, event, now):
             return False
         controls = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier
         terminator = key in TERMINATORS and not event.modifiers() & controls
