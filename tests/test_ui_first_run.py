@@ -20,7 +20,7 @@ from cart_chain.ui import prefs
 from cart_chain.ui.app import AppController
 from cart_chain.ui.first_run import PAGE_ADMIN, PAGE_CHOICE, PAGE_CREATE, FirstRunWizard
 from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import press
+from tests.ui_conftest import press, type_like_a_person
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -117,7 +117,7 @@ def test_missing_database_shows_the_wizard_and_creates_a_usable_one(qtbot, tmp_p
     assert login.username.text() == "jsmith"
     assert "facility W1234" in login.status.text()
     with qtbot.waitSignal(controller.main_shown):
-        qtbot.keyClicks(login.password, PASSWORD)
+        type_like_a_person(qtbot, login.password, PASSWORD)
         qtbot.keyClick(login.password, Qt.Key.Key_Return)
     assert controller.main_window is not None
     assert "Jane Smith" in controller.main_window.windowTitle()
@@ -154,8 +154,8 @@ def test_demo_path_creates_demo_cases_and_shows_the_passwords(qtbot, tmp_path, m
     login = controller.login
     assert login.isVisible() and login.button.isEnabled()
     with qtbot.waitSignal(controller.main_shown):
-        qtbot.keyClicks(login.username, "lena")
-        qtbot.keyClicks(login.password, "demo-lena-2026")
+        type_like_a_person(qtbot, login.username, "lena")
+        type_like_a_person(qtbot, login.password, "demo-lena-2026")
         qtbot.keyClick(login.password, Qt.Key.Key_Return)
 
 

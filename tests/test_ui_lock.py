@@ -73,7 +73,8 @@ def test_lock_screen_says_it_was_locked_by_hand(qtbot, db_path) -> None:  # type
 
 
 def test_wedge_speed_threshold() -> None:
-    from cart_chain.ui.wedge import SCAN_MEAN_GAP_MS, is_scan
+    from cart_chain.domain.scan_stream import SCAN_MEAN_GAP_MS
+    from cart_chain.domain.scan_stream import is_fast as is_scan
 
     scanner = [i * 0.004 for i in range(20)]  # 4 ms a character
     person = [i * 0.09 for i in range(14)]  # 90 ms a key

@@ -34,9 +34,9 @@ def start(qtbot, db_path) -> AppController:  # type: ignore[no-untyped-def]
 
 def log_in(qtbot, controller: AppController, user: str, password: str) -> None:  # type: ignore[no-untyped-def]
     login = controller.login
-    qtbot.keyClicks(login.username, user)
+    type_like_a_person(qtbot, login.username, user)
     qtbot.keyClick(login.username, Qt.Key.Key_Return)  # moves to the password
-    qtbot.keyClicks(login.password, password)
+    type_like_a_person(qtbot, login.password, password)
     qtbot.keyClick(login.password, Qt.Key.Key_Return)
 
 
@@ -89,20 +89,20 @@ def test_a_temporary_password_leads_to_choosing_ones_own(qtbot, db_path) -> None
     log_in(qtbot, controller, "alice", "alice-temporary")
     dialog = controller.login.change_dialog
     assert controller.main_window is None and dialog is not None and dialog.isVisible()
-    qtbot.keyClicks(dialog.new, "alice-own-choice")
+    type_like_a_person(qtbot, dialog.new, "alice-own-choice")
     qtbot.keyClick(dialog.new, Qt.Key.Key_Return)
-    qtbot.keyClicks(dialog.repeat, "alice-typo-here")
+    type_like_a_person(qtbot, dialog.repeat, "alice-typo-here")
     qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
     assert "differ" in dialog.error.text() and controller.main_window is None
-    qtbot.keyClicks(dialog.new, "short-one")
+    type_like_a_person(qtbot, dialog.new, "short-one")
     qtbot.keyClick(dialog.new, Qt.Key.Key_Return)
-    qtbot.keyClicks(dialog.repeat, "short-one")
+    type_like_a_person(qtbot, dialog.repeat, "short-one")
     qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
     assert "at least 12" in dialog.error.text() and controller.main_window is None
     with qtbot.waitSignal(controller.main_shown):
-        qtbot.keyClicks(dialog.new, "alice-own-choice")
+        type_like_a_person(qtbot, dialog.new, "alice-own-choice")
         qtbot.keyClick(dialog.new, Qt.Key.Key_Return)
-        qtbot.keyClicks(dialog.repeat, "alice-own-choice")
+        type_like_a_person(qtbot, dialog.repeat, "alice-own-choice")
         qtbot.keyClick(dialog.repeat, Qt.Key.Key_Return)
     user = login(controller.opened.db, Credentials("alice", "alice-own-choice"))
     assert not user.must_change

@@ -153,7 +153,7 @@ def test_wrong_patients_bag_is_stopped(qtbot, opened, beeps) -> None:  # type: i
     refused = custody_report_data(opened.db, mine, "alice").refused_scans
     assert len(refused) == 1 and "WRONG PATIENT" in refused[0].reason
 
-    qtbot.mouseClick(alert.button(alert.StandardButton.Ok), Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(alert.ack, Qt.MouseButton.LeftButton)
     assert dialog.scan.text() == ""  # ready for the right bag
     scan(qtbot, dialog, unit_of(mine))
     assert dialog.selected_step() == "ship_to_manufacturing"

@@ -62,6 +62,18 @@ def qsettings_tmp(qapp: QApplication, tmp_path: Path) -> Iterator[Path]:
         w.close()
 
 
+@pytest.fixture
+def scan_router(qapp: QApplication) -> Iterator[object]:
+    """The application's scan router, as `AppController` installs it at start-up (for
+    tests that build a window without the controller); removed afterwards."""
+    from cart_chain.ui.scan_router import ScanRouter
+
+    router = ScanRouter()
+    yield router
+    qapp.removeEventFilter(router)
+    router.deleteLater()
+
+
 def make_session(opened: OpenedDatabase, username: str, signed: bool = False):  # type: ignore[no-untyped-def]
     """A logged-in session for ``username`` (``signed``: first signature already given)."""
     from cart_chain.services.accounts import login
@@ -99,6 +111,7 @@ __all__ = [
     "opened",
     "press",
     "qsettings_tmp",
+    "scan_router",
     "template_db",
     "type_like_a_person",
 ]

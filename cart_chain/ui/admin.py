@@ -53,6 +53,12 @@ SCANNER_RISK = (
     "another patient's case. The expected-patient check still stops a wrong bag."
 )
 
+FRAMING_NOTE = (
+    "What the scanner is set to send before and after each code, if anything (printable "
+    "characters, no spaces, up to 8). A scan is told from typing by its speed; a prefix or "
+    "suffix also recognises a slow (wireless) scanner's codes, wherever the focus is."
+)
+
 
 class AdminDialog(UsersTab, QDialog):
     """Tabs: Users, Shared settings, This workstation.
@@ -194,6 +200,15 @@ class AdminDialog(UsersTab, QDialog):
         risk = QLabel(SCANNER_RISK)
         risk.setObjectName("Subtle")
         risk.setWordWrap(True)
+        self.scanner_prefix = QLineEdit(prefs.SCANNER_PREFIX.get())
+        self.scanner_prefix.setObjectName("ScannerPrefix")
+        self.scanner_prefix.setPlaceholderText("none (AIM identifiers such as ]C0 are read anyway)")
+        self.scanner_suffix = QLineEdit(prefs.SCANNER_SUFFIX.get())
+        self.scanner_suffix.setObjectName("ScannerSuffix")
+        self.scanner_suffix.setPlaceholderText("none (Enter or Tab ends a scan anyway)")
+        framing = QLabel(FRAMING_NOTE)
+        framing.setObjectName("Subtle")
+        framing.setWordWrap(True)
         save = QPushButton("Save workstation settings")
         save.setObjectName("SaveWorkstation")
         form = QFormLayout(page)
@@ -206,6 +221,9 @@ class AdminDialog(UsersTab, QDialog):
         form.addRow("Database location", self.db_location)
         form.addRow("Scanner sends", self.scanner)
         form.addRow("", risk)
+        form.addRow("Scanner prefix", self.scanner_prefix)
+        form.addRow("Scanner suffix", self.scanner_suffix)
+        form.addRow("", framing)
         form.addRow(save)
         save.clicked.connect(self._save_workstation)
         return page
@@ -225,6 +243,15 @@ class AdminDialog(UsersTab, QDialog):
         return "; ".join(parts) + " (from the approved templates)"
 
     def _save_workstation(self) -> None:
+        from cart_chain.domain.scan_stream import check_frame
+        from cart_chain.ui.scan_router import ScanRouter
+
+        try:
+            prefix = check_frame("prefix", self.scanner_prefix.text())
+            suffix = check_frame("suffix", self.scanner_suffix.text())
+        except Exception as exc:
+            self._show(describe(exc), error=True)
+            return
         url = self.db_location.text().strip()
         if url != prefs.DATABASE_URL.get() and url:
             from cart_chain.services.workstation import check_location
@@ -241,6 +268,10 @@ class AdminDialog(UsersTab, QDialog):
         prefs.PRINTER_NAME.set(self.printer.currentText())
         prefs.LABEL_KIND.set(self.label_kind.currentData())
         prefs.SCANNER.set(self.scanner.currentData())
+        prefs.SCANNER_PREFIX.set(prefix)
+        prefs.SCANNER_SUFFIX.set(suffix)
+        if ScanRouter.current is not None:
+            ScanRouter.current.reload()  # the running app reads scans with them at once
         self._show("Workstation settings saved." + note, error=False)
 
     def _show(self, text: str, error: bool) -> None:

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from cart_chain.ui import prefs, theme
 from cart_chain.ui.login import LoginWindow
+from cart_chain.ui.scan_router import ScanRouter
 
 if TYPE_CHECKING:
     from cart_chain.services.accounts import UserInfo
@@ -75,6 +76,8 @@ class AppController(QObject):
         super().__init__()
         # --db, then $CART_CHAIN_DB, then this workstation's setting, then the default file.
         self.url = db_url or os.environ.get("CART_CHAIN_DB") or prefs.DATABASE_URL.get() or None
+        # Before any window: from the first key on, a scan reaches a scan check or nothing.
+        self.scans = ScanRouter(self)
         self.login = LoginWindow()
         self.login.logged_in.connect(self._logged_in)
         self.opened: OpenedDatabase | None = None
@@ -225,6 +228,9 @@ class AppController(QObject):
 
     def shutdown(self) -> None:
         """Stop the lock, close the windows and the database (end of run, or a test)."""
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.scans)
         if self.lock is not None:
             self.lock.stop()
             self.lock.deleteLater()

@@ -23,7 +23,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -31,10 +30,11 @@ from PySide6.QtWidgets import (
 
 from cart_chain.domain.errors import InvalidValue, WrongPatient
 from cart_chain.ui import prefs
+from cart_chain.ui.alarm import StopAlert, stop_alert
 from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
-from cart_chain.ui.stop_scan import ScanKeys, stop_alert
+from cart_chain.ui.stop_scan import ScanKeys, not_a_code
 from cart_chain.ui.titles import set_title
 
 if TYPE_CHECKING:
@@ -59,7 +59,7 @@ class BedsideCheckDialog(QDialog):
         super().__init__(parent)
         self.session, self.case = session, case
         self.unit: str | None = None
-        self.alert: QMessageBox | None = None
+        self.alert: StopAlert | None = None
         self.setWindowTitle("Bedside check — cart-chain")
         self.setMinimumWidth(760)
         intro = QLabel(
@@ -156,6 +156,26 @@ class BedsideCheckDialog(QDialog):
         self.bag.setText(f"Bag U{unit.number:02d} of {unit.of} of this case")
         self.save.setEnabled(True)
         self.name.setFocus()
+
+    def take_scan(self, text: str) -> None:
+        """A scan routed here by the scan router from any field (the wristband name
+        included): it goes to the bag check, never into the field. A wristband's or
+        other stray barcode leaves the bag already scanned as it is (`not_a_code`)."""
+        if self.unit is not None:
+            why = not_a_code(self.session, text)
+            if why is not None:
+                self.scan_refused(f"Scan refused: {why}. The bag scanned is unchanged.")
+                return
+        self.unit = None
+        self.save.setEnabled(False)
+        self.bag.setText("No bag scanned yet.")
+        self.scan.setReadOnly(False)
+        self.scan.setText(text)
+        self.scan_entered()
+
+    def scan_refused(self, reason: str) -> None:
+        self.error.setText(reason)
+        self.error.show()
 
     def _rescan(self) -> None:
         self.scan.clear()

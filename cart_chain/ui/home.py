@@ -1,7 +1,12 @@
 """Home: search or scan, and the list of cases.
 
 Typing filters the list (after a short pause, through the service); a scanned
-or typed COI or unit id followed by Enter opens that case directly.
+or typed code followed by Enter opens that case directly. A scan made anywhere
+in the main window - the search field, a selected row of the table, the case
+view - is routed here by the scan router (`open_scanned`) and opens the case of
+the bag it names, never the selected row's: a label's QR or Data Matrix payload
+(``CC1...``), a unit id or COI, a DIN, checked by the scanning service (an
+unknown or voided label is refused).
 """
 
 from __future__ import annotations
@@ -26,7 +31,7 @@ from cart_chain.domain.errors import IdentifierError
 from cart_chain.domain.labelcode import parse_scan
 from cart_chain.ui import prefs
 from cart_chain.ui.enrol import EnrolDialog, empty_list_text, may_enrol
-from cart_chain.ui.errors import error_label
+from cart_chain.ui.errors import classify, describe, error_label
 from cart_chain.ui.models.cases_model import COI, NAME, STEPS, CasesModel, SummaryRole
 
 if TYPE_CHECKING:
@@ -155,10 +160,26 @@ class HomePage(QWidget):
                 self.message.show()
                 return None
             return self._apply_search()
-        self.message.hide()
-        self.search.clear()
-        self.open_case.emit(scanned.unit.full if scanned.unit else scanned.coi.full)
+        del scanned  # a code: the scanning service checks it against the records
+        if self.open_scanned(text):
+            self.search.clear()
         return None
+
+    def open_scanned(self, text: str) -> bool:
+        """Open the case of the bag ``text`` names (a scan, or a code typed + Enter),
+        through the scanning service; True when opened, else the refusal is shown."""
+        from cart_chain.services.scanning import scan
+
+        try:
+            found = scan(self.session.db, text, source=prefs.scan_source())
+        except Exception as exc:
+            problem = describe(exc) if classify(exc) == "rule" else "the scan could not be read"
+            self.message.setText(f"Scan refused: {problem}. Nothing was opened.")
+            self.message.show()
+            return False
+        self.message.hide()
+        self.open_case.emit(found.unit.unit if found.unit is not None else found.coi)
+        return True
 
     def _activated(self, index: QModelIndex) -> None:
         summary = self.model.data(index, SummaryRole)

@@ -13,9 +13,9 @@ takes effect here without a restart: counted from the last activity, and a
 lock due under the old time is not imposed if the new one is longer.
 
 A barcode scanned at the lock screen (the password field has the focus) is
-refused - told from typing by its speed, see `wedge` - never submitted and never
-counted as a failed attempt. The lock screen says why it locked: by the user
-(Ctrl+L) or after the inactivity time.
+refused by the scan router (`scan_router`: told from typing by its speed or the
+scanner's prefix), never submitted and never counted as a failed attempt. The
+lock screen says why it locked: by the user (Ctrl+L) or after the inactivity time.
 """
 
 from __future__ import annotations
@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
 from cart_chain.domain.errors import AuthenticationError
 from cart_chain.ui import theme
 from cart_chain.ui.errors import describe, error_label
-from cart_chain.ui.wedge import RefuseScans
 
 if TYPE_CHECKING:
     from cart_chain.ui.session import Session
@@ -97,8 +96,6 @@ class LockScreen(QWidget):
         outer.addStretch(1)
         outer.addWidget(card, 0, Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
-        self.scans = RefuseScans(self.password)
-        self.scans.refused.connect(self._scan_refused)
         self.password.returnPressed.connect(self._submit)
         self.unlock.clicked.connect(self._submit)
         self.logout.clicked.connect(self.logout_requested)
@@ -107,12 +104,9 @@ class LockScreen(QWidget):
     def _submit(self) -> None:
         self.unlock_requested.emit(self.password.text())
 
-    def _scan_refused(self) -> None:
-        """A scan is not a password: say so, submit nothing, count nothing."""
-        self.message.setText(
-            "That was a barcode scan, not a password: scans are not accepted here "
-            "(nothing was tried). Type your password."
-        )
+    def scan_refused(self, reason: str) -> None:
+        """The scan router refused a scan here: say so; nothing was submitted or counted."""
+        self.message.setText(reason)
         self.message.show()
         self.password.setFocus()
 

@@ -139,6 +139,10 @@ class LoginWindow(QWidget):
         self.message.hide()
         self.username.setFocus()
 
+    def scan_refused(self, reason: str) -> None:
+        """The scan router refused a scan here (a user name or password is typed)."""
+        self.show_message(reason, error=True)
+
     def show_message(self, text: str, error: bool) -> None:
         self.message.setObjectName("Error" if error else "Info")
         self.message.setStyleSheet("")  # re-polish for the new object name

@@ -179,6 +179,16 @@ class MainWindow(QMainWindow):
         self._title(f"Case {detail.grouped} · {detail.patient_name}")
         self.case_view.record_button.setFocus()
 
+    # -- scans routed here (`scan_router`) --------------------------------------------
+
+    def take_scan(self, text: str) -> None:
+        """A scan anywhere in this window opens the scanned bag's case (or says why not)."""
+        if not self.home.open_scanned(text) and self.stack.currentWidget() is not self.home:
+            self.go_home()  # the refusal is shown above the case list
+
+    def scan_refused(self, reason: str) -> None:
+        self.statusBar().showMessage(reason, 10_000)
+
     def load_alerts(self) -> None:
         """Open lockout alerts, for administrators and QA only."""
         from cart_chain.services.accounts import open_alerts

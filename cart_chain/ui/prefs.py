@@ -13,6 +13,7 @@ from PySide6.QtCore import QSettings
 
 if TYPE_CHECKING:
     from cart_chain.domain.labelcode import ScanSource
+    from cart_chain.domain.scan_stream import Framing
 
 ORGANISATION = "cart-chain"
 APPLICATION = "cart-chain"
@@ -57,6 +58,11 @@ MAIN_GEOMETRY: Pref[str] = Pref("window/main_geometry", "")
 #: What this workstation's scanner sends: "keyboard" (AIM identifiers on, or typing) or
 #: "code128" (Code 128 reads without AIM identifier). See `domain.labelcode`.
 SCANNER: Pref[str] = Pref("scan/source", "keyboard")
+#: What this workstation's scanner sends before and after each code, if set to (printable
+#: ASCII, no spaces; "" = nothing). Lets the scan router tell a slow scanner's code from
+#: typing. See `domain.scan_stream`.
+SCANNER_PREFIX: Pref[str] = Pref("scan/prefix", "")
+SCANNER_SUFFIX: Pref[str] = Pref("scan/suffix", "")
 
 
 def scan_source() -> ScanSource:
@@ -66,3 +72,15 @@ def scan_source() -> ScanSource:
 
     value = SCANNER.get()
     return value if value in SOURCES else "keyboard"  # type: ignore[return-value]
+
+
+def scanner_framing() -> Framing:
+    """The prefix and suffix this workstation's scanner sends; a stored value that is no
+    longer valid counts as unset (the speed test still recognises a scan)."""
+    from cart_chain.domain.errors import InvalidValue
+    from cart_chain.domain.scan_stream import Framing
+
+    try:
+        return Framing(SCANNER_PREFIX.get(), SCANNER_SUFFIX.get())
+    except InvalidValue:
+        return Framing()

@@ -26,7 +26,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -42,13 +41,14 @@ from cart_chain.domain.errors import (
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import HANDOFFS, RULES, Step, steps_for
 from cart_chain.ui import prefs
+from cart_chain.ui.alarm import StopAlert, stop_alert
 from cart_chain.ui.checklist_panel import ChecklistPanel
 from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.fit import FittedScroll
 from cart_chain.ui.signature import SignatureBlock, title_signatures
 from cart_chain.ui.step_fields import StepFields
-from cart_chain.ui.stop_scan import ScanKeys, stop_alert
+from cart_chain.ui.stop_scan import ScanKeys, not_a_code
 
 if TYPE_CHECKING:
     from cart_chain.domain.windows import StartTime
@@ -76,7 +76,7 @@ class RecordStepDialog(QDialog):
         self.case: CaseDetail | None = None
         self.unit: UnitView | None = None
         self.scanned_text: str | None = None  # what was scanned, re-checked when saving
-        self.alert: QMessageBox | None = None
+        self.alert: StopAlert | None = None
         self.setWindowTitle("Record a step — cart-chain")
         self.setMinimumWidth(760)
 
@@ -200,6 +200,28 @@ class RecordStepDialog(QDialog):
             return
         self.scanned_text = text if result.unit is not None else unit.unit
         self._select(unit)
+
+    def take_scan(self, text: str) -> None:
+        """A scan routed here by the scan router from any field of the dialog: it goes to
+        the scan check, never into the focused field. A bag already selected stays for a
+        barcode that names no bag (`not_a_code`); for any other it is let go first, so
+        a refused second scan (another patient's bag) leaves nothing to sign."""
+        if self.unit is not None:
+            why = not_a_code(self.session, text)
+            if why is not None:
+                self.scan_refused(f"Scan refused: {why}. The bag selected is unchanged.")
+                return
+            self.unit = None
+            self.scanned_text = None
+            self._set_form_enabled(False)
+            self.unit_label.setText("No bag scanned yet.")
+        self.scan.setReadOnly(False)
+        self.scan.setText(text)
+        self.scan_entered()
+
+    def scan_refused(self, reason: str) -> None:
+        self.error.setText(reason)
+        self.error.show()
 
     def _select(self, unit: UnitView) -> None:
         self.unit = unit

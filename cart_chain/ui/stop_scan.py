@@ -1,50 +1,43 @@
 """What both scanning dialogs (record a step, the bedside check) share.
 
 `ScanKeys` makes Enter or Tab end a scan in a scan field, as a keyboard-wedge
-scanner sends it, instead of moving on or saving; `stop_alert` is the red,
-blocking, audible alert reserved for "do not go on".
+scanner sends it, instead of moving on or saving (a code typed by hand; a
+scan at scanner speed is routed by `scan_router` wherever the focus is). The
+red alert both raise is `alarm.stop_alert`.
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QEvent, QObject, Qt
-from PySide6.QtGui import QIcon, QKeyEvent
-from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QWidget
+from PySide6.QtGui import QKeyEvent
+from PySide6.QtWidgets import QLineEdit
 
-from cart_chain.ui import theme
+from cart_chain.domain.errors import IdentifierError
+from cart_chain.ui import prefs
+from cart_chain.ui.errors import describe
+
+if TYPE_CHECKING:
+    from cart_chain.ui.session import Session
 
 
-def stop_alert(
-    parent: QWidget,
-    title: str,
-    lead: str,
-    detail: str,
-    advice: str,
-    ack: str = "I have put the bag aside",
-) -> QMessageBox:
-    """The red, application-modal, audible alert reserved for "do not go on":
-    a wrong patient's bag, a failed bedside check. Shown without blocking the
-    event loop (tests and the inactivity lock keep working); nothing behind it
-    can be used until it is acknowledged."""
-    QApplication.beep()
-    box = QMessageBox(parent)
-    box.setObjectName("StopAlert")
-    box.setIcon(QMessageBox.Icon.Critical)
-    box.setWindowTitle(title)
-    box.setText(title)
-    detail = detail[:1].upper() + detail[1:]
-    box.setInformativeText(f"{lead}\n\n{detail}.\n\n{advice}")
-    box.setStyleSheet(theme.WRONG_PATIENT_STYLE)
-    box.setStandardButtons(QMessageBox.StandardButton.Ok)
-    ok = box.button(QMessageBox.StandardButton.Ok)
-    ok.setText(ack)
-    ok.setIcon(QIcon())
-    box.setWindowModality(Qt.WindowModality.ApplicationModal)
-    box.show()  # application-modal, not window-modal as open() would make it
-    box.raise_()
-    return box
+def not_a_code(session: Session, text: str) -> str | None:
+    """Why a scan names no bag at all (a shelf's or a wristband's barcode, a misread), or
+    None when it may name one (read through the scanning service, which writes nothing).
+
+    A scan routed into a dialog that already has its bag lets that bag go only for a
+    code that names something: a stray barcode is refused and changes nothing.
+    """
+    from cart_chain.services.scanning import scan
+
+    try:
+        scan(session.db, text, source=prefs.scan_source())
+    except IdentifierError as exc:
+        return describe(exc)
+    except Exception:  # any other refusal is the scan check's to show
+        return None
+    return None
 
 
 class ScansBags(Protocol):

@@ -78,10 +78,11 @@ QProgressBar::chunk {{ background: {ACCENT}; border-radius: 5px; }}
 
 #: The wrong-patient alert: unmistakable, nothing else on screen uses this.
 WRONG_PATIENT_STYLE = f"""
-QMessageBox {{ background: {DANGER}; }}
-QMessageBox QLabel {{ color: white; font-size: 17px; font-weight: 600; }}
-QMessageBox QLabel#qt_msgbox_label {{ font-size: 28px; font-weight: 800; }}
-QMessageBox QPushButton {{ background: white; color: {DANGER}; font-size: 17px;
+QDialog#StopAlert {{ background: {DANGER}; }}
+QDialog#StopAlert QLabel {{ color: white; font-size: 17px; font-weight: 600; }}
+QDialog#StopAlert QLabel#StopTitle {{ font-size: 28px; font-weight: 800; }}
+QDialog#StopAlert QLineEdit {{ font-size: 17px; min-height: 34px; }}
+QDialog#StopAlert QPushButton {{ background: white; color: {DANGER}; font-size: 17px;
     font-weight: 700; min-height: 40px; min-width: 200px; border: 2px solid white; }}
 """
 
