@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from cart_chain.cli.commands import emit_json, open_db, shown, signer
+from cart_chain.cli.common import emit_json, open_db, shown, signer
 from cart_chain.cli.prompt import PasswordSource
 from cart_chain.domain.errors import UsageError
 
