@@ -12,6 +12,7 @@ from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import parse_iso, utc_iso
+from cart_chain.domain.effective import effective, voided
 from cart_chain.domain.errors import InvalidValue, NotFound
 from cart_chain.domain.identifiers import MAX_UNITS, Coi, UnitId, parse_any, parse_coi
 from cart_chain.domain.roles import ENROL_ROLES
@@ -25,17 +26,16 @@ from cart_chain.services.accounts import (
     require_role,
     signed_write,
 )
-from cart_chain.services.signing import receipt, signature
+from cart_chain.services.effective import as_fixes, corrections_for, effective_column, effective_of
+from cart_chain.services.signing import receipt, signature, signatures_of
 from cart_chain.services.views import (
     CaseDetail,
     CaseSummary,
-    CorrectionView,
     DeviationView,
     EventView,
     OverrideView,
     PatientEventView,
     Receipt,
-    SignatureView,
     UnitView,
     WindowView,
 )
@@ -48,7 +48,6 @@ from cart_chain.store.models import (
     GateOverride,
     LedgerEntry,
     PatientEvent,
-    Signature,
     Unit,
     User,
 )
@@ -167,57 +166,6 @@ def current_step(session: Session, unit_code: str) -> Step | None:
     return latest_step(session, unit_code)[0]
 
 
-def _signatures_by_seq(session: Session, seqs: list[int]) -> dict[int, tuple[SignatureView, ...]]:
-    out: dict[int, list[SignatureView]] = defaultdict(list)
-    if seqs:
-        rows = session.execute(
-            select(Signature)
-            .where(Signature.entry_seq.in_(seqs))
-            .order_by(Signature.entry_seq, Signature.ordinal)
-        ).scalars()
-        for s in rows:
-            out[s.entry_seq].append(
-                SignatureView(s.username, s.printed_name, s.meaning, s.signed_at)
-            )
-    return {k: tuple(v) for k, v in out.items()}
-
-
-def corrections_for(session: Session, targets: list[int]) -> dict[int, list[CorrectionView]]:
-    """The corrections of each entry in ``targets``, oldest first (readiness reads them too)."""
-    if not targets:
-        return {}
-    rows = session.execute(
-        select(Correction, LedgerEntry.recorded_at)
-        .join(LedgerEntry, LedgerEntry.seq == Correction.entry_seq)
-        .where(Correction.target_seq.in_(targets))
-        .order_by(Correction.entry_seq, Correction.ordinal)
-    ).all()
-    sigs = _signatures_by_seq(session, sorted({c.entry_seq for c, _ in rows}))
-    out: dict[int, list[CorrectionView]] = defaultdict(list)
-    for c, at in rows:
-        out[c.target_seq].append(
-            CorrectionView(
-                c.entry_seq,
-                c.target_seq,
-                at,
-                c.field,
-                c.old_value,
-                c.new_value,
-                c.reason,
-                sigs.get(c.entry_seq, ()),
-            )
-        )
-    return out
-
-
-def effective_value(value: object, field: str, corrections: list[CorrectionView]) -> object:
-    """``value`` as the latest correction of ``field`` leaves it."""
-    for c in corrections:
-        if c.field == field:
-            value = c.new_value
-    return value
-
-
 def _temperature(value: object) -> float | None:
     return None if value is None else float(value)  # type: ignore[arg-type]
 
@@ -242,29 +190,37 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
         .order_by(Event.entry_seq)
     ).all()
     seqs = sorted({e.entry_seq for e, _ in events})
-    sigs = _signatures_by_seq(session, seqs)
+    sigs = signatures_of(session, seqs)
     corrections = corrections_for(session, [*seqs, case.entry_seq])
     names = dict(session.execute(select(User.username, User.full_name)).all())
 
     per_unit: dict[str, list[EventView]] = defaultdict(list)
     for e, at in events:
         cs = corrections.get(e.entry_seq, [])
-        voided = any(c.field == "void" for c in cs)
+        fixed = effective(
+            {
+                "occurred_at": e.occurred_at,
+                "location": e.location,
+                "temperature_c": e.temperature_c,
+                "note": e.note,
+            },
+            as_fixes(cs),
+        )
         per_unit[e.unit_code].append(
             EventView(
                 seq=e.entry_seq,
                 unit=e.unit_code,
                 step=e.step,
-                occurred_at=str(effective_value(e.occurred_at, "occurred_at", cs)),
+                occurred_at=str(fixed["occurred_at"]),
                 recorded_at=at,
-                location=effective_value(e.location, "location", cs),  # type: ignore[arg-type]
-                temperature_c=_temperature(effective_value(e.temperature_c, "temperature_c", cs)),
-                note=effective_value(e.note, "note", cs),  # type: ignore[arg-type]
+                location=fixed["location"],  # type: ignore[arg-type]
+                temperature_c=_temperature(fixed["temperature_c"]),
+                note=fixed["note"],  # type: ignore[arg-type]
                 by=e.by_user,
                 to=e.to_user,
                 signatures=sigs.get(e.entry_seq, ()),
                 corrections=tuple(cs),
-                voided=voided,
+                voided=voided(as_fixes(cs)),
                 started_at=e.started_at,
                 condition=e.condition,
                 volume_ml=e.volume_ml,
@@ -336,14 +292,15 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
             )
         )
     cc = corrections.get(case.entry_seq, [])
+    patient = effective(case_fields(case), as_fixes(cc))
     return CaseDetail(
         coi=case.coi,
         grouped=coi.grouped(),
         facility=case.facility,
-        patient_name=str(effective_value(case.patient_name, "patient_name", cc)),
-        patient_dob=str(effective_value(case.patient_dob, "patient_dob", cc)),
-        mrn=str(effective_value(case.mrn, "mrn", cc)),
-        product=str(effective_value(case.product, "product", cc)),
+        patient_name=str(patient["patient_name"]),
+        patient_dob=str(patient["patient_dob"]),
+        mrn=str(patient["mrn"]),
+        product=str(patient["product"]),
         created_at=created.recorded_at,
         created_by=created.actor,
         seq=case.entry_seq,
@@ -388,7 +345,7 @@ def _patient_events(session: Session, coi: str) -> tuple[PatientEventView, ...]:
         .scalars()
         .all()
     )
-    sigs = _signatures_by_seq(session, [r.entry_seq for r in rows])
+    sigs = signatures_of(session, [r.entry_seq for r in rows])
     return tuple(
         PatientEventView(
             r.entry_seq,
@@ -414,7 +371,7 @@ def _overrides(session: Session, coi: str) -> tuple[OverrideView, ...]:
     from cart_chain.services.readiness import corrected_reasons
 
     seqs = [r.entry_seq for r, _ in rows]
-    sigs = _signatures_by_seq(session, seqs)
+    sigs = signatures_of(session, seqs)
     fixed = corrected_reasons(session, seqs)
     return tuple(
         OverrideView(
@@ -433,20 +390,14 @@ def show_case(db: Database, coi_text: str) -> CaseDetail:
     return db.read(lambda s: load_case(s, coi_text))
 
 
-def _effective_case_fields(session: Session, cois: list[str]) -> dict[str, dict[str, str]]:
-    """Corrected patient fields per COI (corrections of case entries)."""
-    if not cois:
-        return {}
-    rows = session.execute(
-        select(Case.coi, Correction.field, Correction.new_value)
-        .join(Correction, Correction.target_seq == Case.entry_seq)
-        .where(Case.coi.in_(cois))
-        .order_by(Correction.entry_seq, Correction.ordinal)
-    ).all()
-    out: dict[str, dict[str, str]] = defaultdict(dict)
-    for coi, field, value in rows:
-        out[coi][field] = value
-    return out
+def case_fields(case: Case) -> dict[str, str]:
+    """The correctable patient fields of a case as enrolled (the fold's starting values)."""
+    return {
+        "patient_name": case.patient_name,
+        "patient_dob": case.patient_dob,
+        "mrn": case.mrn,
+        "product": case.product,
+    }
 
 
 def count_cases(db: Database, search: str = "") -> int:
@@ -464,9 +415,9 @@ def _filter(q, search: str):  # type: ignore[no-untyped-def]
     return q.where(
         or_(
             Case.coi.like(f"%{compact}%"),
-            Case.mrn.ilike(like),
-            Case.patient_name.ilike(like),
-            Case.product.ilike(like),
+            effective_column(Case.entry_seq, "mrn", Case.mrn).ilike(like),
+            effective_column(Case.entry_seq, "patient_name", Case.patient_name).ilike(like),
+            effective_column(Case.entry_seq, "product", Case.product).ilike(like),
         )
     )
 
@@ -485,8 +436,7 @@ def list_cases(
 ) -> list[CaseSummary]:
     """One page of case summaries (newest first unless ``sort`` says otherwise).
 
-    Sorting by name or MRN uses the values as enrolled; a later correction of
-    those fields is shown in the row but does not move it.
+    Search and sort use the values as corrected (`domain.effective`).
     """
     if sort not in SORT_KEYS:
         raise InvalidValue(f"cannot sort cases by {sort!r}; choose one of {', '.join(SORT_KEYS)}")
@@ -511,9 +461,9 @@ def list_cases(
             column = {
                 "created": Case.entry_seq,
                 "coi": Case.coi,
-                "mrn": Case.mrn,
-                "patient": Case.patient_name,
-                "product": Case.product,
+                "mrn": effective_column(Case.entry_seq, "mrn", Case.mrn),
+                "patient": effective_column(Case.entry_seq, "patient_name", Case.patient_name),
+                "product": effective_column(Case.entry_seq, "product", Case.product),
             }[sort]
         order = column.desc() if descending else column.asc()
         tie = Case.entry_seq.desc() if descending else Case.entry_seq.asc()
@@ -563,18 +513,18 @@ def summaries(session: Session, rows: list[tuple[Case, str]]) -> list[CaseSummar
     for d in deviations_of(session, cois=cois):
         if d.blocking:
             open_deviations[d.coi] += 1
-    fixes = _effective_case_fields(session, cois)
+    fixed = effective_of(session, {c.entry_seq: case_fields(c) for c, _ in rows})
     out = []
     for c, at in rows:
-        f = fixes.get(c.coi, {})
+        f = fixed[c.entry_seq]
         out.append(
             CaseSummary(
                 coi=c.coi,
                 grouped=parse_coi(c.coi).grouped(),
-                mrn=f.get("mrn", c.mrn),
-                patient_name=f.get("patient_name", c.patient_name),
-                patient_dob=f.get("patient_dob", c.patient_dob),
-                product=f.get("product", c.product),
+                mrn=f["mrn"],
+                patient_name=f["patient_name"],
+                patient_dob=f["patient_dob"],
+                product=f["product"],
                 unit_steps=tuple((u, steps.get(u)) for u in units[c.coi]),
                 last_event_at=latest.get(c.coi),
                 created_at=at,

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain import authority
 from cart_chain.domain.clock import check_after_enrolment, parse_iso, stated_time, utc_iso
+from cart_chain.domain.effective import effective, effective_value
 from cart_chain.domain.errors import (
     InvalidValue,
     NotFound,
@@ -42,13 +43,13 @@ from cart_chain.domain.windows import (
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.bags import bag_write, identify, resolve_bag
 from cart_chain.services.cases import enrolled_at, live
+from cart_chain.services.effective import effective_of, fixes_of, fixes_query, group_fixes
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import (
     Case,
-    Correction,
     Deviation,
     DeviationReview,
     Event,
@@ -75,30 +76,27 @@ _FACTS = (
     .where(Event.unit_code == bindparam("code"), live(Event.entry_seq))
     .order_by(Event.entry_seq)
 )
-_FIXES = (
-    select(Correction.target_seq, Correction.field, Correction.new_value)
-    .join(Event, Event.entry_seq == Correction.target_seq)
-    .where(
-        Event.unit_code == bindparam("code"), Correction.field.in_(("occurred_at", "temperature_c"))
-    )
-    .order_by(Correction.entry_seq, Correction.ordinal)
+_FIXES = fixes_query(
+    select(Event.entry_seq).where(Event.unit_code == bindparam("code")),
+    ("occurred_at", "temperature_c"),
 )
 
 
 def unit_facts(session: Session, unit_code: str) -> list[StepFact]:
     """The unit's live steps with corrected times and temperatures applied."""
     conn = session.connection()
-    fixes: dict[tuple[int, str], str | None] = {
-        (seq, field): value for seq, field, value in conn.execute(_FIXES, {"code": unit_code})
-    }
+    fixes = group_fixes(conn.execute(_FIXES, {"code": unit_code}))
     facts = []
     for seq, step, occurred, started, temp in conn.execute(_FACTS, {"code": unit_code}):
-        occurred = fixes.get((seq, "occurred_at"), occurred)
-        if (seq, "temperature_c") in fixes:
-            fixed = fixes[(seq, "temperature_c")]
-            temp = None if fixed is None else float(fixed)
+        fixed = effective({"occurred_at": occurred, "temperature_c": temp}, fixes.get(seq, ()))
+        t = fixed["temperature_c"]
         facts.append(
-            StepFact(Step(step), parse_iso(occurred), parse_iso(started) if started else None, temp)
+            StepFact(
+                Step(step),
+                parse_iso(str(fixed["occurred_at"])),
+                parse_iso(started) if started else None,
+                None if t is None else float(t),
+            )
         )
     return facts
 
@@ -169,14 +167,8 @@ def deviations_of(
 
 def corrected_reasons(session: Session, seqs: list[int]) -> dict[int, str]:
     """The reason QA last corrected, per entry (reviews and overrides), where corrected."""
-    if not seqs:
-        return {}
-    rows = session.execute(
-        select(Correction.target_seq, Correction.new_value)
-        .where(Correction.target_seq.in_(seqs), Correction.field == "reason")
-        .order_by(Correction.entry_seq)
-    ).all()
-    return {seq: value for seq, value in rows}
+    fixes = fixes_of(session, seqs, ("reason",))
+    return {seq: str(effective_value(None, "reason", f)) for seq, f in fixes.items()}
 
 
 def check_no_open_deviation(session: Session, unit_code: str) -> None:
@@ -377,11 +369,6 @@ def bedside_check(
     keeps the infusion gate closed. ``unit`` (scanned or typed) and ``expect`` are
     checked as for `custody.record_event`.
     """
-    from cart_chain.services.cases import (
-        corrections_for,
-        effective_value,
-    )  # effective patient fields
-
     if by.username.strip().lower() == witness.username.strip().lower():
         raise SignatureError("the bedside check needs two different people")
     when = _when(occurred_at)
@@ -390,9 +377,11 @@ def bedside_check(
         u = resolve_bag(session, unit, expect=expect, source=source)
         case = session.get(Case, u.coi)
         assert case is not None
-        fixes = corrections_for(session, [case.entry_seq]).get(case.entry_seq, [])
-        name = str(effective_value(case.patient_name, "patient_name", fixes))
-        dob = str(effective_value(case.patient_dob, "patient_dob", fixes))
+        patient = effective_of(
+            session,
+            {case.entry_seq: {"patient_name": case.patient_name, "patient_dob": case.patient_dob}},
+        )[case.entry_seq]
+        name, dob = str(patient["patient_name"]), str(patient["patient_dob"])
         mismatches = []
         if not _same_name(patient_name, name):
             mismatches.append("name")
