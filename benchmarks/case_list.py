@@ -23,7 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from cart_chain.domain.identifiers import Coi
 from cart_chain.services import setup
 from cart_chain.services.accounts import Credentials
-from cart_chain.services.cases import SORT_KEYS, count_cases, list_cases
+from cart_chain.services.case_list import SORT_KEYS, count_cases, list_cases
 from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.store import ledger
 from cart_chain.store.database import Database

@@ -7,8 +7,8 @@ matched the enrolment typo would open a case under an identity it no longer has.
 
 from __future__ import annotations
 
-from cart_chain.services.case_list import list_case_page
-from cart_chain.services.cases import count_cases, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.case_list import count_cases, list_case_page
 from cart_chain.services.corrections import correct
 from tests.conftest import creds, enrol
 

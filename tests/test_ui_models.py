@@ -102,7 +102,7 @@ def test_display_and_summary_role() -> None:
 
 
 def test_model_over_a_real_database(opened) -> None:  # type: ignore[no-untyped-def]
-    from cart_chain.services import case_list, cases
+    from cart_chain.services import case_list
     from tests.conftest import enrol
 
     for i in range(5):
@@ -110,7 +110,7 @@ def test_model_over_a_real_database(opened) -> None:  # type: ignore[no-untyped-
     db = opened.db
     model = CasesModel(
         lambda s, k, d, o, n: case_list.list_case_page(db, s, k, d, o, n),
-        lambda s: cases.count_cases(db, s),
+        lambda s: case_list.count_cases(db, s),
         case_list.alerts,
         page=2,
     )

@@ -17,6 +17,9 @@ from typing import TypeVar
 #: The pseudo-field a correction uses to void an event (its new value is the note why).
 VOID = "void"
 
+#: The correctable fields of a case (its enrolment entry), named as corrections name them.
+CASE_FIELDS: tuple[str, ...] = ("patient_name", "patient_dob", "mrn", "product")
+
 #: One correction of one field, as readers get it: (field, new value), in ledger order.
 Fix = tuple[str, str | None]
 

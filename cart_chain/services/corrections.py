@@ -40,9 +40,10 @@ from cart_chain.domain.text import (
 )
 from cart_chain.services import links
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
-from cart_chain.services.cases import enrolled_at, entry_payload, live, parse_dob
+from cart_chain.services.cases import parse_dob
 from cart_chain.services.effective import fixes_of
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
+from cart_chain.services.unit_state import enrolled_at, entry_payload, live
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database

@@ -16,10 +16,10 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.effective import Fix, effective
+from cart_chain.domain.effective import CASE_FIELDS, Fix, effective
 from cart_chain.services.signing import signatures_of
 from cart_chain.services.views import CorrectionView
-from cart_chain.store.models import Correction, LedgerEntry
+from cart_chain.store.models import Case, Correction, LedgerEntry
 
 
 def fixes_query(targets: Any, fields: Iterable[str] | None = None) -> Select[Any]:
@@ -104,6 +104,11 @@ def effective_column(target_seq: Any, field: str, column: Any) -> Any:
         .scalar_subquery()
     )
     return func.coalesce(latest, column)
+
+
+def case_fields(case: Case) -> dict[str, str]:
+    """The correctable patient fields of a case as enrolled (the fold's starting values)."""
+    return {f: getattr(case, f) for f in CASE_FIELDS}
 
 
 def as_fixes(corrections: Iterable[CorrectionView]) -> list[Fix]:

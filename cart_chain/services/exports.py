@@ -42,7 +42,7 @@ from cart_chain.domain.errors import (
 from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.steps import Step
 from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
-from cart_chain.services.cases import load_case
+from cart_chain.services.case_detail import load_case
 from cart_chain.services.outfiles import publish, stage, storage_error, target
 from cart_chain.services.site_key import checkpoint_in
 from cart_chain.services.views import CaseDetail, EventView, Receipt, UnitView

@@ -158,7 +158,7 @@ class CaseView(QWidget):
 
     def show_case(self, coi: str) -> CaseDetail:
         """Load ``coi`` (or the case of a unit id) from the service and show it."""
-        from cart_chain.services.cases import show_case
+        from cart_chain.services.case_detail import show_case
 
         keep = self.tabs.currentIndex() if self.detail and self.detail.coi == coi else 0
         detail = show_case(self.session.db, coi)
