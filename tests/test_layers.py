@@ -135,7 +135,7 @@ def test_no_import_cycle_between_services() -> None:
         seen[m] = 1
         for d in sorted(graph[m] & services):
             if seen.get(d) == 1:
-                cycle = path[path.index(d) :] + [d]
+                cycle = [*path[path.index(d) :], d]
                 raise AssertionError("import cycle: " + " -> ".join(cycle))
             if d not in seen:
                 visit(d, [*path, d])

@@ -90,7 +90,7 @@ def test_case_page_sorts_and_pages(ready_db: Database) -> None:
     assert [s.coi for s in newest] == [c, b, a]
     oldest = case_list.list_case_page(ready_db, sort="created", descending=False, limit=2)
     assert [s.coi for s in oldest] == [a, b]
-    page2 = case_list.list_case_page(ready_db, sort="created", descending=False, offset=2)
+    page2 = case_list.list_case_page(ready_db, sort="created", descending=False, after=oldest[-1])
     assert [s.coi for s in page2] == [c]
     by_event = case_list.list_case_page(ready_db, sort="last_event", descending=True)
     assert [s.coi for s in by_event] == [c, b, a]  # c moved last; a has no event yet

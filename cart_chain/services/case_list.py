@@ -1,61 +1,91 @@
-"""The home screen's case list: sorted pages and open alerts.
+"""The home screen's case list: keyset-paged, sorted, searched; and open alerts.
 
-Pages come from `list_cases`, which sorts in the database so 100,000
-cases stay quick. Alerts are computed from the summaries alone (no extra query)
-so the list can show them for every row it loads.
+Pages are read from the case index (`store.case_index`): each case's values as
+corrected and their search keys, with a (key, case entry) index per sort order.
+A page starts *after* the last row the caller holds (keyset paging), never at an
+offset: a page deep in 1M cases costs what the first one does, and a case another
+workstation enrols meanwhile never shifts the rows or shows one twice. Alerts are
+computed from the summaries alone (no extra query) so the list can show them for
+every row it loads.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import parse_iso
+from cart_chain.domain.effective import search_key
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.identifiers import parse_coi
 from cart_chain.domain.steps import Step
 from cart_chain.services.deviations import deviations_of
-from cart_chain.services.effective import case_fields, effective_column, effective_of
 from cart_chain.services.unit_state import live
-from cart_chain.services.views import (
-    CaseSummary,
-)
+from cart_chain.services.views import CaseSummary
 from cart_chain.store.database import Database
-from cart_chain.store.models import (
-    Case,
-    Event,
-    LedgerEntry,
-    Unit,
-)
+from cart_chain.store.models import CaseIndex, Event, LedgerEntry, Unit
+
+#: Orders the case list can be sorted in, and the index column each sorts by.
+SORT_COLUMNS: dict[str, Any] = {
+    "created": CaseIndex.seq,
+    "coi": CaseIndex.coi,
+    "mrn": CaseIndex.mrn_key,
+    "patient": CaseIndex.name_key,
+    "product": CaseIndex.product_key,
+    "last_event": CaseIndex.last_event_at,
+}
+SORT_KEYS: tuple[str, ...] = tuple(SORT_COLUMNS)
 
 
-def count_cases(db: Database, search: str = "") -> int:
-    return db.read(
-        lambda s: s.execute(_filter(select(func.count()).select_from(Case), search)).scalar_one()
-    )
+def sort_value(summary: CaseSummary, sort: str) -> object:
+    """The value ``summary`` sorts by under ``sort`` (what the index holds for it)."""
+    if sort not in SORT_COLUMNS:
+        raise InvalidValue(f"cannot sort cases by {sort!r}; choose one of {', '.join(SORT_KEYS)}")
+    return {
+        "created": summary.seq,
+        "coi": summary.coi,
+        "mrn": search_key(summary.mrn),
+        "patient": search_key(summary.patient_name),
+        "product": search_key(summary.product),
+        "last_event": summary.last_event_at or "",
+    }[sort]
 
 
-def _filter(q, search: str):  # type: ignore[no-untyped-def]
+def _like(text: str) -> str:
+    """A LIKE pattern matching ``text`` anywhere, its own % and _ taken literally."""
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _filter(q: Any, search: str) -> Any:
+    """Cases whose COI, or MRN, name or product as corrected, contain ``search``.
+
+    Case, accents and spacing do not count (`domain.effective.search_key`).
+    """
     term = search.strip()
     if not term:
         return q
-    like = f"%{term}%"
-    compact = "".join(term.upper().split())
+    key = _like(search_key(term))
+    compact = _like("".join(term.upper().split()))
     return q.where(
         or_(
-            Case.coi.like(f"%{compact}%"),
-            effective_column(Case.entry_seq, "mrn", Case.mrn).ilike(like),
-            effective_column(Case.entry_seq, "patient_name", Case.patient_name).ilike(like),
-            effective_column(Case.entry_seq, "product", Case.product).ilike(like),
+            CaseIndex.coi.like(compact, escape="\\"),
+            CaseIndex.mrn_key.like(key, escape="\\"),
+            CaseIndex.name_key.like(key, escape="\\"),
+            CaseIndex.product_key.like(key, escape="\\"),
         )
     )
 
 
-#: Orders the case list can be sorted in (the database sorts, so 100,000 cases page fast).
-SORT_KEYS: tuple[str, ...] = ("created", "coi", "mrn", "patient", "product", "last_event")
+def count_cases(db: Database, search: str = "") -> int:
+    return db.read(
+        lambda s: s.execute(
+            _filter(select(func.count()).select_from(CaseIndex), search)
+        ).scalar_one()
+    )
 
 
 def list_cases(
@@ -65,41 +95,41 @@ def list_cases(
     limit: int | None = None,
     sort: str = "created",
     descending: bool = True,
+    after: CaseSummary | None = None,
 ) -> list[CaseSummary]:
     """One page of case summaries (newest first unless ``sort`` says otherwise).
 
-    Search and sort use the values as corrected (`domain.effective`).
+    ``after`` is the last row of the page before (keyset paging: the page is the
+    rows that sort after it, whatever was enrolled since); ``offset`` skips rows
+    from there, for the command line. Search and sort use the values as corrected.
     """
-    if sort not in SORT_KEYS:
+    if sort not in SORT_COLUMNS:
         raise InvalidValue(f"cannot sort cases by {sort!r}; choose one of {', '.join(SORT_KEYS)}")
+    column = SORT_COLUMNS[sort]
 
     def run(session: Session) -> list[CaseSummary]:
         q = _filter(
-            select(Case, LedgerEntry.recorded_at).join(
-                LedgerEntry, LedgerEntry.seq == Case.entry_seq
+            select(CaseIndex, LedgerEntry.recorded_at).join(
+                LedgerEntry, LedgerEntry.seq == CaseIndex.seq
             ),
             search,
         )
-        if sort == "last_event":
-            last = (
-                select(Unit.coi.label("coi"), func.max(Event.occurred_at).label("last"))
-                .join(Event, Event.unit_code == Unit.unit_code)
-                .group_by(Unit.coi)
-                .subquery()
-            )
-            q = q.outerjoin(last, last.c.coi == Case.coi)
-            column = func.coalesce(last.c.last, "")
+        if after is not None:
+            value = sort_value(after, sort)
+            if sort == "created":
+                q = q.where(column < value if descending else column > value)
+            else:
+                here = tuple_(column, CaseIndex.seq)
+                there = tuple_(value, after.seq)
+                q = q.where(here < there if descending else here > there)
+        if sort == "created":
+            q = q.order_by(column.desc() if descending else column.asc())
+        elif descending:
+            q = q.order_by(column.desc(), CaseIndex.seq.desc())
         else:
-            column = {
-                "created": Case.entry_seq,
-                "coi": Case.coi,
-                "mrn": effective_column(Case.entry_seq, "mrn", Case.mrn),
-                "patient": effective_column(Case.entry_seq, "patient_name", Case.patient_name),
-                "product": effective_column(Case.entry_seq, "product", Case.product),
-            }[sort]
-        order = column.desc() if descending else column.asc()
-        tie = Case.entry_seq.desc() if descending else Case.entry_seq.asc()
-        q = q.order_by(order, tie).offset(offset)
+            q = q.order_by(column.asc(), CaseIndex.seq.asc())
+        if offset:
+            q = q.offset(offset)
         if limit is not None:
             q = q.limit(limit)
         return summaries(session, [(c, at) for c, at in session.execute(q)])
@@ -107,8 +137,8 @@ def list_cases(
     return db.read(run)
 
 
-def summaries(session: Session, rows: list[tuple[Case, str]]) -> list[CaseSummary]:
-    """Summaries for already-ordered (case, enrolled at) rows: a few queries per page."""
+def summaries(session: Session, rows: list[tuple[CaseIndex, str]]) -> list[CaseSummary]:
+    """Summaries for already-ordered (index row, enrolled at) rows: a few queries per page."""
     cois = [c.coi for c, _ in rows]
     if not cois:
         return []
@@ -126,14 +156,6 @@ def summaries(session: Session, rows: list[tuple[Case, str]]) -> list[CaseSummar
             )
         ).all()
     )
-    latest = dict(
-        session.execute(
-            select(Unit.coi, func.max(Event.occurred_at))
-            .join(Event, Event.unit_code == Unit.unit_code)
-            .where(Unit.coi.in_(cois))
-            .group_by(Unit.coi)
-        ).all()
-    )
     units: dict[str, list[str]] = defaultdict(list)
     for coi, code in session.execute(
         select(Unit.coi, Unit.unit_code).where(Unit.coi.in_(cois)).order_by(Unit.number)
@@ -143,25 +165,22 @@ def summaries(session: Session, rows: list[tuple[Case, str]]) -> list[CaseSummar
     for d in deviations_of(session, cois=cois):
         if d.blocking:
             open_deviations[d.coi] += 1
-    fixed = effective_of(session, {c.entry_seq: case_fields(c) for c, _ in rows})
-    out = []
-    for c, at in rows:
-        f = fixed[c.entry_seq]
-        out.append(
-            CaseSummary(
-                coi=c.coi,
-                grouped=parse_coi(c.coi).grouped(),
-                mrn=f["mrn"],
-                patient_name=f["patient_name"],
-                patient_dob=f["patient_dob"],
-                product=f["product"],
-                unit_steps=tuple((u, steps.get(u)) for u in units[c.coi]),
-                last_event_at=latest.get(c.coi),
-                created_at=at,
-                open_deviations=open_deviations.get(c.coi, 0),
-            )
+    return [
+        CaseSummary(
+            coi=c.coi,
+            grouped=parse_coi(c.coi).grouped(),
+            mrn=c.mrn,
+            patient_name=c.patient_name,
+            patient_dob=c.patient_dob,
+            product=c.product,
+            unit_steps=tuple((u, steps.get(u)) for u in units[c.coi]),
+            last_event_at=c.last_event_at or None,
+            created_at=at,
+            open_deviations=open_deviations.get(c.coi, 0),
+            seq=c.seq,
         )
-    return out
+        for c, at in rows
+    ]
 
 
 #: Alert thresholds. Conservative defaults from the handling windows in DOMAIN.md:
@@ -177,11 +196,11 @@ def list_case_page(
     search: str = "",
     sort: str = "created",
     descending: bool = True,
-    offset: int = 0,
+    after: CaseSummary | None = None,
     limit: int = 200,
 ) -> list[CaseSummary]:
-    """One page of case summaries in the requested order (see `list_cases`)."""
-    return list_cases(db, search, offset, limit, sort, descending)
+    """The page of case summaries after ``after`` in the requested order (see `list_cases`)."""
+    return list_cases(db, search, 0, limit, sort, descending, after)
 
 
 def alerts(summary: CaseSummary, now: datetime | None = None) -> tuple[str, ...]:

@@ -13,35 +13,14 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.effective import CASE_FIELDS, Fix, effective
 from cart_chain.services.signing import signatures_of
 from cart_chain.services.views import CorrectionView
+from cart_chain.store.fixes import fixes_query, group_fixes
 from cart_chain.store.models import Case, Correction, LedgerEntry
-
-
-def fixes_query(targets: Any, fields: Iterable[str] | None = None) -> Select[Any]:
-    """(target, field, new value) of the corrections of ``targets``, in ledger order.
-
-    ``targets`` is a list of sequence numbers, an expanding bind parameter or a
-    sub-select of them, so a hot reader can build its statement once.
-    """
-    q = select(Correction.target_seq, Correction.field, Correction.new_value).where(
-        Correction.target_seq.in_(targets)
-    )
-    if fields is not None:
-        q = q.where(Correction.field.in_(tuple(fields)))
-    return q.order_by(Correction.entry_seq, Correction.ordinal)
-
-
-def group_fixes(rows: Iterable[tuple[int, str, str | None]]) -> dict[int, list[Fix]]:
-    """Rows of `fixes_query` per target, order kept."""
-    out: dict[int, list[Fix]] = defaultdict(list)
-    for target, field, new in rows:
-        out[target].append((field, new))
-    return out
 
 
 def fixes_of(
@@ -88,22 +67,6 @@ def corrections_for(session: Session, targets: list[int]) -> dict[int, list[Corr
             )
         )
     return out
-
-
-def effective_column(target_seq: Any, field: str, column: Any) -> Any:
-    """SQL: ``column`` of the entry ``target_seq`` as its latest correction of ``field`` leaves it.
-
-    The same rule as `domain.effective.effective` (latest correction wins), for the
-    database to search and sort by.
-    """
-    latest = (
-        select(Correction.new_value)
-        .where(Correction.target_seq == target_seq, Correction.field == field)
-        .order_by(Correction.entry_seq.desc(), Correction.ordinal.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
-    return func.coalesce(latest, column)
 
 
 def case_fields(case: Case) -> dict[str, str]:

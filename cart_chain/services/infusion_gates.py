@@ -22,8 +22,8 @@ from cart_chain.domain.windows import (
     lymphodepletion_ok,
     post_thaw_breach,
 )
-from cart_chain.services.effective import fixes_query, group_fixes
 from cart_chain.services.unit_state import live
+from cart_chain.store.fixes import fixes_query, group_fixes
 from cart_chain.store.models import (
     Event,
     GateOverride,

@@ -35,8 +35,8 @@ def make_model(session: Session) -> CasesModel:
 
     db = session.db
     return CasesModel(
-        fetch=lambda search, key, desc, offset, limit: case_list.list_case_page(
-            db, search, key, desc, offset, limit
+        fetch=lambda search, key, desc, after, limit: case_list.list_case_page(
+            db, search, key, desc, after, limit
         ),
         count=lambda search: case_list.count_cases(db, search),
         alerts=case_list.alerts,
