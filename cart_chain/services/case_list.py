@@ -108,12 +108,7 @@ def list_cases(
     column = SORT_COLUMNS[sort]
 
     def run(session: Session) -> list[CaseSummary]:
-        q = _filter(
-            select(CaseIndex, LedgerEntry.recorded_at).join(
-                LedgerEntry, LedgerEntry.seq == CaseIndex.seq
-            ),
-            search,
-        )
+        q = _filter(select(*_ROW).join(LedgerEntry, LedgerEntry.seq == CaseIndex.seq), search)
         if after is not None:
             value = sort_value(after, sort)
             if sort == "created":
@@ -132,14 +127,28 @@ def list_cases(
             q = q.offset(offset)
         if limit is not None:
             q = q.limit(limit)
-        return summaries(session, [(c, at) for c, at in session.execute(q)])
+        return summaries(session, list(session.execute(q)))
 
     return db.read(run)
 
 
-def summaries(session: Session, rows: list[tuple[CaseIndex, str]]) -> list[CaseSummary]:
-    """Summaries for already-ordered (index row, enrolled at) rows: a few queries per page."""
-    cois = [c.coi for c, _ in rows]
+#: What a page reads of each case: its index row and when it was enrolled (plain
+#: columns, not ORM objects: a page of 200 is built in a few milliseconds).
+_ROW = (
+    CaseIndex.coi,
+    CaseIndex.seq,
+    CaseIndex.mrn,
+    CaseIndex.patient_name,
+    CaseIndex.patient_dob,
+    CaseIndex.product,
+    CaseIndex.last_event_at,
+    LedgerEntry.recorded_at,
+)
+
+
+def summaries(session: Session, rows: list[Any]) -> list[CaseSummary]:
+    """Summaries for already-ordered rows of `_ROW`: a few queries per page."""
+    cois = [c.coi for c in rows]
     if not cois:
         return []
     last = (
@@ -175,11 +184,11 @@ def summaries(session: Session, rows: list[tuple[CaseIndex, str]]) -> list[CaseS
             product=c.product,
             unit_steps=tuple((u, steps.get(u)) for u in units[c.coi]),
             last_event_at=c.last_event_at or None,
-            created_at=at,
+            created_at=c.recorded_at,
             open_deviations=open_deviations.get(c.coi, 0),
             seq=c.seq,
         )
-        for c, at in rows
+        for c in rows
     ]
 
 
