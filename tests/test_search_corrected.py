@@ -44,3 +44,14 @@ def test_a_corrected_mrn_sorts_by_its_new_value(ready_db) -> None:  # type: igno
     _correct_identity(ready_db, b, {"mrn": "000-1"})
     by_mrn = [s.coi for s in list_case_page(ready_db, "", sort="mrn", descending=False)]
     assert by_mrn.index(b) < by_mrn.index(a)
+
+
+def test_case_list_search_on_the_command_line_finds_the_corrected_mrn(ready_db) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_cli import ok, run
+
+    coi = enrol(ready_db, "Jon Smyth")
+    _correct_identity(ready_db, coi, {"mrn": "ZX-9911"})
+    ready_db.dispose()
+    listed = ok(run(ready_db.path, "case", "list", "--search", "zx-9911"))
+    assert coi in listed and "ZX-9911" in listed
+    assert ok(run(ready_db.path, "case", "list", "--search", "MRN-1")).strip() == ""
