@@ -3,15 +3,21 @@
     python benchmarks/case_list.py [--cases 100000]
 
 Builds a SQLite database of N enrolled cases (half with a collection step), then
-times `count_cases` and `list_cases` pages of 200 at the top, the middle and the
-end of the list for every sort key, and the Qt model's `fetchMore` while
-scrolling (offscreen). A page well under 100 ms keeps scrolling smooth.
+times `count_cases` and keyset pages of 200 (`list_case_page` after a given row,
+as the home list asks while scrolling) at the top, the middle and the end of the
+list for every sort key, next to a bare baseline measured in the same run: 200
+rows read by primary key from the same table with the sqlite3 module. Then the
+Qt model's `fetchMore` while scrolling (offscreen). The target is 50 ms a page.
+The last line is JSON: {"cases": N, "pages_ms": {"SORT": {"top", "middle", "end"}},
+"bare_page_ms": ...}.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import sqlite3
 import sys
 import tempfile
 import time
@@ -23,7 +29,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 from cart_chain.domain.identifiers import Coi
 from cart_chain.services import setup
 from cart_chain.services.accounts import Credentials
-from cart_chain.services.cases import SORT_KEYS, count_cases, list_cases
+from cart_chain.services.case_list import SORT_KEYS, count_cases, list_case_page, list_cases
 from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -109,22 +115,36 @@ def main() -> int:
         print(f"count_cases                      {ms(lambda: count_cases(db)):8.1f} ms")
         print(f"count_cases search 'ü'           {ms(lambda: count_cases(db, 'ü')):8.1f} ms")
         n = args.cases
+        bare = sqlite3.connect(str(db.path))
+        bare_ms = ms(
+            lambda: bare.execute(
+                "SELECT * FROM case_index WHERE seq > ? ORDER BY seq LIMIT 200", (n // 2,)
+            ).fetchall()
+        )
+        bare.close()
+        print(f"bare page of 200 by primary key  {bare_ms:8.1f} ms")
+        pages: dict[str, dict[str, float]] = {}
         for key in SORT_KEYS:
-            figures = []
-            for offset in (0, n // 2, max(0, n - 200)):
-                figures.append(ms(lambda o=offset, k=key: list_cases(db, "", o, 200, k, True)))
+            figures = {}
+            for where, offset in (("top", None), ("middle", n // 2), ("end", max(0, n - 201))):
+                # the row a scrolling user holds there (found untimed), then the page after it
+                after = None if offset is None else list_cases(db, "", offset, 1, key, True)[0]
+                figures[where] = round(
+                    ms(lambda a=after, k=key: list_case_page(db, "", k, True, a, 200)), 2
+                )
+            pages[key] = figures
             print(
-                f"page of 200 by {key:<11} top {figures[0]:7.1f} ms  middle "
-                f"{figures[1]:7.1f} ms  end {figures[2]:7.1f} ms"
+                f"page of 200 by {key:<11} top {figures['top']:7.1f} ms  middle "
+                f"{figures['middle']:7.1f} ms  end {figures['end']:7.1f} ms"
             )
         from PySide6.QtWidgets import QApplication
 
-        from cart_chain.services.case_list import alerts, list_case_page
+        from cart_chain.services.case_list import alerts
         from cart_chain.ui.models.cases_model import CasesModel
 
         app = QApplication.instance() or QApplication([])
         model = CasesModel(
-            lambda s, k, d, o, lim: list_case_page(db, s, k, d, o, lim),
+            lambda s, k, d, a, lim: list_case_page(db, s, k, d, a, lim),
             lambda s: count_cases(db, s),
             alerts,
         )
@@ -137,6 +157,7 @@ def main() -> int:
         )
         del app
         db.dispose()
+    print(json.dumps({"cases": args.cases, "pages_ms": pages, "bare_page_ms": round(bare_ms, 2)}))
     return 0
 
 

@@ -206,7 +206,7 @@ def prepare_patient(database: Database, unit: str) -> None:
     """What must be true before infusion: lymphodepletion in its window, a bedside check."""
     from datetime import UTC, datetime, timedelta
 
-    from cart_chain.services.cases import show_case
+    from cart_chain.services.case_detail import show_case
     from cart_chain.services.readiness import bedside_check, record_patient_event
 
     detail = show_case(database, unit)

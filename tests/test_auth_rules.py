@@ -357,7 +357,7 @@ def test_four_processes_signing_at_once_are_never_refused(ready_db: Database) ->
     import subprocess
     import sys
 
-    from cart_chain.services.cases import list_cases
+    from cart_chain.services.case_list import list_cases
 
     n = 6
     procs = [

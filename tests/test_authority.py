@@ -13,7 +13,7 @@ from cart_chain.cli.main import main
 from cart_chain.domain.authority import AUTHORITY, CORRECTABLE_FIELDS, markdown_table
 from cart_chain.domain.errors import InvalidValue, PermissionDenied, SignatureError
 from cart_chain.services.accounts import set_role
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.corrections import VALIDATORS, correct
 from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import override_gate, review_deviation

@@ -12,7 +12,7 @@ import pytest
 
 from cart_chain.domain.errors import InvalidValue, VerificationFailed
 from cart_chain.services.backup import backup, restore
-from cart_chain.services.cases import list_cases
+from cart_chain.services.case_list import list_cases
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import schema
 from cart_chain.store.database import Database
@@ -87,7 +87,7 @@ def test_a_schema_0001_database_is_upgraded_after_a_backup_copy(tmp_path: Path) 
     cases = list_cases(db)
     assert len(cases) == 5 and verify_ledger(db).ok
     # old cases keep working: the generic profile applies to cases enrolled before profiles
-    from cart_chain.services.cases import show_case
+    from cart_chain.services.case_detail import show_case
 
     assert show_case(db, cases[-1].coi).profile_id == "generic"
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from cart_chain.cli.main import main
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.labels.printing import print_label
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database

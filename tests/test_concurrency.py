@@ -6,7 +6,7 @@ import subprocess
 import sys
 import textwrap
 
-from cart_chain.services.cases import list_cases
+from cart_chain.services.case_list import list_cases
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 

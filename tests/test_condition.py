@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from cart_chain.domain.errors import PermissionDenied
+from cart_chain.domain.errors import DeviationOpen, PermissionDenied
 from cart_chain.domain.logger_parse import LoggerFileError
 from cart_chain.services.cases import new_case
 from cart_chain.services.condition import DuplicateLoggerFile, import_condition
 from cart_chain.services.condition_views import condition_of, leg_samples
 from cart_chain.services.custody import record_event
-from cart_chain.services.readiness import DeviationOpen, review_deviation
+from cart_chain.services.readiness import review_deviation
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from tests import logger_files as lf

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from cart_chain.domain.errors import InvalidValue, NotFound, PermissionDenied
-from cart_chain.services.cases import list_cases, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.case_list import list_cases
 from cart_chain.services.corrections import correct
 from cart_chain.services.custody import record_event
 from cart_chain.services.verification import verify_ledger
@@ -99,7 +100,7 @@ def test_a_corrected_time_is_checked_like_the_original(ready_any_db) -> None:  #
     from datetime import UTC, datetime, timedelta
 
     from cart_chain.domain.clock import utc_iso
-    from cart_chain.services.cases import enrolled_at
+    from cart_chain.services.unit_state import enrolled_at
 
     db = ready_any_db
     coi = enrol(db)

@@ -15,7 +15,8 @@ from cart_chain.domain.errors import (
     SignatureError,
     StepOrderError,
 )
-from cart_chain.services.cases import list_cases, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.case_list import list_cases
 from cart_chain.services.custody import record_event, split_unit
 from cart_chain.store.models import Event, LedgerEntry
 from tests.conftest import JOURNEY, creds, enrol, unit_of, walk

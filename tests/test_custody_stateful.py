@@ -46,6 +46,8 @@ from hypothesis.stateful import (
 
 from cart_chain.domain.errors import (
     AuthenticationError,
+    DeviationOpen,
+    GateClosed,
     InvalidValue,
     MissingStartTime,
     StepOrderError,
@@ -59,7 +61,6 @@ from cart_chain.domain.steps import ORDER, TRANSITIONS, Step
 from cart_chain.domain.windows import COLD_STEPS
 from cart_chain.services import passwords
 from cart_chain.services.accounts import Credentials
-from cart_chain.services.readiness import DeviationOpen, GateClosed
 from cart_chain.store.database import Database
 from tests.conftest import (
     JOURNEY,
@@ -229,7 +230,7 @@ def svc_head(db: Database) -> Any:
 
 
 def svc_show_case(db: Database, coi: str) -> Any:
-    from cart_chain.services.cases import show_case
+    from cart_chain.services.case_detail import show_case
 
     return show_case(db, coi)
 

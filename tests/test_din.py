@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from cart_chain.domain.din import Din, check_flags, parse_din, parse_din_symbol
 from cart_chain.domain.errors import IdentifierError
 from cart_chain.domain.identifiers import mod37_2
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import split_unit
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.errors import PermissionDenied
 from cart_chain.domain.identifiers import Coi
 from cart_chain.labels.printing import print_label
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.din_backfill import backfill, missing
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger

@@ -15,7 +15,8 @@ from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.temperature import parse_temperature
 from cart_chain.domain.text import clean_location, clean_name, clean_note, clean_reason
 from cart_chain.services import accounts, corrections, custody, readiness, scanning
-from cart_chain.services.cases import new_case, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.cases import new_case
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from tests.conftest import creds, enrol, unit_of

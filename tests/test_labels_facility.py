@@ -9,7 +9,7 @@ import pytest
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.labels.printing import print_label
 from cart_chain.services import settings
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.shared_settings import get_in
 from cart_chain.store.database import Database
 from tests.conftest import creds, walk

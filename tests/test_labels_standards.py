@@ -27,7 +27,8 @@ from cart_chain.labels.plan import BiohazardOp, plan
 from cart_chain.labels.printing import print_label
 from cart_chain.labels.render import render
 from cart_chain.services import settings
-from cart_chain.services.cases import new_case, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.cases import new_case
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
 from tests.conftest import creds, password, unit_of, walk

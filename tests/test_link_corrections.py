@@ -22,7 +22,7 @@ from cart_chain.domain.errors import (
     WrongPatient,
 )
 from cart_chain.domain.identifiers import Coi
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.corrections import correct
 from cart_chain.services.links import link_case
 from cart_chain.services.scanning import scan

@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from tests.conftest import enrol

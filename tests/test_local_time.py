@@ -14,7 +14,8 @@ import pytest
 
 from cart_chain.domain.clock import parse_local_time
 from cart_chain.domain.errors import InvalidValue
-from cart_chain.services.cases import new_case, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
 from tests.conftest import TEMPERATURES, creds, unit_of, walk

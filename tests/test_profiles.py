@@ -239,7 +239,8 @@ def test_profile_show_prints_every_value_with_its_source() -> None:
 
 
 def test_indication_at_enrolment_and_premedication_in_the_checklist(ready_db) -> None:  # type: ignore[no-untyped-def]
-    from cart_chain.services.cases import new_case, show_case
+    from cart_chain.services.case_detail import show_case
+    from cart_chain.services.cases import new_case
     from cart_chain.services.checklist import infusion_checklist
     from cart_chain.services.profiles import case_profile, profile_warnings
     from cart_chain.services.readiness import record_patient_event

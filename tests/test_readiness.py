@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cart_chain.domain.errors import InvalidValue, PermissionDenied
+from cart_chain.domain.errors import DeviationOpen, GateClosed, InvalidValue, PermissionDenied
 from cart_chain.services.analytics import case_billing, metrics
-from cart_chain.services.cases import new_case, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import (
-    DeviationOpen,
-    GateClosed,
     bedside_check,
     override_gate,
     record_patient_event,

@@ -17,7 +17,8 @@ from sqlalchemy import select
 from cart_chain.domain.errors import AuthenticationError, StorageFull
 from cart_chain.reports import custody, fonts
 from cart_chain.services import accounts
-from cart_chain.services.cases import new_case, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.cases import new_case
 from cart_chain.services.corrections import correct
 from cart_chain.services.custody import record_event
 from cart_chain.services.demo import add_user_with_own_password

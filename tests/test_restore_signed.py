@@ -16,7 +16,7 @@ from cart_chain.domain.errors import (
 from cart_chain.services import settings
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.backup import BACKUP_MADE, RESTORED, backup, restore
-from cart_chain.services.cases import list_cases
+from cart_chain.services.case_list import list_cases
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database

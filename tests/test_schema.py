@@ -107,7 +107,7 @@ def test_a_locked_database_is_an_environment_error_and_keeps_nothing(
     finally:
         holder.execute("ROLLBACK")
         holder.close()
-    from cart_chain.services.cases import list_cases
+    from cart_chain.services.case_list import list_cases
 
     assert list_cases(db) == []
     enrol(db)
@@ -116,7 +116,7 @@ def test_a_locked_database_is_an_environment_error_and_keeps_nothing(
 
 def test_writers_queue_instead_of_failing(db: Database) -> None:
     """BEGIN IMMEDIATE: a second writer waits for the first instead of erroring half-way."""
-    from cart_chain.services.cases import list_cases
+    from cart_chain.services.case_list import list_cases
 
     populate(db)
     errors: list[BaseException] = []

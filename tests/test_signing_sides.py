@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from cart_chain.domain.errors import PermissionDenied
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import Step, meanings_for, sides_swapped, steps_for
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.models import LedgerEntry

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from cart_chain.domain.errors import InvalidValue, MalformedScan, WrongPatient
 from cart_chain.domain.site_products import parse_site_products, validate_site_products
 from cart_chain.services import settings
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.links import link_case
 from cart_chain.services.scanning import scan

@@ -1,4 +1,4 @@
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.verification import verify_ledger
 from tests.conftest import enrol, unit_of, walk
 

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from cart_chain.domain.errors import MissingStartTime
-from cart_chain.services.cases import new_case, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import head

@@ -88,7 +88,7 @@ def test_the_service_refuses_an_infusion_without_its_start_when_a_limit_needs_it
     from datetime import UTC, datetime, timedelta
 
     from cart_chain.domain.errors import MissingStartTime
-    from cart_chain.services.cases import show_case
+    from cart_chain.services.case_detail import show_case
     from cart_chain.services.custody import record_event
     from tests.conftest import JOURNEY, TEMPERATURES, prepare_patient
 

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import record_patient_event
 from cart_chain.ui.bedside import BedsideCheckDialog, PatientEventDialog

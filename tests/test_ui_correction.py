@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.ui.correction import CorrectionDialog
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.timeline import UnitTimeline

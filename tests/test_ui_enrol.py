@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from cart_chain.services.cases import count_cases, list_cases, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.case_list import count_cases, list_cases
 from cart_chain.ui.enrol import EnrolDialog
 from cart_chain.ui.main_window import MainWindow
 from tests.conftest import enrol

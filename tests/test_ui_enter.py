@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.store.ledger import head
 from cart_chain.ui.bedside import BedsideCheckDialog
 from cart_chain.ui.main_window import MainWindow

@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QWizard
 
-from cart_chain.services import cases, demo, workstation
+from cart_chain.services import case_list, demo, workstation
 from cart_chain.ui import prefs
 from cart_chain.ui.app import AppController
 from cart_chain.ui.first_run import PAGE_ADMIN, PAGE_CHOICE, PAGE_CREATE, FirstRunWizard
@@ -147,7 +147,7 @@ def test_demo_path_creates_demo_cases_and_shows_the_passwords(qtbot, tmp_path, m
     assert wizard.opened is not None, wizard.create_page.message.text()
     assert "2 demo cases" in wizard.create_page.success.text()
     assert table.isVisible()  # still there to read the passwords from
-    names = {c.patient_name for c in cases.list_cases(wizard.opened.db)}
+    names = {c.patient_name for c in case_list.list_cases(wizard.opened.db)}
     assert names == {"山田 太郎", "Sam O'Neill"}
 
     wizard.reject()  # Esc after creation goes on to the login

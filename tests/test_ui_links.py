@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from cart_chain.domain.din import Din
 from cart_chain.services import settings
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.links import link_case
 from cart_chain.store.models import LedgerEntry
 from cart_chain.ui.case_links import CaseLinksPanel

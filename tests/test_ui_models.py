@@ -37,15 +37,18 @@ class FakeService:
 
     def __init__(self, n: int) -> None:
         self.rows = [summary(i) for i in range(n)]
-        self.calls: list[tuple[str, str, bool, int, int]] = []
+        self.calls: list[tuple[str, str, bool, str | None, int]] = []
 
     def fetch(
-        self, search: str, key: str, desc: bool, offset: int, limit: int
+        self, search: str, key: str, desc: bool, after: CaseSummary | None, limit: int
     ) -> list[CaseSummary]:
-        self.calls.append((search, key, desc, offset, limit))
+        """The rows after ``after`` (keyset paging, as `case_list.list_case_page`)."""
+        self.calls.append((search, key, desc, after.coi if after else None, limit))
         rows = [r for r in self.rows if search.lower() in r.patient_name.lower()]
         rows.sort(key=lambda r: r.coi, reverse=desc)
-        return rows[offset : offset + limit]
+        if after is not None:
+            rows = [r for r in rows if (r.coi < after.coi if desc else r.coi > after.coi)]
+        return rows[:limit]
 
     def count(self, search: str) -> int:
         return len([r for r in self.rows if search.lower() in r.patient_name.lower()])
@@ -59,7 +62,7 @@ def test_loads_one_page_then_more_on_demand() -> None:
     assert model.canFetchMore(QModelIndex())
     model.fetchMore(QModelIndex())
     assert model.rowCount() == 200
-    assert svc.calls[-1][3:] == (100, 100)
+    assert svc.calls[-1][3:] == (model.rows[99].coi, 100)  # the page after the last row held
     while model.canFetchMore(QModelIndex()):
         model.fetchMore(QModelIndex())
     assert model.rowCount() == 1000
@@ -71,7 +74,7 @@ def test_sorting_goes_to_the_service_and_restarts() -> None:
     model = CasesModel(svc.fetch, svc.count, page=50)
     model.reload()
     model.sort(NAME, Qt.SortOrder.AscendingOrder)
-    assert svc.calls[-1] == ("", "patient", False, 0, 50)
+    assert svc.calls[-1] == ("", "patient", False, None, 50)
     assert model.rowCount() == 50
     before = len(svc.calls)
     model.sort(STEPS, Qt.SortOrder.AscendingOrder)  # not sortable: ignored
@@ -102,7 +105,7 @@ def test_display_and_summary_role() -> None:
 
 
 def test_model_over_a_real_database(opened) -> None:  # type: ignore[no-untyped-def]
-    from cart_chain.services import case_list, cases
+    from cart_chain.services import case_list
     from tests.conftest import enrol
 
     for i in range(5):
@@ -110,7 +113,7 @@ def test_model_over_a_real_database(opened) -> None:  # type: ignore[no-untyped-
     db = opened.db
     model = CasesModel(
         lambda s, k, d, o, n: case_list.list_case_page(db, s, k, d, o, n),
-        lambda s: cases.count_cases(db, s),
+        lambda s: case_list.count_cases(db, s),
         case_list.alerts,
         page=2,
     )

@@ -8,7 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
-from cart_chain.services.cases import show_case
+from cart_chain.services.case_detail import show_case
 from cart_chain.services.labels import list_labels
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.print_label import PDF_CHOICE, PrintLabelDialog

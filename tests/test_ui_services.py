@@ -10,7 +10,7 @@ import pytest
 
 from cart_chain.domain.clock import parse_iso
 from cart_chain.domain.errors import DatabaseUnavailable, InvalidValue
-from cart_chain.services import case_list, cases, workstation
+from cart_chain.services import case_list, workstation
 from cart_chain.store.database import Database
 from tests.conftest import creds, enrol, unit_of, walk
 
@@ -90,7 +90,7 @@ def test_case_page_sorts_and_pages(ready_db: Database) -> None:
     assert [s.coi for s in newest] == [c, b, a]
     oldest = case_list.list_case_page(ready_db, sort="created", descending=False, limit=2)
     assert [s.coi for s in oldest] == [a, b]
-    page2 = case_list.list_case_page(ready_db, sort="created", descending=False, offset=2)
+    page2 = case_list.list_case_page(ready_db, sort="created", descending=False, after=oldest[-1])
     assert [s.coi for s in page2] == [c]
     by_event = case_list.list_case_page(ready_db, sort="last_event", descending=True)
     assert [s.coi for s in by_event] == [c, b, a]  # c moved last; a has no event yet
@@ -102,7 +102,7 @@ def test_case_page_sorts_and_pages(ready_db: Database) -> None:
 def test_case_page_matches_list_cases(ready_db: Database) -> None:
     _three(ready_db)
     assert case_list.list_case_page(ready_db, sort="coi", descending=True) == sorted(
-        cases.list_cases(ready_db), key=lambda s: s.coi, reverse=True
+        case_list.list_cases(ready_db), key=lambda s: s.coi, reverse=True
     )
 
 
@@ -114,7 +114,7 @@ def test_case_page_refuses_unknown_sort(ready_db: Database) -> None:
 def test_alerts_for_a_thawed_bag_not_infused(ready_db: Database) -> None:
     coi = enrol(ready_db)
     walk(ready_db, unit_of(coi), 11)  # up to thaw
-    summary = cases.list_cases(ready_db)[0]
+    summary = case_list.list_cases(ready_db)[0]
     assert summary.last_event_at is not None
     at = parse_iso(summary.last_event_at)
     assert case_list.alerts(summary, at + timedelta(minutes=10)) == ()
@@ -125,10 +125,10 @@ def test_alerts_for_a_thawed_bag_not_infused(ready_db: Database) -> None:
 def test_alerts_for_transit_and_collection(ready_db: Database) -> None:
     coi = enrol(ready_db)
     walk(ready_db, unit_of(coi), 1)
-    summary = cases.list_cases(ready_db)[0]
+    summary = case_list.list_cases(ready_db)[0]
     at = parse_iso(summary.last_event_at or "")
     assert "collected" in case_list.alerts(summary, at + timedelta(hours=30))[0]
-    walk_more = cases.list_cases(ready_db)
+    walk_more = case_list.list_cases(ready_db)
     assert walk_more[0].coi == coi
 
 

@@ -14,7 +14,8 @@ from datetime import UTC, datetime, timedelta
 from PySide6.QtCore import Qt
 
 from cart_chain.domain.clock import parse_iso
-from cart_chain.services.cases import new_case, show_case
+from cart_chain.services.case_detail import show_case
+from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog

@@ -44,7 +44,7 @@ def cmd_case_new(args: argparse.Namespace) -> int:
 
 
 def cmd_case_list(args: argparse.Namespace) -> int:
-    from cart_chain.services.cases import list_cases
+    from cart_chain.services.case_list import list_cases
 
     cases = list_cases(open_db(args, read_only=True), search=args.search or "")
     if args.json:
@@ -145,7 +145,7 @@ def _print_readiness(d: CaseDetail) -> None:
 
 
 def cmd_case_show(args: argparse.Namespace) -> int:
-    from cart_chain.services.cases import show_case
+    from cart_chain.services.case_detail import show_case
 
     detail = show_case(open_db(args, read_only=True), args.coi)
     if args.json:

@@ -64,6 +64,14 @@ class MissingStartTime(InvalidValue):
     """
 
 
+class GateClosed(RuleViolation):
+    """Infusion is refused: the patient or the product is not ready."""
+
+
+class DeviationOpen(RuleViolation):
+    """The unit has a deviation QA has not accepted; it may not go on."""
+
+
 class VerificationFailed(CartChainError):
     """The ledger or its projections do not match: records were altered."""
 

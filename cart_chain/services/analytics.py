@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.billing import BillingLine, billing_lines
 from cart_chain.domain.clock import parse_iso
 from cart_chain.domain.steps import Step
-from cart_chain.services.cases import load_case
+from cart_chain.services.case_detail import load_case
 from cart_chain.store.database import Database
 from cart_chain.store.models import Case, Correction, Deviation, Event, Unit
 

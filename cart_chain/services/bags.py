@@ -45,7 +45,7 @@ from cart_chain.domain.steps import Step, check_transition
 from cart_chain.domain.text import REASON_LIMIT, clean_reason
 from cart_chain.services import links
 from cart_chain.services.accounts import Credentials, authenticate_in, load_user, signed_write
-from cart_chain.services.cases import UnitRef
+from cart_chain.services.unit_state import UnitRef
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database

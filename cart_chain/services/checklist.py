@@ -29,8 +29,8 @@ from cart_chain.domain.steps import Step
 from cart_chain.domain.windows import StepFact, post_thaw_window
 from cart_chain.services import profiles
 from cart_chain.services.bags import resolve_bag
-from cart_chain.services.cases import UnitRef
-from cart_chain.services.readiness import infusion_gates, unit_facts
+from cart_chain.services.infusion_gates import infusion_gates, unit_facts
+from cart_chain.services.unit_state import UnitRef
 from cart_chain.store.database import Database
 from cart_chain.store.models import PatientEvent
 

@@ -31,10 +31,11 @@ from cart_chain.domain.steps import Step
 from cart_chain.services import profiles
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.bags import resolve_bag
-from cart_chain.services.cases import live
 from cart_chain.services.condition_formats import AUTO, read_logger_file
-from cart_chain.services.readiness import open_deviations, unit_facts
+from cart_chain.services.deviations import open_deviations
+from cart_chain.services.infusion_gates import unit_facts
 from cart_chain.services.signing import PERFORMED, receipt, signature
+from cart_chain.services.unit_state import live
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database

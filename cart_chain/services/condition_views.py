@@ -18,7 +18,7 @@ from cart_chain.domain.errors import NotFound
 from cart_chain.services.bags import resolve_bag
 from cart_chain.services.condition import KIND, transport_legs
 from cart_chain.services.condition_formats import read_logger_file
-from cart_chain.services.readiness import deviations_of
+from cart_chain.services.deviations import deviations_of
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import ConditionFile, ConditionLog, Deviation

@@ -27,6 +27,7 @@ from cart_chain.domain.clock import (
     stated_time,
     utc_iso,
 )
+from cart_chain.domain.effective import VOID, effective_value
 from cart_chain.domain.errors import InvalidValue, NotFound, SignatureError
 from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS, link_value
 from cart_chain.domain.temperature import parse_temperature
@@ -39,14 +40,14 @@ from cart_chain.domain.text import (
 )
 from cart_chain.services import links
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
-from cart_chain.services.cases import enrolled_at, entry_payload, live, parse_dob
+from cart_chain.services.cases import parse_dob
+from cart_chain.services.effective import fixes_of
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
+from cart_chain.services.unit_state import enrolled_at, entry_payload, live
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.models import Correction, Event, Unit
-
-VOID = "void"
+from cart_chain.store.models import Event, Unit
 
 
 def _location(value: str) -> str:
@@ -108,14 +109,13 @@ CORRECTABLE = {
 
 
 def _current(session: Session, seq: int, payload: dict[str, object], field: str) -> str | None:
-    previous = session.execute(
-        select(Correction.new_value)
-        .where(Correction.target_seq == seq, Correction.field == field)
-        .order_by(Correction.entry_seq.desc())
-        .limit(1)
-    ).scalar()
-    if previous is not None:
-        return previous
+    """The field's value in force: the original as the earlier corrections leave it."""
+    value = effective_value(_original(payload, field), field, fixes_of(session, [seq]).get(seq, ()))
+    return None if value is None else str(value)
+
+
+def _original(payload: dict[str, object], field: str) -> object:
+    """The field's value as the entry recorded it."""
     if field.startswith("patient_"):
         value = payload["patient"][field.removeprefix("patient_")]  # type: ignore[index]
     elif field == "mrn":
@@ -126,7 +126,7 @@ def _current(session: Session, seq: int, payload: dict[str, object], field: str)
         value = payload["links"].get(field)  # type: ignore[attr-defined]
     else:
         value = payload.get(field)
-    return None if value is None else str(value)
+    return value
 
 
 def correct(

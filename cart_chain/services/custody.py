@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import check_after_enrolment, stated_time, utc_iso
 from cart_chain.domain.collection import check_collection_facts, check_volume, clean_anticoagulant
-from cart_chain.domain.errors import InvalidValue, PermissionDenied, SignatureError
+from cart_chain.domain.errors import GateClosed, InvalidValue, PermissionDenied, SignatureError
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.labelcode import ScanSource
 from cart_chain.domain.roles import Role, role_name
@@ -27,15 +27,10 @@ from cart_chain.domain.windows import StepFact, breaches, check_start
 from cart_chain.services import profiles
 from cart_chain.services.accounts import Credentials, UserState, authenticate_in
 from cart_chain.services.bags import bag_write, check_step, resolve_bag
-from cart_chain.services.cases import current_step, enrolled_at, next_unit_number
-from cart_chain.services.readiness import (
-    GateClosed,
-    check_no_open_deviation,
-    infusion_gates,
-    open_deviations,
-    unit_facts,
-)
+from cart_chain.services.deviations import check_no_open_deviation, open_deviations
+from cart_chain.services.infusion_gates import infusion_gates, unit_facts
 from cart_chain.services.signing import VERIFIED, receipt, signature
+from cart_chain.services.unit_state import current_step, enrolled_at, next_unit_number
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database

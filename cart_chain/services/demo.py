@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from cart_chain.domain.errors import AlreadyExists
 from cart_chain.domain.identifiers import parse_coi
-from cart_chain.services import accounts, cases, custody, readiness, setup
+from cart_chain.services import accounts, case_detail, cases, custody, readiness, setup
 from cart_chain.services.accounts import Credentials
 from cart_chain.store.database import Database
 from cart_chain.store.schema import state
@@ -132,7 +132,7 @@ def _prepare_patient(
 ) -> None:
     """Lymphodepletion and the bedside identity check that infusion waits for."""
     ines = Credentials("ines", pw["ines"])
-    detail = cases.show_case(db, coi)
+    detail = case_detail.show_case(db, coi)
     if not any(e.kind == "lymphodepletion_end" for e in detail.patient_events):
         ld_start, ld_end = (start + timedelta(hours=h) for h in LYMPHODEPLETION)
         readiness.record_patient_event(

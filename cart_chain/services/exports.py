@@ -43,7 +43,7 @@ from cart_chain.domain.evidence import ReportEvidence
 from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.steps import Step
 from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
-from cart_chain.services.cases import load_case
+from cart_chain.services.case_detail import load_case
 from cart_chain.services.condition_views import LegCurve, curves_in
 from cart_chain.services.evidence import render_with_evidence
 from cart_chain.services.outfiles import publish, stage, storage_error, target

@@ -40,9 +40,10 @@ from cart_chain.domain.steps import Step, next_steps, ordered, parse_step
 from cart_chain.domain.text import clean_reason
 from cart_chain.services.accounts import Credentials, authenticate_in
 from cart_chain.services.bags import bag_write, resolve_bag
-from cart_chain.services.cases import current_step, load_case
+from cart_chain.services.case_detail import load_case
 from cart_chain.services.label_content import label_data
 from cart_chain.services.site_key import checkpoint_in
+from cart_chain.services.unit_state import current_step
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database

@@ -10,11 +10,10 @@ and shows on every report.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain import authority
@@ -23,261 +22,28 @@ from cart_chain.domain.errors import (
     InvalidValue,
     NotFound,
     PermissionDenied,
-    RuleViolation,
     SignatureError,
 )
 from cart_chain.domain.gates import BEDSIDE, DECISIONS, GATES, PATIENT_EVENTS
 from cart_chain.domain.labelcode import ScanSource
-from cart_chain.domain.profiles import Profile
 from cart_chain.domain.roles import role_name
-from cart_chain.domain.steps import Step
 from cart_chain.domain.text import clean_note, clean_reason
-from cart_chain.domain.windows import (
-    Breach,
-    StepFact,
-    dose_schedule_ok,
-    lymphodepletion_ok,
-    post_thaw_breach,
-)
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.services.bags import bag_write, identify, resolve_bag
-from cart_chain.services.cases import enrolled_at, live
+from cart_chain.services.deviations import deviations_of
+from cart_chain.services.effective import effective_of
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
+from cart_chain.services.unit_state import enrolled_at
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import (
     Case,
-    Correction,
     Deviation,
-    DeviationReview,
-    Event,
-    GateOverride,
     PatientEvent,
-    Unit,
 )
 
 CLINICAL, BEDSIDE_ROLES = authority.CLINICAL, authority.BEDSIDE_ROLES
-
-
-class GateClosed(RuleViolation):
-    """Infusion is refused: the patient or the product is not ready."""
-
-
-class DeviationOpen(RuleViolation):
-    """The unit has a deviation QA has not accepted; it may not go on."""
-
-
-# -- facts ------------------------------------------------------------------------
-
-_FACTS = (
-    select(Event.entry_seq, Event.step, Event.occurred_at, Event.started_at, Event.temperature_c)
-    .where(Event.unit_code == bindparam("code"), live(Event.entry_seq))
-    .order_by(Event.entry_seq)
-)
-_FIXES = (
-    select(Correction.target_seq, Correction.field, Correction.new_value)
-    .join(Event, Event.entry_seq == Correction.target_seq)
-    .where(
-        Event.unit_code == bindparam("code"), Correction.field.in_(("occurred_at", "temperature_c"))
-    )
-    .order_by(Correction.entry_seq, Correction.ordinal)
-)
-
-
-def unit_facts(session: Session, unit_code: str) -> list[StepFact]:
-    """The unit's live steps with corrected times and temperatures applied."""
-    conn = session.connection()
-    fixes: dict[tuple[int, str], str | None] = {
-        (seq, field): value for seq, field, value in conn.execute(_FIXES, {"code": unit_code})
-    }
-    facts = []
-    for seq, step, occurred, started, temp in conn.execute(_FACTS, {"code": unit_code}):
-        occurred = fixes.get((seq, "occurred_at"), occurred)
-        if (seq, "temperature_c") in fixes:
-            fixed = fixes[(seq, "temperature_c")]
-            temp = None if fixed is None else float(fixed)
-        facts.append(
-            StepFact(Step(step), parse_iso(occurred), parse_iso(started) if started else None, temp)
-        )
-    return facts
-
-
-@dataclass(frozen=True, slots=True)
-class DeviationState:
-    seq: int
-    coi: str
-    unit: str
-    step: str
-    rule: str
-    detail: str
-    limit: str
-    actual: str
-    decision: str | None  # latest QA decision, None while unreviewed
-    reason: str | None
-
-    @property
-    def blocking(self) -> bool:
-        return self.decision != "accept"
-
-
-def deviations_of(
-    session: Session,
-    *,
-    coi: str | None = None,
-    unit: str | None = None,
-    cois: list[str] | None = None,
-) -> list[DeviationState]:
-    q = select(Deviation).order_by(Deviation.entry_seq)
-    if coi is not None:
-        q = q.where(Deviation.coi == coi)
-    if cois is not None:
-        q = q.where(Deviation.coi.in_(cois))
-    if unit is not None:
-        q = q.where(Deviation.unit_code == unit)
-    devs = session.execute(q).scalars().all()
-    if not devs:
-        return []
-    reviews: dict[int, tuple[str, str]] = {}
-    rows = (
-        session.execute(
-            select(DeviationReview)
-            .where(DeviationReview.deviation_seq.in_([d.entry_seq for d in devs]))
-            .order_by(DeviationReview.entry_seq)
-        )
-        .scalars()
-        .all()
-    )
-    fixed = corrected_reasons(session, [r.entry_seq for r in rows])
-    for r in rows:
-        reviews[r.deviation_seq] = (r.decision, fixed.get(r.entry_seq, r.reason))
-    return [
-        DeviationState(
-            d.entry_seq,
-            d.coi,
-            d.unit_code,
-            d.step,
-            d.rule,
-            d.detail,
-            d.limit_value,
-            d.actual,
-            *reviews.get(d.entry_seq, (None, None)),
-        )
-        for d in devs
-    ]
-
-
-def corrected_reasons(session: Session, seqs: list[int]) -> dict[int, str]:
-    """The reason QA last corrected, per entry (reviews and overrides), where corrected."""
-    if not seqs:
-        return {}
-    rows = session.execute(
-        select(Correction.target_seq, Correction.new_value)
-        .where(Correction.target_seq.in_(seqs), Correction.field == "reason")
-        .order_by(Correction.entry_seq)
-    ).all()
-    return {seq: value for seq, value in rows}
-
-
-def check_no_open_deviation(session: Session, unit_code: str) -> None:
-    for d in deviations_of(session, unit=unit_code):
-        if d.decision == "reject":
-            raise DeviationOpen(
-                f"unit {unit_code} was rejected by QA (deviation #{d.seq}: {d.rule}); "
-                "it may not go on"
-            )
-        if d.blocking:
-            state = "in quarantine" if d.decision == "quarantine" else "open"
-            raise DeviationOpen(
-                f"unit {unit_code} has an {state} deviation #{d.seq} ({d.detail}); "
-                "QA must accept it before the next step"
-            )
-
-
-def open_deviations(
-    session: Session,
-    entry: ledger.Entry,
-    unit_code: str,
-    coi: str,
-    step: Step,
-    found: Sequence[Breach],
-) -> None:
-    for b in found:
-        ledger.append(
-            session,
-            "deviation_opened",
-            entry.actor,
-            {
-                "coi": coi,
-                "unit": unit_code,
-                "event_seq": entry.seq,
-                "step": step.value,
-                "rule": b.rule,
-                "detail": b.detail,
-                "limit": b.limit,
-                "actual": b.actual,
-            },
-        )
-
-
-def infusion_gates(
-    session: Session,
-    profile: Profile,
-    coi: str,
-    unit_code: str,
-    history: Sequence[StepFact],
-    infusion: StepFact,
-) -> list[str]:
-    """Why infusion must not happen now (empty when every gate is open or overridden)."""
-    steps = {f.step for f in history}
-    closed: dict[str, str] = {}
-    if Step.RELEASE not in steps or Step.RECEIPT_AT_SITE not in steps:
-        closed["released_and_received"] = "the unit was not released and received at the site"
-    ld_end = session.execute(
-        select(PatientEvent.occurred_at)
-        .where(PatientEvent.coi == coi, PatientEvent.kind == "lymphodepletion_end")
-        .order_by(PatientEvent.entry_seq.desc())
-        .limit(1)
-    ).scalar()
-    why = lymphodepletion_ok(profile, parse_iso(ld_end) if ld_end else None, infusion.began)
-    earlier = (
-        session.execute(
-            select(Event.occurred_at)
-            .join(Unit, Unit.unit_code == Event.unit_code)
-            .where(Unit.coi == coi, Event.step == Step.INFUSION.value, live(Event.entry_seq))
-            .order_by(Event.entry_seq)
-        )
-        .scalars()
-        .all()
-        if len(profile.dose_days) > 1
-        else []
-    )
-    if earlier:  # a later split dose: its day counts from the first infusion, not from LD
-        why = dose_schedule_ok(profile, parse_iso(earlier[0]), infusion.began, len(earlier) + 1)
-    if why:
-        closed["lymphodepletion"] = why
-    thaw = next((f for f in reversed(history) if f.step is Step.THAW), None)
-    check = session.execute(
-        select(PatientEvent.occurred_at, PatientEvent.detail)
-        .where(PatientEvent.unit_code == unit_code, PatientEvent.kind == BEDSIDE)
-        .order_by(PatientEvent.entry_seq.desc())
-        .limit(1)
-    ).first()
-    if check is None:
-        closed["bedside_check"] = "no bedside identity check was recorded for this bag"
-    elif check[1] != "pass":
-        closed["bedside_check"] = f"the bedside identity check failed ({check[1]})"
-    elif thaw is not None and parse_iso(check[0]) < thaw.occurred_at:
-        closed["bedside_check"] = "the bedside check was done before the thaw; repeat it"
-    breach = post_thaw_breach(profile, history, infusion)
-    if breach is not None:
-        closed["post_thaw_window"] = breach.detail
-    overridden = set(
-        session.execute(
-            select(GateOverride.gate).where(GateOverride.unit_code == unit_code)
-        ).scalars()
-    )
-    return [f"{gate}: {text}" for gate, text in closed.items() if gate not in overridden]
 
 
 # -- use cases ----------------------------------------------------------------------
@@ -377,11 +143,6 @@ def bedside_check(
     keeps the infusion gate closed. ``unit`` (scanned or typed) and ``expect`` are
     checked as for `custody.record_event`.
     """
-    from cart_chain.services.cases import (
-        corrections_for,
-        effective_value,
-    )  # effective patient fields
-
     if by.username.strip().lower() == witness.username.strip().lower():
         raise SignatureError("the bedside check needs two different people")
     when = _when(occurred_at)
@@ -390,9 +151,11 @@ def bedside_check(
         u = resolve_bag(session, unit, expect=expect, source=source)
         case = session.get(Case, u.coi)
         assert case is not None
-        fixes = corrections_for(session, [case.entry_seq]).get(case.entry_seq, [])
-        name = str(effective_value(case.patient_name, "patient_name", fixes))
-        dob = str(effective_value(case.patient_dob, "patient_dob", fixes))
+        patient = effective_of(
+            session,
+            {case.entry_seq: {"patient_name": case.patient_name, "patient_dob": case.patient_dob}},
+        )[case.entry_seq]
+        name, dob = str(patient["patient_name"]), str(patient["patient_dob"])
         mismatches = []
         if not _same_name(patient_name, name):
             mismatches.append("name")

@@ -28,7 +28,7 @@ from cart_chain.services.bags import (
     record_refused_scan,
     refusal_code,
 )
-from cart_chain.services.cases import load_case
+from cart_chain.services.case_detail import load_case
 from cart_chain.services.labels import LabelPrintView, labels_in
 from cart_chain.services.views import UnitView
 from cart_chain.store.database import Database

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.clock import local_display
 from cart_chain.domain.gates import BEDSIDE
 from cart_chain.domain.steps import HANDOFFS, Step
-from cart_chain.services.cases import load_case
+from cart_chain.services.case_detail import load_case
 from cart_chain.services.labels import labels_in
 from cart_chain.services.views import CaseDetail, EventView, SignatureView, UnitView
 from cart_chain.store.database import Database

@@ -129,6 +129,7 @@ class CaseSummary:
     last_event_at: str | None
     created_at: str
     open_deviations: int = 0  # deviations QA has not accepted
+    seq: int = 0  # the case's enrolment entry: the list's tie-breaker when paging
 
 
 @dataclass(frozen=True, slots=True)

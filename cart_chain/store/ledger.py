@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import entry_time, now_iso
+from cart_chain.store import case_index
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.projections import project
 from cart_chain.store.tree import append_leaf
@@ -125,8 +126,8 @@ def append(
     *,
     recorded_at: str | None = None,
 ) -> Entry:
-    """Append one entry, its Merkle tree hashes and its projection rows inside the
-    caller's transaction.
+    """Append one entry, its Merkle tree hashes, its projection rows and its change to
+    the case index (`store.case_index`) inside the caller's transaction.
 
     ``recorded_at``, when given, must come from `next_recorded_at` in the same
     transaction; it is held to the same rule (never before the head).
@@ -160,6 +161,7 @@ def append(
         if stmt is None:
             stmt = _INSERTS[model] = insert(model.__table__)
         conn.execute(stmt, rows)
+    case_index.apply(conn, kind, entry.payload, seq)  # the fold of the rows just written
     return entry
 
 

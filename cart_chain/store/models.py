@@ -1,6 +1,7 @@
 """Tables. The ledger is the record; every other table is a projection of it.
 
-Every table is append-only (database triggers refuse UPDATE and DELETE). Keys
+Every table is append-only (database triggers refuse UPDATE and DELETE), except
+`CaseIndex`, a fold of the others kept by the same append and checked by `verify`. Keys
 are natural (COI, unit id, user name, ledger sequence) rather than database
 sequences, so `verify` can rebuild every projection row from the ledger alone
 and compare it column by column. Times are ISO 8601 UTC strings: they sort,
@@ -331,6 +332,39 @@ class ConditionFile(Base):
 
     entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
     content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class CaseIndex(Base):
+    """One row per case: its effective values and search keys, for the case list.
+
+    Not a fact but a fold: the patient fields as their corrections leave them, their
+    `domain.effective.search_key`, and the latest live step's corrected time. Kept by
+    `store.case_index` inside the append transaction (so it is the only table rows
+    are updated in) and rebuilt from the append-only projections by `verify`, which
+    names any row that differs. Each sort key has a (key, seq) index so the list is
+    keyset-paged.
+    """
+
+    __tablename__ = "case_index"
+
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), primary_key=True)
+    seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"))
+    patient_name: Mapped[str] = mapped_column(String(200))
+    patient_dob: Mapped[str] = mapped_column(String(10))
+    mrn: Mapped[str] = mapped_column(String(64))
+    product: Mapped[str] = mapped_column(String(200))
+    name_key: Mapped[str] = mapped_column(Text)
+    mrn_key: Mapped[str] = mapped_column(Text)
+    product_key: Mapped[str] = mapped_column(Text)
+    last_event_at: Mapped[str] = mapped_column(String(32))  # "" while no live step
+
+    __table_args__ = (
+        Index("ix_case_index_seq", "seq", unique=True),
+        Index("ix_case_index_name", "name_key", "seq"),
+        Index("ix_case_index_mrn", "mrn_key", "seq"),
+        Index("ix_case_index_product", "product_key", "seq"),
+        Index("ix_case_index_last_event", "last_event_at", "seq"),
+    )
 
 
 #: Projection tables in the order `verify` checks them, with their sort keys.

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.merkle import EMPTY_ROOT
 from cart_chain.domain.signed_note import CHECKPOINT_KIND
+from cart_chain.store import case_index
 from cart_chain.store.attachments import AttachmentCheck
 from cart_chain.store.checkpoints import CheckpointCheck
 from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash
@@ -255,4 +256,8 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
                 f"row not written by the ledger (inserted): {cur.describe(got)}",
             )
             return report
+    # The case index is a fold of the projections just proved, so it is checked last.
+    wrong_index = case_index.check(session.connection())
+    if wrong_index is not None:
+        report.problem = Problem(wrong_index[0], "case_index", wrong_index[1])
     return report

@@ -39,14 +39,14 @@ if TYPE_CHECKING:
 
 
 def make_model(session: Session) -> CasesModel:
-    from cart_chain.services import case_list, cases
+    from cart_chain.services import case_list
 
     db = session.db
     return CasesModel(
-        fetch=lambda search, key, desc, offset, limit: case_list.list_case_page(
-            db, search, key, desc, offset, limit
+        fetch=lambda search, key, desc, after, limit: case_list.list_case_page(
+            db, search, key, desc, after, limit
         ),
-        count=lambda search: cases.count_cases(db, search),
+        count=lambda search: case_list.count_cases(db, search),
         alerts=case_list.alerts,
     )
 

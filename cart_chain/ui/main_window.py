@@ -278,7 +278,7 @@ class MainWindow(QMainWindow):
             self.open_case(unit)
 
     def _offer_label(self, unit: str, step: str) -> None:
-        from cart_chain.services.cases import show_case
+        from cart_chain.services.case_detail import show_case
 
         try:
             case = show_case(self.session.db, unit)

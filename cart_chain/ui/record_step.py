@@ -145,7 +145,7 @@ class RecordStepDialog(QDialog):
 
     def _show_patient(self) -> None:
         if self.case is None and self.expected_coi is not None:
-            from cart_chain.services.cases import show_case
+            from cart_chain.services.case_detail import show_case
 
             self.case = show_case(self.session.db, self.expected_coi)
         if self.case is None:
@@ -164,7 +164,7 @@ class RecordStepDialog(QDialog):
         The service checks the patient first, so another patient's bag is always
         reported as wrong patient, never softened into "not found".
         """
-        from cart_chain.services.cases import show_case
+        from cart_chain.services.case_detail import show_case
         from cart_chain.services.scanning import scan
 
         text = self.scan.text()

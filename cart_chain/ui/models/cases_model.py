@@ -2,7 +2,9 @@
 
 A view asks `canFetchMore`/`fetchMore` as the user scrolls, so with 100,000
 cases only the rows on screen (plus a page) are ever read. Sorting and search
-go to the service: the database orders and filters, the model just pages.
+go to the service: the database orders and filters, the model just pages, each
+page asked for as "the rows after the last one I hold" (keyset paging), so a case
+enrolled meanwhile on another workstation never shifts or repeats a row.
 The model gets its data through two callables, so it is unit-tested with
 plain lists as well as with a real database.
 """
@@ -20,8 +22,9 @@ from cart_chain.domain.clock import local_display, parse_iso
 from cart_chain.domain.steps import Step
 from cart_chain.services.views import CaseSummary
 
-#: fetch(search, sort_key, descending, offset, limit) -> one page of summaries
-Fetch = Callable[[str, str, bool, int, int], list[CaseSummary]]
+#: fetch(search, sort_key, descending, after, limit) -> the page of summaries that sorts
+#: after ``after`` (the last row loaded; None for the first page)
+Fetch = Callable[[str, str, bool, CaseSummary | None, int], list[CaseSummary]]
 #: count(search) -> number of matching cases
 Count = Callable[[str], int]
 #: alerts(summary) -> open alerts of the case
@@ -98,7 +101,7 @@ class CasesModel(QAbstractTableModel):
         self.total = self._count(self.search)
         self.rows = []
         self._alert_cache = {}
-        self._append(self._fetch(self.search, self.sort_key, self.descending, 0, self.page))
+        self._append(self._fetch(self.search, self.sort_key, self.descending, None, self.page))
         self.endResetModel()
 
     def _append(self, page: list[CaseSummary]) -> None:
@@ -117,9 +120,11 @@ class CasesModel(QAbstractTableModel):
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
         if parent.isValid():
             return
-        page = self._fetch(self.search, self.sort_key, self.descending, len(self.rows), self.page)
+        after = self.rows[-1] if self.rows else None
+        page = self._fetch(self.search, self.sort_key, self.descending, after, self.page)
+        if len(page) < self.page:
+            self.total = len(self.rows) + len(page)  # the end of the list: stop asking
         if not page:
-            self.total = len(self.rows)  # the list shrank under us; stop asking
             return
         first = len(self.rows)
         self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)

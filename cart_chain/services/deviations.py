@@ -1,0 +1,137 @@
+"""Deviations: opened with the step that breached the profile, their QA decisions, and
+the rule that a unit with one not accepted goes no further.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cart_chain.domain.effective import effective_value
+from cart_chain.domain.errors import (
+    DeviationOpen,
+)
+from cart_chain.domain.steps import Step
+from cart_chain.domain.windows import (
+    Breach,
+)
+from cart_chain.services.effective import fixes_of
+from cart_chain.store import ledger
+from cart_chain.store.models import (
+    Deviation,
+    DeviationReview,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DeviationState:
+    seq: int
+    coi: str
+    unit: str
+    step: str
+    rule: str
+    detail: str
+    limit: str
+    actual: str
+    decision: str | None  # latest QA decision, None while unreviewed
+    reason: str | None
+
+    @property
+    def blocking(self) -> bool:
+        return self.decision != "accept"
+
+
+def deviations_of(
+    session: Session,
+    *,
+    coi: str | None = None,
+    unit: str | None = None,
+    cois: list[str] | None = None,
+) -> list[DeviationState]:
+    q = select(Deviation).order_by(Deviation.entry_seq)
+    if coi is not None:
+        q = q.where(Deviation.coi == coi)
+    if cois is not None:
+        q = q.where(Deviation.coi.in_(cois))
+    if unit is not None:
+        q = q.where(Deviation.unit_code == unit)
+    devs = session.execute(q).scalars().all()
+    if not devs:
+        return []
+    reviews: dict[int, tuple[str, str]] = {}
+    rows = (
+        session.execute(
+            select(DeviationReview)
+            .where(DeviationReview.deviation_seq.in_([d.entry_seq for d in devs]))
+            .order_by(DeviationReview.entry_seq)
+        )
+        .scalars()
+        .all()
+    )
+    fixed = corrected_reasons(session, [r.entry_seq for r in rows])
+    for r in rows:
+        reviews[r.deviation_seq] = (r.decision, fixed.get(r.entry_seq, r.reason))
+    return [
+        DeviationState(
+            d.entry_seq,
+            d.coi,
+            d.unit_code,
+            d.step,
+            d.rule,
+            d.detail,
+            d.limit_value,
+            d.actual,
+            *reviews.get(d.entry_seq, (None, None)),
+        )
+        for d in devs
+    ]
+
+
+def corrected_reasons(session: Session, seqs: list[int]) -> dict[int, str]:
+    """The reason QA last corrected, per entry (reviews and overrides), where corrected."""
+    fixes = fixes_of(session, seqs, ("reason",))
+    return {seq: str(effective_value(None, "reason", f)) for seq, f in fixes.items()}
+
+
+def check_no_open_deviation(session: Session, unit_code: str) -> None:
+    for d in deviations_of(session, unit=unit_code):
+        if d.decision == "reject":
+            raise DeviationOpen(
+                f"unit {unit_code} was rejected by QA (deviation #{d.seq}: {d.rule}); "
+                "it may not go on"
+            )
+        if d.blocking:
+            state = "in quarantine" if d.decision == "quarantine" else "open"
+            raise DeviationOpen(
+                f"unit {unit_code} has an {state} deviation #{d.seq} ({d.detail}); "
+                "QA must accept it before the next step"
+            )
+
+
+def open_deviations(
+    session: Session,
+    entry: ledger.Entry,
+    unit_code: str,
+    coi: str,
+    step: Step,
+    found: Sequence[Breach],
+) -> None:
+    for b in found:
+        ledger.append(
+            session,
+            "deviation_opened",
+            entry.actor,
+            {
+                "coi": coi,
+                "unit": unit_code,
+                "event_seq": entry.seq,
+                "step": step.value,
+                "rule": b.rule,
+                "detail": b.detail,
+                "limit": b.limit,
+                "actual": b.actual,
+            },
+        )
