@@ -237,7 +237,12 @@ def test_streaming_uses_flat_memory(ready_db: Database, tmp_path, monkeypatch) -
 
     def many(session):  # type: ignore[no-untyped-def]
         for i in range(3000):
-            ledger.append(session, "workstation_note", "lena", {"n": i, "text": "x" * 200})
+            ledger.append(
+                session,
+                "scan_refused",
+                "lena",
+                {"by": "lena", "reason": f"test {i}", "scanned": "x" * 200},
+            )
 
     ready_db.write(many)
     peaks: dict[int, float] = {}

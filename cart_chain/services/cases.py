@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.clock import parse_iso, utc_iso
+from cart_chain.domain.clock import parse_dob, parse_iso, utc_iso
 from cart_chain.domain.errors import InvalidValue, NotFound
 from cart_chain.domain.identifiers import MAX_UNITS, Coi, UnitId, parse_any, parse_coi
 from cart_chain.domain.roles import ENROL_ROLES
@@ -54,18 +54,6 @@ from cart_chain.store.models import (
 )
 
 MAX_BAGS = 20
-
-
-def parse_dob(text: str) -> str:
-    try:
-        if not text.strip().isascii():  # fromisoformat reads digits of any script
-            raise ValueError(text)
-        d = date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidValue(f"date of birth {text!r} must be YYYY-MM-DD") from None
-    if d > date.today() or d.year < 1900:
-        raise InvalidValue(f"date of birth {d.isoformat()} is not plausible")
-    return d.isoformat()
 
 
 def new_case(

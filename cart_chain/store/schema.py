@@ -22,7 +22,7 @@ from cart_chain.domain.errors import DatabaseUnavailable, SchemaMismatch, Schema
 from cart_chain.store.database import Database, translate
 
 #: Every revision this code knows, oldest first; the last is the head.
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006")
+REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007")
 HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The tables each revision creates (tests/test_schema.py proves it against the migrations).
