@@ -181,6 +181,18 @@ def test_verify_names_an_entry_of_an_undeclared_kind(
     assert "'workstation_note' is not a known entry kind" in report.problem.message
 
 
+def test_the_audit_row_of_each_described_kind_comes_from_its_declaration() -> None:
+    from cart_chain.services.audit_rows import audit_row
+
+    p = {"gate": "bedside_check", "reason": "paper", "coi": "C1", "unit": "U1"}
+    row = audit_row(5, "t", "gate_override", "quinn", {**p, "signatures": []}, "h")
+    text = kind_of("gate_override").audit(p)  # type: ignore[misc]
+    assert (row.action, row.reason, row.coi, row.unit) == (text.action, "paper", "C1", "U1")
+    scan = {"by": "e", "reason": "wrong", "expected_coi": "A", "scanned_coi": "B"}
+    refused = kind_of("scan_refused")
+    assert refused.case(scan) == "A" and refused.cases(refused, scan) == {"A", "B"}
+
+
 def _enrolment_signatures(db: Database) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
     """(signatures the case_created payloads carry, signatures rows projected for them)."""
 

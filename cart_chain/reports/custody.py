@@ -1,6 +1,6 @@
 """The custody report: what a QA reviewer signs before release and an inspector reads.
 
-It renders a `CustodyReportData` (built by `services.exports` from one
+It renders a `CustodyReportData` (built by `services.custody_data` from one
 snapshot) and nothing else: every event of every unit in order with its
 signatures, every correction with the original value, the new value, the
 reason and who signed it, reprinted labels and refused scans, the timing
@@ -30,7 +30,7 @@ from cart_chain.services.views import CorrectionView, EventView, SignatureView, 
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
-    from cart_chain.services.exports import CustodyReportData, UnitTiming
+    from cart_chain.services.custody_data import CustodyReportData, UnitTiming
     from cart_chain.services.views import DeviationView
 
 QR_SIZE = 32 * mm
