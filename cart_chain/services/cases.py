@@ -207,6 +207,7 @@ def effective_value(value: object, field: str, corrections: list[CorrectionView]
 
 
 def _temperature(value: object) -> float | None:
+    """A number stored as text by a correction (temperature, volume) back as a float."""
     return None if value is None else float(value)  # type: ignore[arg-type]
 
 
@@ -255,8 +256,8 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
                 voided=voided,
                 started_at=e.started_at,
                 condition=e.condition,
-                volume_ml=e.volume_ml,
-                anticoagulant=e.anticoagulant,
+                volume_ml=_temperature(effective_value(e.volume_ml, "volume_ml", cs)),
+                anticoagulant=effective_value(e.anticoagulant, "anticoagulant", cs),  # type: ignore[arg-type]
             )
         )
 

@@ -121,13 +121,16 @@ register(
         },
         rows=_event_recorded,
         audit=_event_text,
-        # Per step, the authority table says who may.
+        # Per step, the authority table says who may; volume and anticoagulant only
+        # on the collection step (the only step that records them).
         correctable={
             "location": checks.location,
             "temperature_c": checks.temperature,
             "note": checks.note,
             "occurred_at": checks.moment,
             VOID: checks.note,
+            "volume_ml": checks.volume,
+            "anticoagulant": checks.anticoagulant,
         },
     ),
     Kind(
