@@ -25,8 +25,9 @@ from cart_chain.services.views import CaseDetail, EventView, UnitView
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.kinds import kind_of
-from cart_chain.store.kinds.labels import LABEL_PRINTED, LABEL_VOIDED, SCAN_REFUSED, label_kind
-from cart_chain.store.models import LedgerEntry, User
+from cart_chain.store.kinds.labels import SCAN_REFUSED, label_kind
+from cart_chain.store.models import LabelPrint as PrintRow
+from cart_chain.store.models import LabelVoid, LedgerEntry, Unit, User
 from cart_chain.store.verify import verify
 
 Progress = Callable[[str, int, int], None]
@@ -123,7 +124,8 @@ def printed_name(session: Session, username: str) -> str:
 
 
 def entries_for_case(session: Session, kinds: tuple[str, ...], coi: str) -> Iterator[ledger.Entry]:
-    """Entries of ``kinds`` about case ``coi``, in ledger order."""
+    """Entries of ``kinds`` about case ``coi``, in ledger order, from the ledger itself (for
+    kinds with no projection to read, such as refused scans)."""
     rows = session.execute(
         select(LedgerEntry)
         .where(LedgerEntry.kind.in_(kinds), LedgerEntry.payload.contains(coi, autoescape=True))
@@ -198,34 +200,51 @@ def unit_timings(case: CaseDetail) -> tuple[UnitTiming, ...]:
     return tuple(out)
 
 
-def _label_row(e: ledger.Entry) -> LabelPrint:
-    p = e.payload
-    by = p.get("by") or e.actor
-    if e.kind == LABEL_VOIDED:
-        serials = ", ".join(str(x) for x in p.get("serials", ()))
-        return LabelPrint(
-            e.seq, e.recorded_at, by, p.get("unit"), "label", serials, p.get("reason"), "voided"
+def case_labels(session: Session, coi: str) -> tuple[LabelPrint, ...]:
+    """The case's labels printed, reprinted and voided (not by a reprint), in ledger order,
+    read from their projections (``label_prints``, ``label_voids``)."""
+    printed = session.execute(
+        select(PrintRow, LedgerEntry.recorded_at)
+        .join(LedgerEntry, LedgerEntry.seq == PrintRow.entry_seq)
+        .where(PrintRow.coi == coi)
+    ).all()
+    out = [
+        LabelPrint(
+            r.entry_seq,
+            at,
+            r.printed_by,
+            r.unit_code,
+            label_kind({"kind": r.kind, "layout": r.layout}),
+            str(r.serial),
+            r.reason or None,
+            "reprinted" if r.reason else "printed",
         )
-    reason = p.get("reason") or None
-    return LabelPrint(
-        e.seq,
-        e.recorded_at,
-        by,
-        p.get("unit"),
-        label_kind(p),
-        str(p.get("serial") or ""),
-        reason,
-        "reprinted" if reason else "printed",
-    )
+        for r, at in printed
+    ]
+    voids = session.execute(
+        select(LabelVoid, LedgerEntry.recorded_at, LedgerEntry.actor)
+        .join(LedgerEntry, LedgerEntry.seq == LabelVoid.entry_seq)
+        .join(Unit, Unit.unit_code == LabelVoid.unit_code)
+        .where(Unit.coi == coi, LabelVoid.replaced_by.is_(None))
+        .order_by(LabelVoid.entry_seq, LabelVoid.serial)
+    ).all()
+    by_entry: dict[int, list[tuple[LabelVoid, str, str | None]]] = {}
+    for v, at, actor in voids:
+        by_entry.setdefault(v.entry_seq, []).append((v, at, actor))
+    for seq, rows in by_entry.items():
+        first, at, actor = rows[0]
+        serials = ", ".join(str(v.serial) for v, _, _ in rows)
+        out.append(
+            LabelPrint(seq, at, actor, first.unit_code, "label", serials, first.reason, "voided")
+        )
+    return tuple(sorted(out, key=lambda lp: lp.seq))
 
 
 def custody_report_in(session: Session, coi_text: str, username: str) -> CustodyReportData:
     """Everything a custody report prints, from the caller's snapshot."""
     name = printed_name(session, username)
     case = load_case(session, coi_text)
-    labels = tuple(
-        _label_row(e) for e in entries_for_case(session, (LABEL_PRINTED, LABEL_VOIDED), case.coi)
-    )
+    labels = case_labels(session, case.coi)
     scans = tuple(
         RefusedScan(
             e.seq,
