@@ -4,6 +4,7 @@ refuses an undeclared kind or a payload its declaration does not describe, writi
 from __future__ import annotations
 
 import ast
+import dataclasses
 import importlib
 import json
 import sqlite3
@@ -15,13 +16,15 @@ from sqlalchemy import func, select
 
 from cart_chain.domain.authority import AUTHORITY, CORRECTABLE_FIELDS
 from cart_chain.domain.errors import MalformedEntry
+from cart_chain.services import profiles
 from cart_chain.store import ledger, projections
 from cart_chain.store.database import Database
 from cart_chain.store.kinds import Kind, all_kinds, kind_of
 from cart_chain.store.kinds.registry import req
-from cart_chain.store.models import PROJECTIONS, LedgerEntry, Signature
+from cart_chain.store.models import PROJECTIONS, Case, CaseProfile, LedgerEntry, Signature
 from cart_chain.store.verify import verify
 from tests.conftest import enrol, unit_of, walk
+from tests.test_ledger import tamper
 
 PACKAGE = Path(__file__).resolve().parents[1] / "cart_chain"
 FIXTURE = Path(__file__).parent / "fixtures" / "cart-chain-schema-0001.sqlite3"
@@ -240,3 +243,78 @@ def test_the_upgrade_projects_enrolment_signatures_of_older_cases(tmp_path: Path
         assert len(carried) == 5 and rows == carried
     finally:
         db.dispose()
+
+
+def test_the_enrolment_profile_copy_is_projected_and_checked(ready_db: Database) -> None:
+    """profiles.of_case reads case_profiles, which verify recomputes from the payload."""
+    coi = enrol(ready_db)
+
+    def read(session: Any) -> tuple[dict[str, Any], str, str]:
+        payload = json.loads(
+            session.execute(
+                select(LedgerEntry.payload)
+                .join(Case, Case.entry_seq == LedgerEntry.seq)
+                .where(Case.coi == coi)
+            ).scalar_one()
+        )
+        row = session.execute(select(CaseProfile.profile).where(CaseProfile.coi == coi))
+        return payload["profile"], row.scalar_one(), profiles.of_case(session, coi).id
+
+    stored, projected, profile_id = ready_db.read(read)
+    assert json.loads(projected) == stored and profile_id == stored["id"]
+    tamper(ready_db, f"UPDATE case_profiles SET profile = '{{}}' WHERE coi = '{coi}'")
+    report = ready_db.read(verify)
+    assert report.problem is not None and report.problem.table == "case_profiles"
+
+
+def test_migration_0007_projects_what_older_enrolments_lacked(any_db: Database) -> None:
+    """A database written by 0006's code (no enrolment signature rows, no profile rows) is
+    given both by the upgrade, and verifies; the case keeps its enrolment profile."""
+    from alembic import command
+    from alembic.config import Config
+    from sqlalchemy.orm import Session
+
+    from cart_chain.domain.identifiers import Coi
+    from cart_chain.store import schema
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(schema.MIGRATIONS))
+    with any_db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0006")
+    case = kind_of("case_created")
+    rows_0006 = dataclasses.replace(
+        case, rows=lambda e: (r for r in case.rows(e) if r[0] not in (Signature, CaseProfile))
+    )
+    coi = Coi.build("W0000", 26, 1)
+    profile = profiles.enrolment_copy(profiles.for_product("Kymriah"), None)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(all_kinds(), "case_created", rows_0006)  # type: ignore[arg-type]
+        with any_db.engine.begin() as conn, Session(bind=conn) as s:
+            for actor, user, role in (
+                (None, "admin", "administrator"),
+                ("admin", "alice", "apheresis"),
+            ):
+                payload = {"username": user, "full_name": user.title(), "role": role}
+                ledger.append(s, "user_created", actor, {**payload, "password_hash": "x"})
+            ledger.append(
+                s,
+                "case_created",
+                "alice",
+                {
+                    "coi": coi.full,
+                    "facility": "W0000",
+                    "year": 26,
+                    "patient": {"name": "P", "dob": "1970-01-01", "mrn": "M1"},
+                    "product": "Kymriah",
+                    "profile": profile,
+                    "units": [coi.unit(1).full],
+                    "signatures": [{**_signature(), "printed_name": "Alice"}],
+                },
+            )
+            s.flush()
+    schema.upgrade(any_db)
+    assert any_db.read(verify).ok
+    carried, rows = _enrolment_signatures(any_db)
+    assert len(rows) == 1 and rows == carried
+    assert any_db.read(lambda s: profiles.of_case(s, coi.full)).id == profile["id"]

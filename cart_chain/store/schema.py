@@ -44,6 +44,7 @@ TABLES_ADDED: dict[str, frozenset[str]] = {
     "0003": frozenset({"patient_events", "deviations", "deviation_reviews", "gate_overrides"}),
     "0004": frozenset({"dins", "case_links"}),
     "0005": frozenset({"tree_hashes"}),
+    "0007": frozenset({"case_profiles"}),
 }
 _OURS = frozenset().union(*TABLES_ADDED.values())
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +20,7 @@ from cart_chain.store.kinds.registry import (
     req,
     signature_rows,
 )
-from cart_chain.store.models import Case, CaseLink, Unit
+from cart_chain.store.models import Case, CaseLink, CaseProfile, Unit
 
 if TYPE_CHECKING:
     from cart_chain.store.ledger import Entry
@@ -52,8 +53,16 @@ def _case_created(e: Entry) -> Iterator[Row]:
     # One DIN per collection, in unit order (cases enrolled before 0004 have none).
     for code, din in zip(p["units"], p.get("dins", ()), strict=False):
         yield din_row(e, din, code, p["coi"])
+    if p.get("profile"):
+        yield CaseProfile, dict(coi=p["coi"], entry_seq=e.seq, profile=profile_text(p["profile"]))
     # Who enrolled it (projected from migration 0007 on, which wrote the earlier ones).
     yield from signature_rows(e)
+
+
+def profile_text(profile: Mapping[str, Any]) -> str:
+    """The stored form of an enrolment's profile copy: one text for one copy (sorted keys),
+    so `verify` compares it exactly. Migration 0007 writes the same form."""
+    return json.dumps(profile, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _case_created_text(p: Mapping[str, Any]) -> AuditText:
