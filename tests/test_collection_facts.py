@@ -189,3 +189,21 @@ def test_only_a_collection_step_has_a_volume_to_correct(ready_db: Database) -> N
         correct(db, shipped, {"volume_ml": "100"}, "typo", creds("alice"))
     assert "volume_ml" not in str(err.value).split("correctable:")[1]
     assert _entries(db) == before
+
+
+def test_a_volume_is_corrected_on_the_command_line(
+    ready_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = ready_db
+    unit = _enrol(db)
+    seq = _collect(db, unit, volume_ml=212.5)
+    base = ["--db", db.url, "correct", str(seq), "--reason", "scale misread", "--by", "alice"]
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{password('alice')}\n"))
+    before = _entries(db)
+    assert main([*base, "--set", "volume_ml=lots"]) == 1
+    assert "not a number" in capsys.readouterr().err
+    assert _entries(db) == before
+    monkeypatch.setattr(sys, "stdin", io.StringIO(f"{password('alice')}\n"))
+    assert main([*base, "--set", "volume_ml=245"]) == 0, capsys.readouterr().err
+    (event,) = show_case(db, unit).units[0].events
+    assert event.volume_ml == 245.0
