@@ -24,16 +24,13 @@ from cart_chain.domain.identifiers import parse_coi
 from cart_chain.reports import audit, custody
 from cart_chain.services import setup
 from cart_chain.services.accounts import Credentials
+from cart_chain.services.audit_rows import audit_filters
 from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
+from cart_chain.services.custody_data import custody_report_data
 from cart_chain.services.demo import JOURNEY as DEMO_JOURNEY
 from cart_chain.services.demo import add_user_with_own_password
-from cart_chain.services.exports import (
-    audit_filters,
-    custody_report_data,
-    export_audit,
-    export_custody,
-)
+from cart_chain.services.exports import export_audit, export_custody
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 

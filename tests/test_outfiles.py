@@ -10,7 +10,8 @@ import pytest
 
 from cart_chain.domain.errors import AlreadyExists
 from cart_chain.reports import audit
-from cart_chain.services.exports import audit_filters, export_audit
+from cart_chain.services.audit_rows import audit_filters
+from cart_chain.services.exports import export_audit
 from cart_chain.services.outfiles import write_export
 from cart_chain.store import ledger
 from cart_chain.store.database import Database

@@ -15,12 +15,14 @@ from pypdf import PdfReader
 
 from cart_chain.domain.errors import NotFound, UsageError
 from cart_chain.reports import audit
-from cart_chain.services import exports
+from cart_chain.services import audit_rows
+from cart_chain.services.audit_rows import audit_filters
 from cart_chain.services.corrections import correct
-from cart_chain.services.exports import REPORT_EXPORTED, audit_filters, export_audit
+from cart_chain.services.exports import export_audit
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
+from cart_chain.store.kinds.reports import REPORT_EXPORTED
 from tests.conftest import creds, enrol, unit_of, walk
 
 
@@ -156,13 +158,13 @@ def test_pdf_holds_every_entry_checkpoint_and_page_numbers(ready_db, tmp_path) -
 
 def test_keyset_paging_returns_every_entry_once(trail, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     db, coi, _, _ = trail
-    monkeypatch.setattr(exports, "BATCH", 3)
+    monkeypatch.setattr(audit_rows, "BATCH", 3)
     head = db.read(ledger.head)
-    seqs = db.read(lambda s: [r.seq for r in exports.iter_audit(s, audit_filters())])
+    seqs = db.read(lambda s: [r.seq for r in audit_rows.iter_audit(s, audit_filters())])
     assert seqs == list(range(1, head.seq + 1))
-    mine = db.read(lambda s: [r.coi for r in exports.iter_audit(s, audit_filters(case=coi))])
+    mine = db.read(lambda s: [r.coi for r in audit_rows.iter_audit(s, audit_filters(case=coi))])
     assert mine and set(mine) == {coi}
-    assert db.read(lambda s: exports.count_audit(s, audit_filters(case=coi))) == len(mine)
+    assert db.read(lambda s: audit_rows.count_audit(s, audit_filters(case=coi))) == len(mine)
 
 
 def test_bad_filters_and_formats() -> None:
@@ -233,11 +235,16 @@ def test_streaming_uses_flat_memory(ready_db: Database, tmp_path, monkeypatch) -
     """Rows are read in keyset pages and written one by one: memory does not grow with them."""
     import tracemalloc
 
-    monkeypatch.setattr(exports, "BATCH", 200)
+    monkeypatch.setattr(audit_rows, "BATCH", 200)
 
     def many(session):  # type: ignore[no-untyped-def]
         for i in range(3000):
-            ledger.append(session, "workstation_note", "lena", {"n": i, "text": "x" * 200})
+            ledger.append(
+                session,
+                "scan_refused",
+                "lena",
+                {"by": "lena", "reason": f"test {i}", "scanned": "x" * 200},
+            )
 
     ready_db.write(many)
     peaks: dict[int, float] = {}
@@ -246,11 +253,11 @@ def test_streaming_uses_flat_memory(ready_db: Database, tmp_path, monkeypatch) -
         peaks[n] = tracemalloc.get_traced_memory()[1]
 
     def run(session):  # type: ignore[no-untyped-def]
-        header = exports.audit_header_in(session, audit_filters(), "quinn")
+        header = audit_rows.audit_header_in(session, audit_filters(), "quinn")
         tracemalloc.start()
         try:
             return audit.write_csv(
-                header, exports.iter_audit(session, audit_filters()), tmp_path / "a.csv", tick
+                header, audit_rows.iter_audit(session, audit_filters()), tmp_path / "a.csv", tick
             )
         finally:
             tracemalloc.stop()

@@ -42,7 +42,7 @@ def test_custody_report_command(ready_db: Database, tmp_path) -> None:  # type: 
 def test_audit_command_shows_progress_for_many_entries(ready_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
     def many(session):  # type: ignore[no-untyped-def]
         for i in range(2100):
-            ledger.append(session, "workstation_note", "lena", {"n": i})
+            ledger.append(session, "scan_refused", "lena", {"by": "lena", "reason": f"test {i}"})
 
     ready_db.write(many)
     out = tmp_path / "audit.csv"

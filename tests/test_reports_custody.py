@@ -21,16 +21,13 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.cases import new_case
 from cart_chain.services.corrections import correct
 from cart_chain.services.custody import record_event
+from cart_chain.services.custody_data import custody_report_data, unit_timings
 from cart_chain.services.demo import add_user_with_own_password
-from cart_chain.services.exports import (
-    REPORT_EXPORTED,
-    custody_report_data,
-    export_custody,
-    unit_timings,
-)
+from cart_chain.services.exports import export_custody
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
+from cart_chain.store.kinds.reports import REPORT_EXPORTED
 from cart_chain.store.models import LedgerEntry
 from tests import conftest
 from tests.conftest import creds, enrol, password, unit_of, walk

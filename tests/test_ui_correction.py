@@ -207,3 +207,48 @@ def test_qa_overrides_an_infusion_gate_and_it_shows_on_the_case(qtbot, opened) -
     assert "paper bedside check" in qa.case_view.case_notes.text()
     record_event(opened.db, unit_of(coi), "infusion", creds("ines"), creds("ivan"))
     assert show_case(opened.db, coi).units[0].current_step == "infusion"
+
+
+def _dialog_for(qtbot, window: MainWindow, row: int) -> CorrectionDialog:  # type: ignore[no-untyped-def]
+    timeline = window.case_view.timeline()
+    assert isinstance(timeline, UnitTimeline)
+    timeline.tree.setCurrentItem(timeline.tree.topLevelItem(row))
+    qtbot.mouseClick(window.case_view.correct_button, Qt.MouseButton.LeftButton)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, CorrectionDialog)
+    return dialog
+
+
+def test_a_collection_s_volume_is_corrected_and_no_other_step_offers_it(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.services.custody import record_event
+    from tests.conftest import creds
+
+    coi = enrol(opened.db)
+    unit = unit_of(coi)
+    record_event(
+        opened.db, unit, "collection", creds("alice"), creds("anna"), location="room",
+        volume_ml=212.5, anticoagulant="ACD-A",
+    )  # fmt: skip
+    record_event(
+        opened.db, unit, "ship_to_manufacturing", creds("alice"), creds("carl"),
+        location="dock", temperature_c=4.0,
+    )  # fmt: skip
+    window = window_for(qtbot, opened, "alice", coi)
+    shipped = _dialog_for(qtbot, window, 1)
+    offered = [shipped.field.itemData(i) for i in range(shipped.field.count())]
+    assert "location" in offered and "volume_ml" not in offered
+    shipped.reject()
+
+    dialog = _dialog_for(qtbot, window, 0)
+    names = [dialog.field.itemText(i) for i in range(dialog.field.count())]
+    assert "volume (mL)" in names and "anticoagulant" in names
+    dialog.field.setCurrentIndex(names.index("volume (mL)"))
+    assert dialog.old.text() == "212.5"
+    qtbot.keyClicks(dialog.new, "250")
+    qtbot.keyClicks(dialog.reason, "scale read wrongly")
+    qtbot.keyClicks(dialog.signature.username, "alice")
+    qtbot.keyClicks(dialog.signature.password, "alice-secret-1")
+    with qtbot.waitSignal(dialog.corrected):
+        qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
+    event = show_case(opened.db, coi).units[0].events[0]
+    assert (event.volume_ml, event.anticoagulant) == (250.0, "ACD-A")

@@ -148,7 +148,7 @@ def test_wrong_patients_bag_is_stopped(qtbot, opened, beeps) -> None:  # type: i
     assert not dialog.save.isEnabled() and dialog.unit is None
     assert (events(opened, mine), events(opened, other)) == before
     # ...but the refusal itself is evidence: it is in the ledger, against this case.
-    from cart_chain.services.exports import custody_report_data
+    from cart_chain.services.custody_data import custody_report_data
 
     refused = custody_report_data(opened.db, mine, "alice").refused_scans
     assert len(refused) == 1 and "WRONG PATIENT" in refused[0].reason

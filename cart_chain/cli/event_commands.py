@@ -170,6 +170,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         action="append",
         metavar="FIELD=VALUE",
         help="corrected value (location, temperature_c, note, occurred_at, "
+        "volume_ml and anticoagulant of a collection, "
         "patient_name, patient_dob, mrn, product, reason)",
     )
     p.add_argument(

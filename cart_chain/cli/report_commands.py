@@ -98,7 +98,8 @@ def cmd_report_custody(args: argparse.Namespace) -> int:
 
 def cmd_report_audit(args: argparse.Namespace) -> int:
     from cart_chain.reports.audit import writer_for
-    from cart_chain.services.exports import audit_filters, export_audit
+    from cart_chain.services.audit_rows import audit_filters
+    from cart_chain.services.exports import export_audit
 
     out = Path(args.out)
     write = writer_for(out)

@@ -42,6 +42,8 @@ IDENTITY_FIELDS = frozenset({"patient_name", "patient_dob", "mrn"})
 WITNESS_ROLES = frozenset({Role.APHERESIS, Role.INFUSION, Role.CELL_LAB, Role.QA})
 #: Fields of a custody step that may be corrected (``void`` takes the latest step back).
 EVENT_FIELDS = ("location", "temperature_c", "note", "occurred_at", "void")
+#: What only the collection step records, so only it may correct (`domain.collection`).
+COLLECTION_FIELDS = ("volume_ml", "anticoagulant")
 
 #: Entry kinds whose actor must be an administrator at that time (user and setting admin,
 #: backups and restores, recording the site key, and DINs given to collections enrolled
@@ -96,7 +98,8 @@ def _event_rule(kind: str, step: Step) -> Rule:
     fixers = QA_ONLY if step is Step.RELEASE else r.by_roles | r.to_roles
     if kind == "unit_split":
         return Rule(kind, step.value, (first,), {f: r.by_roles for f in ("note", "location")})
-    return Rule(kind, step.value, (first, second), {f: fixers for f in EVENT_FIELDS})
+    fields = EVENT_FIELDS + COLLECTION_FIELDS if step is Step.COLLECTION else EVENT_FIELDS
+    return Rule(kind, step.value, (first, second), {f: fixers for f in fields})
 
 
 def _build() -> dict[tuple[str, str | None], Rule]:
@@ -149,10 +152,19 @@ def _build() -> dict[tuple[str, str | None], Rule]:
 AUTHORITY: dict[tuple[str, str | None], Rule] = _build()
 #: Entry kinds that carry signatures (a ``correction`` follows the entry it corrects).
 SIGNED_KINDS = frozenset({k for k, _ in AUTHORITY} | {"correction"})
-#: Entry kinds that can be corrected, with their correctable fields.
-CORRECTABLE_FIELDS: dict[str, tuple[str, ...]] = {
-    r.kind: tuple(r.corrections) for r in reversed(AUTHORITY.values()) if r.corrections
-}
+
+
+def _correctable() -> dict[str, tuple[str, ...]]:
+    out: dict[str, tuple[str, ...]] = {}
+    for r in AUTHORITY.values():
+        known = out.get(r.kind, ())
+        out[r.kind] = known + tuple(f for f in r.corrections if f not in known)
+    return {k: v for k, v in out.items() if v}
+
+
+#: Entry kinds that can be corrected, with every field some row of the kind lets a
+#: correction change (each kind's declaration in `store.kinds` checks the new value).
+CORRECTABLE_FIELDS: dict[str, tuple[str, ...]] = _correctable()
 
 
 def variant_of(kind: str, payload: Mapping[str, Any]) -> str | None:

@@ -7,7 +7,7 @@ every backend and sort correctly as text.
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from datetime import UTC, date, datetime, timedelta, timezone, tzinfo
 
 from cart_chain.domain.errors import ClockBehind, InvalidValue
 
@@ -170,3 +170,17 @@ def check_after_enrolment(moment: datetime, enrolled: datetime, what: str) -> No
             f"{what} dated {utc_iso(moment)} UTC is more than {BEFORE_ENROLMENT.days} days "
             f"before the case was enrolled ({utc_iso(enrolled)} UTC): check the date"
         )
+
+
+def parse_dob(text: str) -> str:
+    """A typed date of birth as YYYY-MM-DD (ASCII digits, 1900 to today): at enrolment and
+    in a correction of it."""
+    try:
+        if not text.strip().isascii():  # fromisoformat reads digits of any script
+            raise ValueError(text)
+        d = date.fromisoformat(text.strip())
+    except ValueError:
+        raise InvalidValue(f"date of birth {text!r} must be YYYY-MM-DD") from None
+    if d > date.today() or d.year < 1900:
+        raise InvalidValue(f"date of birth {d.isoformat()} is not plausible")
+    return d.isoformat()

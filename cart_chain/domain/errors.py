@@ -76,6 +76,14 @@ class VerificationFailed(CartChainError):
     """The ledger or its projections do not match: records were altered."""
 
 
+class MalformedEntry(CartChainError):
+    """A ledger entry of a kind nobody declared, or a payload its kind does not declare.
+
+    Never the user's input: a service built a wrong payload (a bug). `ledger.append`
+    refuses it before anything is written (see `cart_chain.store.kinds`).
+    """
+
+
 class EnvironmentProblem(CartChainError):
     """The machine, not the user or the code, stopped the operation."""
 

@@ -1,7 +1,7 @@
 """Audit trail exports: CSV for spreadsheets and scripts, PDF for reading and filing.
 
 Both writers stream: they take an iterator of `AuditRow` (fed by keyset-paged
-reads in `services.exports`) and hold one row at a time, so 100,000 entries
+reads in `services.audit_rows`) and hold one row at a time, so 100,000 entries
 export in flat memory. The PDF is drawn straight on the canvas rather than
 through platypus tables (a table of 100,000 rows would be laid out in memory
 first), and "Page x of y" points at a PDF form that is filled in once the last
@@ -36,7 +36,7 @@ from cart_chain.reports.base import when_local, when_utc
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
-    from cart_chain.services.exports import AuditHeader, AuditRow
+    from cart_chain.services.audit_rows import AuditHeader, AuditRow
 
 CSV_COLUMNS = (
     "seq",

@@ -1,6 +1,6 @@
 """The custody report: what a QA reviewer signs before release and an inspector reads.
 
-It renders a `CustodyReportData` (built by `services.exports` from one
+It renders a `CustodyReportData` (built by `services.custody_data` from one
 snapshot) and nothing else: every event of every unit in order with its
 signatures, every correction with the original value, the new value, the
 reason and who signed it, reprinted labels and refused scans, the timing
@@ -39,7 +39,7 @@ from cart_chain.reports.evidence_pdf import attach
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
-    from cart_chain.services.exports import CustodyReportData
+    from cart_chain.services.custody_data import CustodyReportData
 
 __all__ = ["SECTIONS", "duration", "render", "step_label", "story"]
 

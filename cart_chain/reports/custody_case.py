@@ -15,7 +15,7 @@ from cart_chain.reports.custody_layout import QR_SIZE, QrCode, correction_rows, 
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
-    from cart_chain.services.exports import CustodyReportData, UnitTiming
+    from cart_chain.services.custody_data import CustodyReportData, UnitTiming
 
 
 def identity(data: CustodyReportData, st: dict) -> Table:  # type: ignore[type-arg]

@@ -22,7 +22,7 @@ from cart_chain.reports.custody_layout import QrCode
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
-    from cart_chain.services.exports import CustodyReportData
+    from cart_chain.services.custody_data import CustodyReportData
 
 QR_SIZE = 44 * mm
 

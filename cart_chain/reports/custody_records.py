@@ -15,7 +15,7 @@ from cart_chain.reports.custody_layout import signatures, unit_short
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
-    from cart_chain.services.exports import CustodyReportData
+    from cart_chain.services.custody_data import CustodyReportData
 
 PATIENT_EVENT_LABELS = {
     "bridging_start": "Bridging therapy started",

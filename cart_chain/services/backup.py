@@ -49,13 +49,12 @@ from cart_chain.services.signing import VERIFIED, signature
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
+from cart_chain.store.kinds.admin import BACKUP_MADE, RESTORED
 from cart_chain.store.ledger import Checkpoint
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.schema import sqlite_copy, state
 from cart_chain.store.verify import Report
 
-BACKUP_MADE = "backup_made"
-RESTORED = "restored"
 ADMINS = frozenset({Role.ADMINISTRATOR})
 QA = frozenset({Role.QA})
 #: Kinds that are custody facts though their payload carries no signature list.

@@ -76,6 +76,8 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
                 "location": e.location,
                 "temperature_c": e.temperature_c,
                 "note": e.note,
+                "volume_ml": e.volume_ml,
+                "anticoagulant": e.anticoagulant,
             },
             as_fixes(cs),
         )
@@ -96,8 +98,8 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
                 voided=voided(as_fixes(cs)),
                 started_at=e.started_at,
                 condition=e.condition,
-                volume_ml=e.volume_ml,
-                anticoagulant=e.anticoagulant,
+                volume_ml=_temperature(fixed["volume_ml"]),
+                anticoagulant=fixed["anticoagulant"],  # type: ignore[arg-type]
             )
         )
 

@@ -6,11 +6,12 @@ Reading cases back: `case_detail` (one case), `case_list` (pages of summaries),
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from cart_chain.domain.clock import parse_dob
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.identifiers import Coi
 from cart_chain.domain.roles import ENROL_ROLES
@@ -33,18 +34,6 @@ from cart_chain.store.models import (
 )
 
 MAX_BAGS = 20
-
-
-def parse_dob(text: str) -> str:
-    try:
-        if not text.strip().isascii():  # fromisoformat reads digits of any script
-            raise ValueError(text)
-        d = date.fromisoformat(text.strip())
-    except ValueError:
-        raise InvalidValue(f"date of birth {text!r} must be YYYY-MM-DD") from None
-    if d > date.today() or d.year < 1900:
-        raise InvalidValue(f"date of birth {d.isoformat()} is not plausible")
-    return d.isoformat()
 
 
 def new_case(

@@ -8,13 +8,12 @@ role with a second person verifying it in the same entry.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.authority import (
-    CORRECTABLE_FIELDS,
     WITNESS_ROLES,
     correctors,
     needs_witness,
@@ -23,89 +22,43 @@ from cart_chain.domain.authority import (
 from cart_chain.domain.clock import (
     check_after_enrolment,
     parse_iso,
-    parse_user_time,
     stated_time,
-    utc_iso,
 )
 from cart_chain.domain.effective import VOID, effective_value
 from cart_chain.domain.errors import InvalidValue, NotFound, SignatureError
-from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS, link_value
-from cart_chain.domain.temperature import parse_temperature
-from cart_chain.domain.text import (
-    clean_identifier,
-    clean_location,
-    clean_name,
-    clean_note,
-    clean_reason,
-)
+from cart_chain.domain.manufacturer import CASE_LINKED, LINK_KINDS
+from cart_chain.domain.text import clean_reason
 from cart_chain.services import links
 from cart_chain.services.accounts import Credentials, authenticate_in, require_role, signed_write
-from cart_chain.services.cases import parse_dob
 from cart_chain.services.effective import fixes_of
 from cart_chain.services.signing import PERFORMED, VERIFIED, receipt, signature
 from cart_chain.services.unit_state import enrolled_at, entry_payload, live
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
+from cart_chain.store.kinds import all_kinds
+from cart_chain.store.kinds.corrections import CORRECTION
+from cart_chain.store.kinds.registry import Checker
 from cart_chain.store.models import Event, Unit
 
 
-def _location(value: str) -> str:
-    return clean_location(value, "location") or ""
+def fields_for(kind: str, variant: str | None) -> tuple[str, ...]:
+    """The fields a correction may change in an entry of ``kind`` (and step or patient
+    event kind ``variant``), in the order its declaration lists them: the kind declares
+    how each is checked, the authority table whether this variant has it and who may."""
+    declared = all_kinds().get(kind)
+    rule = rule_for(kind, {"step": variant, "kind": variant})
+    if declared is None or rule is None:
+        return ()
+    return tuple(f for f in declared.correctable if f in rule.corrections)
 
 
-def _note(value: str) -> str:
-    return clean_note(value, "note") or ""
-
-
-def _temperature(value: str) -> str:
-    return str(parse_temperature(value))
-
-
-def _time(value: str) -> str:
-    return utc_iso(parse_user_time(value))
-
-
-def _link(kind: str) -> Callable[[str], str]:
-    """A linked identifier's new value in its canonical form; empty takes it off."""
-
-    def check(value: str) -> str:
-        return "" if not value.strip() else link_value(kind, value)
-
-    return check
-
-
-def _required(field: str, clean: Callable[[str, str], str] = clean_name) -> Callable[[str], str]:
-    """A validator for a field that cannot be emptied by a correction."""
-
-    def check(value: str) -> str:
-        if not value.strip():
-            raise InvalidValue("the corrected value cannot be empty")
-        return clean(value, field)
-
-    return check
-
-
-#: How the new value of each correctable field is checked and written.
-VALIDATORS = {
-    "location": _location,
-    "temperature_c": _temperature,
-    "note": _note,
-    "occurred_at": _time,
-    VOID: _note,
-    "patient_name": _required("patient name"),
-    "patient_dob": parse_dob,
-    "mrn": _required("MRN", clean_identifier),
-    "product": _required("product"),
-    "reason": _required("reason", clean_reason),
-    **{kind: _link(kind) for kind in LINK_KINDS},
-}
-
-#: Which fields of which entry kinds may be corrected (the authority table's), with the
-#: validator of the new value.
-CORRECTABLE = {
-    kind: {f: VALIDATORS[f] for f in fields} for kind, fields in CORRECTABLE_FIELDS.items()
-}
+def _allowed(kind: str, payload: Mapping[str, object]) -> dict[str, Checker]:
+    declared = all_kinds().get(kind)
+    rule = rule_for(kind, payload)
+    if declared is None or rule is None:
+        return {}
+    return {f: c for f, c in declared.correctable.items() if f in rule.corrections}
 
 
 def _current(session: Session, seq: int, payload: dict[str, object], field: str) -> str | None:
@@ -166,21 +119,21 @@ def correct(
         if found is None:
             raise NotFound(f"no ledger entry {seq}")
         kind, payload = found
-        allowed = CORRECTABLE.get(kind)
+        allowed = _allowed(kind, payload)
         rule = rule_for(kind, payload)
-        if allowed is None or rule is None:
+        if not allowed or rule is None:
             raise InvalidValue(
                 f"entry {seq} is a {kind} entry, which cannot be corrected"
-                + ("; correct the original entry" if kind == "correction" else "")
+                + ("; correct the original entry" if kind == CORRECTION else "")
             )
+        what = f"{kind} entry" + (f" ({rule.variant})" if rule.variant else "")
         for field in changes:
             if field not in allowed:
                 raise InvalidValue(
-                    f"field {field!r} of a {kind} entry cannot be corrected; "
+                    f"field {field!r} of a {what} cannot be corrected; "
                     f"correctable: {', '.join(allowed)}"
                 )
         user = authenticate_in(session, by)
-        what = f"{kind} entry" + (f" ({rule.variant})" if rule.variant else "")
         require_role(user, correctors(rule, changes), f"correct {', '.join(changes)} of a {what}")
         sigs = [signature(user, PERFORMED)]
         if witness is not None:
@@ -202,7 +155,7 @@ def correct(
             links.check_correction(session, seq, str(payload["coi"]), rows)
         entry = ledger.append(
             session,
-            "correction",
+            CORRECTION,
             user.username,
             {
                 "target_seq": seq,

@@ -23,9 +23,8 @@ from cart_chain.services import dins
 from cart_chain.services.auth import Credentials, authenticate_in, require_role, signed_write
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
+from cart_chain.store.kinds.admin import DINS_ASSIGNED
 from cart_chain.store.models import Case, CollectionDin, Unit
-
-KIND = "dins_assigned"
 
 
 def missing(session: Session) -> list[tuple[str, str, str, int]]:
@@ -63,7 +62,7 @@ def backfill(db: Database, by: Credentials) -> list[tuple[str, str]]:
                 assigned.append({"unit": unit, "coi": coi, "din": din.full})
         ledger.append(
             session,
-            KIND,
+            DINS_ASSIGNED,
             admin.username,
             {"assigned": assigned, "by": admin.username},
         )

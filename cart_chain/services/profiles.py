@@ -24,7 +24,7 @@ from cart_chain.domain.profiles import Profile, parse_profile
 from cart_chain.domain.steps import Step
 from cart_chain.domain.windows import StartTime, start_time
 from cart_chain.store.database import Database
-from cart_chain.store.models import Case, LedgerEntry
+from cart_chain.store.models import Case, CaseProfile
 
 GENERIC = "generic"
 ENV_VAR = "CART_CHAIN_PROFILES"
@@ -87,18 +87,18 @@ def for_product(product: str) -> Profile:
 
 
 def of_case(session: Session, coi: str) -> Profile:
-    """The profile in force for a case: the copy stored in its enrolment entry."""
-    text = session.execute(
-        select(LedgerEntry.payload)
-        .join(Case, Case.entry_seq == LedgerEntry.seq)
+    """The profile in force for a case: the copy stored in its enrolment entry (projected
+    into ``case_profiles``)."""
+    row = session.execute(
+        select(Case.coi, CaseProfile.profile)
+        .outerjoin(CaseProfile, CaseProfile.coi == Case.coi)
         .where(Case.coi == coi)
-    ).scalar()
-    if text is None:
+    ).first()
+    if row is None:
         raise NotFound(f"case {coi} is not known")
-    stored: dict[str, Any] | None = json.loads(text).get("profile")
-    if not stored:
+    if row[1] is None:
         return all_profiles()[GENERIC]  # cases enrolled before profiles existed
-    return parse_profile(stored)
+    return parse_profile(json.loads(row[1]))
 
 
 def enrolment_copy(profile: Profile, indication: str | None) -> dict[str, Any]:

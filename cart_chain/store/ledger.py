@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import entry_time, now_iso
 from cart_chain.store import case_index
+from cart_chain.store.kinds import kind_of
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.projections import project
 from cart_chain.store.tree import append_leaf
@@ -131,7 +132,11 @@ def append(
 
     ``recorded_at``, when given, must come from `next_recorded_at` in the same
     transaction; it is held to the same rule (never before the head).
+
+    A kind not declared in `cart_chain.store.kinds`, or a payload its declaration
+    does not describe, is refused (`MalformedEntry`) before anything is written.
     """
+    kind_of(kind).check(payload)
     conn = session.connection()
     last, at = _head_and_time(conn, recorded_at)
     seq = last.seq + 1

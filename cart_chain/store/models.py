@@ -265,6 +265,17 @@ class CollectionDin(Base):
     )
 
 
+class CaseProfile(Base):
+    """The product profile a case is held to: the copy stored in its enrolment entry, as
+    canonical JSON (0007). A case enrolled before profiles existed has none (generic)."""
+
+    __tablename__ = "case_profiles"
+
+    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), primary_key=True)
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), index=True)
+    profile: Mapped[str] = mapped_column(Text)
+
+
 class CaseLink(Base):
     """A manufacturer's identifier recorded against a case (or one bag of it).
 
@@ -386,6 +397,7 @@ PROJECTIONS: tuple[type[Base], ...] = (
     CollectionDin,
     CaseLink,
     ConditionLog,
+    CaseProfile,
 )
 #: Every table that holds custody facts, ledger included: all are append-only.
 APPEND_ONLY_TABLES: tuple[str, ...] = (

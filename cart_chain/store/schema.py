@@ -22,7 +22,17 @@ from cart_chain.domain.errors import DatabaseUnavailable, SchemaMismatch, Schema
 from cart_chain.store.database import Database, translate
 
 #: Every revision this code knows, oldest first; the last is the head.
-REVISIONS: tuple[str, ...] = ("0001", "0002", "0003", "0004", "0005", "0006", "0007", "0008")
+REVISIONS: tuple[str, ...] = (
+    "0001",
+    "0002",
+    "0003",
+    "0004",
+    "0005",
+    "0006",
+    "0007",
+    "0008",
+    "0009",
+)
 HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
 #: The tables each revision creates (tests/test_schema.py proves it against the migrations).
@@ -46,6 +56,7 @@ TABLES_ADDED: dict[str, frozenset[str]] = {
     "0005": frozenset({"tree_hashes"}),
     "0007": frozenset({"condition_logs", "condition_files"}),
     "0008": frozenset({"case_index"}),
+    "0009": frozenset({"case_profiles"}),
 }
 _OURS = frozenset().union(*TABLES_ADDED.values())
 

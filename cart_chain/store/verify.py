@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Column, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
+from cart_chain.domain.errors import MalformedEntry
 from cart_chain.domain.merkle import EMPTY_ROOT
 from cart_chain.domain.signed_note import CHECKPOINT_KIND
 from cart_chain.store import case_index
@@ -216,7 +217,14 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
         if unsigned is not None:
             report.problem = Problem(seq, "ledger_entries", unsigned)
             return report
-        produced = project(entry)
+        try:
+            produced = project(entry)
+        except MalformedEntry as exc:
+            report.problem = Problem(seq, "ledger_entries", str(exc).split(";")[0])
+            return report
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            report.problem = Problem(seq, "ledger_entries", f"{kind} entry is malformed ({exc!r})")
+            return report
         if len(produced) > 1:
             # rows of one table within an entry are compared in key order
             produced.sort(key=lambda mr: (id(mr[0]), cursors[mr[0]].key_of(mr[1])))

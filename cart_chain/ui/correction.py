@@ -56,17 +56,18 @@ class CorrectionDialog(QDialog):
         link_seq: int | None = None,
     ) -> None:
         super().__init__(parent)
-        from cart_chain.services.corrections import CORRECTABLE
+        from cart_chain.services.corrections import fields_for
 
         self.session = session
         self.case = case
         self.entry = event
         self.link_seq = link_seq
+        variant: str | None = None
         if link_seq is not None:
             kind, self.seq = CASE_LINKED, link_seq
             what = f"the identifiers linked in entry #{link_seq}"
         elif event is not None:
-            kind, self.seq = "event_recorded", event.seq
+            kind, self.seq, variant = "event_recorded", event.seq, event.step
             what = (
                 f"entry #{event.seq}: {Step(event.step).label}, {local_display(event.occurred_at)}"
             )
@@ -84,7 +85,7 @@ class CorrectionDialog(QDialog):
         intro.setObjectName("Banner")
         self.field = QComboBox()
         self.field.setObjectName("CorrectionField")
-        for name in CORRECTABLE[kind]:
+        for name in fields_for(kind, variant):
             if kind != CASE_LINKED or self.current.get(name):  # only what the entry links
                 self.field.addItem(FIELD_NAMES.get(name) or LINK_KINDS.get(name, name), name)
         self.old = QLabel()
@@ -138,6 +139,8 @@ class CorrectionDialog(QDialog):
                 "note": e.note or "",
                 "occurred_at": local_display(e.occurred_at),
                 "void": "",
+                "volume_ml": "" if e.volume_ml is None else f"{e.volume_ml:g}",
+                "anticoagulant": e.anticoagulant or "",
             }
         return {
             "patient_name": c.patient_name,

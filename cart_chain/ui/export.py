@@ -99,7 +99,8 @@ def audit_job(
 ) -> Job:
     def job(progress: Progress) -> Any:
         from cart_chain.reports.audit import writer_for
-        from cart_chain.services.exports import audit_filters, export_audit
+        from cart_chain.services.audit_rows import audit_filters
+        from cart_chain.services.exports import export_audit
 
         filters = audit_filters(start=start, end=end)
         return export_audit(db, by, filters, out, writer_for(out), progress, overwrite=overwrite)

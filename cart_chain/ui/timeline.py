@@ -43,6 +43,8 @@ FIELD_NAMES = {
     "note": "note",
     "occurred_at": "time",
     "void": "void",
+    "volume_ml": "volume (mL)",
+    "anticoagulant": "anticoagulant",
     "patient_name": "patient name",
     "patient_dob": "date of birth",
     "mrn": "MRN",
