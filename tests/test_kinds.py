@@ -229,7 +229,7 @@ def test_the_enrolment_signature_is_projected(ready_any_db: Database) -> None:
 
 
 def test_the_upgrade_projects_enrolment_signatures_of_older_cases(tmp_path: Path) -> None:
-    """Migration 0007 writes the rows `verify` now expects, from each entry's payload."""
+    """Migration 0009 writes the rows `verify` now expects, from each entry's payload."""
     import shutil
 
     from tests.test_cli import ok, run
@@ -267,8 +267,8 @@ def test_the_enrolment_profile_copy_is_projected_and_checked(ready_db: Database)
     assert report.problem is not None and report.problem.table == "case_profiles"
 
 
-def test_migration_0007_projects_what_older_enrolments_lacked(any_db: Database) -> None:
-    """A database written by 0006's code (no enrolment signature rows, no profile rows) is
+def test_migration_0009_projects_what_older_enrolments_lacked(any_db: Database) -> None:
+    """A database written by 0008's code (no enrolment signature rows, no profile rows) is
     given both by the upgrade, and verifies; the case keeps its enrolment profile."""
     from alembic import command
     from alembic.config import Config
@@ -281,15 +281,15 @@ def test_migration_0007_projects_what_older_enrolments_lacked(any_db: Database) 
     cfg.set_main_option("script_location", str(schema.MIGRATIONS))
     with any_db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "0006")
+        command.upgrade(cfg, "0008")
     case = kind_of("case_created")
-    rows_0006 = dataclasses.replace(
+    rows_0008 = dataclasses.replace(
         case, rows=lambda e: (r for r in case.rows(e) if r[0] not in (Signature, CaseProfile))
     )
     coi = Coi.build("W0000", 26, 1)
     profile = profiles.enrolment_copy(profiles.for_product("Kymriah"), None)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setitem(all_kinds(), "case_created", rows_0006)  # type: ignore[arg-type]
+        mp.setitem(all_kinds(), "case_created", rows_0008)  # type: ignore[arg-type]
         with any_db.engine.begin() as conn, Session(bind=conn) as s:
             for actor, user, role in (
                 (None, "admin", "administrator"),

@@ -55,13 +55,13 @@ def _case_created(e: Entry) -> Iterator[Row]:
         yield din_row(e, din, code, p["coi"])
     if p.get("profile"):
         yield CaseProfile, dict(coi=p["coi"], entry_seq=e.seq, profile=profile_text(p["profile"]))
-    # Who enrolled it (projected from migration 0007 on, which wrote the earlier ones).
+    # Who enrolled it (projected from migration 0009 on, which wrote the earlier ones).
     yield from signature_rows(e)
 
 
 def profile_text(profile: Mapping[str, Any]) -> str:
     """The stored form of an enrolment's profile copy: one text for one copy (sorted keys),
-    so `verify` compares it exactly. Migration 0007 writes the same form."""
+    so `verify` compares it exactly. Migration 0009 writes the same form."""
     return json.dumps(profile, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
