@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,55 +21,18 @@ from cart_chain.domain import merkle
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.services.verification import parse_checkpoint, parse_tree_head, verify_ledger
 from cart_chain.store.database import Database
-from cart_chain.store.ledger import GENESIS, Entry, canonical, entry_hash
-from cart_chain.store.models import APPEND_ONLY_TABLES, PROJECTIONS
-from cart_chain.store.projections import project
+from cart_chain.store.models import APPEND_ONLY_TABLES
 from cart_chain.store.tree import root_at
 from tests.conftest import enrol, unit_of, walk
+from tests.tamper import rewrite
 from tests.test_cli import ok, one_line_error, run
 from tests.test_ledger import tamper
 
 
 def consistent_rewrite(path: Path, seq: int, change: Callable[[dict[str, Any]], None]) -> None:
-    """Rewrite entry ``seq``'s payload and recompute everything that depends on it."""
-    conn = sqlite3.connect(str(path))
-    triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'").fetchall()
-    for name, _ in triggers:
-        conn.execute(f"DROP TRIGGER {name}")
-    conn.execute("PRAGMA foreign_keys=OFF")
-    rows = conn.execute(
-        "SELECT seq, recorded_at, kind, actor, payload FROM ledger_entries ORDER BY seq"
-    ).fetchall()
-    prev = GENESIS
-    frontier = merkle.Frontier()
-    tree: list[tuple[int, int, str]] = []
-    for s, at, kind, actor, payload in rows:
-        if s == seq:
-            p = json.loads(payload)
-            change(p)
-            payload = canonical(p)
-            entry = Entry(s, at, kind, actor, json.loads(payload), prev, "")
-            for model in PROJECTIONS:
-                conn.execute(f"DELETE FROM {model.__tablename__} WHERE entry_seq = ?", (s,))
-            for model, row in project(entry):
-                cols = ", ".join(row)
-                marks = ", ".join(f":{c}" for c in row)
-                conn.execute(f"INSERT INTO {model.__tablename__} ({cols}) VALUES ({marks})", row)
-        digest = entry_hash(s, at, kind, actor, prev, payload)
-        if s >= seq:
-            conn.execute(
-                "UPDATE ledger_entries SET payload = ?, prev_hash = ?, hash = ? WHERE seq = ?",
-                (payload, prev, digest, s),
-            )
-        for h in frontier.add(merkle.leaf_hash(bytes.fromhex(digest))):
-            tree.append((len(tree), s, h.hex()))
-        prev = digest
-    conn.execute("DELETE FROM tree_hashes")
-    conn.executemany("INSERT INTO tree_hashes (idx, entry_seq, hash) VALUES (?, ?, ?)", tree)
-    for _, sql in triggers:  # put back, so verify's trigger check does not give it away
-        conn.execute(sql)
-    conn.commit()
-    conn.close()
+    """Rewrite entry ``seq``'s payload and recompute everything that depends on it
+    (the attacker of `tests.tamper`, leaving the checkpoint entries as they are)."""
+    rewrite(path, seq, change, hide_checkpoints=False)
 
 
 @pytest.fixture
