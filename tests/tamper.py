@@ -82,10 +82,10 @@ def rewrite(
         conn.execute(sql)
     conn.commit()
     conn.close()
-    _rebuild_case_index(path)
+    rebuild_case_index(path)
 
 
-def _rebuild_case_index(path: Path) -> None:
+def rebuild_case_index(path: Path) -> None:
     """The case index is a fold of the projections: rebuilt, as `verify` would expect."""
     from sqlalchemy import create_engine, text
 

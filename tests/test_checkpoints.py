@@ -322,6 +322,8 @@ def test_verify_fails_for_rewritten_or_cut_history(ready_db: Database, tmp_path:
 
 def truncate(path: Path, size: int) -> None:
     """Keep the first ``size`` entries (and their tree hashes), as a rewriter would."""
+    from tests.tamper import rebuild_case_index
+
     conn = sqlite3.connect(str(path))
     triggers = conn.execute("SELECT name, sql FROM sqlite_master WHERE type='trigger'").fetchall()
     for name, _ in triggers:
@@ -335,6 +337,7 @@ def truncate(path: Path, size: int) -> None:
         conn.execute(sql)
     conn.commit()
     conn.close()
+    rebuild_case_index(path)  # a fold of what is left, as the rewriter would leave it
 
 
 # -- automatic checkpoints -----------------------------------------------------------------
