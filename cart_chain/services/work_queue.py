@@ -1,0 +1,126 @@
+"""The work queue of this site: what is waiting for someone, most urgent first.
+
+Units waiting for QA (an open or quarantined deviation; a cryopreserved unit
+awaiting release) and running clocks (fresh transit, post-thaw limits) with the
+time left, each naming the case and the unit. The clocks are the case's own
+product profile's windows (`domain.windows.live_windows`), read from the same
+projections as the case view, so the queue and the case view never disagree.
+One read transaction: the home screen refreshes it on a timer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from cart_chain.domain.identifiers import UnitId, parse_coi
+from cart_chain.domain.steps import Step, next_steps
+from cart_chain.domain.windows import live_windows
+from cart_chain.services import profiles, settings
+from cart_chain.services.deviations import deviations_of
+from cart_chain.services.infusion_gates import unit_facts
+from cart_chain.services.unit_state import live
+from cart_chain.store.database import Database
+from cart_chain.store.models import Case, Event, Unit
+
+#: Steps after which a clock may be running (`live_windows` starts none elsewhere).
+CLOCK_STEPS = frozenset({Step.COLLECTION, Step.SHIP_TO_MANUFACTURING, Step.THAW})
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One thing waiting: ``ends`` is None when no clock runs on it (QA work)."""
+
+    coi: str
+    grouped_coi: str
+    unit: str  # full unit id with check character
+    grouped_unit: str
+    kind: str  # "deviation", "release" or "window"
+    waiting: str  # what is waiting, in words
+    ends: datetime | None = None
+    seq: int = 0  # the entry it comes from (deviation) or the step that started the clock
+
+    def remaining(self, now: datetime) -> timedelta | None:
+        return None if self.ends is None else self.ends - now
+
+    def overdue(self, now: datetime) -> bool:
+        return self.ends is not None and now > self.ends
+
+
+def sort_key(item: QueueItem) -> tuple[int, datetime, int]:
+    """Overdue and least time left first (earliest end), then untimed QA work, oldest first."""
+    if item.ends is None:
+        return (1, datetime.max.replace(tzinfo=UTC), item.seq)
+    return (0, item.ends, item.seq)
+
+
+def time_left(item: QueueItem, now: datetime) -> str:
+    """``'12 min left'``, ``'1 h 05 min overdue'``, or ``'—'`` when no clock runs."""
+    left = item.remaining(now)
+    if left is None:
+        return "—"
+    minutes = int(abs(left.total_seconds()) // 60)
+    span = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+    return f"{span} overdue" if left.total_seconds() < 0 else f"{span} left"
+
+
+def _grouped_unit(code: str) -> str:
+    return UnitId(code[:-1]).grouped()
+
+
+def _current_steps(session: Session, facility: str) -> list[tuple[str, str, Step, int]]:
+    """(coi, unit, current step, its entry) for every unit of ``facility`` with a step."""
+    last = (
+        select(Event.unit_code, func.max(Event.entry_seq).label("seq"))
+        .where(live(Event.entry_seq))
+        .group_by(Event.unit_code)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Unit.coi, Unit.unit_code, Event.step, Event.entry_seq)
+        .join(last, last.c.unit_code == Unit.unit_code)
+        .join(Event, Event.entry_seq == last.c.seq)
+        .join(Case, Case.coi == Unit.coi)
+        .where(Case.facility == facility)
+        .order_by(Unit.coi, Unit.number)
+    ).all()
+    return [(coi, code, Step(step), seq) for coi, code, step, seq in rows]
+
+
+def queue_in(session: Session) -> list[QueueItem]:
+    """The site's work queue, sorted (see `sort_key`)."""
+    facility = settings.get_in(session, "facility")
+    items: list[QueueItem] = []
+    cois = set()
+    for coi, code, step, seq in _current_steps(session, facility):
+        cois.add(coi)
+        grouped = parse_coi(coi).grouped()
+        if Step.RELEASE in next_steps(step):
+            items.append(
+                QueueItem(coi, grouped, code, _grouped_unit(code), "release",
+                          "QA release pending", None, seq)
+            )  # fmt: skip
+        if step not in CLOCK_STEPS:
+            continue
+        profile = profiles.of_case(session, coi)
+        for w in live_windows(profile, unit_facts(session, code)):
+            items.append(
+                QueueItem(coi, grouped, code, _grouped_unit(code), "window",
+                          f"{w.name} window ({step.label})", w.ends, seq)
+            )  # fmt: skip
+    for d in deviations_of(session, cois=sorted(cois)) if cois else []:
+        if d.decision in (None, "quarantine"):  # accepted or rejected: QA is done with it
+            state = "in quarantine" if d.decision else "awaiting QA review"
+            items.append(
+                QueueItem(d.coi, parse_coi(d.coi).grouped(), d.unit, _grouped_unit(d.unit),
+                          "deviation", f"deviation #{d.seq} {state}: {d.detail}", None, d.seq)
+            )  # fmt: skip
+    return sorted(items, key=sort_key)
+
+
+def work_queue(db: Database) -> list[QueueItem]:
+    """The work queue of this database's site, in one short read."""
+    return db.read(queue_in)
