@@ -130,6 +130,8 @@ class CaseSummary:
     created_at: str
     open_deviations: int = 0  # deviations QA has not accepted
     seq: int = 0  # the case's enrolment entry: the list's tie-breaker when paging
+    #: (unit, window name, ends ISO) of the profile's clocks running on its units
+    windows: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,16 +18,13 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.identifiers import UnitId, parse_coi
 from cart_chain.domain.steps import Step, next_steps
-from cart_chain.domain.windows import live_windows
+from cart_chain.domain.windows import CLOCK_STEPS, Window, live_windows
 from cart_chain.services import profiles, settings
 from cart_chain.services.deviations import deviations_of
 from cart_chain.services.infusion_gates import unit_facts
 from cart_chain.services.unit_state import live
 from cart_chain.store.database import Database
 from cart_chain.store.models import Case, Event, Unit
-
-#: Steps after which a clock may be running (`live_windows` starts none elsewhere).
-CLOCK_STEPS = frozenset({Step.COLLECTION, Step.SHIP_TO_MANUFACTURING, Step.THAW})
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +62,12 @@ def time_left(item: QueueItem, now: datetime) -> str:
     minutes = int(abs(left.total_seconds()) // 60)
     span = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
     return f"{span} overdue" if left.total_seconds() < 0 else f"{span} left"
+
+
+def running_windows(session: Session, coi: str, unit_code: str) -> list[Window]:
+    """The clocks running on a unit now: its case's profile's windows over its live steps
+    as corrected (the same facts the infusion gate and the case view read)."""
+    return live_windows(profiles.of_case(session, coi), unit_facts(session, unit_code))
 
 
 def _grouped_unit(code: str) -> str:
@@ -105,8 +108,7 @@ def queue_in(session: Session) -> list[QueueItem]:
             )  # fmt: skip
         if step not in CLOCK_STEPS:
             continue
-        profile = profiles.of_case(session, coi)
-        for w in live_windows(profile, unit_facts(session, code)):
+        for w in running_windows(session, coi, code):
             items.append(
                 QueueItem(coi, grouped, code, _grouped_unit(code), "window",
                           f"{w.name} window ({step.label})", w.ends, seq)
