@@ -8,7 +8,7 @@ from cart_chain.domain.clock import parse_iso
 from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import review_deviation
-from cart_chain.services.work_queue import time_left, work_queue
+from cart_chain.services.work_queue import work_queue
 from cart_chain.store.database import Database
 from tests.conftest import creds, enrol, unit_of, walk
 
@@ -37,9 +37,9 @@ def test_queue_orders_clocks_by_time_left_then_qa_work(ready_db: Database) -> No
     thawed = parse_iso(show_case(ready_db, late).units[0].events[-1].occurred_at)
     assert items[0].ends == thawed + timedelta(minutes=30)
     assert items[0].unit == unit_of(late) and "post-thaw" in items[0].waiting
-    assert time_left(items[0], thawed + timedelta(minutes=10)) == "20 min left"
-    assert time_left(items[0], thawed + timedelta(minutes=95)) == "1 h 05 min overdue"
-    assert time_left(items[2], thawed) == "—"
+    assert items[0].time_left(thawed + timedelta(minutes=10)) == "20 min left"
+    assert items[0].time_left(thawed + timedelta(minutes=95)) == "1 h 05 min overdue"
+    assert items[2].time_left(thawed) == "—"
     assert "awaiting QA review" in items[3].waiting and "warmer than" in items[3].waiting
 
 

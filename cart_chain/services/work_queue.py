@@ -10,8 +10,7 @@ One read transaction: the home screen refreshes it on a timer.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -23,28 +22,9 @@ from cart_chain.services import profiles, settings
 from cart_chain.services.deviations import deviations_of
 from cart_chain.services.infusion_gates import unit_facts
 from cart_chain.services.unit_state import live
+from cart_chain.services.views import QueueItem
 from cart_chain.store.database import Database
 from cart_chain.store.models import Case, Event, Unit
-
-
-@dataclass(frozen=True, slots=True)
-class QueueItem:
-    """One thing waiting: ``ends`` is None when no clock runs on it (QA work)."""
-
-    coi: str
-    grouped_coi: str
-    unit: str  # full unit id with check character
-    grouped_unit: str
-    kind: str  # "deviation", "release" or "window"
-    waiting: str  # what is waiting, in words
-    ends: datetime | None = None
-    seq: int = 0  # the entry it comes from (deviation) or the step that started the clock
-
-    def remaining(self, now: datetime) -> timedelta | None:
-        return None if self.ends is None else self.ends - now
-
-    def overdue(self, now: datetime) -> bool:
-        return self.ends is not None and now > self.ends
 
 
 def sort_key(item: QueueItem) -> tuple[int, datetime, int]:
@@ -52,16 +32,6 @@ def sort_key(item: QueueItem) -> tuple[int, datetime, int]:
     if item.ends is None:
         return (1, datetime.max.replace(tzinfo=UTC), item.seq)
     return (0, item.ends, item.seq)
-
-
-def time_left(item: QueueItem, now: datetime) -> str:
-    """``'12 min left'``, ``'1 h 05 min overdue'``, or ``'—'`` when no clock runs."""
-    left = item.remaining(now)
-    if left is None:
-        return "—"
-    minutes = int(abs(left.total_seconds()) // 60)
-    span = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
-    return f"{span} overdue" if left.total_seconds() < 0 else f"{span} left"
 
 
 def running_windows(session: Session, coi: str, unit_code: str) -> list[Window]:
