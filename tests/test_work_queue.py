@@ -55,3 +55,21 @@ def test_a_reviewed_deviation_leaves_the_queue(ready_db: Database) -> None:
     assert [i.kind for i in work_queue(ready_db)] == ["release"]
     record_event(ready_db, unit_of(coi), "release", creds("quinn"), creds("lena"))
     assert work_queue(ready_db) == []
+
+
+def test_the_batch_read_of_facts_is_the_per_unit_read(ready_db: Database) -> None:
+    """The list and the queue read many units at once; the infusion gate one at a time:
+    both must see the same steps (voided ones left out)."""
+    from cart_chain.services.corrections import correct
+    from cart_chain.services.infusion_gates import unit_facts, units_facts
+
+    a, b = enrol(ready_db, "Batch A"), enrol(ready_db, "Batch B", bags=2)
+    walk(ready_db, unit_of(a), 11)
+    seqs = walk(ready_db, unit_of(b), 2)
+    correct(ready_db, seqs[-1], {"void": "recorded on the wrong bag"}, "wrong bag", creds("lena"))
+    codes = [unit_of(a), unit_of(b), unit_of(b, 2)]
+    batch = ready_db.read(lambda s: units_facts(s, codes))
+    single = {code: ready_db.read(lambda s, c=code: unit_facts(s, c)) for code in codes}
+    assert batch == single
+    assert [f.step.value for f in batch[unit_of(b)]] == ["collection"]
+    assert batch[unit_of(b, 2)] == [] and len(batch[unit_of(a)]) == 11

@@ -177,14 +177,16 @@ def summaries(session: Session, rows: list[Any]) -> list[CaseSummary]:
     for d in deviations_of(session, cois=cois):
         if d.blocking:
             open_deviations[d.coi] += 1
+    timed = [  # only units at a clock step are read further
+        (coi, code)
+        for coi, codes in units.items()
+        for code in codes
+        if (step := steps.get(code)) is not None and Step(step) in CLOCK_STEPS
+    ]
     clocks: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
-    for coi, codes in units.items():  # only units at a clock step are read further
-        for code in codes:
-            step = steps.get(code)
-            if step is not None and Step(step) in CLOCK_STEPS:
-                clocks[coi] += [
-                    (code, w.name, utc_iso(w.ends)) for w in running_windows(session, coi, code)
-                ]
+    running = running_windows(session, timed)
+    for coi, code in timed:
+        clocks[coi] += [(code, w.name, utc_iso(w.ends)) for w in running[code]]
     return [
         CaseSummary(
             coi=c.coi,

@@ -10,6 +10,7 @@ One read transaction: the home screen refreshes it on a timer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import func, select
@@ -20,7 +21,7 @@ from cart_chain.domain.steps import Step, next_steps
 from cart_chain.domain.windows import CLOCK_STEPS, Window, live_windows
 from cart_chain.services import profiles, settings
 from cart_chain.services.deviations import deviations_of
-from cart_chain.services.infusion_gates import unit_facts
+from cart_chain.services.infusion_gates import units_facts
 from cart_chain.services.unit_state import live
 from cart_chain.services.views import QueueItem
 from cart_chain.store.database import Database
@@ -34,10 +35,15 @@ def sort_key(item: QueueItem) -> tuple[int, datetime, int]:
     return (0, item.ends, item.seq)
 
 
-def running_windows(session: Session, coi: str, unit_code: str) -> list[Window]:
-    """The clocks running on a unit now: its case's profile's windows over its live steps
-    as corrected (the same facts the infusion gate and the case view read)."""
-    return live_windows(profiles.of_case(session, coi), unit_facts(session, unit_code))
+def running_windows(session: Session, units: Sequence[tuple[str, str]]) -> dict[str, list[Window]]:
+    """The clocks running now on each (coi, unit): its case's profile's windows over its
+    live steps as corrected (the facts the infusion gate and the case view read), in
+    three queries however many units."""
+    if not units:
+        return {}
+    profile_of = profiles.of_cases(session, sorted({coi for coi, _ in units}))
+    facts = units_facts(session, [code for _, code in units])
+    return {code: live_windows(profile_of[coi], facts[code]) for coi, code in units}
 
 
 def _grouped_unit(code: str) -> str:
@@ -68,7 +74,11 @@ def queue_in(session: Session) -> list[QueueItem]:
     facility = settings.get_in(session, "facility")
     items: list[QueueItem] = []
     cois = set()
-    for coi, code, step, seq in _current_steps(session, facility):
+    current = _current_steps(session, facility)
+    clocks = running_windows(
+        session, [(coi, code) for coi, code, step, _ in current if step in CLOCK_STEPS]
+    )
+    for coi, code, step, seq in current:
         cois.add(coi)
         grouped = parse_coi(coi).grouped()
         if Step.RELEASE in next_steps(step):
@@ -76,9 +86,7 @@ def queue_in(session: Session) -> list[QueueItem]:
                 QueueItem(coi, grouped, code, _grouped_unit(code), "release",
                           "QA release pending", None, seq)
             )  # fmt: skip
-        if step not in CLOCK_STEPS:
-            continue
-        for w in running_windows(session, coi, code):
+        for w in clocks.get(code, ()):
             items.append(
                 QueueItem(coi, grouped, code, _grouped_unit(code), "window",
                           f"{w.name} window ({step.label})", w.ends, seq)
