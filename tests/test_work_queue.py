@@ -73,3 +73,14 @@ def test_the_batch_read_of_facts_is_the_per_unit_read(ready_db: Database) -> Non
     assert batch == single
     assert [f.step.value for f in batch[unit_of(b)]] == ["collection"]
     assert batch[unit_of(b, 2)] == [] and len(batch[unit_of(a)]) == 11
+
+
+def test_a_changed_facility_code_hides_no_running_clock(ready_db: Database) -> None:
+    """The queue is the database's, as the case list is: a case enrolled under the FIN
+    set before (the default, say) keeps its clock in the queue after the FIN changes."""
+    from cart_chain.services.settings import set_setting
+
+    coi = enrol(ready_db)
+    walk(ready_db, unit_of(coi), 11)
+    set_setting(ready_db, creds("admin"), "facility", "B1234")
+    assert [(i.coi, i.kind) for i in work_queue(ready_db)] == [(coi, "window")]

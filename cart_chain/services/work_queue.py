@@ -19,13 +19,13 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.identifiers import UnitId, parse_coi
 from cart_chain.domain.steps import Step, next_steps
 from cart_chain.domain.windows import CLOCK_STEPS, Window, live_windows
-from cart_chain.services import profiles, settings
+from cart_chain.services import profiles
 from cart_chain.services.deviations import deviations_of
 from cart_chain.services.infusion_gates import units_facts
 from cart_chain.services.unit_state import live
 from cart_chain.services.views import QueueItem
 from cart_chain.store.database import Database
-from cart_chain.store.models import Case, Event, Unit
+from cart_chain.store.models import Event, Unit
 
 
 def sort_key(item: QueueItem) -> tuple[int, datetime, int]:
@@ -50,8 +50,13 @@ def _grouped_unit(code: str) -> str:
     return UnitId(code[:-1]).grouped()
 
 
-def _current_steps(session: Session, facility: str) -> list[tuple[str, str, Step, int]]:
-    """(coi, unit, current step, its entry) for every unit of ``facility`` with a step."""
+def _current_steps(session: Session) -> list[tuple[str, str, Step, int]]:
+    """(coi, unit, current step, its entry) for every unit with a step.
+
+    Every case of this database, as the case list shows: the site is the database.
+    Not filtered by the facility code (FIN) now set: cases enrolled before it was
+    changed keep their old FIN in their COI, and their clocks must not vanish.
+    """
     last = (
         select(Event.unit_code, func.max(Event.entry_seq).label("seq"))
         .where(live(Event.entry_seq))
@@ -62,19 +67,16 @@ def _current_steps(session: Session, facility: str) -> list[tuple[str, str, Step
         select(Unit.coi, Unit.unit_code, Event.step, Event.entry_seq)
         .join(last, last.c.unit_code == Unit.unit_code)
         .join(Event, Event.entry_seq == last.c.seq)
-        .join(Case, Case.coi == Unit.coi)
-        .where(Case.facility == facility)
         .order_by(Unit.coi, Unit.number)
     ).all()
     return [(coi, code, Step(step), seq) for coi, code, step, seq in rows]
 
 
 def queue_in(session: Session) -> list[QueueItem]:
-    """The site's work queue, sorted (see `sort_key`)."""
-    facility = settings.get_in(session, "facility")
+    """The site's work queue (every case of this database), sorted (see `sort_key`)."""
     items: list[QueueItem] = []
     cois = set()
-    current = _current_steps(session, facility)
+    current = _current_steps(session)
     clocks = running_windows(
         session, [(coi, code) for coi, code, step, _ in current if step in CLOCK_STEPS]
     )
@@ -102,5 +104,5 @@ def queue_in(session: Session) -> list[QueueItem]:
 
 
 def work_queue(db: Database) -> list[QueueItem]:
-    """The work queue of this database's site, in one short read."""
+    """The work queue of this database's site, in one read transaction."""
     return db.read(queue_in)
