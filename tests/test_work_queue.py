@@ -84,3 +84,13 @@ def test_a_changed_facility_code_hides_no_running_clock(ready_db: Database) -> N
     walk(ready_db, unit_of(coi), 11)
     set_setting(ready_db, creds("admin"), "facility", "B1234")
     assert [(i.coi, i.kind) for i in work_queue(ready_db)] == [(coi, "window")]
+
+
+def test_a_rejected_unit_waits_for_nobody(ready_db: Database) -> None:
+    coi = enrol(ready_db)
+    walk(ready_db, unit_of(coi), 5)
+    record_event(ready_db, unit_of(coi), "cryopreservation", creds("leo"), temperature_c=-20.0)
+    assert [i.kind for i in work_queue(ready_db)] == ["release", "deviation"]
+    (dev,) = show_case(ready_db, coi).units[0].deviations
+    review_deviation(ready_db, dev.seq, "reject", "product compromised", creds("quinn"))
+    assert work_queue(ready_db) == []  # no "release pending" for a unit that may not go on

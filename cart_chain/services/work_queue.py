@@ -73,15 +73,21 @@ def _current_steps(session: Session) -> list[tuple[str, str, Step, int]]:
 
 
 def queue_in(session: Session) -> list[QueueItem]:
-    """The site's work queue (every case of this database), sorted (see `sort_key`)."""
-    items: list[QueueItem] = []
-    cois = set()
+    """The site's work queue (every case of this database), sorted (see `sort_key`).
+
+    A unit QA rejected goes no further (`deviations.check_no_open_deviation`): nothing
+    of it waits for anyone, so none of its items is listed.
+    """
     current = _current_steps(session)
+    cois = sorted({coi for coi, _, _, _ in current})
+    deviations = deviations_of(session, cois=cois) if cois else []
+    rejected = {d.unit for d in deviations if d.decision == "reject"}
+    current = [row for row in current if row[1] not in rejected]
     clocks = running_windows(
         session, [(coi, code) for coi, code, step, _ in current if step in CLOCK_STEPS]
     )
+    items: list[QueueItem] = []
     for coi, code, step, seq in current:
-        cois.add(coi)
         grouped = parse_coi(coi).grouped()
         if Step.RELEASE in next_steps(step):
             items.append(
@@ -93,8 +99,8 @@ def queue_in(session: Session) -> list[QueueItem]:
                 QueueItem(coi, grouped, code, _grouped_unit(code), "window",
                           f"{w.name} window ({step.label})", w.ends, seq)
             )  # fmt: skip
-    for d in deviations_of(session, cois=sorted(cois)) if cois else []:
-        if d.decision in (None, "quarantine"):  # accepted or rejected: QA is done with it
+    for d in deviations:
+        if d.decision in (None, "quarantine") and d.unit not in rejected:
             state = "in quarantine" if d.decision else "awaiting QA review"
             items.append(
                 QueueItem(d.coi, parse_coi(d.coi).grouped(), d.unit, _grouped_unit(d.unit),
