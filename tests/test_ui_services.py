@@ -112,24 +112,50 @@ def test_case_page_refuses_unknown_sort(ready_db: Database) -> None:
 
 
 def test_alerts_for_a_thawed_bag_not_infused(ready_db: Database) -> None:
-    coi = enrol(ready_db)
+    coi = enrol(ready_db)  # Kymriah: 30 min from the end of the thaw
     walk(ready_db, unit_of(coi), 11)  # up to thaw
     summary = case_list.list_cases(ready_db)[0]
     assert summary.last_event_at is not None
     at = parse_iso(summary.last_event_at)
     assert case_list.alerts(summary, at + timedelta(minutes=10)) == ()
     alert = case_list.alerts(summary, at + timedelta(minutes=45))
-    assert alert == ("U01 thawed 45 min ago and not infused",)
+    assert alert == ("U01 post-thaw window overdue by 15 min",)
 
 
-def test_alerts_for_transit_and_collection(ready_db: Database) -> None:
-    coi = enrol(ready_db)
-    walk(ready_db, unit_of(coi), 1)
+def _enrol_product(db: Database, product: str) -> str:
+    from cart_chain.services.cases import new_case
+
+    return new_case(
+        db, creds("alice"), "Profile Patient", "1970-01-01", "MRN-2", product, 1
+    ).subject
+
+
+def test_thaw_alert_follows_the_profile_window_not_a_constant(ready_db: Database) -> None:
+    """Carvykti may be infused up to 150 min after thawing: no alert at 45 min (the list
+    used a 30 min constant for every product), one once its own window has run out."""
+    coi = _enrol_product(ready_db, "Carvykti")
+    walk(ready_db, unit_of(coi), 11)
     summary = case_list.list_cases(ready_db)[0]
     at = parse_iso(summary.last_event_at or "")
-    assert "collected" in case_list.alerts(summary, at + timedelta(hours=30))[0]
-    walk_more = case_list.list_cases(ready_db)
-    assert walk_more[0].coi == coi
+    assert case_list.alerts(summary, at + timedelta(minutes=45)) == ()
+    assert case_list.alerts(summary, at + timedelta(minutes=160)) == (
+        "U01 post-thaw window overdue by 10 min",
+    )
+
+
+def test_alerts_for_collection_follow_the_fresh_transit_window(ready_db: Database) -> None:
+    kymriah = enrol(ready_db)  # cryopreserved apheresis: no transit clock
+    walk(ready_db, unit_of(kymriah), 1)
+    summary = case_list.list_cases(ready_db)[0]
+    at = parse_iso(summary.last_event_at or "")
+    assert case_list.alerts(summary, at + timedelta(hours=30)) == ()
+    yescarta = _enrol_product(ready_db, "Yescarta")  # fresh, 48 h from collection
+    walk(ready_db, unit_of(yescarta), 2)  # collected and shipped: the clock still runs
+    (summary,) = [s for s in case_list.list_cases(ready_db) if s.coi == yescarta]
+    at = parse_iso(summary.last_event_at or "")  # shipped, a moment after collection
+    assert case_list.alerts(summary, at + timedelta(hours=30)) == ()
+    (alert,) = case_list.alerts(summary, at + timedelta(hours=50))
+    assert alert.startswith("U01 fresh transit window overdue by ")
 
 
 def test_ui_sources_never_import_the_store_or_sqlalchemy() -> None:

@@ -245,12 +245,19 @@ def post_thaw_breach(
     return found[0] if found else None
 
 
+#: The steps after which `live_windows` can have a clock running (a reader may skip
+#: the facts of a unit at any other step: no clock runs on it).
+CLOCK_STEPS = frozenset({Step.COLLECTION, Step.SHIP_TO_MANUFACTURING, Step.THAW})
+
+
 def live_windows(profile: Profile, history: Sequence[StepFact]) -> list[Window]:
     """The clocks running on a unit now, given its steps so far."""
     if not history:
         return []
     current = history[-1].step
-    out = []
+    out: list[Window] = []
+    if current not in CLOCK_STEPS:
+        return out
     if current in (Step.COLLECTION, Step.SHIP_TO_MANUFACTURING):
         w = fresh_transit_window(profile, history)
         if w is not None:

@@ -6,7 +6,8 @@ A page starts *after* the last row the caller holds (keyset paging), never at an
 offset: a page deep in 1M cases costs what the first one does, and a case another
 workstation enrols meanwhile never shifts the rows or shows one twice. Alerts are
 computed from the summaries alone (no extra query) so the list can show them for
-every row it loads.
+every row it loads, plus the facts of the few units at a step where a profile clock
+can run (collection, fresh transit, thaw).
 """
 
 from __future__ import annotations
@@ -18,14 +19,16 @@ from typing import Any
 from sqlalchemy import func, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.clock import parse_iso
+from cart_chain.domain.clock import parse_iso, utc_iso
 from cart_chain.domain.effective import search_key
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.identifiers import parse_coi
 from cart_chain.domain.steps import Step
+from cart_chain.domain.windows import CLOCK_STEPS
 from cart_chain.services.deviations import deviations_of
 from cart_chain.services.unit_state import live
 from cart_chain.services.views import CaseSummary
+from cart_chain.services.work_queue import running_windows
 from cart_chain.store.database import Database
 from cart_chain.store.models import CaseIndex, Event, LedgerEntry, Unit
 
@@ -174,6 +177,16 @@ def summaries(session: Session, rows: list[Any]) -> list[CaseSummary]:
     for d in deviations_of(session, cois=cois):
         if d.blocking:
             open_deviations[d.coi] += 1
+    timed = [  # only units at a clock step are read further
+        (coi, code)
+        for coi, codes in units.items()
+        for code in codes
+        if (step := steps.get(code)) is not None and Step(step) in CLOCK_STEPS
+    ]
+    clocks: dict[str, list[tuple[str, str, str]]] = defaultdict(list)
+    running = running_windows(session, timed)
+    for coi, code in timed:
+        clocks[coi] += [(code, w.name, utc_iso(w.ends)) for w in running[code]]
     return [
         CaseSummary(
             coi=c.coi,
@@ -187,17 +200,10 @@ def summaries(session: Session, rows: list[Any]) -> list[CaseSummary]:
             created_at=c.recorded_at,
             open_deviations=open_deviations.get(c.coi, 0),
             seq=c.seq,
+            windows=tuple(clocks.get(c.coi, ())),
         )
         for c in rows
     ]
-
-
-#: Alert thresholds. Conservative defaults from the handling windows in DOMAIN.md:
-#: thawed product must be infused within 30 min (the shortest label window), fresh
-#: apheresis reaches manufacturing within 24-48 h.
-THAW_WINDOW = timedelta(minutes=30)
-COLLECTION_WINDOW = timedelta(hours=24)
-TRANSIT_WINDOW = timedelta(hours=48)
 
 
 def list_case_page(
@@ -213,27 +219,20 @@ def list_case_page(
 
 
 def alerts(summary: CaseSummary, now: datetime | None = None) -> tuple[str, ...]:
-    """Open alerts of a case: a unit waiting longer than its handling window allows.
-
-    Uses the case's last event time, which is the time the waiting unit's step
-    was recorded whenever only one unit moved last (the usual case).
+    """Open alerts of a case: deviations awaiting QA, and each clock of its product
+    profile (`domain.windows.live_windows`: fresh transit, post-thaw limits) that has run
+    out on a unit. The windows are the profile's, never constants: Carvykti's 150 min
+    post-thaw is not Kymriah's 30, and a cryopreserved apheresis has no transit clock.
     """
     out: list[str] = []
     if summary.open_deviations:
         n = summary.open_deviations
         out.append(f"{n} deviation{'s' if n > 1 else ''} awaiting QA")
-    if summary.last_event_at is None:
-        return tuple(out)
     now = now or datetime.now(UTC)
-    waited = now - parse_iso(summary.last_event_at)
-    for unit, step in summary.unit_steps:
-        label = f"U{unit[16:18]}"
-        if step == Step.THAW and waited > THAW_WINDOW:
-            out.append(f"{label} thawed {_span(waited)} ago and not infused")
-        elif step == Step.COLLECTION and waited > COLLECTION_WINDOW:
-            out.append(f"{label} collected {_span(waited)} ago and not shipped")
-        elif step in (Step.SHIP_TO_MANUFACTURING, Step.SHIP_TO_SITE) and waited > TRANSIT_WINDOW:
-            out.append(f"{label} in transit for {_span(waited)}")
+    for unit, name, ends in summary.windows:
+        late = now - parse_iso(ends)
+        if late > timedelta(0):
+            out.append(f"U{unit[16:18]} {name} window overdue by {_span(late)}")
     return tuple(out)
 
 

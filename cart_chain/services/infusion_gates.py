@@ -44,23 +44,57 @@ _FIXES = fixes_query(
 )
 
 
+def _fact(step: str, occurred: str, started: str | None, temp: object, fixes: list) -> StepFact:  # type: ignore[type-arg]
+    """One step as the window rules need it, its corrected time and temperature applied."""
+    fixed = effective({"occurred_at": occurred, "temperature_c": temp}, fixes)
+    t = fixed["temperature_c"]
+    return StepFact(
+        Step(step),
+        parse_iso(str(fixed["occurred_at"])),
+        parse_iso(started) if started else None,
+        None if t is None else float(t),  # type: ignore[arg-type]
+    )
+
+
 def unit_facts(session: Session, unit_code: str) -> list[StepFact]:
     """The unit's live steps with corrected times and temperatures applied."""
     conn = session.connection()
     fixes = group_fixes(conn.execute(_FIXES, {"code": unit_code}))
-    facts = []
-    for seq, step, occurred, started, temp in conn.execute(_FACTS, {"code": unit_code}):
-        fixed = effective({"occurred_at": occurred, "temperature_c": temp}, fixes.get(seq, ()))
-        t = fixed["temperature_c"]
-        facts.append(
-            StepFact(
-                Step(step),
-                parse_iso(str(fixed["occurred_at"])),
-                parse_iso(started) if started else None,
-                None if t is None else float(t),
+    return [
+        _fact(step, occurred, started, temp, fixes.get(seq, []))
+        for seq, step, occurred, started, temp in conn.execute(_FACTS, {"code": unit_code})
+    ]
+
+
+def units_facts(session: Session, unit_codes: Sequence[str]) -> dict[str, list[StepFact]]:
+    """`unit_facts` of several units in two queries (a page of the case list, the queue)."""
+    if not unit_codes:
+        return {}
+    codes = list(unit_codes)
+    fixes = group_fixes(
+        session.execute(
+            fixes_query(
+                select(Event.entry_seq).where(Event.unit_code.in_(codes)),
+                ("occurred_at", "temperature_c"),
             )
         )
-    return facts
+    )
+    out: dict[str, list[StepFact]] = {code: [] for code in codes}
+    rows = session.execute(
+        select(
+            Event.unit_code,
+            Event.entry_seq,
+            Event.step,
+            Event.occurred_at,
+            Event.started_at,
+            Event.temperature_c,
+        )
+        .where(Event.unit_code.in_(codes), live(Event.entry_seq))
+        .order_by(Event.entry_seq)
+    )
+    for code, seq, step, occurred, started, temp in rows:
+        out[code].append(_fact(step, occurred, started, temp, fixes.get(seq, [])))
+    return out
 
 
 def infusion_gates(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -99,6 +100,24 @@ def of_case(session: Session, coi: str) -> Profile:
     if row[1] is None:
         return all_profiles()[GENERIC]  # cases enrolled before profiles existed
     return parse_profile(json.loads(row[1]))
+
+
+def of_cases(session: Session, cois: Sequence[str]) -> dict[str, Profile]:
+    """`of_case` for several cases in one query, each distinct stored copy parsed once."""
+    rows = session.execute(
+        select(Case.coi, CaseProfile.profile)
+        .outerjoin(CaseProfile, CaseProfile.coi == Case.coi)
+        .where(Case.coi.in_(list(cois)))
+    ).all()
+    parsed: dict[str | None, Profile] = {}
+    out = {}
+    for coi, text in rows:
+        if text not in parsed:
+            parsed[text] = (
+                all_profiles()[GENERIC] if text is None else parse_profile(json.loads(text))
+            )
+        out[coi] = parsed[text]
+    return out
 
 
 def enrolment_copy(profile: Profile, indication: str | None) -> dict[str, Any]:

@@ -7,6 +7,7 @@ session or a table.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 
@@ -130,6 +131,8 @@ class CaseSummary:
     created_at: str
     open_deviations: int = 0  # deviations QA has not accepted
     seq: int = 0  # the case's enrolment entry: the list's tie-breaker when paging
+    #: (unit, window name, ends ISO) of the profile's clocks running on its units
+    windows: tuple[tuple[str, str, str], ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,3 +208,32 @@ def to_json(obj: Any) -> Any:
     if isinstance(obj, list | tuple):
         return [to_json(v) for v in obj]
     return obj
+
+
+@dataclass(frozen=True, slots=True)
+class QueueItem:
+    """One thing waiting: ``ends`` is None when no clock runs on it (QA work)."""
+
+    coi: str
+    grouped_coi: str
+    unit: str  # full unit id with check character
+    grouped_unit: str
+    kind: str  # "deviation", "release" or "window"
+    waiting: str  # what is waiting, in words
+    ends: datetime | None = None
+    seq: int = 0  # the entry it comes from (deviation) or the step that started the clock
+
+    def remaining(self, now: datetime) -> timedelta | None:
+        return None if self.ends is None else self.ends - now
+
+    def overdue(self, now: datetime) -> bool:
+        return self.ends is not None and now > self.ends
+
+    def time_left(self, now: datetime) -> str:
+        """``'12 min left'``, ``'1 h 05 min overdue'``, or ``'—'`` when no clock runs."""
+        left = self.remaining(now)
+        if left is None:
+            return "—"
+        minutes = int(abs(left.total_seconds()) // 60)
+        span = f"{minutes} min" if minutes < 60 else f"{minutes // 60} h {minutes % 60:02d} min"
+        return f"{span} overdue" if left.total_seconds() < 0 else f"{span} left"

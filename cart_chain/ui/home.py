@@ -33,6 +33,11 @@ from cart_chain.ui import prefs
 from cart_chain.ui.enrol import EnrolDialog, empty_list_text, may_enrol
 from cart_chain.ui.errors import classify, describe, error_label
 from cart_chain.ui.models.cases_model import COI, NAME, STEPS, CasesModel, SummaryRole
+from cart_chain.ui.work_queue_panel import WorkQueuePanel
+
+#: How often the list and the work queue are read again (cases enrolled on other
+#: workstations, clocks running down). Each refresh is one short read per table.
+REFRESH_MS = 30_000
 
 if TYPE_CHECKING:
     from cart_chain.ui.session import Session
@@ -49,6 +54,13 @@ def make_model(session: Session) -> CasesModel:
         count=lambda search: case_list.count_cases(db, search),
         alerts=case_list.alerts,
     )
+
+
+def make_queue(session: Session) -> WorkQueuePanel:
+    from cart_chain.services import work_queue
+
+    db = session.db
+    return WorkQueuePanel(lambda: work_queue.work_queue(db))
 
 
 class HomePage(QWidget):
@@ -112,6 +124,13 @@ class HomePage(QWidget):
         layout.addWidget(self.message)
         layout.addWidget(self.empty)
         layout.addWidget(self.table, 1)
+        self.queue = make_queue(session)
+        self.queue.open_case.connect(self.open_case)
+        layout.addWidget(self.queue)
+        self.refresh_timer = QTimer(self)
+        self.refresh_timer.setInterval(REFRESH_MS)
+        self.refresh_timer.timeout.connect(self.refresh)
+        self.refresh_timer.start()
 
         self._debounce = QTimer(self)
         self._debounce.setSingleShot(True)
@@ -124,7 +143,30 @@ class HomePage(QWidget):
 
     def reload(self) -> None:
         self.model.reload()
+        self.queue.reload()
         self._update_count()
+
+    def refresh(self) -> None:
+        """The timer's refresh: read the list and the queue again, keeping the selected
+        case selected (by its COI, never by its row: rows move when cases arrive).
+        While a search is pending (it reads anyway) only the queue's times are re-drawn."""
+        if self._debounce.isActive():
+            self.queue.model.rerender()
+            return
+        current = self.model.data(self.table.currentIndex(), SummaryRole)
+        try:
+            self.model.refresh()
+            self.queue.reload()
+        except Exception as exc:  # a timer slot: say so, keep what is shown, try again later
+            problem = describe(exc) if classify(exc) == "rule" else "the database did not answer"
+            self.message.setText(f"The list could not be refreshed: {problem}.")
+            self.message.show()
+            return
+        self._update_count()
+        if current is not None:
+            rows = [i for i, s in enumerate(self.model.rows) if s.coi == current.coi]
+            if rows:
+                self.table.selectRow(rows[0])
 
     def _update_count(self) -> None:
         n = self.model.total

@@ -104,6 +104,24 @@ class CasesModel(QAbstractTableModel):
         self._append(self._fetch(self.search, self.sort_key, self.descending, None, self.page))
         self.endResetModel()
 
+    #: The most rows `refresh` reads again (the rest load again as the user scrolls).
+    REFRESH_PAGES = 5
+
+    def refresh(self) -> None:
+        """Read the list again, as many rows as are loaded (at most `REFRESH_PAGES`
+        pages): new cases from other workstations appear, relative times and alerts
+        are re-rendered against the present."""
+        keep = min(max(len(self.rows), self.page), self.REFRESH_PAGES * self.page)
+        total = self._count(self.search)
+        rows = self._fetch(self.search, self.sort_key, self.descending, None, keep)
+        self.beginResetModel()
+        self.now = datetime.now(UTC)
+        self.total = total
+        self.rows = []
+        self._alert_cache = {}
+        self._append(rows)
+        self.endResetModel()
+
     def _append(self, page: list[CaseSummary]) -> None:
         self.rows.extend(page)
         for s in page:

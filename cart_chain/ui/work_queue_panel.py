@@ -1,0 +1,67 @@
+"""The work queue panel under the case list: what waits at this site, most urgent first.
+
+Read-only; activating a row (Enter, double-click) opens that unit's case, as a row
+of the case list does. The home page reloads it with the list on its refresh timer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from PySide6.QtCore import QModelIndex, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHeaderView,
+    QLabel,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from cart_chain.services.views import QueueItem
+from cart_chain.ui.models.queue_model import CASE, LEFT, UNIT, ItemRole, QueueModel
+
+
+class WorkQueuePanel(QWidget):
+    """A heading with the number of items, and the queue table."""
+
+    open_case = Signal(str)
+
+    def __init__(self, fetch: Callable[[], list[QueueItem]], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.model = QueueModel(fetch, self)
+        self.heading = QLabel()
+        self.heading.setObjectName("Subtle")
+        self.table = QTableView()
+        self.table.setObjectName("WorkQueue")
+        self.table.setModel(self.model)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setTabKeyNavigation(False)
+        self.table.verticalHeader().setVisible(False)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in ((LEFT, 150), (CASE, 235), (UNIT, 260)):
+            self.table.setColumnWidth(col, width)
+        self.table.setMaximumHeight(200)  # the case list keeps the room at 1280×720
+        self.table.activated.connect(self._activated)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 8, 0, 0)
+        layout.addWidget(self.heading)
+        layout.addWidget(self.table)
+
+    def reload(self) -> None:
+        """Read the queue again (one short read) and say how much waits."""
+        self.model.reload()
+        n = self.model.rowCount()
+        self.heading.setText(
+            f"Work queue: {n} item{'s' if n != 1 else ''} waiting"
+            if n
+            else "Work queue: nothing waiting"
+        )
+
+    def _activated(self, index: QModelIndex) -> None:
+        item = self.model.data(index, ItemRole)
+        if item is not None:
+            self.open_case.emit(item.unit)

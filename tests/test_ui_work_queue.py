@@ -1,0 +1,86 @@
+"""The case list refreshes itself and shows the work queue (pytest-qt, offscreen)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+
+from cart_chain.store.database import Database
+from cart_chain.ui.main_window import MainWindow
+from cart_chain.ui.models.queue_model import CASE, LEFT, WAITING
+from tests.conftest import enrol, unit_of, walk
+from tests.ui_conftest import *  # noqa: F403
+from tests.ui_conftest import make_session
+
+
+def _window(qtbot, opened, user: str) -> MainWindow:  # type: ignore[no-untyped-def]
+    window = MainWindow(make_session(opened, user))
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.waitExposed(window)
+    return window
+
+
+def test_a_case_from_another_workstation_appears_with_its_queue_item(
+    qtbot,  # type: ignore[no-untyped-def]
+    opened,
+    db_path: Path,
+) -> None:
+    first = enrol(opened.db, "Already Here")
+    window = _window(qtbot, opened, "alice")
+    home = window.home
+    assert home.model.rowCount() == 1 and home.queue.model.rowCount() == 0
+    assert home.queue.heading.text() == "Work queue: nothing waiting"
+    home.table.selectRow(0)
+
+    other = Database(str(db_path))  # another workstation on the same database
+    try:
+        coi = enrol(other, "Arrived Later")
+        walk(other, unit_of(coi), 11)  # thawed there: the post-thaw clock runs
+    finally:
+        other.dispose()
+    assert home.model.rowCount() == 1  # nothing read yet
+
+    home.refresh_timer.setInterval(50)  # the test's interval; the app's is 30 s
+    home.refresh_timer.start()
+    qtbot.waitUntil(lambda: home.model.rowCount() == 2, timeout=5000)
+    assert home.model.rows[0].coi == coi  # newest first
+    assert home.model.data(home.table.currentIndex(), Qt.ItemDataRole.UserRole + 1).coi == first
+    assert home.count.text() == "2 cases"
+    queue = home.queue.model
+    qtbot.waitUntil(lambda: queue.rowCount() == 1, timeout=5000)
+    assert queue.data(queue.index(0, CASE)) == home.model.rows[0].grouped
+    assert "post-thaw" in queue.data(queue.index(0, WAITING))
+    assert queue.data(queue.index(0, LEFT)).endswith("min left")
+    assert home.queue.heading.text() == "Work queue: 1 item waiting"
+
+    # Enter on the queue row opens that unit's case.
+    home.refresh_timer.stop()
+    home.queue.table.setFocus()
+    home.queue.table.selectRow(0)
+    with qtbot.waitSignal(home.open_case, timeout=2000) as opened_case:
+        qtbot.keyClick(home.queue.table, Qt.Key.Key_Return)
+    assert opened_case.args == [unit_of(coi)]
+
+
+def test_the_time_left_is_re_rendered_without_a_read(qtbot) -> None:  # type: ignore[no-untyped-def]
+    from datetime import UTC, datetime, timedelta
+
+    from cart_chain.services.views import QueueItem
+    from cart_chain.ui.models.queue_model import QueueModel
+
+    ends = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+    item = QueueItem("C", "C g", "U", "U g", "window", "post-thaw window (Thaw)", ends, 1)
+    reads: list[int] = []
+    model = QueueModel(lambda: reads.append(1) or [item])
+    model.reload()
+    changed: list[object] = []
+    model.dataChanged.connect(lambda *a: changed.append(a))
+    model.rerender(ends - timedelta(minutes=5))
+    assert model.data(model.index(0, LEFT)) == "5 min left"
+    assert model.data(model.index(0, LEFT), Qt.ItemDataRole.ForegroundRole) is None
+    model.rerender(ends + timedelta(minutes=70))
+    assert model.data(model.index(0, LEFT)) == "1 h 10 min overdue"
+    assert model.data(model.index(0, LEFT), Qt.ItemDataRole.ForegroundRole) is not None
+    assert len(changed) == 2 and reads == [1]  # drawn again, not read again
