@@ -162,6 +162,7 @@ def test_windows_and_deviations_show_and_qa_accepts_one(qtbot, opened) -> None: 
     qtbot.mouseClick(qa.case_view.review_button, Qt.MouseButton.LeftButton)
     dialog = qa.dialogs[-1]
     assert isinstance(dialog, DeviationReviewDialog)
+    dialog.choice.setCurrentIndex(dialog.choice.findData("accept"))
     qtbot.keyClicks(dialog.reason, "data logger shows -150 °C throughout")
     qtbot.keyClicks(dialog.signature.username, "quinn")
     qtbot.keyClicks(dialog.signature.password, "quinn-secret-1")

@@ -58,7 +58,11 @@ class StepFields:
         self.temperature = QLineEdit()
         self.temperature.setPlaceholderText("°C, e.g. -150 (optional)")
         self.condition = QComboBox()
+        self.condition.setObjectName("Condition")
         self.condition.addItems(CONDITIONS)
+        # No preset: a preselected "Intact" would be recorded by anyone who never looked.
+        self.condition.setPlaceholderText("choose what you see")
+        self.condition.setCurrentIndex(-1)
         self.volume = QLineEdit()
         self.volume.setObjectName("VolumeMl")
         self.volume.setPlaceholderText("mL, e.g. 250 (optional; printed on the label)")
@@ -136,12 +140,14 @@ class StepFields:
                     f"temperature {self.temperature.text()!r} is not a number (°C)"
                 ) from None
         note = self.note.toPlainText().strip()
-        if step in CONDITION_STEPS:
-            condition = f"Condition: {self.condition.currentText()}"
-            note = f"{condition}. {note}" if note else condition
         location = self.location.text().strip()
         if not location:
             raise InvalidValue("say where the bag is (location)")
+        if step in CONDITION_STEPS:
+            if self.condition.currentIndex() < 0:
+                raise InvalidValue("choose the bag's condition (nothing is preselected)")
+            condition = f"Condition: {self.condition.currentText()}"
+            note = f"{condition}. {note}" if note else condition
         started: datetime | None = None
         completed: datetime | None = None
         if self.timed:
