@@ -112,3 +112,35 @@ def test_accept_needs_no_extra_question(qtbot, opened) -> None:  # type: ignore[
     with qtbot.waitSignal(dialog.saved, timeout=3000):
         qtbot.mouseClick(dialog.save, Qt.MouseButton.LeftButton)
     assert decision(opened, coi) == "accept"
+
+
+def test_the_last_location_is_offered_per_user_and_step(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    first, second, other = enrol(opened.db, "A"), enrol(opened.db, "B"), enrol(opened.db, "C")
+    for coi in (first, second):
+        walk(opened.db, unit_of(coi), 2)  # shipped: next is receipt at manufacturing
+    walk(opened.db, unit_of(other), 1)  # collected: next is shipping
+    dialog = record_dialog(qtbot, opened, first, "carl")
+    dialog.step.setCurrentIndex(dialog.step.findData("receipt_at_manufacturing"))
+    assert dialog.location.text() == ""  # nothing remembered yet: the user says where
+    qtbot.keyClicks(dialog.location, "Cleanroom B intake")
+    dialog.fields.condition.setCurrentIndex(0)
+    sign_receipt(qtbot, dialog)
+    with qtbot.waitSignal(dialog.recorded, timeout=3000):
+        qtbot.keyClick(dialog.to.password, Qt.Key.Key_Return)
+
+    again = record_dialog(qtbot, opened, second, "carl")
+    again.step.setCurrentIndex(again.step.findData("receipt_at_manufacturing"))
+    assert again.location.text() == "Cleanroom B intake"  # same user, same step
+    again.location.setFocus()
+    again.location.selectAll()  # as a Tab into the field does
+    qtbot.keyClicks(again.location, "Dock 2")  # typed over: a step change keeps it
+    again.step.setCurrentIndex(again.step.findData("ship_to_manufacturing"))
+    again.step.setCurrentIndex(again.step.findData("receipt_at_manufacturing"))
+    assert again.location.text() == "Dock 2"
+
+    lab = record_dialog(qtbot, opened, second, "lena")
+    assert lab.selected_step() == "receipt_at_manufacturing"
+    assert lab.location.text() == ""  # another user's location is not offered
+    shipping = record_dialog(qtbot, opened, other, "carl")
+    shipping.step.setCurrentIndex(shipping.step.findData("ship_to_manufacturing"))
+    assert shipping.location.text() == ""  # nor the same user's for another step

@@ -50,10 +50,12 @@ CONDITIONS = (
 class StepFields:
     """The per-step rows of the record dialog's form, shown or hidden per step."""
 
-    def __init__(self, form: QFormLayout) -> None:
+    def __init__(self, form: QFormLayout, username: str) -> None:
         self.form = form
+        self.username = username  # whose remembered locations are offered
         self.timed = False  # the shown step asks when it began
-        self.location = QLineEdit(prefs.LAST_LOCATION.get())
+        self.location = QLineEdit()
+        self.offered = ""  # the remembered location last put in the field
         self.location.setPlaceholderText("where the bag is now (room, tank, shipper)")
         self.temperature = QLineEdit()
         self.temperature.setPlaceholderText("°C, e.g. -150 (optional)")
@@ -111,7 +113,15 @@ class StepFields:
             w.setEnabled(on)
 
     def show_step(self, step: Step, start: StartTime | None) -> None:
-        """Show the rows ``step`` asks; ``start`` says how to ask when it began."""
+        """Show the rows ``step`` asks; ``start`` says how to ask when it began.
+
+        The location offered is where this user last recorded this step, unless they
+        already typed (or scanned) one here."""
+        # Compared by text, not isModified(): the scan router puts a field's text back
+        # with setText when a scan lands in it, and that text is still the user's.
+        if self.location.text().strip() in ("", self.offered):
+            self.offered = prefs.last_location(self.username, step.value).get()
+            self.location.setText(self.offered)
         self.form.setRowVisible(self.temperature, step in TEMPERATURE_STEPS)
         self.form.setRowVisible(self.condition, step in CONDITION_STEPS)
         self.form.setRowVisible(self.volume, step is Step.COLLECTION)
@@ -128,6 +138,10 @@ class StepFields:
             self.limits.setText("<br>".join(start.limits))
         else:
             self.started.set_required(False)
+
+    def remember(self, step: Step, location: str) -> None:
+        """After a save: offer ``location`` to this user for ``step`` next time."""
+        prefs.last_location(self.username, step.value).set(location)
 
     def values(self, step: Step) -> dict[str, Any]:
         """The keyword arguments for `custody.record_event`; InvalidValue when malformed."""
