@@ -168,6 +168,29 @@ def test_a_failed_bedside_check_is_recorded_and_keeps_the_gate_closed(ready_db) 
     assert events[-1].detail == "mismatch: name" and len(events[-1].signatures) == 2
 
 
+def test_the_bedside_name_check_ignores_case_accents_and_spacing_only(ready_db) -> None:  # type: ignore[no-untyped-def]
+    coi = new_case(ready_db, creds("alice"), "Zoë  Müller", "1970-01-01", "M-2", "Kymriah").subject
+    walk(ready_db, unit_of(coi), 11)  # through thaw
+    typed = bedside_check(
+        ready_db, unit_of(coi), "zoe muller", "1970-01-01", creds("ines"), creds("ivan")
+    )
+    assert typed.passed and typed.mismatches == ()
+    other = bedside_check(
+        ready_db, unit_of(coi), "Zoe Miller", "1970-01-01", creds("ines"), creds("ivan")
+    )
+    assert not other.passed and other.mismatches == ("name",)
+    both = bedside_check(
+        ready_db, unit_of(coi), "Zoe Mueller", "1970-01-02", creds("ines"), creds("ivan")
+    )
+    assert both.mismatches == ("name", "date of birth")
+    events = show_case(ready_db, coi).patient_events
+    assert [e.detail for e in events[-3:]] == [
+        "pass",
+        "mismatch: name",
+        "mismatch: name, date of birth",
+    ]
+
+
 def test_post_thaw_window_expired_refuses_infusion(ready_db) -> None:  # type: ignore[no-untyped-def]
     coi = new_case(ready_db, creds("alice"), "P", "1970-01-01", "M", "Kymriah").subject
     unit = unit_of(coi)
@@ -261,6 +284,7 @@ def test_cli_for_readiness_billing_and_metrics(tmp_path) -> None:  # type: ignor
         stdin="demo-ines-2026\ndemo-ivan-2026\n",
     )
     assert out.returncode == 1 and "STOP - bedside check FAILED" in out.stderr
+    assert "name does not match this bag's patient" in out.stderr  # says which field
     billed = run("billing", yescarta["coi"], "--json")
     billing = json.loads(billed.stdout)
     assert [b["code"] for b in billing] == ["38225", "38226"]

@@ -110,6 +110,7 @@ def test_bedside_check_then_infusion(qtbot, opened, beeps) -> None:  # type: ign
     qtbot.keyClick(record.scan, Qt.Key.Key_Return)
     assert record.selected_step() == "infusion"
     qtbot.keyClicks(record.location, "Ward 7, bed 4")
+    record.fields.condition.setCurrentIndex(0)  # no preset: the nurse chooses
     qtbot.keyClicks(record.by.username, "ines")
     qtbot.keyClicks(record.by.password, "ines-secret-1")
     qtbot.keyClicks(record.to.username, "ivan")

@@ -162,6 +162,7 @@ def test_windows_and_deviations_show_and_qa_accepts_one(qtbot, opened) -> None: 
     qtbot.mouseClick(qa.case_view.review_button, Qt.MouseButton.LeftButton)
     dialog = qa.dialogs[-1]
     assert isinstance(dialog, DeviationReviewDialog)
+    dialog.choice.setCurrentIndex(dialog.choice.findData("accept"))
     qtbot.keyClicks(dialog.reason, "data logger shows -150 °C throughout")
     qtbot.keyClicks(dialog.signature.username, "quinn")
     qtbot.keyClicks(dialog.signature.password, "quinn-secret-1")
@@ -212,7 +213,7 @@ def test_qa_overrides_an_infusion_gate_and_it_shows_on_the_case(qtbot, opened) -
 def _dialog_for(qtbot, window: MainWindow, row: int) -> CorrectionDialog:  # type: ignore[no-untyped-def]
     timeline = window.case_view.timeline()
     assert isinstance(timeline, UnitTimeline)
-    timeline.tree.setCurrentItem(timeline.tree.topLevelItem(row))
+    qtbot.mouseClick(timeline.cards[row], Qt.MouseButton.LeftButton)  # the timeline is cards
     qtbot.mouseClick(window.case_view.correct_button, Qt.MouseButton.LeftButton)
     dialog = window.dialogs[-1]
     assert isinstance(dialog, CorrectionDialog)

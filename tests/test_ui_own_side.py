@@ -36,6 +36,7 @@ def test_the_lab_receives_from_the_courier_at_its_own_log_in(qtbot, opened) -> N
     assert "Received by" in dialog.by.title() and "(you)" in dialog.by.title()
     assert "Released by" in dialog.to.title()
     qtbot.keyClicks(dialog.location, "Lab intake")
+    dialog.fields.condition.setCurrentIndex(0)  # no preset: the lab chooses
     qtbot.keyClicks(dialog.by.password, "lena-secret-1")
     qtbot.keyClicks(dialog.to.username, "carl")
     qtbot.keyClick(dialog.to.username, Qt.Key.Key_Return)  # Enter moves on to the password

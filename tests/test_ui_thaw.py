@@ -67,6 +67,7 @@ def typed(moment: datetime) -> str:
 
 def sign_thaw(qtbot, dialog: RecordStepDialog) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClicks(dialog.location, "Ward 7 treatment room")
+    dialog.fields.condition.setCurrentIndex(0)  # no preset: the nurse chooses
     qtbot.keyClicks(dialog.temperature, f"{TEMPERATURES['thaw']:g}")
     qtbot.keyClicks(dialog.by.username, "ines")
     qtbot.keyClicks(dialog.by.password, "ines-secret-1")
@@ -246,6 +247,7 @@ def infusion_dialog(qtbot, opened, coi: str) -> RecordStepDialog:  # type: ignor
 
 def sign_infusion(qtbot, dialog: RecordStepDialog) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClicks(dialog.location, "Ward 7, bed 4")
+    dialog.fields.condition.setCurrentIndex(0)  # no preset: the nurse chooses
     qtbot.keyClicks(dialog.by.username, "ines")
     qtbot.keyClicks(dialog.by.password, "ines-secret-1")
     qtbot.keyClicks(dialog.to.username, "ivan")

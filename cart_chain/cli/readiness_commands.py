@@ -56,7 +56,9 @@ def cmd_patient_check(args: argparse.Namespace) -> int:
         return 0
     print(
         f"cart-chain: STOP - bedside check FAILED for {result.receipt.subject}: "
-        f"{', '.join(result.mismatches)} do not match this bag's patient; do not infuse "
+        f"{' and '.join(result.mismatches)} "
+        f"{'does' if len(result.mismatches) == 1 else 'do'} not match this bag's patient; "
+        "do not infuse "
         f"(recorded as entry {result.receipt.seq})",
         file=sys.stderr,
     )

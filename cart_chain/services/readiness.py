@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain import authority
 from cart_chain.domain.clock import check_after_enrolment, parse_iso, stated_time, utc_iso
+from cart_chain.domain.effective import search_key
 from cart_chain.domain.errors import (
     InvalidValue,
     NotFound,
@@ -114,10 +115,6 @@ def record_patient_event(
     return bag_write(db, run, by=by, scanned=coi, expect=expect, source=source)
 
 
-def _same_name(a: str, b: str) -> bool:
-    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
-
-
 @dataclass(frozen=True, slots=True)
 class BedsideResult:
     receipt: Receipt
@@ -157,7 +154,7 @@ def bedside_check(
         )[case.entry_seq]
         name, dob = str(patient["patient_name"]), str(patient["patient_dob"])
         mismatches = []
-        if not _same_name(patient_name, name):
+        if search_key(patient_name) != search_key(name):  # case, accents, spacing
             mismatches.append("name")
         if patient_dob.strip() != dob:
             mismatches.append("date of birth")

@@ -219,7 +219,9 @@ class BedsideCheckDialog(QDialog):
             self,
             "MISMATCH — DO NOT INFUSE",
             "The wristband does not match this bag.",
-            "; ".join(result.mismatches) or "the details differ",
+            ("Did not match: " + ", ".join(result.mismatches))
+            if result.mismatches
+            else "the details differ",
             "The mismatch is recorded. Do not infuse; call the responsible physician and QA.",
             ack="Understood: not infusing",
         )

@@ -3,7 +3,8 @@
 A breach was recorded with the step that caused it; the review adds QA's decision
 (accept: the bag may go on; quarantine; reject) and reason. An override lets one
 bag past one infusion gate with a reason; it shows on every report. Both are the
-same form: one choice, a reason, a signature.
+same form: one choice, a reason, a signature. Nothing is preselected (QA decides,
+not a default), and a reject - final, the bag is lost - asks once more.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from PySide6.QtWidgets import (
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.gates import DECISIONS, GATES
 from cart_chain.domain.steps import Step
+from cart_chain.ui.confirm import confirm
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.signature import SignatureBlock
 from cart_chain.ui.titles import set_title
@@ -72,9 +74,13 @@ class QaDecisionDialog(QDialog):
         banner = QLabel(intro)
         banner.setObjectName("Banner")
         banner.setWordWrap(True)
+        self.label = label
         self.choice = QComboBox()
+        self.choice.setObjectName("Decision")
         for value, text in choices.items():
             self.choice.addItem(text, value)
+        self.choice.setPlaceholderText("choose")
+        self.choice.setCurrentIndex(-1)  # no preset: the signer chooses
         self.reason = QPlainTextEdit()
         self.reason.setTabChangesFocus(True)
         self.reason.setFixedHeight(70)
@@ -106,11 +112,19 @@ class QaDecisionDialog(QDialog):
     def store(self, choice: str, reason: str, by: Credentials) -> Receipt:
         raise NotImplementedError
 
+    def confirmed(self, choice: str) -> bool:
+        """Whether ``choice`` may be saved; a subclass asks for a final one."""
+        return True
+
     def submit(self) -> None:
         reason = self.reason.toPlainText().strip()
         try:
+            if self.choice.currentIndex() < 0:
+                raise InvalidValue(f"choose the {self.label.lower()}")
             if not reason:
                 raise InvalidValue("a reason is required")
+            if not self.confirmed(self.choice.currentData()):
+                return
             receipt = self.store(self.choice.currentData(), reason, self.signature.credentials())
         except Exception as exc:
             self.signature.clear_password()
@@ -141,6 +155,18 @@ class DeviationReviewDialog(QaDecisionDialog):
             "the evidence for the decision (required)",
             "Sign decision",
             parent,
+        )
+
+    def confirmed(self, choice: str) -> bool:
+        if choice != "reject":
+            return True
+        d = self.deviation
+        return confirm(
+            self,
+            "Reject the bag?",
+            f"Reject bag {d.unit} for deviation #{d.seq}? A rejected bag may not be used, "
+            "and the decision is final.",
+            "Reject the bag",
         )
 
     def store(self, choice: str, reason: str, by: Credentials) -> Receipt:

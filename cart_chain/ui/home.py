@@ -33,6 +33,7 @@ from cart_chain.ui import prefs
 from cart_chain.ui.enrol import EnrolDialog, empty_list_text, may_enrol
 from cart_chain.ui.errors import classify, describe, error_label
 from cart_chain.ui.models.cases_model import COI, NAME, STEPS, CasesModel, SummaryRole
+from cart_chain.ui.search_keys import SearchKeys
 from cart_chain.ui.work_queue_panel import WorkQueuePanel
 
 #: How often the list and the work queue are read again (cases enrolled on other
@@ -138,6 +139,7 @@ class HomePage(QWidget):
         self._debounce.timeout.connect(self._apply_search)
         self.search.textEdited.connect(lambda _: self._debounce.start())
         self.search.returnPressed.connect(self._enter)
+        self.search.installEventFilter(SearchKeys(self.into_list, self.search))
         self.table.activated.connect(self._activated)
         self.reload()
 
@@ -201,7 +203,7 @@ class HomePage(QWidget):
                 self.message.setText(f"Not a valid identifier: {exc}")
                 self.message.show()
                 return None
-            return self._apply_search()
+            return self.search_and_open_single()
         del scanned  # a code: the scanning service checks it against the records
         if self.open_scanned(text):
             self.search.clear()
@@ -227,6 +229,20 @@ class HomePage(QWidget):
         summary = self.model.data(index, SummaryRole)
         if summary is not None:
             self.open_case.emit(summary.coi)
+
+    def search_and_open_single(self) -> None:
+        """Enter on a search: the list at once, and the case when exactly one matches."""
+        self._apply_search()
+        if self.model.total == 1 and self.model.rowCount() == 1:
+            self._activated(self.model.index(0, 0))
+
+    def into_list(self) -> None:
+        """Down from the search field: the list, on its first row (or where it was)."""
+        if self.model.rowCount() == 0:
+            return
+        if not self.table.currentIndex().isValid():
+            self.table.setCurrentIndex(self.model.index(0, 0))
+        self.table.setFocus(Qt.FocusReason.OtherFocusReason)
 
     def focus_search(self) -> None:
         self.search.setFocus()

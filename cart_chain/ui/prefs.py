@@ -52,7 +52,6 @@ PRINTER_NAME: Pref[str] = Pref("labels/printer", "")
 LABEL_KIND: Pref[str] = Pref("labels/kind", "bag")
 LABEL_WIDTH_MM: Pref[float] = Pref("labels/width_mm", 100.0)
 LABEL_HEIGHT_MM: Pref[float] = Pref("labels/height_mm", 50.0)
-LAST_LOCATION: Pref[str] = Pref("record/last_location", "")
 LAST_EXPORT_DIR: Pref[str] = Pref("export/last_dir", "")
 MAIN_GEOMETRY: Pref[str] = Pref("window/main_geometry", "")
 #: What this workstation's scanner sends: "keyboard" (AIM identifiers on, or typing) or
@@ -63,6 +62,16 @@ SCANNER: Pref[str] = Pref("scan/source", "keyboard")
 #: typing. See `domain.scan_stream`.
 SCANNER_PREFIX: Pref[str] = Pref("scan/prefix", "")
 SCANNER_SUFFIX: Pref[str] = Pref("scan/suffix", "")
+
+
+def last_location(username: str, step: str) -> Pref[str]:
+    """Where this user last recorded ``step`` on this workstation: offered as the
+    default next time (a courier's dock is not the lab's intake). A UI convenience,
+    never evidence: the ledger records only what was signed. The user name is quoted
+    so that no character of it can change the key's groups."""
+    from urllib.parse import quote
+
+    return Pref(f"record/last_location/{quote(username, safe='')}/{step}", "")
 
 
 def scan_source() -> ScanSource:

@@ -105,7 +105,7 @@ class RecordStepDialog(QDialog):
         self.form = QFormLayout()
         self.form.addRow("Step", self.step)
         self.form.addRow(self.checklist)  # under the step, above every field and password
-        self.fields = StepFields(self.form)
+        self.fields = StepFields(self.form, session.user.username)
         #: The fields by name, as tests and the keyboard reach them.
         self.location = self.fields.location
         self.temperature = self.fields.temperature
@@ -382,7 +382,7 @@ class RecordStepDialog(QDialog):
             self._fail(exc, "record the step")
             return
         self.session.signed()
-        prefs.LAST_LOCATION.set(values["location"])
+        self.fields.remember(step, values["location"])
         self.error.hide()
         self.recorded.emit(receipt, self.unit.unit, step.value)
         self.session.changed.emit()

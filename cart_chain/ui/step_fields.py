@@ -50,15 +50,21 @@ CONDITIONS = (
 class StepFields:
     """The per-step rows of the record dialog's form, shown or hidden per step."""
 
-    def __init__(self, form: QFormLayout) -> None:
+    def __init__(self, form: QFormLayout, username: str) -> None:
         self.form = form
+        self.username = username  # whose remembered locations are offered
         self.timed = False  # the shown step asks when it began
-        self.location = QLineEdit(prefs.LAST_LOCATION.get())
+        self.location = QLineEdit()
+        self.offered = ""  # the remembered location last put in the field
         self.location.setPlaceholderText("where the bag is now (room, tank, shipper)")
         self.temperature = QLineEdit()
         self.temperature.setPlaceholderText("°C, e.g. -150 (optional)")
         self.condition = QComboBox()
+        self.condition.setObjectName("Condition")
         self.condition.addItems(CONDITIONS)
+        # No preset: a preselected "Intact" would be recorded by anyone who never looked.
+        self.condition.setPlaceholderText("choose what you see")
+        self.condition.setCurrentIndex(-1)
         self.volume = QLineEdit()
         self.volume.setObjectName("VolumeMl")
         self.volume.setPlaceholderText("mL, e.g. 250 (optional; printed on the label)")
@@ -107,7 +113,15 @@ class StepFields:
             w.setEnabled(on)
 
     def show_step(self, step: Step, start: StartTime | None) -> None:
-        """Show the rows ``step`` asks; ``start`` says how to ask when it began."""
+        """Show the rows ``step`` asks; ``start`` says how to ask when it began.
+
+        The location offered is where this user last recorded this step, unless they
+        already typed (or scanned) one here."""
+        # Compared by text, not isModified(): the scan router puts a field's text back
+        # with setText when a scan lands in it, and that text is still the user's.
+        if self.location.text().strip() in ("", self.offered):
+            self.offered = prefs.last_location(self.username, step.value).get()
+            self.location.setText(self.offered)
         self.form.setRowVisible(self.temperature, step in TEMPERATURE_STEPS)
         self.form.setRowVisible(self.condition, step in CONDITION_STEPS)
         self.form.setRowVisible(self.volume, step is Step.COLLECTION)
@@ -125,6 +139,10 @@ class StepFields:
         else:
             self.started.set_required(False)
 
+    def remember(self, step: Step, location: str) -> None:
+        """After a save: offer ``location`` to this user for ``step`` next time."""
+        prefs.last_location(self.username, step.value).set(location)
+
     def values(self, step: Step) -> dict[str, Any]:
         """The keyword arguments for `custody.record_event`; InvalidValue when malformed."""
         temperature = None
@@ -136,12 +154,14 @@ class StepFields:
                     f"temperature {self.temperature.text()!r} is not a number (°C)"
                 ) from None
         note = self.note.toPlainText().strip()
-        if step in CONDITION_STEPS:
-            condition = f"Condition: {self.condition.currentText()}"
-            note = f"{condition}. {note}" if note else condition
         location = self.location.text().strip()
         if not location:
             raise InvalidValue("say where the bag is (location)")
+        if step in CONDITION_STEPS:
+            if self.condition.currentIndex() < 0:
+                raise InvalidValue("choose the bag's condition (nothing is preselected)")
+            condition = f"Condition: {self.condition.currentText()}"
+            note = f"{condition}. {note}" if note else condition
         started: datetime | None = None
         completed: datetime | None = None
         if self.timed:
