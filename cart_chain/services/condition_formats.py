@@ -9,16 +9,14 @@ report is opened and its attached CSV read instead.
 
 from __future__ import annotations
 
-import json
-import os
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 
 from cart_chain.domain.errors import InvalidValue, NotFound
 from cart_chain.domain.logger_format import LoggerFormat, parse_format
 from cart_chain.domain.logger_parse import LoggerFileError, LoggerRecord, parse_log
 from cart_chain.domain.logger_values import decode, is_pdf, pdf_attachment
+from cart_chain.services import site_json
 
 ENV_VAR = "CART_CHAIN_LOGGERS"
 GENERIC = "delimited"
@@ -26,39 +24,28 @@ AUTO = "auto"
 
 
 def site_folder() -> Path:
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR])
-    from platformdirs import user_data_path
-
-    return user_data_path("cart-chain", appauthor=False) / "loggers"
+    return site_json.site_folder(ENV_VAR, "loggers")
 
 
 def _read(text: str, where: str) -> LoggerFormat:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InvalidValue(f"logger format {where} is not valid JSON: {exc}") from None
-    return parse_format(data)
+    return parse_format(site_json.load(text, f"logger format {where}"))
 
 
 @cache
 def _shipped() -> dict[str, LoggerFormat]:
     out = {}
-    for entry in files("cart_chain.resources").joinpath("loggers").iterdir():
-        if entry.name.endswith(".json"):
-            fmt = _read(entry.read_text(encoding="utf-8"), entry.name)
-            out[fmt.name] = fmt
+    for name, text in site_json.shipped("loggers"):
+        fmt = _read(text, name)
+        out[fmt.name] = fmt
     return out
 
 
 def all_formats() -> dict[str, LoggerFormat]:
     """Every layout by name; a site's own layout of the same name wins."""
     formats = dict(_shipped())
-    folder = site_folder()
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.json")):
-            fmt = _read(path.read_text(encoding="utf-8"), str(path))
-            formats[fmt.name] = fmt
+    for where, text in site_json.site_files(site_folder()):
+        fmt = _read(text, where)
+        formats[fmt.name] = fmt
     return formats
 
 

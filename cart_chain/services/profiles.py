@@ -8,22 +8,21 @@ folder). Within a site's folder a newer version of a shipped profile wins.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.errors import InvalidValue, NotFound
+from cart_chain.domain.errors import NotFound
 from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.profiles import Profile, parse_profile
 from cart_chain.domain.steps import Step
 from cart_chain.domain.windows import StartTime, start_time
+from cart_chain.services import site_json
 from cart_chain.store.database import Database
 from cart_chain.store.models import Case, CaseProfile
 
@@ -32,39 +31,28 @@ ENV_VAR = "CART_CHAIN_PROFILES"
 
 
 def site_folder() -> Path:
-    if os.environ.get(ENV_VAR):
-        return Path(os.environ[ENV_VAR])
-    from platformdirs import user_data_path
-
-    return user_data_path("cart-chain", appauthor=False) / "profiles"
+    return site_json.site_folder(ENV_VAR, "profiles")
 
 
 def _read(text: str, where: str) -> Profile:
-    try:
-        data = json.loads(text)
-    except ValueError as exc:
-        raise InvalidValue(f"profile {where} is not valid JSON: {exc}") from None
-    return parse_profile(data)
+    return parse_profile(site_json.load(text, f"profile {where}"))
 
 
 @cache
 def _shipped() -> dict[str, Profile]:
     out = {}
-    for item in files("cart_chain").joinpath("resources/profiles").iterdir():
-        if item.name.endswith(".json"):
-            p = _read(item.read_text("utf-8"), item.name)
-            out[p.id] = p
+    for name, text in site_json.shipped("profiles"):
+        p = _read(text, name)
+        out[p.id] = p
     return out
 
 
 def all_profiles() -> dict[str, Profile]:
     profiles = dict(_shipped())
-    folder = site_folder()
-    if folder.is_dir():
-        for path in sorted(folder.glob("*.json")):
-            p = _read(path.read_text("utf-8"), str(path))
-            if p.id not in profiles or p.version >= profiles[p.id].version:
-                profiles[p.id] = p
+    for where, text in site_json.site_files(site_folder()):
+        p = _read(text, where)
+        if p.id not in profiles or p.version >= profiles[p.id].version:
+            profiles[p.id] = p
     return profiles
 
 
