@@ -104,6 +104,32 @@ def test_shared_inactivity_setting_applies_to_the_lock(qtbot, opened) -> None:  
     assert seen == [12]
 
 
+def test_facility_name_is_set_in_the_shared_settings(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    """Issue 12: the facility name printed on labels could only be set from the CLI."""
+    _, dialog = open_admin(qtbot, opened)
+    dialog.tabs.setCurrentIndex(1)
+    field = dialog.findChild(type(dialog.facility), "FacilityName")
+    qtbot.keyClicks(field, "Mercy Cell Therapy Unit")
+    sign(qtbot, dialog)
+    qtbot.mouseClick(
+        dialog.findChild(type(dialog.toggle_active), "SaveShared"), Qt.MouseButton.LeftButton
+    )
+    assert "saved" in dialog.message.text()
+    assert settings.get(opened.db, "facility_name") == "Mercy Cell Therapy Unit"
+
+
+def test_a_control_character_in_the_facility_name_is_refused(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
+    _, dialog = open_admin(qtbot, opened)
+    dialog.tabs.setCurrentIndex(1)
+    dialog.facility_name.setText("Mercy\x07Unit")
+    sign(qtbot, dialog)
+    qtbot.mouseClick(
+        dialog.findChild(type(dialog.toggle_active), "SaveShared"), Qt.MouseButton.LeftButton
+    )
+    assert "saved" not in dialog.message.text()
+    assert settings.get(opened.db, "facility_name") == ""
+
+
 def test_workstation_settings_go_to_qsettings(qtbot, opened, qsettings_tmp) -> None:  # type: ignore[no-untyped-def]
     _, dialog = open_admin(qtbot, opened)
     dialog.tabs.setCurrentIndex(2)

@@ -123,10 +123,17 @@ class AdminDialog(UsersTab, QDialog):
     # -- shared settings -----------------------------------------------------------------
 
     def _settings_tab(self) -> QWidget:
+        from cart_chain.services.settings import get
+
         page = QWidget()
         self.facility = QLineEdit(self.session.opened.facility)
         self.facility.setObjectName("Facility")
         self.facility.setMaxLength(5)
+        # Printed beside the FIN on collection and container labels (a write-in line
+        # until it is set); the service checks it as it checks any printed name.
+        self.facility_name = QLineEdit(get(self.session.db, "facility_name"))
+        self.facility_name.setObjectName("FacilityName")
+        self.facility_name.setPlaceholderText("printed on labels beside the FIN")
         self.inactivity = QSpinBox()
         self.inactivity.setObjectName("Inactivity")
         self.inactivity.setRange(2, 15)
@@ -143,6 +150,7 @@ class AdminDialog(UsersTab, QDialog):
         note.setObjectName("Subtle")
         form.addRow(note)
         form.addRow("Facility identification number (FIN)", self.facility)
+        form.addRow("Facility name", self.facility_name)
         form.addRow("Lock after inactivity", self.inactivity)
         form.addRow(save)
         save.clicked.connect(self._save_shared)
@@ -158,11 +166,14 @@ class AdminDialog(UsersTab, QDialog):
             self._show(describe(exc), error=True)
             return
         facility = self.facility.text().strip().upper()
+        facility_name = self.facility_name.text().strip()
         minutes = str(self.inactivity.value())
 
         def save() -> None:
             if facility != get(db, "facility"):
                 set_setting(db, creds, "facility", facility)
+            if facility_name != get(db, "facility_name"):
+                set_setting(db, creds, "facility_name", facility_name)
             if minutes != get(db, "inactivity_minutes"):
                 set_setting(db, creds, "inactivity_minutes", minutes)
 
