@@ -132,7 +132,7 @@ def test_restores_in_the_same_second_keep_every_database_they_replace(
     overwrote the first one's copy, and the records only it held were lost."""
     from datetime import UTC, datetime
 
-    import cart_chain.services.backup as backup_module
+    import cart_chain.services.restore_files as backup_module
 
     class SameSecond(datetime):
         @classmethod

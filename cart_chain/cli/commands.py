@@ -131,7 +131,13 @@ def cmd_restore(args: argparse.Namespace) -> int:
     by = signer(args.by, "Performed by (administrator)", source)
     qa = signer(args.qa, "Approved by (QA)", source) if args.qa else None
     result = restore(
-        Database(args.db), Path(args.file), by, qa=qa, reason=args.reason, replace=args.replace
+        Database(args.db),
+        Path(args.file),
+        by,
+        qa=qa,
+        reason=args.reason,
+        replace=args.replace,
+        accept_witnessed_loss=args.accept_witnessed_loss,
     )
     print(
         f"restored {result.path} from {args.file}: {result.entries} entries verified, "
@@ -213,6 +219,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "--replace",
         action="store_true",
         help="restore over an existing database (kept beside it, renamed)",
+    )
+    p.add_argument(
+        "--accept-witnessed-loss",
+        action="store_true",
+        help="after a disaster: restore a backup older than what the witnesses saw; "
+        "the entries after it are recorded as lost (needs --qa and --reason)",
     )
     p.set_defaults(handler=cmd_restore)
 

@@ -13,16 +13,17 @@ with a reason. The first entry of the restored ledger, ``restored``, names the
 head it replaced, the range it dropped and the backup's SHA-256; its actor is
 the administrator (named with printed name; administrators sign no content) and
 it carries QA's signature when QA approved. The database it replaces is never
-deleted: it is kept beside it, renamed, so no committed record is lost. PostgreSQL
-has its own tools (pg_dump).
+deleted: it is kept beside it, renamed, so no committed record is lost. A backup
+older than what a witness saw restores only as a signed, recorded loss
+(`witness_loss`). PostgreSQL has its own tools (pg_dump).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,7 @@ from cart_chain.domain.errors import (
     VerificationFailed,
 )
 from cart_chain.domain.roles import Role
+from cart_chain.services import witness_loss
 from cart_chain.services.accounts import load_user
 from cart_chain.services.auth import (
     Credentials,
@@ -45,8 +47,11 @@ from cart_chain.services.auth import (
     require_role,
     signed_write,
 )
+from cart_chain.services.restore_files import keep, kept_name
 from cart_chain.services.signing import VERIFIED, signature
 from cart_chain.services.verification import verify_ledger
+from cart_chain.services.witness_loss import Superseded
+from cart_chain.services.witnesses import findings_in
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.kinds.admin import BACKUP_MADE, RESTORED
@@ -91,17 +96,34 @@ def file_sha256(path: Path) -> str:
 
 def check_file(path: Path) -> Report:
     """Open ``path`` as a cart-chain database and verify it completely (triggers included)."""
+    return check_backup(path, accept_witnessed_loss=False)[0]
+
+
+def check_backup(path: Path, *, accept_witnessed_loss: bool) -> tuple[Report, list[Superseded]]:
+    """`check_file`, and the witnesses' checkpoints beyond the backup's end, which fail it
+    unless ``accept_witnessed_loss`` (`witness_loss`): then they are returned instead."""
     if not path.is_file():
         raise DatabaseUnavailable(f"no backup file at {path}")
     copy = Database(str(path), read_only=True)
+    found = None
     try:
         state(copy)  # refuses foreign, corrupt or newer databases
         report = verify_ledger(copy)
+        if report.problem is not None and report.problem.table == "witness":
+            found = copy.read(lambda s: findings_in(s, report.entries, collect_ahead=True))
     finally:
         copy.dispose()
-    if not report.ok:
-        raise VerificationFailed(f"{path} does not verify: {report.problem}")
-    return report
+    if report.ok:
+        return report, []
+    failed = f"{path} does not verify: {report.problem}"
+    if found is None or found.problems or not found.ahead:
+        raise VerificationFailed(failed)
+    if not accept_witnessed_loss:
+        raise VerificationFailed(
+            f"{failed}. If the entries after this backup are lost for good, restore it with "
+            "--accept-witnessed-loss, signed by QA with a reason"
+        )
+    return dataclasses.replace(report, problem=None), found.ahead
 
 
 def _signer(session: Session, creds: Credentials, roles: frozenset[Role], action: str) -> UserState:
@@ -270,25 +292,35 @@ def restore(
     qa: Credentials | None = None,
     reason: str | None = None,
     replace: bool = False,
+    accept_witnessed_loss: bool = False,
 ) -> BackupResult:
     """Restore ``backup_file`` over the database; signed by an administrator (and QA, see below).
 
     A QA user must also sign, with a reason, when the restore would drop signed
-    entries, or when the live database cannot be trusted to say what it drops.
+    entries, when the live database cannot be trusted to say what it drops, or
+    when witnesses saw entries after the backup (``accept_witnessed_loss``).
     """
     target = _sqlite_only(db)
     backup_file = backup_file.expanduser().resolve()
     reason = (reason or "").strip() or None
     if qa is not None and reason is None:
         raise InvalidValue("a QA approval of a restore needs a reason (--reason)")
-    report = check_file(backup_file)  # before anything is touched
+    report, superseded = check_backup(  # before anything is touched
+        backup_file, accept_witnessed_loss=accept_witnessed_loss
+    )
+    if superseded and (qa is None or reason is None):
+        raise SignatureError(
+            f"restore refused: witnesses saw entries up to {max(s.size for s in superseded)} "
+            f"after this backup's {report.entries}; accepting their loss needs a QA user's "
+            "signature with a reason (--qa USER --reason R)"
+        )
     if target.exists() and not replace:
         raise InvalidValue(
             f"{target} already exists; give --replace to restore over it "
             "(the current file is kept beside it, renamed)"
         )
     live = _assess_live(db, target, report.checkpoint, by, qa, reason)
-    kept = _kept_name(target) if target.exists() else None
+    kept = kept_name(target) if target.exists() else None
     digest = file_sha256(backup_file)
     staging_path = target.with_name(f".{target.name}.restoring")
     target.parent.mkdir(parents=True, exist_ok=True)
@@ -303,14 +335,17 @@ def restore(
                 qa,
                 live,
                 reason,
-                _restored_payload(backup_file, digest, report.checkpoint, live, kept),
+                {
+                    **_restored_payload(backup_file, digest, report.checkpoint, live, kept),
+                    "lost": witness_loss.payload(superseded, report.entries),
+                },
             ),
         )
         check_file(staging_path)
         staging.dispose()
         db.dispose()
         if kept is not None:
-            _keep(target, kept, live)
+            keep(target, kept, live.head)
         sqlite_copy(staging_path, target)
     finally:
         staging.dispose()
@@ -355,43 +390,3 @@ def _append_restored(
         admin.username,
         {**payload, "administrator": administrator, "reason": reason, "signatures": sigs},
     )
-
-
-def _kept_name(target: Path) -> Path:
-    """A new name beside ``target``: two restores in one second never share a kept copy."""
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    kept = target.with_name(f"{target.stem}.before-restore-{stamp}.sqlite3")
-    n = 1
-    while kept.exists():
-        n += 1
-        kept = target.with_name(f"{target.stem}.before-restore-{stamp}-{n}.sqlite3")
-    return kept
-
-
-def _keep(target: Path, kept: Path, live: _Live) -> None:
-    """Keep the database being replaced beside it: a consistent copy, or, when it cannot be
-    read, the untouched files themselves (renamed)."""
-    if live.head is None:
-        for suffix in ("", "-wal", "-shm"):
-            source = Path(f"{target}{suffix}")
-            if source.exists():
-                source.replace(f"{kept}{suffix}")
-        return
-    sqlite_copy(target, kept)
-    _same_head(kept, live)
-    for suffix in ("-wal", "-shm"):
-        Path(f"{target}{suffix}").unlink(missing_ok=True)
-
-
-def _same_head(kept: Path, live: _Live) -> None:
-    """The file kept must be the ledger the restore entry names, else someone wrote meanwhile."""
-    copy = Database(str(kept), read_only=True)
-    try:
-        now = copy.read(ledger.head)
-    finally:
-        copy.dispose()
-    if now != live.head:
-        kept.unlink(missing_ok=True)
-        raise VerificationFailed(
-            f"the database moved on to {now} during the restore; nothing was restored, try again"
-        )

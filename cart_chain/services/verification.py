@@ -107,8 +107,9 @@ def _note_problem(session: Session, report: Report, note: str) -> Problem | None
 def _witness_problem(session: Session, report: Report) -> Problem | None:
     """The witnesses' check (`witnesses.findings_in`), and a warning when the last
     checkpoint is more than a day old (the daily one is made at the next signed write)."""
-    problems, warnings = findings_in(session, report.entries)
-    report.warnings.extend(warnings)
+    found = findings_in(session, report.entries)
+    problems = found.problems
+    report.warnings.extend(found.warnings)
     if site_key_in(session) is not None and checkpoint_due_in(session):
         report.warnings.append(
             "the last checkpoint is more than a day old: the next signed write makes one"

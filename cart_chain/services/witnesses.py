@@ -20,7 +20,7 @@ import json
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -44,6 +44,7 @@ from cart_chain.domain.signed_note import (
 from cart_chain.domain.witnesses import FOLDER, SETTING, Witness, parse
 from cart_chain.services import witness_folder, witness_site
 from cart_chain.services.shared_settings import get_in
+from cart_chain.services.witness_loss import Superseded, losses_in
 from cart_chain.store.database import Database
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.site_keys import key_for_size, site_keys_in
@@ -137,6 +138,13 @@ def rotations_in(session: Session) -> list[dict[str, str]]:
 
 def _plan(session: Session, w: Witness, held: Held | None) -> list[tuple[str, list[bytes]]]:
     """The checkpoints ``w`` still needs, each with the proof from the one before it."""
+    if held is not None and (held.size, held.root) in losses_in(session):
+        if w.kind != FOLDER:  # a cosigning site keeps refusing: its people must decide
+            raise WitnessRefused(
+                f"{w.label} holds a checkpoint a signed restore superseded; the witness site "
+                "must accept the restored ledger before it cosigns again"
+            )
+        return [(note, []) for size, note in notes_in(session, held.size)]
     if held is not None:
         entries = tree_size(session)
         if held.size > entries:
@@ -212,19 +220,32 @@ def _check_signatures(w: Witness, held: Held, origin: str, public: bytes) -> Non
         open_cosignature(held.note, name, cosigner)
 
 
-def findings_in(session: Session, entries: int) -> tuple[list[str], list[str]]:
-    """(problems, warnings) of the ledger, as verified up to ``entries``, against the
-    latest checkpoint each witness holds. A witness that cannot be read is a warning;
-    a held checkpoint that does not verify, or that the tree no longer extends, fails."""
-    problems: list[str] = []
-    warnings: list[str] = []
+@dataclass(slots=True)
+class Findings:
+    """`findings_in`'s result; ``ahead`` is filled instead of ``problems`` when asked."""
+
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    ahead: list[Superseded] = field(default_factory=list)
+
+
+def findings_in(session: Session, entries: int, *, collect_ahead: bool = False) -> Findings:
+    """The ledger, as verified up to ``entries``, against the latest checkpoint each
+    witness holds. A witness that cannot be read is a warning; a held checkpoint that
+    does not verify, or that the tree no longer extends, fails, unless a signed restore
+    in this ledger superseded exactly that checkpoint (`witness_loss`): then it is a
+    warning naming the restore. With ``collect_ahead`` (a restore deciding whether to
+    accept a loss), checkpoints beyond ``entries`` are listed in ``ahead`` instead."""
+    found = Findings()
+    problems, warnings = found.problems, found.warnings
     witnesses = configured_in(session)
     keys = site_keys_in(session)
     if not witnesses or not keys:
-        return problems, warnings
+        return found
     origin = keys[0].origin
     recorded = notes_in(session)
     last = recorded[-1][0] if recorded else 0
+    losses = losses_in(session)
     for w in witnesses:
         try:
             held = held_by(w, origin)
@@ -242,7 +263,14 @@ def findings_in(session: Session, entries: int) -> tuple[list[str], list[str]]:
         except InvalidValue as err:
             problems.append(f"{w.label} holds a checkpoint that does not verify: {err}")
             continue
+        loss = losses.get((held.size, held.root))
+        if loss is not None:
+            warnings.append(loss.describe(w.label, held.size))
+            continue
         if held.size > entries:
+            if collect_ahead:
+                found.ahead.append(Superseded(w.label, held.size, held.root))
+                continue
             problems.append(
                 f"{w.label} holds a checkpoint of {held.size} entries but the ledger ends at "
                 f"{entries}: entries were cut off or an old backup was restored"
@@ -260,4 +288,4 @@ def findings_in(session: Session, entries: int) -> tuple[list[str], list[str]]:
                 f"{w.label} holds {held.size} entries, the last checkpoint covers {last}: "
                 "it is behind (queued; 'cart-chain witness sync' retries)"
             )
-    return problems, warnings
+    return found

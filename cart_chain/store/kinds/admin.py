@@ -96,6 +96,21 @@ register(
                 },
             ),
             "dropped": opt(dict, fields={"first": req(int), "last": req(int), "signed": req(int)}),
+            # Entries witnesses saw after the backup, lost (services/witness_loss.py).
+            "lost": opt(
+                dict,
+                fields={
+                    "first": req(int),
+                    "last": req(int),
+                    "superseded": req(
+                        list,
+                        item=req(
+                            dict,
+                            fields={"witness": req(str), "size": req(int), "root": req(str)},
+                        ),
+                    ),
+                },
+            ),
             "administrator": req(dict, fields={"username": req(str), "printed_name": req(str)}),
             "reason": opt(str),
             "signatures": SIGNATURES,
