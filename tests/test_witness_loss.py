@@ -23,6 +23,7 @@ from cart_chain.store.models import LedgerEntry
 from cart_chain.store.tree import tree_size
 from tests import test_witness
 from tests.conftest import creds, enrol
+from tests.test_cli import one_line_error, run
 from tests.test_key_rotation import own_key  # noqa: F401 (a fixture)
 
 site = test_witness.site  # the fixtures, shared with the witness tests
@@ -137,3 +138,32 @@ def test_a_checkpoint_the_restore_did_not_account_for_still_fails(
     assert not report.ok and report.problem.table == "witness"  # type: ignore[union-attr]
     assert "cut off" in report.problem.message  # type: ignore[union-attr]
     restored.dispose()
+
+
+def test_the_cli_asks_for_the_loss_explicitly(witnessed: dict, tmp_path: Path) -> None:
+    db = witnessed["db"]
+    old = tmp_path / "last-night.sqlite3"
+    backup.backup(db, old, creds("admin"))
+    enrol(db, "Second Patient")
+    site_key.make_checkpoint(db, creds("alice"))
+    path = lose(db)
+    admin, qa = creds("admin"), creds("quinn")
+    refused = run(path, "restore", str(old), "--by", "admin", stdin=f"{admin.password}\n")
+    assert "--accept-witnessed-loss" in one_line_error(refused, 1)
+    assert not path.exists()
+    done = run(
+        path,
+        "restore",
+        str(old),
+        "--by",
+        "admin",
+        "--qa",
+        "quinn",
+        "--reason",
+        "disk failed",
+        "--accept-witnessed-loss",
+        stdin=f"{admin.password}\n{qa.password}\n",
+    )
+    assert done.returncode == 0, done.stderr
+    verified = run(path, "verify")
+    assert verified.returncode == 0 and "superseded" in verified.stdout + verified.stderr
