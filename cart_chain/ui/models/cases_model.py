@@ -11,16 +11,16 @@ plain lists as well as with a real database.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt
 
 from cart_chain.domain.clock import local_display, parse_iso
 from cart_chain.domain.steps import Step
 from cart_chain.services.views import CaseSummary
+from cart_chain.ui.models.rows import RowsModel
 
 #: fetch(search, sort_key, descending, after, limit) -> the page of summaries that sorts
 #: after ``after`` (the last row loaded; None for the first page)
@@ -70,8 +70,11 @@ def since(moment: str | None, now: datetime) -> str:
     return f"{minutes // (24 * 60)} days ago"
 
 
-class CasesModel(QAbstractTableModel):
+class CasesModel(RowsModel):
     """Lazy, service-sorted table of `CaseSummary` rows."""
+
+    headers = HEADERS
+    item_role = SummaryRole
 
     def __init__(
         self,
@@ -157,50 +160,25 @@ class CasesModel(QAbstractTableModel):
         self.descending = order == Qt.SortOrder.DescendingOrder
         self.reload()
 
-    # -- Qt model API -------------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
+    # -- what the rows show (`ui.models.rows`) -------------------------------------
 
     def summary(self, row: int) -> CaseSummary:
         return self.rows[row]
 
-    def data(
-        self,
-        index: QModelIndex | QPersistentModelIndex,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        s = self.rows[index.row()]
-        col = index.column()
-        if role == SummaryRole:
-            return s
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(s, col)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == SINCE and s.last_event_at:
-                return local_display(s.last_event_at)
-            if col == ALERTS:
-                return "\n".join(self._alert_cache.get(s.coi, ())) or None
-            if col == STEPS:
-                return "\n".join(f"{u}: {step_text(st)}" for u, st in s.unit_steps)
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole and col == ALERTS:
-            return QBrush(QColor("#b3001b")) if self._alert_cache.get(s.coi) else None
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return self._display(s, col)
+    def _items(self) -> Sequence[CaseSummary]:
+        return self.rows
+
+    def _tooltip(self, s: CaseSummary, col: int) -> str | None:
+        if col == SINCE and s.last_event_at:
+            return local_display(s.last_event_at)
+        if col == ALERTS:
+            return "\n".join(self._alert_cache.get(s.coi, ())) or None
+        if col == STEPS:
+            return "\n".join(f"{u}: {step_text(st)}" for u, st in s.unit_steps)
         return None
+
+    def _alarm(self, s: CaseSummary, col: int) -> bool:
+        return col == ALERTS and bool(self._alert_cache.get(s.coi))
 
     def _display(self, s: CaseSummary, col: int) -> str:
         if col == COI:

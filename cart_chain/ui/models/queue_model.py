@@ -7,15 +7,15 @@ re-draws the time left against a new "now" without reading the database again.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import Qt
 
 from cart_chain.domain.clock import local_display, utc_iso
 from cart_chain.services.views import QueueItem
+from cart_chain.ui.models.rows import RowsModel
 
 #: fetch() -> the queue items, most urgent first
 FetchQueue = Callable[[], list[QueueItem]]
@@ -26,8 +26,11 @@ HEADERS = ("Time left", "Case (COI)", "Unit", "Waiting for")
 ItemRole = Qt.ItemDataRole.UserRole + 2
 
 
-class QueueModel(QAbstractTableModel):
+class QueueModel(RowsModel):
     """Read-only table of `QueueItem` rows, in the service's order."""
+
+    headers = HEADERS
+    item_role = ItemRole
 
     def __init__(self, fetch: FetchQueue, parent: Any = None) -> None:
         super().__init__(parent)
@@ -49,39 +52,16 @@ class QueueModel(QAbstractTableModel):
         if self.items:
             self.dataChanged.emit(self.index(0, LEFT), self.index(len(self.items) - 1, LEFT))
 
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.items)
+    def _items(self) -> Sequence[QueueItem]:
+        return self.items
 
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
+    def _tooltip(self, item: QueueItem, col: int) -> str | None:
+        if col == LEFT and item.ends is not None:
+            return f"ends {local_display(utc_iso(item.ends))}"
+        return item.waiting if col == WAITING else None
 
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
-
-    def data(
-        self,
-        index: QModelIndex | QPersistentModelIndex,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if not index.isValid() or index.row() >= len(self.items):
-            return None
-        item = self.items[index.row()]
-        col = index.column()
-        if role == ItemRole:
-            return item
-        if role in (Qt.ItemDataRole.DisplayRole, Qt.ItemDataRole.AccessibleTextRole):
-            return self._display(item, col)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == LEFT and item.ends is not None:
-                return f"ends {local_display(utc_iso(item.ends))}"
-            return item.waiting if col == WAITING else None
-        if role == Qt.ItemDataRole.ForegroundRole and col == LEFT and item.overdue(self.now):
-            return QBrush(QColor("#b3001b"))
-        return None
+    def _alarm(self, item: QueueItem, col: int) -> bool:
+        return col == LEFT and item.overdue(self.now)
 
     def _display(self, item: QueueItem, col: int) -> str:
         if col == LEFT:
