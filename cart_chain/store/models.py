@@ -4,9 +4,10 @@ Every table is append-only (database triggers refuse UPDATE and DELETE), except
 `CaseIndex`, a fold of the others kept by the same append and checked by `verify`.
 The tables that are not projections (the Merkle tree, logger files, the case index)
 are defined in `store.derived_models` and re-exported here. Keys are natural (COI,
-unit id, user name, ledger sequence) rather than database sequences, so `verify` can rebuild every projection row from the ledger alone
-and compare it column by column. Times are ISO 8601 UTC strings: they sort,
-hash and compare the same on SQLite and PostgreSQL.
+unit id, user name, ledger sequence) rather than database sequences, so `verify`
+can rebuild every projection row from the ledger alone and compare it column by
+column. Times are ISO 8601 UTC strings: they sort, hash and compare the same on
+SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
