@@ -10,7 +10,7 @@ from cart_chain.ui.enrol import EnrolDialog
 from cart_chain.ui.main_window import MainWindow
 from tests.conftest import enrol
 from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press, type_like_a_person
+from tests.ui_conftest import make_session, press, settled, type_like_a_person
 
 
 def _window(qtbot, opened, user: str) -> MainWindow:  # type: ignore[no-untyped-def]
@@ -18,6 +18,7 @@ def _window(qtbot, opened, user: str) -> MainWindow:  # type: ignore[no-untyped-
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    settled(qtbot)  # the case list and the queue are read off the GUI thread
     return window
 
 
@@ -63,7 +64,7 @@ def test_an_empty_list_says_what_to_do_and_the_form_enrols(qtbot, opened) -> Non
     # The new case is open, and the list behind it no longer says it is empty.
     assert window.stack.currentWidget() is window.case_view
     assert window.case_view.detail is not None and window.case_view.detail.coi == coi
-    assert not home.empty.isVisibleTo(home)
+    qtbot.waitUntil(lambda: not home.empty.isVisibleTo(home))  # the list, read again
 
 
 def test_the_service_refuses_a_bad_date_of_birth_in_the_form(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
@@ -111,5 +112,7 @@ def test_a_list_with_cases_has_no_empty_message(qtbot, opened) -> None:  # type:
     assert not window.home.empty.isVisible()
     qtbot.keyClicks(window.home.search, "nobody-matches-this")
     qtbot.keyClick(window.home.search, Qt.Key.Key_Return)
+    settled(qtbot)
+    assert window.home.model.total == 0
     assert not window.home.empty.isVisible()  # a search with no match is not an empty list
     assert len(list_cases(opened.db)) == 1

@@ -8,13 +8,14 @@ from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.models.cases_model import NAME
 from tests.conftest import enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press
+from tests.ui_conftest import make_session, press, settled
 
 
 def home_window(qtbot, opened) -> MainWindow:  # type: ignore[no-untyped-def]
     window = MainWindow(make_session(opened, "lena"))
     qtbot.addWidget(window)
     window.show()
+    settled(qtbot)  # the case list and the queue are read off the GUI thread
     return window
 
 
@@ -85,11 +86,13 @@ def test_clicking_a_header_sorts_through_the_service(qtbot, opened) -> None:  # 
     header = window.home.table.horizontalHeader()
     x = header.sectionViewportPosition(NAME) + 10
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    settled(qtbot)
     model = window.home.model
     assert model.sort_key == "patient"
     names = [model.data(model.index(r, NAME)) for r in range(2)]
     assert names == sorted(["Zed Last", "Abe First"], reverse=model.descending)
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
+    settled(qtbot)
     flipped = [model.data(model.index(r, NAME)) for r in range(2)]
     assert flipped == names[::-1]  # a second click reverses the order
 

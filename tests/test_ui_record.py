@@ -15,7 +15,7 @@ from cart_chain.ui.print_label import PDF_CHOICE, PrintLabelDialog
 from cart_chain.ui.record_step import RecordStepDialog
 from tests.conftest import enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press
+from tests.ui_conftest import make_session, press, settled
 
 
 @pytest.fixture
@@ -29,6 +29,7 @@ def open_window(qtbot, opened, user: str) -> MainWindow:  # type: ignore[no-unty
     window = MainWindow(make_session(opened, user))
     qtbot.addWidget(window)
     window.show()
+    settled(qtbot)  # the case list and the queue are read off the GUI thread
     return window
 
 

@@ -10,7 +10,7 @@ from cart_chain.ui.export import ExportDialog
 from tests.conftest import enrol
 from tests.test_ui_home import home_window
 from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import type_like_a_person
+from tests.ui_conftest import settled, type_like_a_person
 
 
 def test_ctrl_e_exports_from_the_search_field(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
@@ -34,11 +34,12 @@ def test_enter_on_a_single_match_opens_it(qtbot, opened) -> None:  # type: ignor
     search = window.home.search
     type_like_a_person(qtbot, search, "sofia")
     qtbot.keyClick(search, Qt.Key.Key_Return)
+    settled(qtbot)  # the search is read off the GUI thread
     assert window.stack.currentWidget() is window.home  # two match: the list, filtered
     assert window.home.model.rowCount() == 2
     type_like_a_person(qtbot, search, " single")
     qtbot.keyClick(search, Qt.Key.Key_Return)  # at once, before the typing pause ends
-    assert window.stack.currentWidget() is window.case_view
+    qtbot.waitUntil(lambda: window.stack.currentWidget() is window.case_view)  # once read
     assert window.case_view.title.text() == "Sofia Single"
 
 

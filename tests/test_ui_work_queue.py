@@ -11,7 +11,7 @@ from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.models.queue_model import CASE, LEFT, WAITING
 from tests.conftest import enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
+from tests.ui_conftest import make_session, settled
 
 
 def _window(qtbot, opened, user: str) -> MainWindow:  # type: ignore[no-untyped-def]
@@ -19,6 +19,7 @@ def _window(qtbot, opened, user: str) -> MainWindow:  # type: ignore[no-untyped-
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
+    settled(qtbot)  # the case list and the queue are read off the GUI thread
     return window
 
 

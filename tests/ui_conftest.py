@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QApplication
 
 from cart_chain.services.workstation import OpenedDatabase, open_database
 from cart_chain.store.database import Database
+from cart_chain.ui import background
 from tests.conftest import creds, populate
 
 
@@ -60,6 +61,8 @@ def qsettings_tmp(qapp: QApplication, tmp_path: Path) -> Iterator[Path]:
     yield folder
     for w in QApplication.topLevelWidgets():
         w.close()
+    # Reads still in a worker (the case list's, the queue's) end here, not in the next test.
+    background.wait_done(10_000)
 
 
 @pytest.fixture
@@ -83,6 +86,13 @@ def make_session(opened: OpenedDatabase, username: str, signed: bool = False):  
     if signed:
         session.signed()
     return session
+
+
+def settled(qtbot) -> None:  # type: ignore[no-untyped-def]
+    """Wait until every read started off the GUI thread (`ui.background`) is shown."""
+    from cart_chain.ui import background
+
+    qtbot.waitUntil(lambda: not background.busy(), timeout=10_000)
 
 
 def press(widget, key, modifier=None):  # type: ignore[no-untyped-def]
@@ -112,6 +122,7 @@ __all__ = [
     "press",
     "qsettings_tmp",
     "scan_router",
+    "settled",
     "template_db",
     "type_like_a_person",
 ]

@@ -1,11 +1,13 @@
 """Tables. The ledger is the record; every other table is a projection of it.
 
 Every table is append-only (database triggers refuse UPDATE and DELETE), except
-`CaseIndex`, a fold of the others kept by the same append and checked by `verify`. Keys
-are natural (COI, unit id, user name, ledger sequence) rather than database
-sequences, so `verify` can rebuild every projection row from the ledger alone
-and compare it column by column. Times are ISO 8601 UTC strings: they sort,
-hash and compare the same on SQLite and PostgreSQL.
+`CaseIndex`, a fold of the others kept by the same append and checked by `verify`.
+The tables that are not projections (the Merkle tree, logger files, the case index)
+are defined in `store.derived_models` and re-exported here. Keys are natural (COI,
+unit id, user name, ledger sequence) rather than database sequences, so `verify`
+can rebuild every projection row from the ledger alone and compare it column by
+column. Times are ISO 8601 UTC strings: they sort, hash and compare the same on
+SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,16 +18,19 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column
 
+from cart_chain.store.base import Base as Base
 
-class Base(DeclarativeBase):
-    pass
+# Re-exported: importers keep reading every table from here, and importing this module
+# registers every table on `Base.metadata` (what Alembic autogenerate compares).
+from cart_chain.store.derived_models import CaseIndex as CaseIndex
+from cart_chain.store.derived_models import ConditionFile as ConditionFile
+from cart_chain.store.derived_models import TreeHash as TreeHash
 
 
 class LedgerEntry(Base):
@@ -295,21 +300,6 @@ class CaseLink(Base):
     __table_args__ = (Index("ix_case_links_kind_value", "kind", "value"),)
 
 
-class TreeHash(Base):
-    """The ledger's RFC 6962 Merkle tree: leaf and interior hashes in sumdb/tlog's layout.
-
-    ``idx`` is tlog's stored-hash index (`domain.merkle.stored_hash_index`); each row is
-    written by the append of entry ``entry_seq`` (its leaf, then the subtrees it
-    completes), so the table only grows and proofs read O(log n) rows by key.
-    """
-
-    __tablename__ = "tree_hashes"
-
-    idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), index=True)
-    hash: Mapped[str] = mapped_column(String(64))
-
-
 class ConditionLog(Base):
     """A temperature logger's file imported for one transport leg (a shipping step).
 
@@ -329,53 +319,6 @@ class ConditionLog(Base):
     format: Mapped[str] = mapped_column(String(40))
 
     __table_args__ = (UniqueConstraint("sha256", name="uq_condition_logs_sha256"),)
-
-
-class ConditionFile(Base):
-    """The original bytes of an imported logger file, kept with the entry that names them.
-
-    Not a projection (the ledger holds the file's SHA-256 and size, not its bytes):
-    `verify` hashes each stored file and compares it with its entry
-    (`store.attachments`).
-    """
-
-    __tablename__ = "condition_files"
-
-    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
-    content: Mapped[bytes] = mapped_column(LargeBinary)
-
-
-class CaseIndex(Base):
-    """One row per case: its effective values and search keys, for the case list.
-
-    Not a fact but a fold: the patient fields as their corrections leave them, their
-    `domain.effective.search_key`, and the latest live step's corrected time. Kept by
-    `store.case_index` inside the append transaction (so it is the only table rows
-    are updated in) and rebuilt from the append-only projections by `verify`, which
-    names any row that differs. Each sort key has a (key, seq) index so the list is
-    keyset-paged.
-    """
-
-    __tablename__ = "case_index"
-
-    coi: Mapped[str] = mapped_column(ForeignKey("cases.coi"), primary_key=True)
-    seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"))
-    patient_name: Mapped[str] = mapped_column(String(200))
-    patient_dob: Mapped[str] = mapped_column(String(10))
-    mrn: Mapped[str] = mapped_column(String(64))
-    product: Mapped[str] = mapped_column(String(200))
-    name_key: Mapped[str] = mapped_column(Text)
-    mrn_key: Mapped[str] = mapped_column(Text)
-    product_key: Mapped[str] = mapped_column(Text)
-    last_event_at: Mapped[str] = mapped_column(String(32))  # "" while no live step
-
-    __table_args__ = (
-        Index("ix_case_index_seq", "seq", unique=True),
-        Index("ix_case_index_name", "name_key", "seq"),
-        Index("ix_case_index_mrn", "mrn_key", "seq"),
-        Index("ix_case_index_product", "product_key", "seq"),
-        Index("ix_case_index_last_event", "last_event_at", "seq"),
-    )
 
 
 #: Projection tables in the order `verify` checks them, with their sort keys.

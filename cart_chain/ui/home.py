@@ -1,12 +1,14 @@
 """Home: search or scan, and the list of cases.
 
-Typing filters the list (after a short pause, through the service); a scanned
-or typed code followed by Enter opens that case directly. A scan made anywhere
-in the main window - the search field, a selected row of the table, the case
-view - is routed here by the scan router (`open_scanned`) and opens the case of
-the bag it names, never the selected row's: a label's QR or Data Matrix payload
-(``CC1...``), a unit id or COI, a DIN, checked by the scanning service (an
-unknown or voided label is refused).
+The list and the work queue are read off the GUI thread (`ui.background`) and
+shown when read, so a slow database never freezes the window; a failed read says
+so above the list and keeps what is shown. Typing filters the list (after a short
+pause, through the service); a scanned or typed code followed by Enter opens that
+case directly. A scan made anywhere in the main window - the search field, a
+selected row of the table, the case view - is routed here by the scan router
+(`open_scanned`) and opens the case of the bag it names, never the selected row's:
+a label's QR or Data Matrix payload (``CC1...``), a unit id or COI, a DIN, checked
+by the scanning service (an unknown or voided label is refused).
 """
 
 from __future__ import annotations
@@ -30,8 +32,9 @@ from PySide6.QtWidgets import (
 from cart_chain.domain.errors import IdentifierError
 from cart_chain.domain.labelcode import parse_scan
 from cart_chain.ui import prefs
+from cart_chain.ui.background import Runner, run_in_pool
 from cart_chain.ui.enrol import EnrolDialog, empty_list_text, may_enrol
-from cart_chain.ui.errors import classify, describe, error_label
+from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.models.cases_model import COI, NAME, STEPS, CasesModel, SummaryRole
 from cart_chain.ui.search_keys import SearchKeys
 from cart_chain.ui.work_queue_panel import WorkQueuePanel
@@ -44,7 +47,8 @@ if TYPE_CHECKING:
     from cart_chain.ui.session import Session
 
 
-def make_model(session: Session) -> CasesModel:
+def make_model(session: Session, run: Runner = run_in_pool) -> CasesModel:
+    """The case list over the case-list service, read off the GUI thread by default."""
     from cart_chain.services import case_list
 
     db = session.db
@@ -54,14 +58,16 @@ def make_model(session: Session) -> CasesModel:
         ),
         count=lambda search: case_list.count_cases(db, search),
         alerts=case_list.alerts,
+        run=run,
     )
 
 
-def make_queue(session: Session) -> WorkQueuePanel:
+def make_queue(session: Session, run: Runner = run_in_pool) -> WorkQueuePanel:
+    """The work queue over its service, read off the GUI thread by default."""
     from cart_chain.services import work_queue
 
     db = session.db
-    return WorkQueuePanel(lambda: work_queue.work_queue(db))
+    return WorkQueuePanel(lambda: work_queue.work_queue(db), run=run)
 
 
 class HomePage(QWidget):
@@ -81,6 +87,14 @@ class HomePage(QWidget):
         self.count = QLabel()
         self.count.setObjectName("Subtle")
         self.model = make_model(session)
+        self.model.setParent(self)
+        self.model.loaded.connect(self._list_loaded)
+        self.model.failed.connect(self._read_failed)
+        #: (request, COI): select that case again once that request's rows are shown.
+        self._keep: tuple[int, str] | None = None
+        #: The request whose rows open the case when exactly one matches (Enter).
+        self._open_single: int | None = None
+        self._read_problem = False  # the message shown is a failed read's
         self.table = QTableView()
         self.table.setObjectName("CasesTable")
         self.table.setModel(self.model)
@@ -127,6 +141,7 @@ class HomePage(QWidget):
         layout.addWidget(self.table, 1)
         self.queue = make_queue(session)
         self.queue.open_case.connect(self.open_case)
+        self.queue.model.failed.connect(lambda exc: self._read_failed(exc, "work queue"))
         layout.addWidget(self.queue)
         self.refresh_timer = QTimer(self)
         self.refresh_timer.setInterval(REFRESH_MS)
@@ -144,31 +159,60 @@ class HomePage(QWidget):
         self.reload()
 
     def reload(self) -> None:
+        """Read the list and the queue again (off the GUI thread; shown when read)."""
         self.model.reload()
         self.queue.reload()
-        self._update_count()
 
     def refresh(self) -> None:
         """The timer's refresh: read the list and the queue again, keeping the selected
         case selected (by its COI, never by its row: rows move when cases arrive).
-        While a search is pending (it reads anyway) only the queue's times are re-drawn."""
+        While a search is pending (it reads anyway) only the queue's times are re-drawn;
+        a read still under way is not asked for again (a slow database is not piled on)."""
         if self._debounce.isActive():
             self.queue.model.rerender()
             return
-        current = self.model.data(self.table.currentIndex(), SummaryRole)
-        try:
+        if not self.model.loading:
+            current = self.model.data(self.table.currentIndex(), SummaryRole)
             self.model.refresh()
+            if current is not None:
+                self._keep = (self.model.request, current.coi)
+                if not self.model.loading:  # read at once (a synchronous runner)
+                    self._list_loaded(self.model.request)
+        if not self.queue.model.loading:
             self.queue.reload()
-        except Exception as exc:  # a timer slot: say so, keep what is shown, try again later
-            problem = describe(exc) if classify(exc) == "rule" else "the database did not answer"
-            self.message.setText(f"The list could not be refreshed: {problem}.")
-            self.message.show()
-            return
+        else:
+            self.queue.model.rerender()
+
+    def _list_loaded(self, request: int) -> None:
+        """Rows were shown: the count, the selection kept by a refresh, and the single
+        match Enter asked to open, each for the request it was asked with."""
+        if self._read_problem:
+            self._read_problem = False
+            self.message.hide()
         self._update_count()
-        if current is not None:
-            rows = [i for i, s in enumerate(self.model.rows) if s.coi == current.coi]
+        if self._keep is not None and self._keep[0] == request:
+            coi = self._keep[1]
+            self._keep = None
+            rows = [i for i, s in enumerate(self.model.rows) if s.coi == coi]
             if rows:
                 self.table.selectRow(rows[0])
+        if self._open_single == request:
+            self._open_single = None
+            if self.model.total == 1 and self.model.rowCount() == 1:
+                self._activated(self.model.index(0, 0))
+
+    def _read_failed(self, exc: Exception, what: str = "list") -> None:
+        """A read of the list or the queue failed in its worker: say so, keep what is
+        shown; the timer tries again. A bug also gets the error dialog (and the log)."""
+        kind = classify(exc)
+        if kind == "bug":
+            show_error(self, exc, f"read the {what}")
+            problem = "an unexpected error (details in the log file)"
+        else:
+            problem = describe(exc) if kind == "rule" else "the database did not answer"
+        self._read_problem = True
+        self.message.setText(f"The {what} could not be read: {problem}.")
+        self.message.show()
 
     def _update_count(self) -> None:
         n = self.model.total
@@ -186,8 +230,9 @@ class HomePage(QWidget):
 
     def _apply_search(self) -> None:
         self.message.hide()
+        self._read_problem = False
+        self._open_single = None  # a new search: an earlier Enter's match is not this one
         self.model.set_search(self.search.text())
-        self._update_count()
 
     def _enter(self) -> None:
         """Enter: an identifier or label code opens its case (read with this workstation's
@@ -231,10 +276,12 @@ class HomePage(QWidget):
             self.open_case.emit(summary.coi)
 
     def search_and_open_single(self) -> None:
-        """Enter on a search: the list at once, and the case when exactly one matches."""
+        """Enter on a search: the list at once, and the case when exactly one matches
+        (once the search's rows are read, if they are still being read)."""
         self._apply_search()
-        if self.model.total == 1 and self.model.rowCount() == 1:
-            self._activated(self.model.index(0, 0))
+        self._open_single = self.model.request
+        if not self.model.loading:
+            self._list_loaded(self.model.request)
 
     def into_list(self) -> None:
         """Down from the search field: the list, on its first row (or where it was)."""

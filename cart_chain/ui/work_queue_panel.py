@@ -1,7 +1,8 @@
 """The work queue panel under the case list: what waits at this site, most urgent first.
 
 Read-only; activating a row (Enter, double-click) opens that unit's case, as a row
-of the case list does. The home page reloads it with the list on its refresh timer.
+of the case list does. The home page reloads it with the list on its refresh timer,
+off the GUI thread (`ui.background`).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from cart_chain.services.views import QueueItem
+from cart_chain.ui.background import Runner, run_now
 from cart_chain.ui.models.queue_model import CASE, LEFT, UNIT, ItemRole, QueueModel
 
 
@@ -27,9 +29,15 @@ class WorkQueuePanel(QWidget):
 
     open_case = Signal(str)
 
-    def __init__(self, fetch: Callable[[], list[QueueItem]], parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[], list[QueueItem]],
+        parent: QWidget | None = None,
+        run: Runner = run_now,
+    ) -> None:
         super().__init__(parent)
-        self.model = QueueModel(fetch, self)
+        self.model = QueueModel(fetch, self, run)
+        self.model.loaded.connect(self._update_heading)
         self.heading = QLabel()
         self.heading.setObjectName("Subtle")
         self.table = QTableView()
@@ -52,8 +60,11 @@ class WorkQueuePanel(QWidget):
         layout.addWidget(self.table)
 
     def reload(self) -> None:
-        """Read the queue again (one short read) and say how much waits."""
+        """Read the queue again (one short read); the heading says how much waits once
+        it is read (a failure is the model's `failed` signal, shown by the home page)."""
         self.model.reload()
+
+    def _update_heading(self) -> None:
         n = self.model.rowCount()
         self.heading.setText(
             f"Work queue: {n} item{'s' if n != 1 else ''} waiting"

@@ -6,21 +6,26 @@ go to the service: the database orders and filters, the model just pages, each
 page asked for as "the rows after the last one I hold" (keyset paging), so a case
 enrolled meanwhile on another workstation never shifts or repeats a row.
 The model gets its data through two callables, so it is unit-tested with
-plain lists as well as with a real database.
+plain lists as well as with a real database. They run through a
+`ui.background.Runner`: in the app off the GUI thread (`run_in_pool`), the rows
+shown when read; every search, sort or refresh is numbered and a result overtaken
+by a newer request is dropped, so a slow read never overwrites a newer one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt
-from PySide6.QtGui import QBrush, QColor
+from PySide6.QtCore import QModelIndex, QPersistentModelIndex, Qt, Signal
+from shiboken6 import isValid
 
 from cart_chain.domain.clock import local_display, parse_iso
 from cart_chain.domain.steps import Step
 from cart_chain.services.views import CaseSummary
+from cart_chain.ui.background import Runner, run_now
+from cart_chain.ui.models.rows import RowsModel
 
 #: fetch(search, sort_key, descending, after, limit) -> the page of summaries that sorts
 #: after ``after`` (the last row loaded; None for the first page)
@@ -70,8 +75,16 @@ def since(moment: str | None, now: datetime) -> str:
     return f"{minutes // (24 * 60)} days ago"
 
 
-class CasesModel(QAbstractTableModel):
+class CasesModel(RowsModel):
     """Lazy, service-sorted table of `CaseSummary` rows."""
+
+    headers = HEADERS
+    item_role = SummaryRole
+
+    #: A load (first page, refresh, next page) is shown: its request number.
+    loaded = Signal(int)
+    #: A load failed (the exception); what is shown stays.
+    failed = Signal(object)
 
     def __init__(
         self,
@@ -80,9 +93,10 @@ class CasesModel(QAbstractTableModel):
         alerts: Alerts = _no_alerts,
         page: int = PAGE,
         parent: Any = None,
+        run: Runner = run_now,
     ) -> None:
         super().__init__(parent)
-        self._fetch, self._count, self._alerts = fetch, count, alerts
+        self._fetch, self._count, self._alerts, self._run = fetch, count, alerts, run
         self.page = page
         self.search = ""
         self.sort_key = "created"
@@ -91,18 +105,22 @@ class CasesModel(QAbstractTableModel):
         self._alert_cache: dict[str, tuple[str, ...]] = {}
         self.total = 0
         self.now = datetime.now(UTC)
+        #: The number of the latest list asked for (a search, sort, reload or refresh);
+        #: a result for an older number is stale and dropped.
+        self.request = 0
+        self._list_pending = False
+        self._page_pending = False
 
     # -- loading ------------------------------------------------------------------
 
+    @property
+    def loading(self) -> bool:
+        """Whether a read asked for has not been shown (or failed) yet."""
+        return self._list_pending or self._page_pending
+
     def reload(self) -> None:
         """Start again from the first page (after a search, a sort or a new record)."""
-        self.beginResetModel()
-        self.now = datetime.now(UTC)
-        self.total = self._count(self.search)
-        self.rows = []
-        self._alert_cache = {}
-        self._append(self._fetch(self.search, self.sort_key, self.descending, None, self.page))
-        self.endResetModel()
+        self._read_list(self.page)
 
     #: The most rows `refresh` reads again (the rest load again as the user scrolls).
     REFRESH_PAGES = 5
@@ -111,21 +129,56 @@ class CasesModel(QAbstractTableModel):
         """Read the list again, as many rows as are loaded (at most `REFRESH_PAGES`
         pages): new cases from other workstations appear, relative times and alerts
         are re-rendered against the present."""
-        keep = min(max(len(self.rows), self.page), self.REFRESH_PAGES * self.page)
-        total = self._count(self.search)
-        rows = self._fetch(self.search, self.sort_key, self.descending, None, keep)
+        self._read_list(min(max(len(self.rows), self.page), self.REFRESH_PAGES * self.page))
+
+    def _read_list(self, limit: int) -> None:
+        """Ask for the count and the first ``limit`` rows; shown when read, if still the
+        latest request (a page asked for before it is dropped too)."""
+        self.request += 1
+        request = self.request
+        self._list_pending, self._page_pending = True, False
+        search, key, desc = self.search, self.sort_key, self.descending
+
+        def job() -> tuple[int, list[tuple[CaseSummary, tuple[str, ...]]]]:
+            total = self._count(search)
+            return total, self._with_alerts(self._fetch(search, key, desc, None, limit))
+
+        self._run(job, lambda result: self._show_list(request, *result), self._fail(request))
+
+    def _with_alerts(self, page: list[CaseSummary]) -> list[tuple[CaseSummary, tuple[str, ...]]]:
+        return [(s, self._alerts(s)) for s in page]
+
+    def _latest(self, request: int) -> bool:
+        """Whether ``request`` is the newest one and this model still exists."""
+        return isValid(self) and request == self.request
+
+    def _show_list(
+        self, request: int, total: int, page: list[tuple[CaseSummary, tuple[str, ...]]]
+    ) -> None:
+        if not self._latest(request):
+            return  # stale: a newer search, sort or refresh is on its way
+        self._list_pending = False
         self.beginResetModel()
         self.now = datetime.now(UTC)
         self.total = total
         self.rows = []
         self._alert_cache = {}
-        self._append(rows)
+        self._append(page)
         self.endResetModel()
+        self.loaded.emit(request)
 
-    def _append(self, page: list[CaseSummary]) -> None:
-        self.rows.extend(page)
-        for s in page:
-            self._alert_cache[s.coi] = self._alerts(s)
+    def _fail(self, request: int) -> Callable[[Exception], None]:
+        def failed(exc: Exception) -> None:
+            if self._latest(request):
+                self._list_pending = self._page_pending = False
+                self.failed.emit(exc)
+
+        return failed
+
+    def _append(self, page: list[tuple[CaseSummary, tuple[str, ...]]]) -> None:
+        for s, found in page:
+            self.rows.append(s)
+            self._alert_cache[s.coi] = found
 
     def set_search(self, text: str) -> None:
         if text.strip() != self.search:
@@ -136,18 +189,32 @@ class CasesModel(QAbstractTableModel):
         return not parent.isValid() and len(self.rows) < self.total
 
     def fetchMore(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> None:  # noqa: B008
-        if parent.isValid():
+        """Ask for the page after the last row held (one at a time: the view asks again
+        while it waits, and a second request would read the same page)."""
+        if parent.isValid() or self.loading:
             return
+        request = self.request
+        self._page_pending = True
+        search, key, desc, size = self.search, self.sort_key, self.descending, self.page
         after = self.rows[-1] if self.rows else None
-        page = self._fetch(self.search, self.sort_key, self.descending, after, self.page)
+
+        def job() -> list[tuple[CaseSummary, tuple[str, ...]]]:
+            return self._with_alerts(self._fetch(search, key, desc, after, size))
+
+        self._run(job, lambda page: self._show_page(request, page), self._fail(request))
+
+    def _show_page(self, request: int, page: list[tuple[CaseSummary, tuple[str, ...]]]) -> None:
+        if not self._latest(request) or not self._page_pending:
+            return  # the list was asked for again meanwhile: this page belongs to the old one
+        self._page_pending = False
         if len(page) < self.page:
             self.total = len(self.rows) + len(page)  # the end of the list: stop asking
-        if not page:
-            return
-        first = len(self.rows)
-        self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
-        self._append(page)
-        self.endInsertRows()
+        if page:
+            first = len(self.rows)
+            self.beginInsertRows(QModelIndex(), first, first + len(page) - 1)
+            self._append(page)
+            self.endInsertRows()
+        self.loaded.emit(request)
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
         key = SORT_KEYS.get(column)
@@ -157,50 +224,25 @@ class CasesModel(QAbstractTableModel):
         self.descending = order == Qt.SortOrder.DescendingOrder
         self.reload()
 
-    # -- Qt model API -------------------------------------------------------------------
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
-            return HEADERS[section]
-        return None
+    # -- what the rows show (`ui.models.rows`) -------------------------------------
 
     def summary(self, row: int) -> CaseSummary:
         return self.rows[row]
 
-    def data(
-        self,
-        index: QModelIndex | QPersistentModelIndex,
-        role: int = Qt.ItemDataRole.DisplayRole,
-    ) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        s = self.rows[index.row()]
-        col = index.column()
-        if role == SummaryRole:
-            return s
-        if role == Qt.ItemDataRole.DisplayRole:
-            return self._display(s, col)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            if col == SINCE and s.last_event_at:
-                return local_display(s.last_event_at)
-            if col == ALERTS:
-                return "\n".join(self._alert_cache.get(s.coi, ())) or None
-            if col == STEPS:
-                return "\n".join(f"{u}: {step_text(st)}" for u, st in s.unit_steps)
-            return None
-        if role == Qt.ItemDataRole.ForegroundRole and col == ALERTS:
-            return QBrush(QColor("#b3001b")) if self._alert_cache.get(s.coi) else None
-        if role == Qt.ItemDataRole.AccessibleTextRole:
-            return self._display(s, col)
+    def _items(self) -> Sequence[CaseSummary]:
+        return self.rows
+
+    def _tooltip(self, s: CaseSummary, col: int) -> str | None:
+        if col == SINCE and s.last_event_at:
+            return local_display(s.last_event_at)
+        if col == ALERTS:
+            return "\n".join(self._alert_cache.get(s.coi, ())) or None
+        if col == STEPS:
+            return "\n".join(f"{u}: {step_text(st)}" for u, st in s.unit_steps)
         return None
+
+    def _alarm(self, s: CaseSummary, col: int) -> bool:
+        return col == ALERTS and bool(self._alert_cache.get(s.coi))
 
     def _display(self, s: CaseSummary, col: int) -> str:
         if col == COI:
