@@ -13,6 +13,7 @@ from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import record_patient_event
 from cart_chain.ui.bedside import BedsideCheckDialog, PatientEventDialog
 from cart_chain.ui.main_window import MainWindow
+from cart_chain.ui.print_label import PrintLabelDialog
 from cart_chain.ui.record_step import RecordStepDialog
 from tests.conftest import TEMPERATURES, creds, enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
@@ -118,6 +119,8 @@ def test_bedside_check_then_infusion(qtbot, opened, beeps) -> None:  # type: ign
     with qtbot.waitSignal(record.recorded):
         qtbot.mouseClick(record.save, Qt.MouseButton.LeftButton)
     assert show_case(opened.db, coi).units[0].current_step == "infusion"
+    # No next holder after infusion: no label is offered.
+    assert not any(isinstance(d, PrintLabelDialog) for d in window.dialogs)
 
 
 def test_mismatch_is_a_red_stop(qtbot, opened, beeps) -> None:  # type: ignore[no-untyped-def]

@@ -82,9 +82,11 @@ def test_scan_the_right_bag_and_record_a_handoff(qtbot, opened, tmp_path) -> Non
     assert [s.meaning for s in last.signatures] == ["Released by", "Received by"]
     assert not window.session.first_signature_pending
 
-    # The label for the next holder is offered; print it to a PDF file.
+    # The label for the next holder is offered: the courier's transport label (a
+    # first print of that kind); print it to a PDF file.
     label = window.dialogs[-1]
     assert isinstance(label, PrintLabelDialog) and label.isVisible()
+    assert label.kind.currentData() == "transport"
     assert not label.reason.isVisible()  # a first print asks no reason
     label.destination.setCurrentIndex(label.destination.findText(PDF_CHOICE))
     out = tmp_path / "label.pdf"
@@ -94,9 +96,11 @@ def test_scan_the_right_bag_and_record_a_handoff(qtbot, opened, tmp_path) -> Non
     qtbot.keyClicks(label.signature.password, "alice-secret-1")
     with qtbot.waitSignal(label.printed):
         qtbot.mouseClick(label.print_button, Qt.MouseButton.LeftButton)
-    assert_one_label_page(out, 100, 70)
+    assert_one_label_page(out, 102, 152)
     printed = list_labels(opened.db, unit_of(coi))
-    assert [(p.kind, p.step, p.reason) for p in printed] == [("bag", "ship_to_manufacturing", None)]
+    assert [(p.kind, p.step, p.reason) for p in printed] == [
+        ("transport", "ship_to_manufacturing", None)
+    ]
 
 
 def assert_one_label_page(path: Path, width_mm: float, height_mm: float) -> None:

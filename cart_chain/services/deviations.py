@@ -23,6 +23,8 @@ from cart_chain.store import ledger
 from cart_chain.store.models import (
     Deviation,
     DeviationReview,
+    LedgerEntry,
+    User,
 )
 
 
@@ -38,6 +40,10 @@ class DeviationState:
     actual: str
     decision: str | None  # latest QA decision, None while unreviewed
     reason: str | None
+    # Who made the latest decision and when: a decision is only as good as its signer.
+    reviewed_by: str | None = None
+    reviewed_by_name: str | None = None
+    reviewed_at: str | None = None
 
     @property
     def blocking(self) -> bool:
@@ -61,19 +67,18 @@ def deviations_of(
     devs = session.execute(q).scalars().all()
     if not devs:
         return []
-    reviews: dict[int, tuple[str, str]] = {}
-    rows = (
-        session.execute(
-            select(DeviationReview)
-            .where(DeviationReview.deviation_seq.in_([d.entry_seq for d in devs]))
-            .order_by(DeviationReview.entry_seq)
-        )
-        .scalars()
-        .all()
-    )
-    fixed = corrected_reasons(session, [r.entry_seq for r in rows])
-    for r in rows:
-        reviews[r.deviation_seq] = (r.decision, fixed.get(r.entry_seq, r.reason))
+    reviews: dict[int, tuple[str, str, str | None, str | None, str]] = {}
+    rows = session.execute(
+        select(DeviationReview, LedgerEntry.actor, User.full_name, LedgerEntry.recorded_at)
+        .join(LedgerEntry, LedgerEntry.seq == DeviationReview.entry_seq)
+        .outerjoin(User, User.username == LedgerEntry.actor)
+        .where(DeviationReview.deviation_seq.in_([d.entry_seq for d in devs]))
+        .order_by(DeviationReview.entry_seq)
+    ).all()
+    fixed = corrected_reasons(session, [r.entry_seq for r, _, _, _ in rows])
+    for r, actor, name, at in rows:
+        reason = fixed.get(r.entry_seq, r.reason)
+        reviews[r.deviation_seq] = (r.decision, reason, actor, name, at)
     return [
         DeviationState(
             d.entry_seq,
@@ -84,7 +89,7 @@ def deviations_of(
             d.detail,
             d.limit_value,
             d.actual,
-            *reviews.get(d.entry_seq, (None, None)),
+            *reviews.get(d.entry_seq, (None, None, None, None, None)),
         )
         for d in devs
     ]

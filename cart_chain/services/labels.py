@@ -28,6 +28,7 @@ from cart_chain.domain.evidence import short_checkpoint
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.label_data import LabelData
 from cart_chain.domain.label_layout import FORMATS, KINDS, Layout, load_layout
+from cart_chain.domain.label_offer import label_after
 from cart_chain.domain.labelcode import (
     MAX_SERIAL,
     LabelCode,
@@ -139,6 +140,37 @@ def labels_in(session: Session, unit_code: str) -> list[LabelPrintView]:
 def list_labels(db: Database, unit: str) -> list[LabelPrintView]:
     """Every label printed for a unit, oldest first, with its void status."""
     return db.read(lambda s: labels_in(s, resolve_bag(s, unit, refuse_void=False).unit_code))
+
+
+@dataclass(frozen=True, slots=True)
+class LabelOffer:
+    """The label to offer after a step; ``reprint``: one of that kind exists already, so
+    printing it again needs a reason (as `print_label` demands)."""
+
+    unit: str
+    step: str
+    kind: str
+    reprint: bool
+
+
+def label_offer(db: Database, unit: str, step: str | Step) -> LabelOffer | None:
+    """What the next holder needs after ``step`` was recorded for ``unit``
+    (`domain.label_offer`), or None (after infusion, or a step that is no handoff)."""
+    done = step if isinstance(step, Step) else parse_step(step)
+    kind = label_after(done)
+    if kind is None:
+        return None
+
+    def run(session: Session) -> LabelOffer:
+        code = resolve_bag(session, unit, refuse_void=False).unit_code
+        earlier = session.execute(
+            select(func.count())
+            .select_from(LabelPrint)
+            .where(LabelPrint.unit_code == code, LabelPrint.kind == kind)
+        ).scalar()
+        return LabelOffer(code, done.value, kind, bool(earlier))
+
+    return db.read(run)
 
 
 # -- printing ---------------------------------------------------------------------

@@ -116,6 +116,10 @@ def _entries(session: Session, detail: CaseDetail, unit: UnitView) -> list[Timel
         lines = [d.detail, f"Limit {d.limit}; recorded {d.actual}", f"Decision: {state}"]
         if d.reason:
             lines.append(f"Reason: {d.reason}")
+        if d.decision is not None and d.reviewed_at:
+            who = d.reviewed_by_name or d.reviewed_by or "unknown"
+            user = f" ({d.reviewed_by})" if d.reviewed_by else ""
+            lines.append(f"Reviewed by {who}{user} · {local_display(d.reviewed_at)}")
         title = f"Deviation at {Step(d.step).label}"
         out.append(
             TimelineEntry(

@@ -64,6 +64,9 @@ class DeviationView:
     decision: str | None  # QA's latest: accept, reject, quarantine; None = unreviewed
     reason: str | None
     open: bool
+    reviewed_by: str | None = None  # the latest decision's signer (user name)
+    reviewed_by_name: str | None = None  # their printed name
+    reviewed_at: str | None = None  # when it was recorded (UTC, ISO)
 
 
 @dataclass(frozen=True, slots=True)

@@ -85,8 +85,15 @@ class CaseView(QWidget):
         self.label_button = QPushButton("Print label… (Ctrl+P)")
         self.label_button.setShortcut(QKeySequence("Ctrl+P"))
         self.report_button = QPushButton("Custody report…")
-        self.bedside_button = QPushButton("Bedside check…")
-        self.patient_button = QPushButton("Patient event…")
+        # Shortcuts clash with none of the window's (Ctrl+H/E/F/L/N/K/P, F1, F2).
+        self.bedside_button = QPushButton("Bedside check… (Ctrl+B)")
+        self.bedside_button.setShortcut(QKeySequence("Ctrl+B"))
+        self.bedside_button.setToolTip("Check the bag against the patient at the bedside (Ctrl+B)")
+        self.patient_button = QPushButton("Patient event… (Ctrl+J)")
+        self.patient_button.setShortcut(QKeySequence("Ctrl+J"))
+        self.patient_button.setToolTip(
+            "Record a patient event: bridging, lymphodepletion, premedication (Ctrl+J)"
+        )
         self.review_button = QPushButton("Review deviation…")
         self.review_button.setToolTip("QA: accept, quarantine or reject this bag's deviation")
         self.override_button = QPushButton("Override infusion gate…")

@@ -278,16 +278,24 @@ class MainWindow(QMainWindow):
             self.open_case(unit)
 
     def _offer_label(self, unit: str, step: str) -> None:
+        """After a recorded step: the label the next holder needs, if any
+        (`services.labels.label_offer`); none after infusion."""
         from cart_chain.services.case_detail import show_case
+        from cart_chain.services.labels import label_offer
 
         try:
+            offer = label_offer(self.session.db, unit, step)
+            if offer is None:
+                return
             case = show_case(self.session.db, unit)
         except Exception as exc:
             show_error(self, exc, "prepare the label")
             return
-        self.print_label(case, unit, step)
+        self.print_label(case, unit, step, offer.kind)
 
-    def print_label(self, case: CaseDetail, unit: str, step: str | None) -> Any:
+    def print_label(
+        self, case: CaseDetail, unit: str, step: str | None, kind: str | None = None
+    ) -> Any:
         from cart_chain.ui.print_label import PrintLabelDialog
 
         if not self.session.still_allowed():
@@ -295,7 +303,7 @@ class MainWindow(QMainWindow):
         if not unit:
             return None
         try:
-            dialog = PrintLabelDialog(self.session, case, unit, step, self)
+            dialog = PrintLabelDialog(self.session, case, unit, step, self, kind=kind)
         except Exception as exc:
             show_error(self, exc, "prepare the label")
             return None

@@ -156,6 +156,7 @@ class PrintLabelDialog(QDialog):
         unit: str,
         step: str | None = None,
         parent: QWidget | None = None,
+        kind: str | None = None,
     ) -> None:
         super().__init__(parent)
         from cart_chain.services.labels import list_labels
@@ -176,9 +177,10 @@ class PrintLabelDialog(QDialog):
         self.kind.setObjectName("LabelKind")
         for k in available_kinds():
             self.kind.addItem(KIND_NAMES.get(k, k), k)
-        remembered = self.kind.findData(prefs.LABEL_KIND.get())
-        if remembered >= 0:
-            self.kind.setCurrentIndex(remembered)
+        # Offered after a step: the kind the next holder needs; else the last one used.
+        chosen = self.kind.findData(kind or prefs.LABEL_KIND.get())
+        if chosen >= 0:
+            self.kind.setCurrentIndex(chosen)
         self.preview = QLabel()
         self.preview.setObjectName("LabelPreview")
         self.preview.setAlignment(Qt.AlignmentFlag.AlignCenter)

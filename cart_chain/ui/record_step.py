@@ -62,7 +62,9 @@ class RecordStepDialog(QDialog):
     """Scan → step → fields → signatures → save."""
 
     recorded = Signal(object, str, str)  # Receipt, unit, step
-    label_offered = Signal(str, str)  # unit, step after a handoff
+    label_offered = Signal(
+        str, str
+    )  # unit, step: after every save; the labels service says which label
 
     def __init__(
         self,
@@ -387,8 +389,8 @@ class RecordStepDialog(QDialog):
         self.recorded.emit(receipt, self.unit.unit, step.value)
         self.session.changed.emit()
         self.accept()
-        if step in HANDOFFS:
-            self.label_offered.emit(self.unit.unit, step.value)
+        # Which label (if any) the next holder needs is the labels service's rule.
+        self.label_offered.emit(self.unit.unit, step.value)
 
     def _fail(self, exc: BaseException, action: str) -> None:
         if classify(exc) == "rule":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QGroupBox, QLabel, QLineEdit, QWidget
 
 from cart_chain.domain.errors import SignatureError
@@ -62,12 +63,14 @@ class SignatureBlock(QGroupBox):
         user = self.session.user
         if self.session.first_signature_pending:
             self.username.setReadOnly(False)
+            self.username.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
             self.username.clear()
             self.note.setText("First signature of this session: type your user name and password.")
         else:
             self.username.setText(user.username)
             self.username.setReadOnly(True)
-            self.username.setFocusPolicy(self.username.focusPolicy())
+            # Fixed and shown only: Tab goes from field to field past it.
+            self.username.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             self.note.setText(f"Signing as {user.full_name}: enter your password.")
 
     def first_field(self) -> QLineEdit:
