@@ -118,6 +118,8 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
                 d.decision,
                 d.reason,
                 d.blocking,
+                d.reviewed_by,
+                d.reviewed_at,
             )
         )
     now = datetime.now(UTC)

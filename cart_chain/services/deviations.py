@@ -23,6 +23,7 @@ from cart_chain.store import ledger
 from cart_chain.store.models import (
     Deviation,
     DeviationReview,
+    LedgerEntry,
 )
 
 
@@ -38,6 +39,10 @@ class DeviationState:
     actual: str
     decision: str | None  # latest QA decision, None while unreviewed
     reason: str | None
+    #: Who signed the latest decision and when (UTC ISO); None while unreviewed. Reports
+    #: print them so a rejected unit reads as rejected by someone, not as waiting.
+    reviewed_by: str | None = None
+    reviewed_at: str | None = None
 
     @property
     def blocking(self) -> bool:
@@ -61,19 +66,16 @@ def deviations_of(
     devs = session.execute(q).scalars().all()
     if not devs:
         return []
-    reviews: dict[int, tuple[str, str]] = {}
-    rows = (
-        session.execute(
-            select(DeviationReview)
-            .where(DeviationReview.deviation_seq.in_([d.entry_seq for d in devs]))
-            .order_by(DeviationReview.entry_seq)
-        )
-        .scalars()
-        .all()
-    )
-    fixed = corrected_reasons(session, [r.entry_seq for r in rows])
-    for r in rows:
-        reviews[r.deviation_seq] = (r.decision, fixed.get(r.entry_seq, r.reason))
+    reviews: dict[int, tuple[str, str, str | None, str]] = {}
+    rows = session.execute(
+        select(DeviationReview, LedgerEntry.actor, LedgerEntry.recorded_at)
+        .join(LedgerEntry, LedgerEntry.seq == DeviationReview.entry_seq)
+        .where(DeviationReview.deviation_seq.in_([d.entry_seq for d in devs]))
+        .order_by(DeviationReview.entry_seq)
+    ).all()
+    fixed = corrected_reasons(session, [r.entry_seq for r, _, _ in rows])
+    for r, actor, at in rows:
+        reviews[r.deviation_seq] = (r.decision, fixed.get(r.entry_seq, r.reason), actor, at)
     return [
         DeviationState(
             d.entry_seq,
@@ -84,7 +86,7 @@ def deviations_of(
             d.detail,
             d.limit_value,
             d.actual,
-            *reviews.get(d.entry_seq, (None, None)),
+            *reviews.get(d.entry_seq, (None, None, None, None)),
         )
         for d in devs
     ]
