@@ -44,7 +44,7 @@ def test_a_long_name_never_overprints_the_header(ready_db: Database, tmp_path: P
 
     page.extract_text(visitor_text=visit)
     left = "cart-chain · Chain-of-custody report"
-    left_end = base.MARGIN + fonts.text_width(left, base.HEADER_SIZE, bold=True)
+    left_end = base.MARGIN + fonts.text_width(left, 8.5, bold=True)  # the header size
     right = [(x, t) for x, t in chunks if "cart-chain" not in t and "Chain-of-custody" not in t]
     assert right, chunks
     assert all(x >= left_end for x, _ in right), (left_end, right)

@@ -70,7 +70,7 @@ def event_rows(
 
 
 #: Entry, step, time, location, temperature and condition, note, signatures: 178 mm.
-EVENT_WIDTHS = [11 * mm, 25 * mm, 33 * mm, 24 * mm, 19 * mm, 27 * mm, 39 * mm]
+EVENT_WIDTHS = [11 * mm, 30 * mm, 32 * mm, 22 * mm, 18 * mm, 27 * mm, 38 * mm]
 
 
 def unit_section(u: UnitView, st: dict) -> list[Flowable]:  # type: ignore[type-arg]
