@@ -228,3 +228,20 @@ def test_payload_carries_no_patient_data() -> None:
     data = sample_data("bag", CODE)
     for part in ("María", "García", "1968", "APR"):
         assert part not in data.payload
+
+
+def test_an_80_character_name_prints_in_every_format() -> None:
+    """Issue 11: wrapped or shrunk within its box, never refused; the symbols still decode."""
+    name = "Maximiliane Alexandra Konstantinopoulou-Papadopoulou von Hohenzollern-Sigmaringen"
+    assert len(name) >= 80
+    for kind in KINDS:
+        data = sample_data(kind, CODE, name=name)
+        layout = load_layout(kind)
+        op = next(
+            o for o in plan(layout, data, 300).ops if isinstance(o, TextOp) and o.text == name
+        )
+        assert len(op.lines) >= 1
+        expected = _expected(kind)
+        assert decode(Image.open(io.BytesIO(render(layout, data, "png", 300)))) == expected
+        assert decode(zpl_to_image(render(layout, data, "zpl", 300).decode())) == expected
+        assert decode(pdf_to_image(render(layout, data, "pdf", 300), 300)) == expected

@@ -143,6 +143,28 @@ def _wrap(text: str, bold: bool, what: str, size: int, w: int, n: int) -> list[R
     return runs
 
 
+#: Smallest em for a patient name that fits no other way (about 4 pt): a long name
+#: prints small on more lines rather than the label being refused (issue 11).
+NAME_FLOOR_MM = 1.5
+
+
+def _name_fallback(
+    text: str, el: Element, dpi: int, w: int, smallest: int
+) -> tuple[int, list[Runs] | None]:
+    """A long patient name: as many lines as the element's height holds, shrinking from
+    the template's smallest size down to `NAME_FLOOR_MM`; (0, None) when even that fails."""
+    room = _dots(el.h_mm, dpi) if el.h_mm else None
+    floor = min(smallest, _dots(NAME_FLOOR_MM, dpi))
+    sz = smallest
+    while sz >= floor:
+        n = max(1, int(room // (LINE_SPACING * sz))) if room else el.max_lines + 1
+        wrapped = _wrap(text, el.bold, "patient name", sz, w, n)
+        if wrapped:
+            return sz, wrapped
+        sz -= 1
+    return 0, None
+
+
 def _text(el: Element, data: LabelData, dpi: int) -> TextOp | None:
     """Place one text: shrink to fit on one line, else wrap, else refuse; never cut."""
     text = el.text.format_map(data.fields())
@@ -184,6 +206,8 @@ def _text(el: Element, data: LabelData, dpi: int) -> TextOp | None:
             if wrapped and (room is None or len(wrapped) * LINE_SPACING * sz <= room):
                 size, lines = sz, wrapped
                 break
+    if lines is None and what == "patient name" and not check:
+        size, lines = _name_fallback(text, el, dpi, w, smallest)
     if lines is None:
         raise InvalidValue(
             f"{what.replace('text ', '')} does not fit the {data.kind_title.lower()} "

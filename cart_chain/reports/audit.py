@@ -32,7 +32,8 @@ from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream
 from reportlab.pdfgen.canvas import Canvas
 
 from cart_chain.reports import base, fonts
-from cart_chain.reports.base import when_local, when_utc
+from cart_chain.reports.audit_review import REVIEW_HEIGHT, draw_review, grouped
+from cart_chain.reports.base import when_local
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
@@ -106,7 +107,7 @@ HEAD_SIZE = 7
 #: Column titles and widths in mm; they add up to the landscape A4 width less margins.
 COLUMNS: tuple[tuple[str, float], ...] = (
     ("Entry", 13),
-    ("Recorded (UTC)", 27),
+    ("Recorded (local)", 27),
     ("User", 17),
     ("Action", 38),
     ("Case / unit", 33),
@@ -237,9 +238,9 @@ class _AuditPdf:
         def lines(text: str, col: int, bold: bool = False) -> list[tuple[str, bool]]:
             return [(s, bold) for s in fonts.wrap(text, self.widths[col] - pad, SIZE, bold)]
 
-        where = lines(r.coi, 4) if r.coi else []
+        where = lines(grouped(r.coi), 4) if r.coi else []
         if r.unit:
-            where += lines(r.unit, 4)
+            where += lines(grouped(r.unit), 4)
         detail = lines(r.details, 5) if r.details else []
         if r.reason:
             detail += lines(f"Reason: {r.reason}", 5, True)
@@ -252,7 +253,7 @@ class _AuditPdf:
             change += lines(f"after: {r.after or '—'}", 6, True)
         return [
             lines(str(r.seq), 0),
-            lines(when_utc(r.recorded_at).removesuffix(" UTC"), 1),
+            lines(when_local(r.recorded_at), 1),
             lines(r.user or "—", 2),
             lines(r.action, 3, True),
             where or [("—", False)],
@@ -295,9 +296,10 @@ class _AuditPdf:
         if written == 0:
             fonts.draw_text(self.c, MARGIN, self.y - 12, "No ledger entry matches.", 9)
         self.y -= 14
-        if self.y < BOTTOM:
+        if self.y - REVIEW_HEIGHT < BOTTOM:
             self._end_page()
             self._start_page()
+        self.y = draw_review(self.c, MARGIN, self.y, PAGE[0] - 2 * MARGIN)
         self.c.setFillColor(base.MUTED)
         fonts.draw_text(
             self.c,

@@ -182,6 +182,33 @@ class NumberedCanvas(Canvas):
 
 MARGIN = 16 * mm
 FOOTER_Y = 9 * mm
+HEADER_SIZE = 8.5
+#: Smallest header text: a long patient name shrinks and wraps down to this, never further.
+HEADER_MIN = 4.5
+#: A header that does not fit on one line at this size wraps instead of shrinking further.
+HEADER_ONE_LINE_MIN = 6.5
+HEADER_LEADING = 1.15
+HEADER_GAP = 4 * mm
+#: Height the right header may fill, from the top band to the rule under the header.
+HEADER_ROOM = 8.5 * mm
+
+
+def header_fit(text: str, room: float) -> tuple[float, list[str]]:
+    """Size and lines for the right header within ``room`` points across.
+
+    The header carries the patient's name, which can be 80 characters or more:
+    drawn right-aligned at full size it ran left over the report's title. It
+    shrinks first, then wraps onto more lines, within the header's height.
+    """
+    sizes = [HEADER_SIZE - 0.25 * i for i in range(int((HEADER_SIZE - HEADER_MIN) / 0.25) + 1)]
+    for size in sizes:
+        if size >= HEADER_ONE_LINE_MIN and fonts.text_width(text, size) <= room:
+            return size, [text]
+    for size in sizes:
+        lines = fonts.wrap(text, room, size)
+        if len(lines) * size * HEADER_LEADING <= HEADER_ROOM:
+            return size, lines
+    return HEADER_MIN, fonts.wrap(text, room, HEADER_MIN)
 
 
 class ReportDocument(BaseDocTemplate):
@@ -241,9 +268,12 @@ class ReportDocument(BaseDocTemplate):
         canvas.setFillColor(ACCENT)
         canvas.rect(0, h - 4 * mm, w, 4 * mm, stroke=0, fill=1)
         canvas.setFillColor(INK)
-        fonts.draw_text(canvas, MARGIN, h - 12 * mm, self.header_left, 8.5, bold=True)
-        right = self.header_right
-        fonts.draw_text(canvas, w - MARGIN - fonts.text_width(right, 8.5), h - 12 * mm, right, 8.5)
+        end = fonts.draw_text(canvas, MARGIN, h - 12 * mm, self.header_left, HEADER_SIZE, True)
+        room = w - MARGIN - end - HEADER_GAP
+        size, lines = header_fit(self.header_right, room)
+        for i, line in enumerate(reversed(lines)):
+            x = w - MARGIN - fonts.text_width(line, size)
+            fonts.draw_text(canvas, x, h - 12 * mm + i * size * HEADER_LEADING, line, size)
         canvas.setStrokeColor(RULE)
         canvas.setLineWidth(0.6)
         canvas.line(MARGIN, h - 14.5 * mm, w - MARGIN, h - 14.5 * mm)

@@ -11,7 +11,14 @@ from reportlab.platypus.flowables import Flowable
 
 from cart_chain.reports import base
 from cart_chain.reports.base import grid, p, when_local
-from cart_chain.reports.custody_layout import QR_SIZE, QrCode, correction_rows, duration, step_label
+from cart_chain.reports.custody_layout import (
+    QR_SIZE,
+    QrCode,
+    correction_rows,
+    decision_text,
+    duration,
+    step_label,
+)
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
@@ -171,15 +178,25 @@ def timing(timings: tuple[UnitTiming, ...], st: dict) -> Table:  # type: ignore[
 
 
 def open_deviations(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignore[type-arg]
-    """A reviewer must not miss an unreviewed deviation: say so on the first page."""
-    open_ = [(u, d) for u in data.case.units for d in getattr(u, "deviations", ()) if d.open]
-    if not open_:
+    """A reviewer must not miss a deviation that stops a unit: say so on the first page.
+
+    Unreviewed ones await QA; rejected and quarantined ones were decided, by someone,
+    at some time, and are printed as such (a rejection is not "awaiting review").
+    """
+    blocking = [(u, d) for u in data.case.units for d in getattr(u, "deviations", ()) if d.open]
+    if not blocking:
         return []
-    where = "; ".join(f"{u.grouped}: {step_label(d.step)} (entry #{d.seq})" for u, d in open_)
-    return [
-        Spacer(1, 2 * mm),
-        p(f"{len(open_)} open deviation(s) await QA review — {where}", st["alert"], bold=True),
-    ]
+    waiting = [(u, d) for u, d in blocking if d.decision is None]
+    decided = [(u, d) for u, d in blocking if d.decision is not None]
+    out: list[Flowable] = [Spacer(1, 2 * mm)]
+    if waiting:
+        where = "; ".join(f"{u.grouped}: {step_label(d.step)} (entry #{d.seq})" for u, d in waiting)
+        out.append(
+            p(f"{len(waiting)} open deviation(s) await QA review — {where}", st["alert"], bold=True)
+        )
+    for u, d in decided:
+        out.append(p(f"{u.grouped}: {decision_text(d)} (entry #{d.seq})", st["alert"], bold=True))
+    return out
 
 
 def case_corrections(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignore[type-arg]

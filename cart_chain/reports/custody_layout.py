@@ -19,7 +19,7 @@ from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.steps import Step
 from cart_chain.reports import fonts
 from cart_chain.reports.base import p, when_local
-from cart_chain.services.views import CorrectionView, SignatureView
+from cart_chain.services.views import CorrectionView, DeviationView, SignatureView
 
 QR_SIZE = 32 * mm
 
@@ -110,6 +110,27 @@ def unit_short(code: str | None) -> str:
     if not isinstance(ident, UnitId):
         return code
     return f"U{ident.number:02d} [{ident.check}]"
+
+
+#: QA's decisions as a report states them.
+DECISION_WORDS = {
+    "accept": "accepted by QA",
+    "reject": "REJECTED by QA",
+    "quarantine": "in QUARANTINE by QA",
+}
+
+
+def decision_text(d: DeviationView) -> str:
+    """QA's decision with who made it and when, or that it is still waiting for one."""
+    if d.decision is None:
+        return "OPEN — not reviewed by QA"
+    text = DECISION_WORDS.get(d.decision, f"{d.decision} by QA")
+    if d.reviewed_by:
+        text += f" ({d.reviewed_by}"
+        text += f", {when_local(d.reviewed_at)})" if d.reviewed_at else ")"
+    elif d.reviewed_at:
+        text += f" ({when_local(d.reviewed_at)})"
+    return f"{text}: {d.reason}" if d.reason else text
 
 
 def correction_text(c: CorrectionView) -> str:

@@ -9,6 +9,8 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Table
 from reportlab.platypus.flowables import Flowable
 
+from cart_chain.domain.errors import CartChainError
+from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.reports import base
 from cart_chain.reports.base import grid, p, when_local
 from cart_chain.reports.custody_layout import signatures, unit_short
@@ -127,14 +129,26 @@ def scans(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignore[
             [
                 p(f"#{s.seq}", st["cell"]),
                 p(when_local(s.recorded_at), st["cell"]),
-                p(unit_short(s.unit), st["cell"]),
+                p(unit_full(s.unit), st["cell"]),
                 p(s.scanned or "—", st["cell"]),
                 p(s.actor or "—", st["cell"]),
                 p(s.reason, st["cell"]),
             ]
         )
-    widths = [12 * mm, 30 * mm, 18 * mm, 40 * mm, 18 * mm, 60 * mm]
+    widths = [12 * mm, 30 * mm, 34 * mm, 36 * mm, 16 * mm, 50 * mm]
     return [*out, grid(rows, widths)]
+
+
+def unit_full(code: str | None) -> str:
+    """The bag a refused scan named, grouped in full: often another patient's bag, so
+    the short ``U01`` form (which assumes the report's own COI) would mislead."""
+    if not code:
+        return "—"
+    try:
+        ident = parse_any(code)
+    except CartChainError:
+        return code
+    return ident.grouped() if isinstance(ident, UnitId) else code
 
 
 def review(st: dict) -> Table:  # type: ignore[type-arg]

@@ -12,7 +12,12 @@ from reportlab.platypus.flowables import Flowable
 
 from cart_chain.reports import base
 from cart_chain.reports.base import grid, p, when_local, when_utc
-from cart_chain.reports.custody_layout import correction_rows, signatures, step_label
+from cart_chain.reports.custody_layout import (
+    correction_rows,
+    decision_text,
+    signatures,
+    step_label,
+)
 from cart_chain.services.views import EventView, UnitView
 
 if TYPE_CHECKING:
@@ -38,8 +43,6 @@ def event_rows(
     condition = getattr(e, "condition", None)
     if condition:
         cond.append(p(condition, st["cell"]))
-    if e.note:
-        cond.append(p(e.note, st["small"]))
     rows: list[list[object]] = [
         [
             p(f"#{e.seq}", st["cell"]),
@@ -47,6 +50,7 @@ def event_rows(
             time_cell,
             p(e.location or "—", st["cell"]),
             cond,
+            p(e.note or "—", st["cell"]),
             signatures(e.signatures, st),
         ]
     ]
@@ -56,7 +60,7 @@ def event_rows(
         extra.append(("BACKGROUND", (0, row), (-1, row), colors.HexColor("#fbeaea")))
     if e.corrections:
         r = row + 1
-        rows.append(["", correction_rows(e.corrections, st), "", "", "", ""])
+        rows.append(["", correction_rows(e.corrections, st), "", "", "", "", ""])
         extra += [
             ("SPAN", (1, r), (-1, r)),
             ("BACKGROUND", (0, r), (-1, r), base.CORRECTION_BG),
@@ -65,7 +69,8 @@ def event_rows(
     return rows, extra
 
 
-EVENT_WIDTHS = [12 * mm, 29 * mm, 37 * mm, 30 * mm, 20 * mm, 50 * mm]
+#: Entry, step, time, location, temperature and condition, note, signatures: 178 mm.
+EVENT_WIDTHS = [11 * mm, 30 * mm, 32 * mm, 22 * mm, 18 * mm, 27 * mm, 38 * mm]
 
 
 def unit_section(u: UnitView, st: dict) -> list[Flowable]:  # type: ignore[type-arg]
@@ -87,7 +92,15 @@ def unit_section(u: UnitView, st: dict) -> list[Flowable]:  # type: ignore[type-
         return out
     head = [
         p(h, st["head"])
-        for h in ("Entry", "Step", "Date / time", "Location", "Temp. / condition", "Signatures")
+        for h in (
+            "Entry",
+            "Step",
+            "Date / time",
+            "Location",
+            "Temp. / condition",
+            "Note",
+            "Signatures",
+        )
     ]
     rows: list[list[object]] = [head]
     extra: list[tuple[object, ...]] = []
@@ -109,11 +122,7 @@ def deviations(devs: tuple[DeviationView, ...], st: dict) -> list[Flowable]:  # 
     ]
     extra: list[tuple[object, ...]] = []
     for i, d in enumerate(devs, start=1):
-        decision = (
-            f"{d.decision}: {d.reason or ''}".rstrip(": ")
-            if d.decision
-            else "OPEN — not reviewed by QA"
-        )
+        decision = decision_text(d)
         rows.append(
             [
                 p(f"#{d.seq}", st["cell"]),

@@ -258,7 +258,8 @@ def custody_report_in(session: Session, coi_text: str, username: str) -> Custody
             e.seq,
             e.recorded_at,
             e.payload.get("by") or e.actor,
-            e.payload.get("unit"),
+            # the bag the scan named (older entries and fixtures: ``unit``)
+            e.payload.get("scanned_unit") or e.payload.get("unit"),
             e.payload.get("scanned") or e.payload.get("got"),
             str(e.payload.get("reason") or ""),
         )

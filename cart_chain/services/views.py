@@ -63,10 +63,15 @@ class DeviationView:
     actual: str
     decision: str | None  # QA's latest: accept, reject, quarantine; None = unreviewed
     reason: str | None
-    open: bool
+    open: bool  # blocking: not accepted (unreviewed, rejected or in quarantine)
     reviewed_by: str | None = None  # the latest decision's signer (user name)
     reviewed_by_name: str | None = None  # their printed name
     reviewed_at: str | None = None  # when it was recorded (UTC, ISO)
+
+    @property
+    def unreviewed(self) -> bool:
+        """Still waiting for QA: no decision at all (a rejection is not waiting)."""
+        return self.decision is None
 
 
 @dataclass(frozen=True, slots=True)

@@ -108,6 +108,11 @@ def _scan_cases(kind: Kind, p: Mapping[str, Any]) -> set[str]:
     return found | {main} if main else found
 
 
+def _scan_unit(p: Mapping[str, Any]) -> str:
+    """The bag a refused scan named, when the scan named one ('' when not known)."""
+    return str(p.get("scanned_unit") or p.get("unit") or "")
+
+
 def _refused_text(p: Mapping[str, Any]) -> AuditText:
     scanned = p.get("scanned") or p.get("got")
     details = f"scanned {scanned}" if scanned else ""
@@ -172,5 +177,6 @@ register(
         audit=_refused_text,
         case=_scan_case,
         cases=_scan_cases,
+        unit=_scan_unit,
     ),
 )

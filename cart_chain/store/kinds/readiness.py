@@ -88,9 +88,15 @@ def _deviation_reviewed(e: Entry) -> Iterator[Row]:
     yield from signature_rows(e)
 
 
+#: QA's decisions as the audit report states them: a rejection is a decision, not a wait.
+_DECIDED = {"accept": "accepted", "reject": "REJECTED", "quarantine": "put in quarantine"}
+
+
 def _reviewed_text(p: Mapping[str, Any]) -> AuditText:
+    decision = str(p.get("decision"))
     return AuditText(
-        f"deviation {p.get('deviation_seq')} reviewed: {p.get('decision')}",
+        f"deviation #{p.get('deviation_seq')} {_DECIDED.get(decision, decision)} by QA",
+        f"QA decision: {decision}",
         reason=str(p.get("reason") or ""),
     )
 
