@@ -2,7 +2,7 @@
 
     python benchmarks/custody_stress.py [--profile stress|ci|quick] [--pg URL]
 
-CI runs the same state machine (tests/test_custody_stateful.py) with 200 and 15
+CI runs the same state machine (tests/services/test_custody_stateful.py) with 200 and 15
 sequences so the suite stays inside its time budget; this script runs the full
 count that the earlier CI did. It runs pytest on that one file with the chosen
 Hypothesis profile, prints the wall time next to a bare baseline (pytest
@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-TEST = "tests/test_custody_stateful.py"
+TEST = "tests/services/test_custody_stateful.py"
 
 
 def _pytest(args: list[str], env: dict[str, str]) -> tuple[float, int]:

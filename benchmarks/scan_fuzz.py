@@ -18,7 +18,7 @@ expected case: a mutated body that happens to be another case's COI is a read
 of a different barcode. Those are counted apart (``machine_other``) and must
 all be refused when the expected case is given. Prints counts next to the
 time of a bare `parse_scan` loop over the same inputs, and ends with one JSON
-line. Asserts nothing (tests/test_scan_fuzz.py runs 5,000 of these).
+line. Asserts nothing (tests/services/test_scan_fuzz.py runs 5,000 of these).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fixtures for the GUI tests (imported by each tests/test_ui_*.py module).
+"""Fixtures for the GUI tests (imported by each tests/ui/test_ui_*.py module).
 
 Each test gets a fresh copy of one database populated once per run (argon2
 hashing of ten users costs ~0.5 s, too much to repeat per test), a QSettings

@@ -35,7 +35,7 @@ REVISIONS: tuple[str, ...] = (
 )
 HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
-#: The tables each revision creates (tests/test_schema.py proves it against the migrations).
+#: The tables each revision creates (tests/store/test_schema.py proves it against the migrations).
 TABLES_ADDED: dict[str, frozenset[str]] = {
     "0001": frozenset(
         {
