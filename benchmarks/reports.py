@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from cart_chain.domain.identifiers import parse_coi
+from cart_chain.domain.steps import CONDITION_STEPS, Step
 from cart_chain.reports import audit, custody
 from cart_chain.services import setup
 from cart_chain.services.accounts import Credentials
@@ -119,6 +120,7 @@ def bench_custody(db: Database, out_dir: Path, runs: int) -> str:
             location=f"{step} room",
             temperature_c=TEMPERATURES[step],
             occurred_at=when,
+            condition="intact, no leaks" if Step(step) in CONDITION_STEPS else None,
         )
     # warm up: fonts registered, CJK font parsed, SQL statements compiled
     first = time.perf_counter()

@@ -24,6 +24,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 os.environ["CART_CHAIN_SITE_KEY"] = os.path.join(tempfile.mkdtemp(), "site-key.pem")
 os.environ.pop("CART_CHAIN_SITE_KEY_PASSPHRASE", None)
 
+from cart_chain.domain.steps import CONDITION_STEPS, Step
 from cart_chain.services import setup
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.demo import JOURNEY as DEMO_JOURNEY
@@ -192,6 +193,15 @@ JOURNEY = (
 )
 
 
+#: The bag's condition as a receiver states it (both receipts, thaw, infusion need one).
+CONDITION = "intact, no leaks"
+
+
+def condition_for(step: str) -> str | None:
+    """`CONDITION` for a step that must state one (`steps.CONDITION_STEPS`), else None."""
+    return CONDITION if Step(step) in CONDITION_STEPS else None
+
+
 def enrol(database: Database, name: str = "Test Patient", bags: int = 1) -> str:
     from cart_chain.services.cases import new_case
 
@@ -254,6 +264,7 @@ def walk(database: Database, unit: str, steps: int = len(JOURNEY)) -> list[int]:
             creds(to) if to else None,
             location=f"{step} room",
             temperature_c=TEMPERATURES[step],
+            condition=condition_for(step),
         )
         seqs.append(r.seq)
     return seqs

@@ -142,7 +142,12 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--note")
     p.add_argument("--at", metavar="TIME", help="when it was complete, ISO 8601 (default: now)")
     p.add_argument("--started", metavar="TIME", help="when it began (thaw, infusion)")
-    p.add_argument("--condition", help="condition of the bag and container, e.g. intact")
+    p.add_argument(
+        "--condition",
+        metavar="TEXT",
+        help="what you see of the bag and container, e.g. 'intact, no leaks' "
+        "(required for both receipts, thaw and infusion)",
+    )
     p.add_argument("--volume-ml", metavar="ML", help="collection only: the collected volume")
     p.add_argument("--anticoagulant", help="collection only: e.g. ACD-A")
     p.set_defaults(handler=cmd_event_record)

@@ -64,6 +64,14 @@ class MissingStartTime(InvalidValue):
     """
 
 
+class MissingCondition(InvalidValue):
+    """A receipt, thaw or infusion without the bag's condition (`steps.CONDITION_STEPS`).
+
+    The one handling the bag must say what they saw of it: a damaged bag recorded
+    as handed on without a word is how it reaches the patient.
+    """
+
+
 class GateClosed(RuleViolation):
     """Infusion is refused: the patient or the product is not ready."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cart_chain.domain.errors import StepOrderError
+from cart_chain.domain.errors import MissingCondition, StepOrderError
 from cart_chain.domain.roles import Role
 
 
@@ -137,6 +137,26 @@ RULES: dict[Step, StepRule] = {
 
 #: Steps that are handoffs and so need a second person's signature.
 HANDOFFS = frozenset(s for s, r in RULES.items() if r.to_meaning is not None)
+
+#: Steps where the bag is looked at as it is taken over or used: both receipts, the
+#: thaw and the infusion. Their record states the bag's condition (`check_condition`).
+CONDITION_STEPS = frozenset(
+    {Step.RECEIPT_AT_MANUFACTURING, Step.RECEIPT_AT_SITE, Step.THAW, Step.INFUSION}
+)
+
+
+def check_condition(step: Step, condition: str | None) -> None:
+    """Refuse, as `MissingCondition`, a step of `CONDITION_STEPS` without a condition.
+
+    Enforced in the core, not only by the GUI's required field: a script or the
+    command line recording a receipt must say what the receiver saw, too.
+    """
+    if step in CONDITION_STEPS and not condition:
+        raise MissingCondition(
+            f"the {step.value} step needs the bag's condition (what you see of the bag and "
+            "its container, e.g. intact, no leaks), which was not given; record it again "
+            "with the condition (--condition TEXT)"
+        )
 
 
 def _fitting(step: Step, first: Role, second: Role) -> int:

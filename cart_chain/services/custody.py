@@ -20,7 +20,14 @@ from cart_chain.domain.errors import GateClosed, InvalidValue, PermissionDenied,
 from cart_chain.domain.identifiers import UnitId
 from cart_chain.domain.labelcode import ScanSource
 from cart_chain.domain.roles import Role, role_name
-from cart_chain.domain.steps import HANDOFFS, RULES, Step, parse_step, sides_swapped
+from cart_chain.domain.steps import (
+    HANDOFFS,
+    RULES,
+    Step,
+    check_condition,
+    parse_step,
+    sides_swapped,
+)
 from cart_chain.domain.temperature import check_temperature
 from cart_chain.domain.text import clean_location, clean_note
 from cart_chain.domain.windows import StepFact, breaches, check_start
@@ -122,7 +129,10 @@ def record_event(
     start is refused without it (`windows.check_start`). A breach of the product
     profile is stored as a deviation beside the step; infusion is refused while a
     gate is closed. ``volume_ml`` and ``anticoagulant`` are taken at the collection
-    step only, for its label (`domain.collection`).
+    step only, for its label (`domain.collection`). ``condition`` is the bag's, as
+    seen by whoever handles it; both receipts, the thaw and the infusion are refused
+    without it (`steps.check_condition`), after the scan checks so that a wrong
+    patient's bag is still stopped and recorded as such.
     """
     the_step = step if isinstance(step, Step) else parse_step(step)
     volume_ml = check_volume(volume_ml)
@@ -158,6 +168,7 @@ def record_event(
             began = started_at
         profile = profiles.of_case(session, u.coi)
         check_start(profile, the_step, began)
+        check_condition(the_step, condition)
         fact = StepFact(the_step, when, began, temperature_c)
         if the_step is Step.INFUSION:
             closed = infusion_gates(session, profile, u.coi, u.unit_code, history, fact)

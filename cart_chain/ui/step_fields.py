@@ -5,7 +5,8 @@ bag's condition where a step handles the product; for a thaw or an infusion,
 when it began (worded after what the product's limits count from, required
 when a limit needs it) and when it was complete (now unless typed); for the
 collection, the volume and anticoagulant its label prints (optional). The values
-go to `custody.record_event`, which decides whether they may be recorded.
+go to `custody.record_event`, which decides whether they may be recorded (the
+steps that need a condition are the domain's `steps.CONDITION_STEPS`).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainT
 
 from cart_chain.domain.collection import parse_volume
 from cart_chain.domain.errors import InvalidValue
-from cart_chain.domain.steps import Step
+from cart_chain.domain.steps import CONDITION_STEPS, Step
 from cart_chain.domain.windows import StartTime
 from cart_chain.ui import prefs
 from cart_chain.ui.time_field import TimeField
@@ -33,9 +34,6 @@ TEMPERATURE_STEPS = frozenset(
         Step.RECEIPT_AT_SITE,
         Step.THAW,
     }
-)
-CONDITION_STEPS = frozenset(
-    {Step.RECEIPT_AT_MANUFACTURING, Step.RECEIPT_AT_SITE, Step.THAW, Step.INFUSION}
 )
 #: Steps with a start distinct from their completion (the post-thaw clocks).
 TIMED_STEPS = frozenset({Step.THAW, Step.INFUSION})
@@ -157,11 +155,11 @@ class StepFields:
         location = self.location.text().strip()
         if not location:
             raise InvalidValue("say where the bag is (location)")
-        if step in CONDITION_STEPS:
+        condition = None
+        if step in CONDITION_STEPS:  # required here too, to ask before any password
             if self.condition.currentIndex() < 0:
                 raise InvalidValue("choose the bag's condition (nothing is preselected)")
-            condition = f"Condition: {self.condition.currentText()}"
-            note = f"{condition}. {note}" if note else condition
+            condition = self.condition.currentText()
         started: datetime | None = None
         completed: datetime | None = None
         if self.timed:
@@ -177,6 +175,7 @@ class StepFields:
             "location": location,
             "temperature_c": temperature,
             "note": note or None,
+            "condition": condition,  # its own field of the step, shown as "Condition: ..."
             "started_at": started,
             "occurred_at": completed,
             **collected,

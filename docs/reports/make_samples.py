@@ -24,6 +24,7 @@ os.environ["TZ"] = "Europe/Zurich"
 time.tzset()
 
 from cart_chain.domain.identifiers import parse_coi  # noqa: E402
+from cart_chain.domain.steps import CONDITION_STEPS, Step  # noqa: E402
 from cart_chain.reports import audit, custody  # noqa: E402
 from cart_chain.services import accounts, setup  # noqa: E402
 from cart_chain.services.accounts import Credentials  # noqa: E402
@@ -143,6 +144,7 @@ def build(db: Database) -> str:
                 temperature_c=-110.0 if (number, step) == (2, "storage") else temp,
                 note=note,
                 occurred_at=t0 + timedelta(hours=hours, minutes=7 * number),
+                condition="intact, no leaks" if Step(step) in CONDITION_STEPS else None,
             )
             seqs[(number, step)] = r.seq
     correct(

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 OUT = Path(os.environ.get("SCREENSHOT_DIR") or Path(__file__).resolve().parent)
 sys.path.insert(0, str(ROOT))
 
+from cart_chain.domain.steps import CONDITION_STEPS, Step  # noqa: E402
 from cart_chain.services import demo  # noqa: E402
 from cart_chain.services.accounts import Credentials  # noqa: E402
 from cart_chain.services.cases import new_case, show_case  # noqa: E402
@@ -87,6 +88,7 @@ def build(path: Path) -> None:
                     occurred_at=at,
                     # A thaw's start, as the dialog asks it (some limits count from it).
                     started_at=at - timedelta(minutes=10) if step == "thaw" else None,
+                    condition="intact, no leaks" if Step(step) in CONDITION_STEPS else None,
                 )
     # A correction, so the case view shows one beside its original.
     case = show_case(db, demo_coi(db, "Jean-Luc Lefèvre"))

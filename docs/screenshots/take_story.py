@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QApplication
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import take
 
+from cart_chain.domain.steps import CONDITION_STEPS, Step
 from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import bedside_check, record_patient_event
 
@@ -39,6 +40,7 @@ def walk(db: take.Database, name: str, steps: int, ld_hours_ago: float | None = 
             take.creds(to) if to else None,
             location=where,
             temperature_c=temp,
+            condition="intact, no leaks" if Step(step) in CONDITION_STEPS else None,
         )
     if ld_hours_ago is not None:
         end = datetime.now(UTC) - timedelta(hours=ld_hours_ago)

@@ -18,7 +18,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
-from tests.conftest import TEMPERATURES, creds, unit_of, walk
+from tests.conftest import CONDITION, TEMPERATURES, creds, unit_of, walk
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -129,5 +129,6 @@ def test_the_service_refuses_a_thaw_start_in_the_future(ready_db: Database) -> N
                 location="Ward 7",
                 temperature_c=TEMPERATURES["thaw"],
                 started_at=started,
+                condition=CONDITION,
             )
     assert len(show_case(ready_db, coi).units[0].events) == before

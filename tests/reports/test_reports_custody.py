@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from cart_chain.domain.errors import AuthenticationError, StorageFull
+from cart_chain.domain.steps import CONDITION_STEPS, Step
 from cart_chain.reports import custody, fonts
 from cart_chain.services import accounts
 from cart_chain.services.case_detail import show_case
@@ -106,6 +107,7 @@ def story(ready_db: Database) -> tuple[Database, str, dict[str, int]]:
             location=f"{step.replace('_', ' ')} room",
             temperature_c=TEMPERATURES[step],
             note="seal intact" if step == "receipt_at_site" else None,
+            condition="intact, no leaks" if Step(step) in CONDITION_STEPS else None,
             occurred_at=t0 + timedelta(hours=hours),
         )
         seqs[step] = r.seq
@@ -181,6 +183,7 @@ def test_report_holds_every_event_signer_correction_and_checkpoint(story, tmp_pa
     assert "CHA999926999999X" in text
     # treatment site and condition
     assert "receipt at site room" in text and "seal intact" in text
+    assert "intact, no leaks" in text  # the condition stated at the receipts, thaw, infusion
     # checkpoint: the head before the export's own entry, with the verdict
     assert result.ledger.seq == before.seq and result.ledger.hash == before.hash
     assert f"entry {before.seq}" in text and before.hash in text

@@ -20,7 +20,7 @@ from cart_chain.services.readiness import review_deviation
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from tests import logger_files as lf
-from tests.conftest import creds, unit_of
+from tests.conftest import condition_for, creds, unit_of
 from tests.store.test_ledger import tamper
 
 #: The collection, two hours before the shipper leaves; the leg lasts four hours.
@@ -40,7 +40,16 @@ def fresh_leg(db: Database, product: str = "Yescarta", receive: bool = True) -> 
     if receive:
         steps.append(("receipt_at_manufacturing", "carl", "lena", RECEIPT))
     for step, by, to, at in steps:
-        record_event(db, unit, step, creds(by), creds(to), temperature_c=5.0, occurred_at=at)
+        record_event(
+            db,
+            unit,
+            step,
+            creds(by),
+            creds(to),
+            temperature_c=5.0,
+            occurred_at=at,
+            condition=condition_for(step),
+        )
     return unit
 
 

@@ -12,7 +12,7 @@ from cart_chain.services.corrections import correct
 from cart_chain.services.custody import record_event
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.models import Event
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.conftest import CONDITION, creds, enrol, unit_of, walk
 
 
 def test_correction_keeps_the_original_and_shows_both(ready_any_db) -> None:  # type: ignore[no-untyped-def]
@@ -71,7 +71,14 @@ def test_void_only_the_latest_step_and_the_unit_goes_back(ready_db) -> None:  # 
     unit = show_case(ready_db, coi).units[0]
     assert unit.current_step == "ship_to_manufacturing"
     assert unit.events[2].voided
-    record_event(ready_db, unit_of(coi), "receipt_at_manufacturing", creds("carl"), creds("leo"))
+    record_event(
+        ready_db,
+        unit_of(coi),
+        "receipt_at_manufacturing",
+        creds("carl"),
+        creds("leo"),
+        condition=CONDITION,
+    )
     assert show_case(ready_db, coi).units[0].current_step == "receipt_at_manufacturing"
     assert verify_ledger(ready_db).ok
 

@@ -19,7 +19,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.case_list import list_cases
 from cart_chain.services.custody import record_event, split_unit
 from cart_chain.store.models import Event, LedgerEntry
-from tests.conftest import JOURNEY, creds, enrol, unit_of, walk
+from tests.conftest import CONDITION, JOURNEY, creds, enrol, unit_of, walk
 
 
 def _count(db, model) -> int:  # type: ignore[no-untyped-def]
@@ -47,7 +47,9 @@ def test_each_handoff_carries_two_signatures_with_meanings(ready_any_db) -> None
 def test_out_of_order_step_is_refused_and_names_the_expected(ready_db) -> None:  # type: ignore[no-untyped-def]
     coi = enrol(ready_db)
     with pytest.raises(StepOrderError, match="expected collection"):
-        record_event(ready_db, unit_of(coi), "thaw", creds("ines"), creds("ivan"))
+        record_event(
+            ready_db, unit_of(coi), "thaw", creds("ines"), creds("ivan"), condition=CONDITION
+        )
     walk(ready_db, unit_of(coi), 2)
     with pytest.raises(StepOrderError, match="ship_to_manufacturing or receipt_at_manufacturing"):
         record_event(ready_db, unit_of(coi), "engineering", creds("lena"))

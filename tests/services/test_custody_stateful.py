@@ -66,6 +66,7 @@ from cart_chain.store.database import Database
 from tests.conftest import (
     JOURNEY,
     TEMPERATURES,
+    condition_for,
     creds,
     drop_pg_schema,
     make_pg_schema,
@@ -123,6 +124,7 @@ def svc_record(
         location=f"{step} room",
         temperature_c=temperature_c,
         started_at=started_at,
+        condition=condition_for(step),
     )
 
 

@@ -45,7 +45,7 @@ def test_each_step_offers_the_next_holders_label(ready_db) -> None:  # type: ign
 def _record(db, unit: str, steps: int) -> None:  # type: ignore[no-untyped-def]
     """Record the journey's step number ``steps`` (the ones before are recorded)."""
     from cart_chain.services.custody import record_event
-    from tests.conftest import TEMPERATURES, prepare_patient
+    from tests.conftest import TEMPERATURES, condition_for, prepare_patient
 
     step, by, to = JOURNEY[steps - 1]
     if step == "infusion":
@@ -58,6 +58,7 @@ def _record(db, unit: str, steps: int) -> None:  # type: ignore[no-untyped-def]
         creds(to) if to else None,
         location=f"{step} room",
         temperature_c=TEMPERATURES[step],
+        condition=condition_for(step),
     )
 
 

@@ -21,7 +21,17 @@ from cart_chain.services.readiness import (
     review_deviation,
 )
 from cart_chain.services.verification import verify_ledger
-from tests.conftest import JOURNEY, TEMPERATURES, creds, enrol, prepare_patient, unit_of, walk
+from tests.conftest import (
+    CONDITION,
+    JOURNEY,
+    TEMPERATURES,
+    condition_for,
+    creds,
+    enrol,
+    prepare_patient,
+    unit_of,
+    walk,
+)
 
 NOW = datetime.now(UTC)
 
@@ -35,7 +45,13 @@ def _to_thaw(db, product: str = "Kymriah", bags: int = 1) -> str:  # type: ignor
 
 def _infuse(db, unit: str, **kw):  # type: ignore[no-untyped-def]
     return record_event(
-        db, unit, "infusion", creds("ines"), creds("ivan"), temperature_c=22.0, **kw
+        db,
+        unit,
+        "infusion",
+        creds("ines"),
+        creds("ivan"),
+        temperature_c=22.0,
+        **{"condition": CONDITION, **kw},
     )
 
 
@@ -108,6 +124,7 @@ def test_fresh_apheresis_received_late_opens_a_deviation(ready_db) -> None:  # t
         creds("lena"),
         occurred_at=collected + timedelta(hours=48, minutes=1),
         temperature_c=5,
+        condition=CONDITION,
     )
     assert [d.split(",")[0] for d in r.deviations] == [
         "fresh apheresis received 48 h 01 min after collection"
@@ -204,6 +221,7 @@ def test_post_thaw_window_expired_refuses_infusion(ready_db) -> None:  # type: i
             creds(to) if to else None,
             temperature_c=TEMPERATURES[step],
             occurred_at=start + timedelta(days=i),
+            condition=condition_for(step),
         )
     thawed = NOW - timedelta(minutes=45)
     record_event(
@@ -215,6 +233,7 @@ def test_post_thaw_window_expired_refuses_infusion(ready_db) -> None:  # type: i
         temperature_c=37.0,
         occurred_at=thawed,
         started_at=thawed - timedelta(minutes=20),
+        condition=CONDITION,
     )
     prepare_patient(ready_db, unit)
     (window,) = show_case(ready_db, coi).units[0].windows

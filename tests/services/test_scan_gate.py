@@ -35,7 +35,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import Entry, get_entry
 from cart_chain.store.models import Event, LedgerEntry
-from tests.conftest import JOURNEY, creds, enrol, password, unit_of, walk
+from tests.conftest import CONDITION, JOURNEY, condition_for, creds, enrol, password, unit_of, walk
 
 
 @dataclass
@@ -128,7 +128,9 @@ def test_record_event_refuses_a_voided_label_and_malformed_or_misread_codes(two:
     _refused_once(two.db, lambda: record_event(two.db, typo, *ship), CheckFailed)
     entry = _refused_once(
         two.db,
-        lambda: record_event(two.db, two.unit_b, "thaw", creds("ines"), creds("ivan")),
+        lambda: record_event(
+            two.db, two.unit_b, "thaw", creds("ines"), creds("ivan"), condition=CONDITION
+        ),
         StepNotAllowed,
     )
     assert entry.payload["reason"].startswith("step_not_allowed")
@@ -139,7 +141,14 @@ def test_record_event_refuses_a_voided_label_and_malformed_or_misread_codes(two:
 def test_every_service_that_takes_a_bag_enforces_the_expected_case(two: Two) -> None:
     db, b, a = two.db, two.unit_b, two.coi_a
     for step, by, to in JOURNEY[1:5]:  # unit_a on to expansion, where it may be split
-        record_event(db, two.unit_a, step, creds(by), creds(to) if to else None)
+        record_event(
+            db,
+            two.unit_a,
+            step,
+            creds(by),
+            creds(to) if to else None,
+            condition=condition_for(step),
+        )
     calls: list[Callable[[], object]] = [
         lambda: split_unit(db, unit_of(two.coi_b), 2, creds("lena"), expect=a),
         lambda: print_label(db, b, "tube", creds("alice"), expect=a),

@@ -17,7 +17,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.models import LedgerEntry
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.conftest import CONDITION, creds, enrol, unit_of, walk
 
 
 def _signed(db, coi: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
@@ -30,7 +30,14 @@ def test_the_lab_records_a_receipt_at_its_own_log_in(ready_any_db) -> None:  # t
     unit = unit_of(coi)
     walk(ready_any_db, unit, 2)  # shipped: Carl the courier holds the bag
     # Lena is logged in at the lab: she names herself first, the courier second.
-    record_event(ready_any_db, unit, "receipt_at_manufacturing", creds("lena"), creds("carl"))
+    record_event(
+        ready_any_db,
+        unit,
+        "receipt_at_manufacturing",
+        creds("lena"),
+        creds("carl"),
+        condition=CONDITION,
+    )
     assert _signed(ready_any_db, coi) == [
         ("Released by", "carl", "Carl Courier"),
         ("Received by", "lena", "Lena Labtech"),
@@ -55,7 +62,9 @@ def test_the_centre_records_receipt_and_a_lab_tech_verifies_release(ready_db) ->
         ("Released by", "leo"),
         ("Received by", "cora"),
     ]
-    record_event(ready_db, unit, "receipt_at_site", creds("ines"), creds("cora"))
+    record_event(
+        ready_db, unit, "receipt_at_site", creds("ines"), creds("cora"), condition=CONDITION
+    )
     assert [(m, u) for m, u, _ in _signed(ready_db, coi)] == [
         ("Released by", "cora"),
         ("Received by", "ines"),
@@ -88,10 +97,24 @@ def test_signers_whose_roles_fit_neither_side_are_refused_and_nothing_is_written
     before = count()
     # Two lab technicians: no courier released the bag, in either order.
     with pytest.raises(PermissionDenied, match="needs Courier"):
-        record_event(ready_db, unit, "receipt_at_manufacturing", creds("lena"), creds("leo"))
+        record_event(
+            ready_db,
+            unit,
+            "receipt_at_manufacturing",
+            creds("lena"),
+            creds("leo"),
+            condition=CONDITION,
+        )
     # A QA user cannot receive for the lab, whichever side they are named on.
     with pytest.raises(PermissionDenied, match="needs Cell lab"):
-        record_event(ready_db, unit, "receipt_at_manufacturing", creds("quinn"), creds("carl"))
+        record_event(
+            ready_db,
+            unit,
+            "receipt_at_manufacturing",
+            creds("quinn"),
+            creds("carl"),
+            condition=CONDITION,
+        )
     assert count() == before
     assert show_case(ready_db, coi).units[0].custodian == "carl"
 

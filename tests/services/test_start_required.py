@@ -19,7 +19,7 @@ from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import head
 from tests.cli.test_cli import one_line_error, run
-from tests.conftest import TEMPERATURES, creds, prepare_patient, unit_of, walk
+from tests.conftest import CONDITION, TEMPERATURES, creds, prepare_patient, unit_of, walk
 
 
 def _at_step(db: Database, product: str, step: str) -> tuple[str, str]:
@@ -55,6 +55,7 @@ def _thaw(db: Database, unit: str, started_at: datetime | None) -> None:
         location="Ward 7",
         temperature_c=TEMPERATURES["thaw"],
         started_at=started_at,
+        condition=CONDITION,
     )
 
 
@@ -63,7 +64,14 @@ def _record(db: Database, unit: str, step: str, started_at: datetime | None) -> 
         _thaw(db, unit, started_at)
         return
     record_event(
-        db, unit, "infusion", creds("ines"), creds("ivan"), location="bed 4", started_at=started_at
+        db,
+        unit,
+        "infusion",
+        creds("ines"),
+        creds("ivan"),
+        location="bed 4",
+        started_at=started_at,
+        condition=CONDITION,
     )
 
 

@@ -9,7 +9,7 @@ from cart_chain.domain.windows import start_time
 from cart_chain.services.cases import new_case
 from cart_chain.services.profiles import get_profile, step_start_time
 from cart_chain.store.database import Database
-from tests.conftest import creds, unit_of
+from tests.conftest import CONDITION, creds, unit_of
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_the_service_refuses_an_infusion_without_its_start_when_a_limit_needs_it
     from cart_chain.domain.errors import MissingStartTime
     from cart_chain.services.case_detail import show_case
     from cart_chain.services.custody import record_event
-    from tests.conftest import JOURNEY, TEMPERATURES, prepare_patient
+    from tests.conftest import JOURNEY, TEMPERATURES, condition_for, prepare_patient
 
     coi = new_case(ready_db, creds("alice"), "G", "1970-01-01", "M", "Investigational", 1).subject
     unit = unit_of(coi)
@@ -105,6 +105,7 @@ def test_the_service_refuses_an_infusion_without_its_start_when_a_limit_needs_it
             location="room",
             temperature_c=TEMPERATURES[step],
             occurred_at=early + timedelta(minutes=i),
+            condition=condition_for(step),
         )
     now = datetime.now(UTC)
     record_event(
@@ -117,11 +118,20 @@ def test_the_service_refuses_an_infusion_without_its_start_when_a_limit_needs_it
         temperature_c=TEMPERATURES["thaw"],
         started_at=now - timedelta(minutes=20),
         occurred_at=now - timedelta(minutes=15),
+        condition=CONDITION,
     )
     prepare_patient(ready_db, unit)
     before = len(show_case(ready_db, coi).units[0].events)
     with pytest.raises(MissingStartTime, match=r"profile generic v2\): the infusion step needs"):
-        record_event(ready_db, unit, "infusion", creds("ines"), creds("ivan"), location="bed 4")
+        record_event(
+            ready_db,
+            unit,
+            "infusion",
+            creds("ines"),
+            creds("ivan"),
+            location="bed 4",
+            condition=CONDITION,
+        )
     assert len(show_case(ready_db, coi).units[0].events) == before
     record_event(
         ready_db,
@@ -131,6 +141,7 @@ def test_the_service_refuses_an_infusion_without_its_start_when_a_limit_needs_it
         creds("ivan"),
         location="bed 4",
         started_at=now - timedelta(minutes=5),
+        condition=CONDITION,
     )
     assert show_case(ready_db, coi).units[0].current_step == "infusion"
 

@@ -12,7 +12,7 @@ from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import record_patient_event
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.conftest import TEMPERATURES, creds, enrol, unit_of, walk
+from tests.conftest import CONDITION, TEMPERATURES, creds, enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session, press
 
@@ -91,6 +91,7 @@ def test_after_the_thaw_the_infusion_checklist_gives_the_time_left(ready_db) -> 
         temperature_c=TEMPERATURES["thaw"],
         occurred_at=thawed,
         started_at=thawed,
+        condition=CONDITION,
     )
     at = thawed + timedelta(minutes=12)
     c = infusion_checklist(ready_db, unit, at)
@@ -150,6 +151,7 @@ def test_the_infusion_form_shows_what_is_still_open(qtbot, opened) -> None:  # t
         location="bedside",
         temperature_c=TEMPERATURES["thaw"],
         started_at=datetime.now(UTC),
+        condition=CONDITION,
     )
     dialog = _record_dialog(qtbot, opened, coi)
     assert dialog.selected_step() == "infusion"

@@ -15,7 +15,7 @@ from cart_chain.ui.bedside import BedsideCheckDialog, PatientEventDialog
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.print_label import PrintLabelDialog
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.conftest import TEMPERATURES, creds, enrol, unit_of, walk
+from tests.conftest import CONDITION, TEMPERATURES, creds, enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session
 
@@ -88,6 +88,7 @@ def test_bedside_check_then_infusion(qtbot, opened, beeps) -> None:  # type: ign
         creds("ivan"),
         location="Ward 7",
         temperature_c=TEMPERATURES["thaw"],
+        condition=CONDITION,
     )
     window = window_for(qtbot, opened, coi)
     dialog = bedside(qtbot, window)  # after the thaw, at the bedside

@@ -8,7 +8,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.ui.correction import CorrectionDialog
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.timeline import UnitTimeline
-from tests.conftest import enrol, unit_of, walk
+from tests.conftest import CONDITION, enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session
 
@@ -206,7 +206,9 @@ def test_qa_overrides_an_infusion_gate_and_it_shows_on_the_case(qtbot, opened) -
     qa.case_view.show_case(coi)
     assert "QA override" in qa.case_view.case_notes.text()
     assert "paper bedside check" in qa.case_view.case_notes.text()
-    record_event(opened.db, unit_of(coi), "infusion", creds("ines"), creds("ivan"))
+    record_event(
+        opened.db, unit_of(coi), "infusion", creds("ines"), creds("ivan"), condition=CONDITION
+    )
     assert show_case(opened.db, coi).units[0].current_step == "infusion"
 
 

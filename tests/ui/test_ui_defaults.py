@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 
 from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
+from cart_chain.services.timeline import step_entry
 from cart_chain.ui.deviation import DeviationReviewDialog
 from tests.conftest import creds, enrol, unit_of, walk
 from tests.ui.test_ui_admin_enter import answer
@@ -50,7 +51,11 @@ def test_condition_has_no_preset_and_must_be_chosen(qtbot, opened) -> None:  # t
         qtbot.keyClick(dialog.to.password, Qt.Key.Key_Return)
     last = show_case(opened.db, coi).units[0].events[-1]
     assert last.step == "receipt_at_manufacturing"
-    assert last.note is not None and last.note.startswith("Condition: Intact")
+    # The condition is the step's own field (what the case view and reports show as
+    # "Condition: ..."), no longer folded into the note.
+    assert last.condition == "Intact: container and seal undamaged"
+    assert last.note is None
+    assert "Condition: Intact: container and seal undamaged" in step_entry(last).lines
 
 
 def review_dialog(qtbot: Any, opened: Any) -> tuple[str, DeviationReviewDialog]:

@@ -19,7 +19,15 @@ from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.conftest import JOURNEY, TEMPERATURES, creds, prepare_patient, unit_of
+from tests.conftest import (
+    CONDITION,
+    JOURNEY,
+    TEMPERATURES,
+    condition_for,
+    creds,
+    prepare_patient,
+    unit_of,
+)
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session, press
 
@@ -42,6 +50,7 @@ def breyanzi_case(opened, product: str = "Breyanzi") -> str:  # type: ignore[no-
             location=f"{step} room",
             temperature_c=TEMPERATURES[step],
             occurred_at=early + timedelta(minutes=i),
+            condition=condition_for(step),
         )
     return coi
 
@@ -226,6 +235,7 @@ def thawed_case(opened, product: str) -> str:  # type: ignore[no-untyped-def]
         temperature_c=TEMPERATURES["thaw"],
         started_at=now - timedelta(minutes=25),
         occurred_at=now - timedelta(minutes=20),
+        condition=CONDITION,
     )
     prepare_patient(opened.db, unit_of(coi))
     return coi
