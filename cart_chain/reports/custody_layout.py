@@ -99,17 +99,30 @@ def signatures(sigs: tuple[SignatureView, ...], st: dict) -> list[Paragraph]:  #
     return out or [p("—", st["cell"])]
 
 
+def unit_id(code: str) -> UnitId | None:
+    """The unit a stored code names; None for anything else (shown as it was stored)."""
+    try:
+        ident = parse_any(code)
+    except CartChainError:
+        return None
+    return ident if isinstance(ident, UnitId) else None
+
+
 def unit_short(code: str | None) -> str:
     """``U01 [2]`` for a full unit id: the COI is already in the report header."""
     if not code:
         return "—"
-    try:
-        ident = parse_any(code)
-    except CartChainError:
-        return code
-    if not isinstance(ident, UnitId):
-        return code
-    return f"U{ident.number:02d} [{ident.check}]"
+    ident = unit_id(code)
+    return code if ident is None else f"U{ident.number:02d} [{ident.check}]"
+
+
+def unit_full(code: str | None) -> str:
+    """The bag a refused scan named, grouped in full: often another patient's bag, so
+    the short ``U01`` form (which assumes the report's own COI) would mislead."""
+    if not code:
+        return "—"
+    ident = unit_id(code)
+    return code if ident is None else ident.grouped()
 
 
 #: QA's decisions as a report states them.

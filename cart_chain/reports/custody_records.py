@@ -9,11 +9,9 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Table
 from reportlab.platypus.flowables import Flowable
 
-from cart_chain.domain.errors import CartChainError
-from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.reports import base
 from cart_chain.reports.base import grid, p, when_local
-from cart_chain.reports.custody_layout import signatures, unit_short
+from cart_chain.reports.custody_layout import signatures, unit_full, unit_short
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
@@ -137,18 +135,6 @@ def scans(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignore[
         )
     widths = [12 * mm, 30 * mm, 34 * mm, 36 * mm, 16 * mm, 50 * mm]
     return [*out, grid(rows, widths)]
-
-
-def unit_full(code: str | None) -> str:
-    """The bag a refused scan named, grouped in full: often another patient's bag, so
-    the short ``U01`` form (which assumes the report's own COI) would mislead."""
-    if not code:
-        return "—"
-    try:
-        ident = parse_any(code)
-    except CartChainError:
-        return code
-    return ident.grouped() if isinstance(ident, UnitId) else code
 
 
 def review(st: dict) -> Table:  # type: ignore[type-arg]
