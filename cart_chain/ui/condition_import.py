@@ -43,7 +43,9 @@ class ImportLoggerDialog(QDialog):
 
     saved = Signal(object)  # Receipt
 
-    def __init__(self, session: Session, unit: str, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, session: Session, unit: str, parent: QWidget | None = None, path: str = ""
+    ) -> None:
         super().__init__(parent)
         self.session = session
         self.unit = unit
@@ -57,7 +59,7 @@ class ImportLoggerDialog(QDialog):
         )
         banner.setObjectName("Banner")
         banner.setWordWrap(True)
-        self.path = QLineEdit()
+        self.path = QLineEdit(path)  # prefilled when picked in the receipt dialog
         self.path.setPlaceholderText("logger file (.csv, .txt or .pdf)")
         choose = QPushButton("Choose file…")
         choose.setAutoDefault(False)

@@ -43,6 +43,7 @@ from cart_chain.domain.steps import HANDOFFS, RULES, Step, steps_for
 from cart_chain.ui import prefs
 from cart_chain.ui.alarm import StopAlert, stop_alert
 from cart_chain.ui.checklist_panel import ChecklistPanel
+from cart_chain.ui.condition_import import ImportLoggerDialog
 from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
 from cart_chain.ui.fit import FittedScroll
@@ -391,6 +392,9 @@ class RecordStepDialog(QDialog):
         self.accept()
         # Which label (if any) the next holder needs is the labels service's rule.
         self.label_offered.emit(self.unit.unit, step.value)
+        if (logger := self.fields.logger_path(step)) is not None:  # picked with the receipt:
+            # imported and signed in its own dialog, prefilled (a file may need its zone)
+            ImportLoggerDialog(self.session, self.unit.unit, self.parentWidget(), logger).open()
 
     def _fail(self, exc: BaseException, action: str) -> None:
         if classify(exc) == "rule":

@@ -14,7 +14,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtWidgets import QComboBox, QFormLayout, QLabel, QLineEdit, QPlainTextEdit, QWidget
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QWidget,
+)
 
 from cart_chain.domain.collection import parse_volume
 from cart_chain.domain.errors import InvalidValue
@@ -43,6 +53,11 @@ CONDITIONS = (
     "Seal broken or missing (quarantine)",
     "Temperature excursion (quarantine)",
 )
+
+
+#: Receipts: where the shipper and its temperature logger arrive with the bag.
+LOGGER_STEPS = frozenset({Step.RECEIPT_AT_MANUFACTURING, Step.RECEIPT_AT_SITE})
+LOGGER_FILES = "Logger files (*.csv *.txt *.tsv *.pdf);;All files (*)"
 
 
 class StepFields:
@@ -81,6 +96,19 @@ class StepFields:
         self.note.setFixedHeight(64)
         self.note.setPlaceholderText("optional note")
         self.started_row = QLabel("Started at")
+        # At a receipt the shipper's temperature logger arrives with the bag: its file
+        # is picked here and imported, signed, right after the receipt (issue 15).
+        self.logger_file = QLineEdit()
+        self.logger_file.setObjectName("LoggerFile")
+        self.logger_file.setPlaceholderText("shipper's logger file (optional; .csv or .pdf)")
+        self.logger_row = QWidget()
+        pick = QPushButton("Choose…")
+        pick.setAutoDefault(False)
+        pick.clicked.connect(self._choose_logger)
+        row = QHBoxLayout(self.logger_row)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.addWidget(self.logger_file, 1)
+        row.addWidget(pick)
         form.addRow("Location", self.location)
         form.addRow("Temperature", self.temperature)
         form.addRow("Condition", self.condition)
@@ -90,7 +118,8 @@ class StepFields:
         form.addRow("Limit", self.limits)
         form.addRow("Completed at", self.completed)
         form.addRow("Note", self.note)
-        hidden = (self.condition, self.volume, self.anticoagulant, self.started)
+        form.addRow("Logger file", self.logger_row)
+        hidden = (self.condition, self.volume, self.anticoagulant, self.started, self.logger_row)
         for row in (*hidden, self.limits, self.completed):
             form.setRowVisible(row, False)  # until a step that asks them is shown
 
@@ -104,6 +133,7 @@ class StepFields:
             self.started,
             self.completed,
             self.note,
+            self.logger_row,
         )
 
     def set_enabled(self, on: bool) -> None:
@@ -124,6 +154,7 @@ class StepFields:
         self.form.setRowVisible(self.condition, step in CONDITION_STEPS)
         self.form.setRowVisible(self.volume, step is Step.COLLECTION)
         self.form.setRowVisible(self.anticoagulant, step is Step.COLLECTION)
+        self.form.setRowVisible(self.logger_row, step in LOGGER_STEPS)
         timed = step in TIMED_STEPS and start is not None
         self.timed = timed
         self.form.setRowVisible(self.started, timed)
@@ -136,6 +167,16 @@ class StepFields:
             self.limits.setText("<br>".join(start.limits))
         else:
             self.started.set_required(False)
+
+    def _choose_logger(self) -> None:
+        name, _ = QFileDialog.getOpenFileName(self.logger_row, "Logger file", "", LOGGER_FILES)
+        if name:
+            self.logger_file.setText(name)
+
+    def logger_path(self, step: Step) -> str | None:
+        """The logger file chosen for a receipt, to import once the receipt is signed."""
+        text = self.logger_file.text().strip()
+        return text if text and step in LOGGER_STEPS else None
 
     def remember(self, step: Step, location: str) -> None:
         """After a save: offer ``location`` to this user for ``step`` next time."""
