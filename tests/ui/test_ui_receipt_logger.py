@@ -19,13 +19,15 @@ from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session
 
 
-def receipt_dialog(qtbot, opened, unit: str) -> tuple[QWidget, RecordStepDialog]:  # type: ignore[no-untyped-def]
+def receipt_dialog(  # type: ignore[no-untyped-def]
+    qtbot, opened, unit: str, step: str = "receipt_at_manufacturing"
+) -> tuple[QWidget, RecordStepDialog]:
     host = QWidget()
     qtbot.addWidget(host)
     dialog = RecordStepDialog(make_session(opened, "lena"), condition_of(opened.db, unit).coi, host)
     dialog.show()
     wedge(qtbot, dialog.scan, unit)
-    dialog.step.setCurrentIndex(dialog.step.findData("receipt_at_manufacturing"))
+    dialog.step.setCurrentIndex(dialog.step.findData(step))
     dialog.location.setText("Cleanroom B")
     dialog.fields.condition.setCurrentIndex(0)
     return host, dialog
@@ -71,10 +73,6 @@ def test_no_file_no_import_dialog_and_no_row_off_a_receipt(opened, qtbot) -> Non
     host, dialog = receipt_dialog(qtbot, opened, unit)
     sign_and_save(qtbot, dialog)
     assert host.findChildren(ImportLoggerDialog) == []
-    host2 = QWidget()
-    qtbot.addWidget(host2)
-    after = RecordStepDialog(make_session(opened, "lena"), condition_of(opened.db, unit).coi, host2)
-    after.show()
-    wedge(qtbot, after.scan, unit)
-    after.step.setCurrentIndex(after.step.findData("engineering"))
+    _, after = receipt_dialog(qtbot, opened, unit, "engineering")
+    assert after.selected_step() == "engineering"
     assert not after.fields.logger_row.isVisibleTo(after)
