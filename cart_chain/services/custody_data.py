@@ -258,8 +258,7 @@ def custody_report_in(session: Session, coi_text: str, username: str) -> Custody
             e.seq,
             e.recorded_at,
             e.payload.get("by") or e.actor,
-            # the bag the scan named (older entries and fixtures: ``unit``)
-            e.payload.get("scanned_unit") or e.payload.get("unit"),
+            kind_of(SCAN_REFUSED).unit(e.payload) or None,  # the bag the scan named
             e.payload.get("scanned") or e.payload.get("got"),
             str(e.payload.get("reason") or ""),
         )

@@ -142,6 +142,18 @@ def list_labels(db: Database, unit: str) -> list[LabelPrintView]:
     return db.read(lambda s: labels_in(s, resolve_bag(s, unit, refuse_void=False).unit_code))
 
 
+def printed_serials(session: Session, unit_code: str, kind: str) -> list[int]:
+    """Every serial of ``kind`` printed for the unit, voided or not: any one makes the
+    next print of that kind a reprint (a reason, and the live ones voided)."""
+    return list(
+        session.execute(
+            select(LabelPrint.serial).where(
+                LabelPrint.unit_code == unit_code, LabelPrint.kind == kind
+            )
+        ).scalars()
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class LabelOffer:
     """The label to offer after a step; ``reprint``: one of that kind exists already, so
@@ -163,12 +175,7 @@ def label_offer(db: Database, unit: str, step: str | Step) -> LabelOffer | None:
 
     def run(session: Session) -> LabelOffer:
         code = resolve_bag(session, unit, refuse_void=False).unit_code
-        earlier = session.execute(
-            select(func.count())
-            .select_from(LabelPrint)
-            .where(LabelPrint.unit_code == code, LabelPrint.kind == kind)
-        ).scalar()
-        return LabelOffer(code, done.value, kind, bool(earlier))
+        return LabelOffer(code, done.value, kind, bool(printed_serials(session, code, kind)))
 
     return db.read(run)
 
@@ -237,15 +244,7 @@ def print_label(
                 f"{user.username} is an administrator; administrators do not handle custody labels"
             )
         the_step = _print_step(current_step(session, u.unit_code), step)
-        earlier = (
-            session.execute(
-                select(LabelPrint.serial).where(
-                    LabelPrint.unit_code == u.unit_code, LabelPrint.kind == kind
-                )
-            )
-            .scalars()
-            .all()
-        )
+        earlier = printed_serials(session, u.unit_code, kind)
         voided = voided_serials(session, u.unit_code)
         live = sorted(s for s in earlier if s not in voided)
         if earlier and why is None:
