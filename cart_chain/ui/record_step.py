@@ -397,10 +397,8 @@ class RecordStepDialog(QDialog):
             ImportLoggerDialog(self.session, self.unit.unit, self.parentWidget(), logger).open()
 
     def _fail(self, exc: BaseException, action: str) -> None:
-        if classify(exc) == "rule":
-            self.error.setText(describe(exc))
-            self.error.show()
-        else:
-            self.error.setText(describe(exc))
-            self.error.show()
+        """Said in the form; anything but a rule refusal also gets the error dialog."""
+        self.error.setText(describe(exc))
+        self.error.show()
+        if classify(exc) != "rule":
             show_error(self, exc, action)
