@@ -114,9 +114,40 @@ def type_like_a_person(qtbot, widget, text: str) -> None:  # type: ignore[no-unt
     qtbot.keyClicks(widget, text, delay=60)
 
 
+def drop_files(widget, *paths) -> bool:  # type: ignore[no-untyped-def]
+    """Drag local files over ``widget`` and drop them, as a file manager does: a drag
+    enter, then the drop, each delivered through Qt's event dispatch (event filters
+    included). True when the drop was accepted."""
+    import warnings
+
+    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
+    from PySide6.QtGui import QDragEnterEvent, QDropEvent
+    from PySide6.QtWidgets import QApplication
+
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(p)) for p in paths])
+    mime.setText("\n".join(QUrl.fromLocalFile(str(p)).toString() for p in paths))
+    at = QPointF(widget.rect().center())
+    action, button, mods = (
+        Qt.DropAction.CopyAction,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    with warnings.catch_warnings():  # PySide marks Qt's one constructor deprecated
+        warnings.simplefilter("ignore", DeprecationWarning)
+        enter = QDragEnterEvent(at.toPoint(), action, mime, button, mods)
+    QApplication.sendEvent(widget, enter)
+    if not enter.isAccepted():
+        return False
+    drop = QDropEvent(at, action, mime, button, mods)
+    QApplication.sendEvent(widget, drop)
+    return drop.isAccepted()
+
+
 __all__ = [
     "creds",
     "db_path",
+    "drop_files",
     "make_session",
     "opened",
     "press",

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Signal
-from PySide6.QtGui import QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -28,6 +27,7 @@ from PySide6.QtWidgets import (
 
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.ui.errors import classify, describe, error_label, show_error
+from cart_chain.ui.file_drop import FileDrop
 from cart_chain.ui.signature import SignatureBlock
 from cart_chain.ui.titles import set_title
 
@@ -51,7 +51,6 @@ class ImportLoggerDialog(QDialog):
         self.unit = unit
         set_title(self, f"Import logger file for {unit} — cart-chain")
         self.setMinimumWidth(640)
-        self.setAcceptDrops(True)
         banner = QLabel(
             f"The shipper's temperature logger for the latest transport leg of <b>{unit}</b>: "
             "its CSV export or PDF report. Choose the file or drop it here. Excursions and "
@@ -95,6 +94,7 @@ class ImportLoggerDialog(QDialog):
         layout.addLayout(buttons)
         self.save.clicked.connect(self.submit)
         cancel.clicked.connect(self.reject)
+        FileDrop(self, self.path)  # dropped anywhere on the dialog, into File
 
     def choose(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
@@ -102,16 +102,6 @@ class ImportLoggerDialog(QDialog):
         )
         if name:
             self.path.setText(name)
-
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
-        if event.mimeData().hasUrls():
-            event.acceptProposedAction()
-
-    def dropEvent(self, event: QDropEvent) -> None:
-        local = [u.toLocalFile() for u in event.mimeData().urls() if u.isLocalFile()]
-        if local:
-            self.path.setText(local[0])
-            event.acceptProposedAction()
 
     def store(self) -> Receipt:
         from cart_chain.services.condition import import_condition

@@ -46,6 +46,7 @@ from cart_chain.ui.checklist_panel import ChecklistPanel
 from cart_chain.ui.condition_import import ImportLoggerDialog
 from cart_chain.ui.enter_keys import enter_moves_on
 from cart_chain.ui.errors import classify, describe, error_label, show_error
+from cart_chain.ui.file_drop import FileDrop
 from cart_chain.ui.fit import FittedScroll
 from cart_chain.ui.signature import SignatureBlock, title_signatures
 from cart_chain.ui.step_fields import StepFields
@@ -142,6 +143,8 @@ class RecordStepDialog(QDialog):
         self._set_form_enabled(False)
         self._show_patient()
         enter_moves_on(self, self.signing_field, self.scan)
+        # A logger file dropped anywhere on a receipt fills its row, never a field.
+        FileDrop(self, self.fields.logger_file, self.fields.logger_row)
         self.scan.setFocus()
 
     # -- scanning -------------------------------------------------------------------

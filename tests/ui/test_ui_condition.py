@@ -17,7 +17,7 @@ from tests import logger_files as lf
 from tests.conftest import creds
 from tests.services.test_condition import HANDOFF, fresh_leg
 from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
+from tests.ui_conftest import drop_files, make_session
 
 
 def test_the_temperature_tab_draws_the_curve_and_hover_names_a_sample(opened, qtbot) -> None:  # type: ignore[no-untyped-def]
@@ -63,8 +63,7 @@ def test_no_tab_without_a_logger_file(opened, qtbot) -> None:  # type: ignore[no
 
 
 def test_a_logger_file_dropped_on_the_dialog_and_signed(opened, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from PySide6.QtCore import QMimeData, QPointF, Qt, QUrl
-    from PySide6.QtGui import QDropEvent
+    from PySide6.QtCore import Qt
 
     unit = fresh_leg(opened.db)
     temps = [5.0] * 53
@@ -80,16 +79,7 @@ def test_a_logger_file_dropped_on_the_dialog_and_signed(opened, qtbot, tmp_path)
     (dialog,) = view.findChildren(ImportLoggerDialog)
 
     def drop(path) -> None:  # type: ignore[no-untyped-def]
-        mime = QMimeData()
-        mime.setUrls([QUrl.fromLocalFile(str(path))])
-        event = QDropEvent(
-            QPointF(10, 10),
-            Qt.DropAction.CopyAction,
-            mime,
-            Qt.MouseButton.LeftButton,
-            Qt.KeyboardModifier.NoModifier,
-        )
-        dialog.dropEvent(event)
+        assert drop_files(dialog.tz, path)  # on another field: still the file's
 
     drop(broken)
     assert dialog.path.text() == str(broken)

@@ -16,7 +16,7 @@ from tests import logger_files as lf
 from tests.services.test_condition import HANDOFF, fresh_leg
 from tests.ui.test_ui_enter import wedge
 from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
+from tests.ui_conftest import drop_files, make_session
 
 
 def receipt_dialog(  # type: ignore[no-untyped-def]
@@ -76,3 +76,32 @@ def test_no_file_no_import_dialog_and_no_row_off_a_receipt(opened, qtbot) -> Non
     _, after = receipt_dialog(qtbot, opened, unit, "engineering")
     assert after.selected_step() == "engineering"
     assert not after.fields.logger_row.isVisibleTo(after)
+
+
+def test_a_logger_file_dropped_on_the_receipt_dialog_fills_its_row(opened, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Dropped on the Location field (or anywhere on the dialog), the file goes to the
+    logger row; the location keeps what was typed, not the file's URL."""
+    unit = fresh_leg(opened.db, receive=False)
+    shipper = tmp_path / "shipper.csv"
+    shipper.write_bytes(lf.delimited(lf.regular(HANDOFF - timedelta(minutes=10), 5, [5.0] * 53)))
+    host, dialog = receipt_dialog(qtbot, opened, unit)
+    assert drop_files(dialog.location, shipper)
+    assert dialog.fields.logger_file.text() == str(shipper)
+    assert dialog.location.text() == "Cleanroom B"
+    dialog.fields.logger_file.clear()
+    assert drop_files(dialog.patient, shipper)  # a label: the dialog takes it
+    assert dialog.fields.logger_file.text() == str(shipper)
+    sign_and_save(qtbot, dialog)
+    (importer,) = host.findChildren(ImportLoggerDialog)
+    assert importer.path.text() == str(shipper)
+
+
+def test_a_file_dropped_off_a_receipt_is_refused_and_types_nothing(opened, qtbot, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    unit = fresh_leg(opened.db)  # received: engineering is next
+    stray = tmp_path / "stray.csv"
+    stray.write_text("x")
+    _, dialog = receipt_dialog(qtbot, opened, unit, "engineering")
+    assert dialog.selected_step() == "engineering"
+    assert not drop_files(dialog.location, stray)
+    assert dialog.location.text() == "Cleanroom B"
+    assert dialog.fields.logger_file.text() == ""
