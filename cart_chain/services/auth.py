@@ -9,11 +9,15 @@ place. Three rules shape this module:
   work (an unknown name is checked against `passwords.DUMMY_HASH`), so a guesser
   learns nothing about which names exist. The facts (failures, locks) are still
   recorded for administrators.
-- **No argon2 under the write lock.** `authenticate_in` never hashes: the first
-  time it meets unchecked credentials it aborts the write with `_CheckNeeded`;
-  `signed_write` rolls back, verifies the password outside any transaction,
-  remembers the verified hash for this call and runs the write again, in which
-  `authenticate_in` only compares the stored hash with the verified one.
+- **No argon2 under the write lock.** `authenticate_in` never hashes. `signed_write`
+  first rehearses the write in a read transaction (a dry run, which ends at its
+  first append): every signer it meets is noted and taken as checked for the
+  rest of the rehearsal, so the scan checks and rules before each signer run in
+  the same order as in the real write. Then it verifies the noted passwords
+  outside any transaction and runs the write once, in which `authenticate_in`
+  only compares the stored hash with the verified one. A signer the rehearsal
+  could not take (unknown, locked, a temporary password) or did not reach aborts
+  the write with `_CheckNeeded`: checked outside, then the write runs again.
 - **Locks expire.** Five failures lock an account for the ``lockout_minutes``
   setting (the end time is in the lock entry); an administrator may unlock at
   once. A guesser can therefore never lock every administrator out for good.
@@ -31,7 +35,12 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import now_iso, parse_iso, utc_iso
-from cart_chain.domain.errors import AuthenticationError, DatabaseLocked, PermissionDenied
+from cart_chain.domain.errors import (
+    AuthenticationError,
+    CartChainError,
+    DatabaseLocked,
+    PermissionDenied,
+)
 from cart_chain.domain.roles import Role, role_name
 from cart_chain.services import passwords
 from cart_chain.services.checkpoints import daily_checkpoint_in
@@ -182,6 +191,18 @@ class _CheckNeeded(Exception):
 
 #: Per `signed_write` call: user name -> the stored hash its password was verified against.
 _VERIFIED: ContextVar[dict[str, str] | None] = ContextVar("cart_chain_verified", default=None)
+#: During the dry run of a `signed_write`: the signers met so far, in order, unchecked.
+_NOTED: ContextVar[list[_CheckNeeded] | None] = ContextVar("cart_chain_noted", default=None)
+
+
+def _may_sign_now(session: Session, user: UserState) -> bool:
+    """True when nothing but the password stands between this user and a signature."""
+    return (
+        user.active
+        and not user.locked
+        and not user.must_change
+        and not password_expired(session, user)
+    )
 
 
 def authenticate_in(
@@ -198,7 +219,13 @@ def authenticate_in(
     username = creds.username.strip().lower()
     user = find_user(session, username)
     if user is None or verified.get(username) != user.password_hash:
-        raise _CheckNeeded(creds, username, user)
+        noted = _NOTED.get()
+        if noted is None or user is None or not _may_sign_now(session, user):
+            raise _CheckNeeded(creds, username, user)
+        # Dry run: note the signer and go on to the next, as though checked. What
+        # follows a signer in the rehearsal is not shown until their password is.
+        noted.append(_CheckNeeded(creds, username, user))
+        return user
     if not user.active or user.locked:
         raise refused(creds.username)
     if not allow_password_change:
@@ -260,6 +287,37 @@ def _check_outside(db: Database, need: _CheckNeeded, verified: dict[str, str]) -
     verified[need.username] = user.password_hash
 
 
+def _rehearse(db: Database, fn: Callable[[Session], T], verified: dict[str, str]) -> None:
+    """Dry-run ``fn`` to learn its signers, then check their passwords outside it.
+
+    A refusal the rehearsal meets before any signer is the answer (the real write
+    would give it too); one met after a signer waits until that signer's password
+    is checked, then the real write gives it, from its own transaction.
+    """
+    noted: list[_CheckNeeded] = []
+    token = _NOTED.set(noted)
+    failure: BaseException | None = None
+    try:
+        db.read(lambda s: _dry_run(s, fn))
+    except (ledger.DryRunEnd, _CheckNeeded) as end:
+        if isinstance(end, _CheckNeeded):
+            noted.append(end)
+    except CartChainError as exc:
+        failure = exc
+    finally:
+        _NOTED.reset(token)
+    if failure is not None and not noted:
+        raise failure
+    for need in noted:
+        if verified.get(need.username) is None:
+            _check_outside(db, need, verified)
+
+
+def _dry_run(session: Session, fn: Callable[[Session], T]) -> T:
+    session.info[ledger.DRY_RUN] = True
+    return fn(session)
+
+
 def signed_write(db: Database, fn: Callable[[Session], T]) -> T:
     """Run a write whose signers are checked with `authenticate_in`.
 
@@ -270,6 +328,7 @@ def signed_write(db: Database, fn: Callable[[Session], T]) -> T:
     verified: dict[str, str] = {}
     token = _VERIFIED.set(verified)
     try:
+        _rehearse(db, fn, verified)
         for _ in range(_MAX_RUNS):
             try:
                 return db.write(fn)

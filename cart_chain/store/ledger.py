@@ -110,6 +110,15 @@ def _head_and_time(conn: Connection, proposed: str | None) -> tuple[Checkpoint, 
     return Checkpoint(row[0], row[1]), entry_time(proposed or now_iso(), row[2])
 
 
+#: `Session.info` key of a dry run: a rehearsal of a write in a read transaction, which
+#: ends at its first append (`DryRunEnd`) so that nothing is even attempted.
+DRY_RUN = "cart_chain_dry_run"
+
+
+class DryRunEnd(Exception):
+    """Internal: a dry run reached its first append; what it came to learn is known."""
+
+
 def next_recorded_at(session: Session) -> str:
     """The time the next entry will carry, for a caller that must show it before appending.
 
@@ -137,6 +146,8 @@ def append(
     does not describe, is refused (`MalformedEntry`) before anything is written.
     """
     kind_of(kind).check(payload)
+    if session.info.get(DRY_RUN):
+        raise DryRunEnd(kind)
     conn = session.connection()
     last, at = _head_and_time(conn, recorded_at)
     seq = last.seq + 1

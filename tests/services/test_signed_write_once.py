@@ -1,0 +1,99 @@
+"""A signed write takes the write lock once: its signers are learnt by a dry run first.
+
+`signed_write` used to abort and rerun the write at each signer whose password it
+had not checked, so a two-person handoff ran its whole write transaction three
+times. It now rehearses the write in a read transaction, checks every signer it
+met outside any transaction, and writes once. The order of the answers a user
+sees must not change: a refusal met before a signer comes first (a wrong
+patient's bag is still a wrong patient), and nothing met after a signer is told
+before that signer's password has been checked.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from cart_chain.domain.errors import AuthenticationError, WrongPatient
+from cart_chain.services.accounts import Credentials
+from cart_chain.services.custody import record_event
+from cart_chain.store.database import Database
+from cart_chain.store.models import LedgerEntry, UserChange
+from tests.conftest import creds, enrol, unit_of, walk
+
+
+def _count_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the write transactions opened (not a stub: each call still runs)."""
+    calls: list[int] = []
+    real = Database.write
+
+    def counted(self, fn):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(self, fn)
+
+    monkeypatch.setattr(Database, "write", counted)
+    return calls
+
+
+def _failures(db: Database, username: str) -> int:
+    return db.read(
+        lambda s: s.scalar(
+            select(func.count())
+            .select_from(UserChange)
+            .where(UserChange.username == username, UserChange.change == "auth_failed")
+        )
+    )
+
+
+def _entries(db: Database) -> int:
+    return db.read(lambda s: s.scalar(select(func.count()).select_from(LedgerEntry)))
+
+
+def test_a_two_person_handoff_is_one_write_transaction(ready_any_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    unit = unit_of(enrol(ready_any_db))
+    walk(ready_any_db, unit, 1)
+    calls = _count_writes(monkeypatch)
+    record_event(ready_any_db, unit, "ship_to_manufacturing", creds("alice"), creds("carl"))
+    assert len(calls) == 1  # was 3: one aborted run per signer, then the real one
+
+
+def test_a_wrong_patient_bag_is_still_told_before_a_wrong_password(ready_db) -> None:  # type: ignore[no-untyped-def]
+    mine, other = enrol(ready_db), enrol(ready_db, "Other Patient")
+    before = _entries(ready_db)
+    with pytest.raises(WrongPatient):
+        record_event(
+            ready_db,
+            unit_of(other),
+            "collection",
+            Credentials("alice", "wrong"),
+            creds("anna"),
+            location="Bay 1",
+            expect=mine,
+        )
+    # Nothing was signed, and the scan refusal could not be signed either: the wrong
+    # password is counted once instead (the refusal is what the user sees).
+    assert _failures(ready_db, "alice") == 1
+    assert _entries(ready_db) == before + 1
+
+
+def test_what_follows_a_signer_waits_for_their_password(ready_db) -> None:  # type: ignore[no-untyped-def]
+    """A courier cannot sign a collection, but a guesser must not learn that (nor that
+    the account is a courier's) before the password is right."""
+    unit = unit_of(enrol(ready_db))
+    with pytest.raises(AuthenticationError):
+        record_event(
+            ready_db, unit, "collection", Credentials("carl", "wrong"), creds("anna"), location="B"
+        )
+    assert _failures(ready_db, "carl") == 1
+
+
+def test_the_second_signer_s_wrong_password_is_counted_and_nothing_is_written(ready_db) -> None:  # type: ignore[no-untyped-def]
+    unit = unit_of(enrol(ready_db))
+    before = _entries(ready_db)
+    with pytest.raises(AuthenticationError, match="anna"):
+        record_event(
+            ready_db, unit, "collection", creds("alice"), Credentials("anna", "x"), location="B"
+        )
+    assert _failures(ready_db, "anna") == 1
+    assert _failures(ready_db, "alice") == 0
+    assert _entries(ready_db) == before + 1  # the failed attempt only
