@@ -111,10 +111,18 @@ def checkpoint_due_in(session: Session) -> bool:
     return parse_iso(now) - parse_iso(last) >= CHECKPOINT_EVERY
 
 
+#: `Session.info` key: this transaction has already asked whether a checkpoint is due.
+_DUE_ASKED = "cart_chain_checkpoint_due_asked"
+
+
 def daily_checkpoint_in(session: Session, actor: str) -> None:
     """The daily checkpoint, made by the first signed write of the day (no daemon: a
     site where nobody writes has nothing new to witness). A workstation without the
-    private key skips it rather than refusing the custody record; `verify` warns."""
+    private key skips it rather than refusing the custody record; `verify` warns.
+    Asked once per transaction, however many people sign in it."""
+    if session.info.get(_DUE_ASKED):
+        return
+    session.info[_DUE_ASKED] = True
     if not checkpoint_due_in(session):
         return
     try:

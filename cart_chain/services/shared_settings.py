@@ -58,16 +58,28 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
 }
 
 
+#: `Session.info` key: the settings read in this transaction (a signature reads the
+#: password expiry once per signer); `set_in` forgets them.
+_READ = "cart_chain_settings_read"
+
+
 def get_in(session: Session, key: str) -> str:
     default, _ = SETTINGS[key]
-    value = session.execute(
-        select(Setting.value).where(Setting.key == key).order_by(Setting.entry_seq.desc()).limit(1)
-    ).scalar()
-    return default if value is None else value
+    read: dict[str, str] = session.info.setdefault(_READ, {})
+    if key not in read:
+        value = session.execute(
+            select(Setting.value)
+            .where(Setting.key == key)
+            .order_by(Setting.entry_seq.desc())
+            .limit(1)
+        ).scalar()
+        read[key] = default if value is None else value
+    return read[key]
 
 
 def set_in(session: Session, actor: str, key: str, value: str) -> ledger.Entry:
     if key not in SETTINGS:
         raise InvalidValue(f"unknown setting {key!r}; known: {', '.join(SETTINGS)}")
     clean = SETTINGS[key][1](value)
+    session.info.pop(_READ, None)
     return ledger.append(session, "setting_changed", actor, {"key": key, "value": clean})
