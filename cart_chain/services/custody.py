@@ -78,7 +78,8 @@ def _signers(
     rule = RULES[step]
     if to is not None and to.username.strip().lower() == by.username.strip().lower():
         raise SignatureError(
-            f"{step.value} needs two different people: {by.username} cannot sign both sides"
+            f"{step.label} needs two different people: {by.username} cannot sign both "
+            f"'{rule.by_meaning}' and '{rule.to_meaning or VERIFIED}'"
         )
     if step in HANDOFFS and to is None:
         raise SignatureError(

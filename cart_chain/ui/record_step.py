@@ -33,13 +33,12 @@ from PySide6.QtWidgets import (
 
 from cart_chain.domain.errors import (
     MalformedScan,
-    SignatureError,
     UnknownLabel,
     VoidedLabel,
     WrongPatient,
 )
 from cart_chain.domain.roles import Role
-from cart_chain.domain.steps import HANDOFFS, RULES, Step, steps_for
+from cart_chain.domain.steps import HANDOFFS, Step, steps_for
 from cart_chain.ui import prefs
 from cart_chain.ui.alarm import StopAlert, stop_alert
 from cart_chain.ui.checklist_panel import ChecklistPanel
@@ -360,13 +359,8 @@ class RecordStepDialog(QDialog):
             values = self.fields.values(step)
             by = self.by.credentials()
             to = self.to.credentials() if step in HANDOFFS else None
-            if to is not None and to.username == by.username:
-                raise SignatureError(
-                    f"{step.label} needs two different people: {by.username} cannot sign "
-                    f"both '{RULES[step].by_meaning}' and '{RULES[step].to_meaning}'"
-                )
-            # The service gives each person the side their role holds (by, to as named).
-            # The service checks the scan again inside its write, against this case.
+            # The service refuses one person on both sides, gives each person the side
+            # their role holds, and checks the scan again inside its write.
             receipt: Receipt = record_event(
                 self.session.db,
                 self.scanned_text or self.unit.unit,
