@@ -12,7 +12,7 @@ unknown label. Neither failure lets an unrecorded label pass a handoff.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -152,6 +152,11 @@ def printed_serials(session: Session, unit_code: str, kind: str) -> list[int]:
             )
         ).scalars()
     )
+
+
+def is_reprint(printed: Iterable[LabelPrintView], kind: str) -> bool:
+    """The same rule as `printed_serials`, over labels already read (`list_labels`)."""
+    return any(p.kind == kind for p in printed)
 
 
 @dataclass(frozen=True, slots=True)

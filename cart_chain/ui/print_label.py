@@ -88,13 +88,12 @@ def render_label(
     from cart_chain.domain.label_layout import load_layout
     from cart_chain.domain.labelcode import LabelCode
     from cart_chain.labels.render import render
-    from cart_chain.services.labels import label_data
+    from cart_chain.services.labels import is_reprint, label_data
 
     layout = load_layout(kind)
     view = next(u for u in case.units if u.unit == unit)
     serial = max((p.serial for p in previous), default=0) + 1
     code = LabelCode(parse_unit(unit), serial)
-    reprint = any(p.kind == kind for p in previous)
     data = label_data(
         case,
         view,
@@ -104,7 +103,7 @@ def render_label(
         now_iso(),
         session.user.username,
         layout,
-        reprint,
+        is_reprint(previous, kind),
     )
     png = render(layout, data, "png")
     return label_from_png(png, layout.width_mm, layout.height_mm, layout.dpi, None)
@@ -248,8 +247,9 @@ class PrintLabelDialog(QDialog):
         (self.reason if self.is_reprint() else self.signature.first_field()).setFocus()
 
     def is_reprint(self) -> bool:
-        kind = self.kind.currentData()
-        return any(p.kind == kind for p in self.previous)
+        from cart_chain.services.labels import is_reprint
+
+        return is_reprint(self.previous, self.kind.currentData())
 
     # -- preview and printer -----------------------------------------------------------
 
