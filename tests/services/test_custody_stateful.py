@@ -50,6 +50,7 @@ from cart_chain.domain.errors import (
     DeviationOpen,
     GateClosed,
     InvalidValue,
+    MissingCondition,
     MissingStartTime,
     StepOrderError,
     VoidedLabel,
@@ -58,7 +59,7 @@ from cart_chain.domain.errors import (
 from cart_chain.domain.gates import GATES
 from cart_chain.domain.identifiers import UnitId, parse_coi
 from cart_chain.domain.labelcode import LabelCode
-from cart_chain.domain.steps import ORDER, TRANSITIONS, Step
+from cart_chain.domain.steps import CONDITION_STEPS, ORDER, TRANSITIONS, Step
 from cart_chain.domain.windows import COLD_STEPS
 from cart_chain.services import passwords
 from cart_chain.services.accounts import Credentials
@@ -112,6 +113,7 @@ def svc_record(
     to: Credentials | None,
     temperature_c: float | None,
     started_at: datetime | None = None,
+    stated: bool = True,
 ) -> Any:
     from cart_chain.services.custody import record_event
 
@@ -124,7 +126,7 @@ def svc_record(
         location=f"{step} room",
         temperature_c=temperature_c,
         started_at=started_at,
-        condition=condition_for(step),
+        condition=condition_for(step) if stated else None,
     )
 
 
@@ -530,6 +532,35 @@ class CustodyMachine(RuleBasedStateMachine):
         # Nothing of the step is written; the refusal itself is, as a refused scan.
         self.signed(by)
         self.model.entries += 1
+
+    def _needing_condition(self) -> list[tuple[str, Step]]:
+        return [
+            (c, s)
+            for c in self.open_units()
+            if not self.model.units[c].blocked
+            for s in sorted(TRANSITIONS[self.model.units[c].step], key=ORDER.index)
+            if s in CONDITION_STEPS
+        ]
+
+    @precondition(lambda self: self._needing_condition())
+    @rule(data=st.data())
+    def record_without_condition(self, data: st.DataObject) -> None:
+        """A receipt, thaw or infusion with no condition stated: refused, nothing written."""
+        code, step = self.pick(data, self._needing_condition())
+        by, to = SIGNERS[step]
+        self.refused(
+            MissingCondition,
+            lambda: svc_record(
+                self.db,
+                unit=code,
+                step=step,
+                by=creds(by),
+                to=creds(to) if to else None,
+                temperature_c=TEMPERATURES[step],
+                started_at=datetime.now(UTC) if step in TIMED else None,
+                stated=False,
+            ),
+        )
 
     def _recordable_without_gates(self) -> list[str]:
         return [
