@@ -169,6 +169,18 @@ def identify(
     A label payload must name a label this system printed and (unless
     ``refuse_void`` is False, for voiding it) one that is not void.
     """
+    return _identified(session, text, expect, source, refuse_void)[0]
+
+
+def _identified(
+    session: Session,
+    text: str,
+    expect: str | Coi | None,
+    source: ScanSource,
+    refuse_void: bool,
+) -> tuple[Scanned, Unit | None]:
+    """`identify`, with the unit's row when a unit was named (read once: the session's
+    identity map holds a row only while someone holds it)."""
     expected = expect if isinstance(expect, Coi) else expected_coi(expect)
     scanned = _read(session, text, source, expected)
     if expected is not None and scanned.coi != expected:
@@ -176,12 +188,14 @@ def identify(
     if session.get(Case, scanned.coi.full) is None:
         what = f"unit {scanned.unit.grouped()}" if scanned.unit else "case"
         raise UnknownUnit(f"{what} of COI {scanned.coi.grouped()} is not known in this database")
+    row = None
     if scanned.unit is not None:
-        if session.get(Unit, scanned.unit.full) is None:
+        row = session.get(Unit, scanned.unit.full)
+        if row is None:
             raise UnknownUnit(f"unit {scanned.unit.grouped()} is not known in this database")
         if scanned.serial is not None:
             _check_label(session, scanned.unit.full, scanned, refuse_void)
-    return scanned
+    return scanned, row
 
 
 def resolve_bag(
@@ -193,11 +207,9 @@ def resolve_bag(
     refuse_void: bool = True,
 ) -> UnitRef:
     """The one unit (bag) ``text`` names: a unit id or a label payload, never a bare COI."""
-    scanned = identify(session, text, expect=expect, source=source, refuse_void=refuse_void)
-    if scanned.unit is None:
+    scanned, row = _identified(session, text, expect, source, refuse_void)
+    if row is None:
         raise InvalidValue(f"{scanned.coi.full} is a COI; name one unit (bag) of it")
-    row = session.get(Unit, scanned.unit.full)
-    assert row is not None  # identify checked it
     return UnitRef(row.unit_code, row.coi, row.number, row.parent_unit)
 
 
