@@ -5,8 +5,8 @@ committed record survives a power cut, foreign keys on, a busy timeout, and
 every write transaction opened with ``BEGIN IMMEDIATE`` so two writers queue
 instead of failing half-way. PostgreSQL serialises ledger appends with a
 transaction-scoped advisory lock and retries serialization failures and
-deadlocks. Driver errors are translated here into the typed environment errors
-the edges know how to explain.
+deadlocks. Driver errors become the typed environment errors the edges know how
+to explain (`store.db_errors`).
 """
 
 from __future__ import annotations
@@ -23,14 +23,16 @@ from typing import Any, TypeVar
 
 from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.errors import (
-    DatabaseLocked,
-    DatabaseUnavailable,
-    EnvironmentProblem,
-    StorageFull,
+from cart_chain.domain.errors import DatabaseUnavailable, EnvironmentProblem
+from cart_chain.store.db_errors import (
+    BUSY_TIMEOUT_MS,
+    corrupt_message,
+    is_corruption,
+    sqlstate,
+    translate,
 )
 from cart_chain.store.filesystems import is_network_path
 
@@ -38,10 +40,33 @@ log = logging.getLogger("cart_chain.store")
 T = TypeVar("T")
 
 ENV_VAR = "CART_CHAIN_DB"
-BUSY_TIMEOUT_MS = 10_000
 _LEDGER_LOCK_KEY = 0x43415254  # "CART": the advisory lock that serialises appends
 _RETRY_SQLSTATES = {"40001", "40P01"}  # serialization failure, deadlock detected
 _MAX_RETRIES = 5
+#: A PostgreSQL write's first statement, one round trip: the lock timeout (as long as
+#: SQLite's busy timeout, then "busy", 55P03, instead of hanging), then the lock that
+#: serialises appends. The MATERIALIZED CTE is evaluated before the lock is asked for.
+_PG_WRITE_LOCK = text(
+    "WITH t AS MATERIALIZED (SELECT set_config('lock_timeout', :timeout, true) AS v) "
+    "SELECT pg_advisory_xact_lock(:k) FROM t"
+).bindparams(timeout=f"{BUSY_TIMEOUT_MS}ms", k=_LEDGER_LOCK_KEY)
+
+
+class _StaleConnection(Exception):
+    """Internal: the connection was dead before the write did anything; run it again."""
+
+    def __init__(self, error: DBAPIError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+def _first_statement(session: Session, statement: Any) -> None:
+    try:
+        session.execute(statement)
+    except DBAPIError as err:
+        if err.connection_invalidated:
+            raise _StaleConnection(err) from err
+        raise
 
 
 #: Below this much free space SQLite cannot be counted on to create its -shm file.
@@ -73,88 +98,6 @@ def resolve_url(url: str | None) -> str:
     if url.startswith("postgresql://") or url.startswith("postgres://"):
         return "postgresql+psycopg://" + url.split("://", 1)[1]
     return url
-
-
-def _sqlstate(err: BaseException) -> str | None:
-    orig = getattr(err, "orig", None)
-    return getattr(orig, "sqlstate", None) or getattr(orig, "pgcode", None)
-
-
-def _sqlite_code(err: BaseException) -> int | None:
-    """SQLite's primary result code (the low byte of the extended code), when SQLite raised."""
-    orig = getattr(err, "orig", err)
-    code = getattr(orig, "sqlite_errorcode", None)
-    return code & 0xFF if isinstance(code, int) else None
-
-
-# SQLite primary result codes (sqlite3.h). Classifying by them, not by the English text,
-# keeps working whatever the message says.
-SQLITE_PERM, SQLITE_BUSY, SQLITE_LOCKED, SQLITE_READONLY = 3, 5, 6, 8
-SQLITE_IOERR, SQLITE_CORRUPT, SQLITE_FULL, SQLITE_CANTOPEN, SQLITE_NOTADB = 10, 11, 13, 14, 26
-_SQLITE_CORRUPTION = {SQLITE_CORRUPT, SQLITE_NOTADB}
-
-#: PostgreSQL SQLSTATEs (Appendix A of its manual) and classes: servers localise their
-#: messages (lc_messages), never these codes.
-PG_LOCK_NOT_AVAILABLE, PG_DISK_FULL, PG_IO_ERROR = "55P03", "53100", "58030"
-PG_READ_ONLY_TRANSACTION = "25006"
-_PG_CORRUPTION = {"XX001", "XX002"}  # data_corrupted, index_corrupted
-#: Classes and codes meaning "the server cannot be used now": connection exceptions (08),
-#: insufficient resources (53), operator intervention (57: shut down, starting up),
-#: authorisation (28) and a missing database (3D000).
-_PG_UNAVAILABLE_CLASSES = ("08", "53", "57", "28")
-_PG_UNAVAILABLE = {"3D000"}
-
-
-def is_corruption(err: BaseException) -> bool:
-    """Whether the database reported its file damaged, read from its error code."""
-    return _sqlite_code(err) in _SQLITE_CORRUPTION or _sqlstate(err) in _PG_CORRUPTION
-
-
-def corrupt_message(where: str) -> str:
-    return (
-        f"{where} is corrupt; nothing was saved; restore the latest backup with "
-        "'cart-chain restore BACKUP_FILE --replace' (signed by an administrator and QA)"
-    )
-
-
-def _from_psycopg(err: BaseException) -> bool:
-    return type(getattr(err, "orig", err)).__module__.startswith("psycopg")
-
-
-def _first_line(err: BaseException) -> str:
-    lines = str(getattr(err, "orig", err)).strip().splitlines()
-    return lines[0] if lines else type(err).__name__
-
-
-def translate(err: DBAPIError, where: str) -> EnvironmentProblem | None:
-    """The environment error behind a driver error, or None when it is a bug of ours.
-
-    Decided by the driver's error code alone (SQLite result codes, PostgreSQL
-    SQLSTATE), so a localised server or a new SQLite wording changes nothing.
-    """
-    if is_corruption(err):
-        return DatabaseUnavailable(f"{where} is not a cart-chain database or is corrupt")
-    code, state = _sqlite_code(err), _sqlstate(err)
-    if code in (SQLITE_BUSY, SQLITE_LOCKED) or state == PG_LOCK_NOT_AVAILABLE:
-        return DatabaseLocked(
-            f"{where} is busy: another workstation or process held it for more than "
-            f"{BUSY_TIMEOUT_MS // 1000} s; nothing was saved, try again"
-        )
-    if code == SQLITE_FULL or state == PG_DISK_FULL:
-        return StorageFull(f"the disk holding {where} is full; nothing was saved")
-    if code in (SQLITE_CANTOPEN, SQLITE_READONLY, SQLITE_PERM) or state == PG_READ_ONLY_TRANSACTION:
-        return DatabaseUnavailable(f"cannot open {where} for writing: check the path and rights")
-    if code == SQLITE_IOERR or state == PG_IO_ERROR:
-        return StorageFull(f"the disk holding {where} reported an I/O error; nothing was saved")
-    if state is not None and (
-        state in _PG_UNAVAILABLE or state.startswith(_PG_UNAVAILABLE_CLASSES)
-    ):
-        return DatabaseUnavailable(f"cannot use {where} now: {_first_line(err)}")
-    if state is None and code is None and _from_psycopg(err) and isinstance(err, OperationalError):
-        # psycopg raises OperationalError with no SQLSTATE when it never reached a server
-        # (refused, unknown host, timeout): the network, not a bug.
-        return DatabaseUnavailable(f"cannot reach {where}: {_first_line(err)}")
-    return None
 
 
 _AFTER_COMMIT = "cart_chain_after_commit"
@@ -296,7 +239,10 @@ class Database:
 
     def _pg_engine(self) -> Engine:
         # hide_parameters: a driver error's text must never carry a patient's values.
-        return create_engine(self.url, pool_pre_ping=True, hide_parameters=True)
+        # No pre-ping (a round trip before every transaction): a connection the server
+        # dropped fails at the transaction's first statement instead, before anything is
+        # done, and that transaction is run again on a fresh one (`_StaleConnection`).
+        return create_engine(self.url, hide_parameters=True)
 
     # -- transactions ----------------------------------------------------------
 
@@ -319,20 +265,23 @@ class Database:
                         conn = conn.execution_options(isolation_level="READ COMMITTED")
                     with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                         if not self.is_sqlite:
-                            # Wait at most as long as SQLite's busy timeout for the lock,
-                            # then fail as "busy" (55P03) instead of hanging.
-                            session.execute(text(f"SET LOCAL lock_timeout = '{BUSY_TIMEOUT_MS}ms'"))
-                            session.execute(
-                                text("SELECT pg_advisory_xact_lock(:k)"),
-                                {"k": _LEDGER_LOCK_KEY},
-                            )
+                            _first_statement(session, _PG_WRITE_LOCK)
                         result = fn(session)
                 for then in session.info.get(_AFTER_COMMIT, ()):
                     self._run_after_commit(then)
                 return result
+            except _StaleConnection as stale:
+                if attempt < _MAX_RETRIES:
+                    log.warning("reconnecting: the server had dropped the connection")
+                    continue
+                err = stale.error
+                problem = self._failed(err, writing=True)
+                if problem is not None:
+                    raise problem from err
+                raise err from None
             except DBAPIError as err:
-                if _sqlstate(err) in _RETRY_SQLSTATES and attempt < _MAX_RETRIES:
-                    log.warning("retrying after %s (attempt %d)", _sqlstate(err), attempt)
+                if sqlstate(err) in _RETRY_SQLSTATES and attempt < _MAX_RETRIES:
+                    log.warning("retrying after %s (attempt %d)", sqlstate(err), attempt)
                     time.sleep(0.05 * attempt)
                     continue
                 problem = self._failed(err, writing=True)
@@ -352,19 +301,28 @@ class Database:
     def read(self, fn: Callable[[Session], T]) -> T:
         """Run ``fn`` on one consistent snapshot; nothing it does is stored."""
         try:
-            with self.engine.connect() as conn:
-                if not self.is_sqlite:
-                    conn = conn.execution_options(isolation_level="REPEATABLE READ")
-                with Session(bind=conn) as session:
-                    try:
-                        return fn(session)
-                    finally:
-                        session.rollback()
+            try:
+                return self._read_once(fn)
+            except DBAPIError as err:
+                if not err.connection_invalidated:
+                    raise
+                log.warning("reconnecting: the server had dropped the connection")
+                return self._read_once(fn)  # a read is safe to run again
         except DBAPIError as err:
             problem = self._failed(err, writing=False)
             if problem is not None:
                 raise problem from err
             raise
+
+    def _read_once(self, fn: Callable[[Session], T]) -> T:
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            with Session(bind=conn) as session:
+                try:
+                    return fn(session)
+                finally:
+                    session.rollback()
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from cart_chain.store.database import is_corruption
+from cart_chain.store.db_errors import is_corruption
 from cart_chain.store.models import APPEND_ONLY_TABLES, Base
 from cart_chain.store.schema import HEAD, version_mismatch
 from cart_chain.store.verify import Problem

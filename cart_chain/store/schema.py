@@ -19,7 +19,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
 from cart_chain.domain.errors import DatabaseUnavailable, SchemaMismatch, SchemaTooNew
-from cart_chain.store.database import Database, translate
+from cart_chain.store.database import Database
+from cart_chain.store.db_errors import translate
 
 #: Every revision this code knows, oldest first; the last is the head.
 REVISIONS: tuple[str, ...] = (

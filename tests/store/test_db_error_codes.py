@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cart_chain.domain.errors import DatabaseLocked, DatabaseUnavailable, StorageFull
-from cart_chain.store.database import translate
+from cart_chain.store.db_errors import translate
 
 PG_URL = os.environ.get("CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
