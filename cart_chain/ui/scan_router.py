@@ -50,6 +50,21 @@ from cart_chain.ui import prefs
 log = logging.getLogger("cart_chain.ui.scan")
 
 TERMINATORS = (Qt.Key.Key_Return, Qt.Key.Key_Enter, Qt.Key.Key_Tab)
+#: Keys pressed only to modify the next one. A wedge scanner presses Shift before each
+#: capital letter, and under X11 Qt delivers that press as a key event of its own; fed
+#: to the stream it ended the burst, so no code with capitals was taken for a scan on a
+#: real display (Qt's test keys carry the modifier on the letter and hid this).
+MODIFIER_KEYS = frozenset(
+    {
+        Qt.Key.Key_Shift,
+        Qt.Key.Key_Control,
+        Qt.Key.Key_Alt,
+        Qt.Key.Key_AltGr,
+        Qt.Key.Key_Meta,
+        Qt.Key.Key_Super_L,
+        Qt.Key.Key_Super_R,
+    }
+)
 #: The same key event object, seen again this soon by an ancestor of its first receiver,
 #: is that key propagating (a widget ignored it). Generous: a loaded machine is slow.
 PROPAGATION_S = 0.5
@@ -203,6 +218,8 @@ class ScanRouter(QObject):
             or not isinstance(watched, QWidget)
         ):
             return False
+        if event.key() in MODIFIER_KEYS:
+            return False  # not a key of the code: neither typed nor the end of a burst
         now = self._clock(event)
         key, text = event.key(), event.text()
         if self._propagating(watched, event, now):

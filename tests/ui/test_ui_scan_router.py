@@ -330,3 +330,24 @@ def test_a_busy_gui_thread_does_not_cut_a_scan(qtbot, opened, scan_router) -> No
     assert scan_router.routed == ["scan_check"]
     assert window.case_view.detail is not None and window.case_view.detail.coi == coi
     assert search.text() == ""
+
+
+def test_a_scan_with_shift_pressed_for_each_capital_is_still_a_scan(
+    qtbot, opened, scan_router
+) -> None:  # type: ignore[no-untyped-def]
+    """A wedge presses Shift before each capital and X11 delivers that press as a key
+    event of its own (seen under Xvfb with xdotool): it used to end the burst, so the
+    case list took the code for typing."""
+    scanned = enrol(opened.db, "Sam Shifted")
+    window = open_window(qtbot, opened, "alice")
+    window.go_home()
+    search = window.home.search
+    for char in unit_of(scanned):
+        if char.isupper():
+            qtbot.keyPress(search, Qt.Key.Key_Shift)
+        qtbot.keyClick(search, char)
+    qtbot.keyClick(search, Qt.Key.Key_Return)
+
+    assert window.stack.currentWidget() is window.case_view
+    assert window.case_view.detail is not None and window.case_view.detail.coi == scanned
+    assert scan_router.routed == ["scan_check"]
