@@ -77,6 +77,20 @@ def scan_router(qapp: QApplication) -> Iterator[object]:
     router.deleteLater()
 
 
+@pytest.fixture
+def themed(qapp: QApplication) -> Iterator[None]:
+    """The app's look (11 pt font, style sheet) for tests that measure sizes as the app
+    draws them; the shared QApplication's look is put back afterwards."""
+    from cart_chain.ui import theme
+
+    font, sheet, style = qapp.font(), qapp.styleSheet(), qapp.style().name()
+    theme.apply(qapp)
+    yield
+    qapp.setStyleSheet(sheet)
+    qapp.setFont(font)
+    qapp.setStyle(style)
+
+
 def make_session(opened: OpenedDatabase, username: str, signed: bool = False):  # type: ignore[no-untyped-def]
     """A logged-in session for ``username`` (``signed``: first signature already given)."""
     from cart_chain.services.accounts import login
@@ -155,5 +169,6 @@ __all__ = [
     "scan_router",
     "settled",
     "template_db",
+    "themed",
     "type_like_a_person",
 ]

@@ -32,6 +32,7 @@ from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.steps import Step
 from cart_chain.ui import prefs
 from cart_chain.ui.errors import classify, describe, error_label, show_error
+from cart_chain.ui.fit import WINDOW_FRAME, layout_height
 from cart_chain.ui.label_output import (
     RenderedLabel,
     configure_printer,
@@ -164,7 +165,10 @@ class PrintLabelDialog(QDialog):
         self.previous = list_labels(session.db, unit)
         self.label: RenderedLabel | None = None
         self.printer = QPrinter(QPrinter.PrinterMode.HighResolution)
-        self.setMinimumWidth(780)
+        # No fixed minimum width: a widget's own minimum replaces its layout's, so with
+        # one the dialog stayed ~850 px wide when the PDF file and reprint rows were
+        # shown, and squeezed the form over the preview and its rows into each other.
+        # The layout's minimum (the preview and the form beside it) grows it instead.
 
         view = next(u for u in case.units if u.unit == unit)
         intro = QLabel(
@@ -199,7 +203,7 @@ class PrintLabelDialog(QDialog):
         )
         self.reason = QLineEdit()
         self.reason.setObjectName("ReprintReason")
-        self.reason.setPlaceholderText("why a new label is needed (damaged, smudged, lost…)")
+        self.reason.setPlaceholderText("damaged, smudged or lost?")  # the row says why
         self.signature = SignatureBlock("Printed by", session)
         self.error = error_label()
         setup = QPushButton("Printer settings…")
@@ -256,6 +260,7 @@ class PrintLabelDialog(QDialog):
     def refresh_preview(self) -> None:
         reprint = self.is_reprint()
         self.form.setRowVisible(self.reason, reprint)
+        self._fit()
         verb = "Reprint" if reprint else "Print"
         what = self.kind.currentText().lower()
         set_title(self, f"{verb} {what} for {self.unit} — cart-chain")
@@ -282,6 +287,23 @@ class PrintLabelDialog(QDialog):
 
     def _destination_changed(self) -> None:
         self.form.setRowVisible(self.pdf_path, self.destination.currentText() == PDF_CHOICE)
+        self._fit()
+
+    def _fit(self) -> None:
+        """As tall as the rows now shown (PDF file, reprint reason, an error) ask, within
+        the screen: a row shown only raised the dialog to its minimum, rows touching.
+        Worst case about 570 px with its frame, so it fits a 1280x720 screen unscrolled."""
+        height = layout_height(self)
+        screen = self.screen()
+        if screen is not None:
+            room = screen.availableGeometry()
+            height = max(self.minimumSizeHint().height(), min(height, room.height() - WINDOW_FRAME))
+            self.resize(max(self.width(), self.sizeHint().width()), height)
+            below = self.frameGeometry().bottom() - room.bottom()
+            if below > 0:  # grown past the bottom of the screen: move up
+                self.move(self.x(), max(room.top(), self.y() - below))
+        else:
+            self.resize(self.width(), height)
 
     def _apply_destination(self) -> str:
         if self.destination.currentText() == PDF_CHOICE:
@@ -358,5 +380,6 @@ class PrintLabelDialog(QDialog):
     def _error(self, exc: BaseException, action: str) -> None:
         self.error.setText(describe(exc))
         self.error.show()
+        self._fit()
         if classify(exc) != "rule":
             show_error(self, exc, action)
