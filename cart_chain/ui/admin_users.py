@@ -83,7 +83,7 @@ class UsersTab:
         self.toggle_active.setObjectName("ToggleActive")
         self.new_password = QLineEdit()
         self.new_password.setEchoMode(QLineEdit.EchoMode.Password)
-        self.new_password.setPlaceholderText("temporary password (12+ characters)")
+        self.new_password.setPlaceholderText("12+ characters")  # beside "Set temporary password"
         reset = QPushButton("Set temporary password")
         row = QHBoxLayout()
         for w in (self.role, set_role, unlock, self.toggle_active, self.new_password, reset):

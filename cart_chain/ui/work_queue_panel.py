@@ -53,6 +53,10 @@ class WorkQueuePanel(QWidget):
         for col, width in ((LEFT, 150), (CASE, 235), (UNIT, 260)):
             self.table.setColumnWidth(col, width)
         self.table.setMaximumHeight(200)  # the case list keeps the room at 1280×720
+        # A deviation's detail is longer than its column at 1280 px: the row grows to
+        # the wrapped text (the table scrolls) instead of cutting it with an ellipsis.
+        self.table.setWordWrap(True)
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.activated.connect(self._activated)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 8, 0, 0)

@@ -85,3 +85,35 @@ def test_the_time_left_is_re_rendered_without_a_read(qtbot) -> None:  # type: ig
     assert model.data(model.index(0, LEFT)) == "1 h 10 min overdue"
     assert model.data(model.index(0, LEFT), Qt.ItemDataRole.ForegroundRole) is not None
     assert len(changed) == 2 and reads == [1]  # drawn again, not read again
+
+
+def test_a_long_deviation_wraps_in_its_row_instead_of_an_ellipsis(qtbot, themed) -> None:  # type: ignore[no-untyped-def]
+    """At 1280 px the Waiting for column is ~580 px: a deviation's detail is longer."""
+    from PySide6.QtCore import QRect
+
+    from cart_chain.services.views import QueueItem
+    from cart_chain.ui.work_queue_panel import WorkQueuePanel
+
+    text = (
+        "deviation #115 awaiting QA review: cryopreservation at -20 °C, warmer than "
+        "-60 °C allowed by the product profile (Kymriah v2, storage_max_c)"
+    )
+    items = [
+        QueueItem("C", "C g", "U", "U g", "release", "QA release pending", None, 1),
+        QueueItem("C", "C g", "U", "U g", "deviation", text, None, 2),
+    ]
+    panel = WorkQueuePanel(lambda: items)
+    qtbot.addWidget(panel)
+    panel.resize(1248, 300)
+    panel.show()
+    qtbot.waitExposed(panel)
+    panel.reload()
+    table = panel.table
+    width = table.columnWidth(WAITING)
+    metrics = table.fontMetrics()
+    one_line = metrics.height()
+    wrapped = metrics.boundingRect(QRect(0, 0, width - 12, 10_000), Qt.TextFlag.TextWordWrap, text)
+    assert metrics.horizontalAdvance(text) > width  # the case this test is about
+    assert wrapped.height() >= 2 * one_line
+    assert table.rowHeight(1) >= wrapped.height()  # every line of it is in its row
+    assert table.rowHeight(0) < 2 * one_line + 12  # a short item stays one line
