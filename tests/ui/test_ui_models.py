@@ -133,3 +133,22 @@ def test_passes_the_qt_model_tester(qtmodeltester) -> None:  # type: ignore[no-u
     model = CasesModel(svc.fetch, svc.count, page=100)
     model.reload()
     qtmodeltester.check(model, force_py=True)
+
+
+def test_bags_at_one_step_are_named_once() -> None:
+    """Two bags at one step made three lines in the two-line row: cut by an ellipsis."""
+    same = (("CHA999926000001U01X", "receipt_at_site"), ("CHA999926000001U02Y", "receipt_at_site"))
+    apart = (*same, ("CHA999926000001U03Z", "thaw"))
+    svc = FakeService(0)
+    svc.rows = [summary(1, same), summary(2, apart)]
+    model = CasesModel(svc.fetch, svc.count)
+    model.reload()
+    row = {model.data(model.index(r, NAME)): r for r in (0, 1)}
+    assert model.data(model.index(row["Patient 1"], STEPS)) == (
+        "U01, U02 Receipt at treatment centre"
+    )
+    assert model.data(model.index(row["Patient 2"], STEPS)) == (
+        "U01, U02 Receipt at treatment centre; U03 Thaw"
+    )
+    tip = model.data(model.index(row["Patient 2"], STEPS), Qt.ItemDataRole.ToolTipRole)
+    assert tip is not None and tip.count("\n") == 2  # one line per bag

@@ -75,6 +75,19 @@ def since(moment: str | None, now: datetime) -> str:
     return f"{minutes // (24 * 60)} days ago"
 
 
+def units_at_steps(unit_steps: tuple[tuple[str, str | None], ...]) -> str:
+    """Bags at the same step named once: "U01, U02 Receipt at treatment centre".
+
+    One "U01 step; U02 step" per bag took three lines of the 195 px column for a case
+    of two bags at one step, and the two-line row cut it with an ellipsis (seen at
+    1280x720 and 1920x1080); the tooltip keeps one line per bag.
+    """
+    groups: dict[str | None, list[str]] = {}
+    for unit, step in unit_steps:
+        groups.setdefault(step, []).append(f"U{unit[16:18]}")
+    return "; ".join(f"{', '.join(units)} {step_text(step)}" for step, units in groups.items())
+
+
 class CasesModel(RowsModel):
     """Lazy, service-sorted table of `CaseSummary` rows."""
 
@@ -256,7 +269,7 @@ class CasesModel(RowsModel):
         if col == STEPS:
             if len(s.unit_steps) == 1:
                 return step_text(s.unit_steps[0][1])
-            return "; ".join(f"U{u[16:18]} {step_text(st)}" for u, st in s.unit_steps)
+            return units_at_steps(s.unit_steps)
         if col == SINCE:
             return since(s.last_event_at, self.now)
         if col == ALERTS:
