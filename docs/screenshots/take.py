@@ -33,7 +33,8 @@ sys.path.insert(0, str(ROOT))
 from cart_chain.domain.steps import CONDITION_STEPS, Step  # noqa: E402
 from cart_chain.services import demo  # noqa: E402
 from cart_chain.services.accounts import Credentials  # noqa: E402
-from cart_chain.services.cases import new_case, show_case  # noqa: E402
+from cart_chain.services.case_detail import show_case  # noqa: E402
+from cart_chain.services.cases import new_case  # noqa: E402
 from cart_chain.services.corrections import correct  # noqa: E402
 from cart_chain.services.custody import record_event  # noqa: E402
 from cart_chain.services.workstation import Database, open_database  # noqa: E402
@@ -100,13 +101,19 @@ def build(path: Path) -> None:
 
 
 def demo_coi(db: Database, name: str) -> str:
-    from cart_chain.services.cases import list_cases
+    from cart_chain.services.case_list import list_cases
 
     return next(c.coi for c in list_cases(db) if c.patient_name == name)
 
 
 def settle(ms: int = 150) -> None:
     QTest.qWait(ms)
+
+
+def person(widget: QWidget, text: str) -> None:
+    """Type ``text`` 60 ms a key, as a person does: the app's scan router takes a
+    burst of keys ended by Enter at QTest's instant speed for a barcode scan."""
+    QTest.keyClicks(widget, text, delay=60)
 
 
 def shoot(name: str) -> None:
@@ -117,8 +124,8 @@ def shoot(name: str) -> None:
 
 
 def login(controller: AppController, user: str) -> None:
-    QTest.keyClicks(controller.login.username, user)
-    QTest.keyClicks(controller.login.password, PW[user])
+    person(controller.login.username, user)
+    person(controller.login.password, PW[user])
     QTest.keyClick(controller.login.password, Qt.Key.Key_Return)
     settle()
 
@@ -141,11 +148,11 @@ def first_run(tmp: Path) -> None:
     wizard.next()
     wizard.next()
     page = wizard.admin_page
-    QTest.keyClicks(page.facility, "W1234")
-    QTest.keyClicks(page.username, "jsmith")
-    QTest.keyClicks(page.full_name, "Jane Smith")
-    QTest.keyClicks(page.password, "violet-harbour-42")
-    QTest.keyClicks(page.repeat, "violet-harbour-24")
+    person(page.facility, "W1234")
+    person(page.username, "jsmith")
+    person(page.full_name, "Jane Smith")
+    person(page.password, "violet-harbour-42")
+    person(page.repeat, "violet-harbour-24")
     wizard.button(QWizard.WizardButton.NextButton).click()  # the passwords differ
     shoot("first-run")
     wizard.back()
@@ -177,9 +184,9 @@ def main(only: list[str]) -> int:
     place(controller.login)
     while controller.opened is None:
         settle(50)
-    QTest.keyClicks(controller.login.username, "lena")
+    person(controller.login.username, "lena")
     shoot("login")
-    QTest.keyClicks(controller.login.password, "wrong password")
+    person(controller.login.password, "wrong password")
     QTest.keyClick(controller.login.password, Qt.Key.Key_Return)
     shoot("login-wrong-password")
     controller.login.reset()
@@ -201,8 +208,8 @@ def main(only: list[str]) -> int:
     QTest.keyClicks(dialog.scan, unit)
     QTest.keyClick(dialog.scan, Qt.Key.Key_Return)
     dialog.location.setText("Cryo suite")
-    QTest.keyClicks(dialog.temperature, "-150")
-    QTest.keyClicks(dialog.by.username, "lena")
+    person(dialog.temperature, "-150")
+    person(dialog.by.username, "lena")
     shoot("record-step")
 
     other = show_case(open_database(str(db_path)).db, lefevre).units[0].unit
@@ -222,7 +229,7 @@ def main(only: list[str]) -> int:
     QTest.keyClicks(bedside.scan, case.units[0].unit)
     QTest.keyClick(bedside.scan, Qt.Key.Key_Return)
     bedside.name.setText("María José García")  # QTest types ASCII only
-    QTest.keyClicks(bedside.dob, "1968-04-12")
+    person(bedside.dob, "1968-04-12")
     shoot("bedside-check")
     bedside.reject()
 

@@ -1,5 +1,6 @@
-"""Screenshots of issue 11's screens: the case view's timeline, enrolment, the thaw
-checklist and a receipt at the receiver's own log-in, at a given screen size.
+"""Screenshots of issue 11's screens: the work queue, the case view's timeline, the
+print-label dialog, enrolment, the thaw checklist and a receipt at the receiver's own
+log-in, at a given screen size.
 
     xvfb-run -a -s "-screen 0 1280x720x24" python docs/screenshots/take_story.py 1280 720
     xvfb-run -a -s "-screen 0 1920x1080x24" python docs/screenshots/take_story.py 1920 1080
@@ -27,11 +28,20 @@ from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import bedside_check, record_patient_event
 
 
-def walk(db: take.Database, name: str, steps: int, ld_hours_ago: float | None = None) -> str:
-    """A new Kymriah case walked ``steps`` steps of the demo journey (just now)."""
+def walk(
+    db: take.Database,
+    name: str,
+    steps: int,
+    ld_hours_ago: float | None = None,
+    last_temp: float | None = None,
+) -> str:
+    """A new Kymriah case walked ``steps`` steps of the demo journey (just now); the last
+    step at ``last_temp`` °C when given (outside the profile: a deviation for QA)."""
     coi = take.new_case(db, take.creds("alice"), name, "1975-09-03", "MRN-100400", "Kymriah", 1)
     unit = take.show_case(db, coi.subject).units[0].unit
-    for step, by, to, where, temp, *_ in take.demo.JOURNEY[:steps]:
+    for k, (step, by, to, where, temp, *_) in enumerate(take.demo.JOURNEY[:steps]):
+        if k == steps - 1 and last_temp is not None:
+            temp = last_temp
         record_event(
             db,
             unit,
@@ -52,6 +62,14 @@ def walk(db: take.Database, name: str, steps: int, ld_hours_ago: float | None = 
     return coi.subject
 
 
+def log_out(controller: take.AppController) -> None:
+    """Lock, then log out from the lock screen: back to the login window."""
+    assert controller.lock is not None
+    controller.lock.lock()
+    controller.lock.screen.logout.click()
+    take.settle()
+
+
 def main(width: int, height: int) -> int:
     def shoot(name: str) -> None:
         take.settle(300)
@@ -68,6 +86,8 @@ def main(width: int, height: int) -> int:
     db = take.open_database(str(db_path)).db
     shipped = walk(db, "Noah Okafor", 2)  # with the courier: the lab receives it
     early = walk(db, "Sofia Romano", 10, ld_hours_ago=5)  # received; LD ended 5 h ago
+    walk(db, "Tomás Ruiz", 11)  # thawed just now: the post-thaw clock runs
+    walk(db, "Hana Kim", 6, last_temp=-20.0)  # frozen too warm: a deviation, no release yet
     garcia = take.demo_coi(db, "María José García")
     case = take.show_case(db, garcia)  # a failed bedside check, then one that passes
     for name in ("Maria Garcia", case.patient_name):
@@ -81,6 +101,17 @@ def main(width: int, height: int) -> int:
     while controller.opened is None:
         take.settle(50)
 
+    take.login(controller, "quinn")  # QA: the queue holds their work
+    window = controller.main_window
+    assert window is not None
+    window.move(0, 0)
+    window.resize(width, height)
+    queue = window.home.queue.table
+    take.settle(500)  # the list and the queue are read off the GUI thread
+    queue.scrollToBottom()  # the untimed QA work sorts after the clocks
+    shoot("work-queue")
+    log_out(controller)
+
     take.login(controller, "lena")
     window = controller.main_window
     assert window is not None
@@ -90,15 +121,12 @@ def main(width: int, height: int) -> int:
     QTest.keyClicks(dialog.scan, take.show_case(db, shipped).units[0].unit)
     QTest.keyClick(dialog.scan, Qt.Key.Key_Return)
     dialog.location.setText("Cell lab intake")
-    QTest.keyClicks(dialog.by.username, "lena")
-    QTest.keyClicks(dialog.to.username, "carl")
+    take.person(dialog.by.username, "lena")
+    take.person(dialog.to.username, "carl")
     QTest.keyClick(dialog.to.username, Qt.Key.Key_Return)
     shoot("receipt-own-login")
     dialog.reject()
-    assert controller.lock is not None
-    controller.lock.lock()
-    controller.lock.screen.logout.click()
-    take.settle()
+    log_out(controller)
 
     take.login(controller, "ines")
     window = controller.main_window
@@ -107,6 +135,11 @@ def main(width: int, height: int) -> int:
     window.resize(width, height)
     window.open_case(garcia)
     shoot("case-timeline")
+    case = take.show_case(db, garcia)
+    label = window.print_label(case, case.units[0].unit, None)
+    label.destination.setCurrentIndex(label.destination.findText("PDF file"))
+    shoot("print-label")  # the PDF file row shown: the widest the dialog gets
+    label.reject()
     dialog = window.record_step(early)
     QTest.keyClicks(dialog.scan, take.show_case(db, early).units[0].unit)
     QTest.keyClick(dialog.scan, Qt.Key.Key_Return)
@@ -115,9 +148,9 @@ def main(width: int, height: int) -> int:
     window.go_home()
     enrol = window.home.enrol()
     assert enrol is not None
-    QTest.keyClicks(enrol.name, "Noor Rahman")
-    QTest.keyClicks(enrol.dob, "1982-06-15")
-    QTest.keyClicks(enrol.mrn, "MRN-100300")
+    take.person(enrol.name, "Noor Rahman")
+    take.person(enrol.dob, "1982-06-15")
+    take.person(enrol.mrn, "MRN-100300")
     enrol.profile.setCurrentIndex(enrol.profile.findData("kymriah"))
     shoot("enrol")
     enrol.reject()
