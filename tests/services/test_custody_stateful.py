@@ -519,16 +519,9 @@ class CustodyMachine(RuleBasedStateMachine):
         u = self.model.units[code]
         bad = [s for s in Step if s not in TRANSITIONS[u.step]]
         step = data.draw(st.sampled_from(bad))
-        by, to = SIGNERS[step]
+        by, _ = SIGNERS[step]
         with pytest.raises(StepOrderError):
-            svc_record(
-                self.db,
-                unit=code,
-                step=step,
-                by=creds(by),
-                to=creds(to) if to else None,
-                temperature_c=TEMPERATURES[step],
-            )
+            self.record_by_its_signers(code, step)
         # Nothing of the step is written; the refusal itself is, as a refused scan.
         self.signed(by)
         self.model.entries += 1
@@ -547,19 +540,23 @@ class CustodyMachine(RuleBasedStateMachine):
     def record_without_condition(self, data: st.DataObject) -> None:
         """A receipt, thaw or infusion with no condition stated: refused, nothing written."""
         code, step = self.pick(data, self._needing_condition())
-        by, to = SIGNERS[step]
+        began = datetime.now(UTC) if step in TIMED else None
         self.refused(
             MissingCondition,
-            lambda: svc_record(
-                self.db,
-                unit=code,
-                step=step,
-                by=creds(by),
-                to=creds(to) if to else None,
-                temperature_c=TEMPERATURES[step],
-                started_at=datetime.now(UTC) if step in TIMED else None,
-                stated=False,
-            ),
+            lambda: self.record_by_its_signers(code, step, started_at=began, stated=False),
+        )
+
+    def record_by_its_signers(self, code: str, step: Step, **extra: Any) -> Any:
+        """`svc_record` of ``step`` signed by the people the step's rule wants."""
+        by, to = SIGNERS[step]
+        return svc_record(
+            self.db,
+            unit=code,
+            step=step,
+            by=creds(by),
+            to=creds(to) if to else None,
+            temperature_c=TEMPERATURES[step],
+            **extra,
         )
 
     def _recordable_without_gates(self) -> list[str]:
