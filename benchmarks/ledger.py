@@ -332,7 +332,9 @@ def tree_check_seconds(db: Database) -> float:
 
 def run_backend(
     name: str, db: Database, sizes: list[int], samples: int, bare: Callable[[int], list[float]]
-) -> dict[str, float | int]:
+) -> tuple[dict[str, dict[str, float]], dict[str, float | int]]:
+    """Per size: handoff and bare commit p50, verify rate; then the proof and signing
+    figures at the largest size."""
     print(f"\n== {name} ==")
     setup.init_database(db, "admin", "Bench Admin", PW)
     admin = Credentials("admin", PW)
@@ -343,6 +345,7 @@ def run_backend(
         for n in (1, 2):
             add_user_with_own_password(db, admin, f"{role}{n}", f"Bench {role} {n}", role, PW)
     state = {"entries": 4 + 2 * len(BENCH_ROLES), "seq": 100000}
+    per_size: dict[str, dict[str, float]] = {}
     for size in sizes:
         t0 = time.perf_counter()
         fill(db, size, state)
@@ -367,6 +370,11 @@ def run_backend(
         print(f"  of which the signers' authority check {share:5.1%} of verify time")
         tree_share = tree_check_seconds(db) / elapsed
         print(f"  of which the Merkle tree check        {tree_share:5.1%} of verify time")
+        per_size[str(size)] = {
+            "handoff_p50_ms": round(pct(times, 0.5) * 1e3, 3),
+            "bare_commit_p50_ms": round(pct(base, 0.5) * 1e3, 3),
+            "verify_per_s": round(rate),
+        }
         in_tree = pct(tree_times, 0.5) / pct(times, 0.5)
         print(
             f"  Merkle tree per append               {fmt(tree_times)}   "
@@ -380,7 +388,7 @@ def run_backend(
         f"p50 {figures['consistency_p50_ms']:.2f} ms"
     )
     signing = checkpoint_figures(db)
-    return {
+    return per_size, {
         **figures,
         **signing,
         "handoff_p50_ms": round(pct(times, 0.5) * 1e3, 3),
@@ -401,6 +409,9 @@ def main() -> int:
             "CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
         ),
     )
+    parser.add_argument(
+        "--no-pg", action="store_true", help="SQLite only (a 1M PostgreSQL fill takes an hour)"
+    )
     args = parser.parse_args()
 
     hash_step = bare_chain(100_000)
@@ -417,14 +428,22 @@ def main() -> int:
     )
 
     merkle: dict[str, dict[str, float | int]] = {}
+    summary: dict[str, object] = {"bare_chain_per_s": round(1 / hash_step)}
+    summary["note"] = "figures above are from one run on this machine"
+    summary["merkle"] = merkle
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
         db = Database(str(directory / "bench.sqlite3"))
         bare = bare_sqlite_commit(directory)
-        merkle["sqlite"] = run_backend("SQLite", db, args.sizes, args.samples, bare)
+        summary["sqlite"], merkle["sqlite"] = run_backend(
+            "SQLite", db, args.sizes, args.samples, bare
+        )
         db.dispose()
-    summary = {"note": "figures above are from one run on this machine", "merkle": merkle}
 
+    if args.no_pg:
+        print("\n== PostgreSQL == skipped: --no-pg")
+        print(json.dumps(summary))
+        return 0
     try:
         import psycopg
 
@@ -440,7 +459,9 @@ def main() -> int:
     db = Database(f"{args.pg}{sep}options=-csearch_path%3D{schema}")
     try:
         bare = bare_pg_commit(args.pg, schema)
-        merkle["postgresql"] = run_backend("PostgreSQL", db, args.sizes, args.samples, bare)
+        summary["postgresql"], merkle["postgresql"] = run_backend(
+            "PostgreSQL", db, args.sizes, args.samples, bare
+        )
     finally:
         db.dispose()
         with psycopg.connect(raw, autocommit=True) as c:
