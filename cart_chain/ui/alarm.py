@@ -51,6 +51,14 @@ class StopAlert(QDialog):
         self.setWindowTitle(title)
         self.setStyleSheet(theme.WRONG_PATIENT_STYLE)
         self.setWindowModality(Qt.WindowModality.ApplicationModal)
+        # A title, and no close, minimise or maximise button: a minimised modal alert
+        # would leave the app blocked with nothing to read. Kept above the app's windows.
+        self.setWindowFlags(
+            Qt.WindowType.Dialog
+            | Qt.WindowType.CustomizeWindowHint
+            | Qt.WindowType.WindowTitleHint
+            | Qt.WindowType.WindowStaysOnTopHint
+        )
         self.body = body
         self.acknowledged = False
         self.armed_at = time.monotonic() + (ARM_MS if arm_ms is None else arm_ms) / 1000
@@ -93,6 +101,14 @@ class StopAlert(QDialog):
                 self._acknowledge()
             return True  # never a default button's Enter
         return False
+
+    def changeEvent(self, event: QEvent) -> None:
+        """Minimised anyway (a window manager's shortcut): shown again at once."""
+        super().changeEvent(event)
+        if event.type() == QEvent.Type.WindowStateChange and self.isMinimized():
+            self.setWindowState(self.windowState() & ~Qt.WindowState.WindowMinimized)
+            self.raise_()
+            self.activateWindow()
 
     def _acknowledge(self) -> None:
         self.acknowledged = True
