@@ -93,6 +93,10 @@ def styles() -> dict[str, ParagraphStyle]:
         "small": ParagraphStyle("small", parent=base, fontSize=7.2, leading=9, textColor=MUTED),
         "key": ParagraphStyle("key", parent=base, fontSize=8.2, leading=10.5, textColor=MUTED),
         "value": ParagraphStyle("value", parent=base, fontSize=9, leading=11.5),
+        # A root hash: fixed width (1.8 mm a character at 8.5 pt), so it never wraps.
+        "hash": ParagraphStyle(
+            "hash", parent=base, fontName=fonts.MONO, fontSize=8.5, leading=11.5
+        ),
         "valueb": ParagraphStyle(
             "valueb", parent=base, fontName=fonts.BOLD, fontSize=10, leading=12.5
         ),

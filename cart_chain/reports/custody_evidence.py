@@ -25,6 +25,10 @@ if TYPE_CHECKING:
     from cart_chain.services.custody_data import CustodyReportData
 
 QR_SIZE = 44 * mm
+#: The column of the checkpoint's values. A root hash that wrapped here (a proportional
+#: font, wide letters) was read back split, and `evidence check` refused a genuine
+#: report; in the "hash" style every 44-character root fits on one line.
+VALUE_WIDTH = 100 * mm
 
 
 def _missing(data: CustodyReportData, st: dict) -> list[Flowable]:  # type: ignore[type-arg]
@@ -43,7 +47,7 @@ def checkpoint_box(data: CustodyReportData, st: dict) -> list[Flowable]:  # type
     rows = [
         [p("Log origin", st["key"]), p(shown.origin, st["value"])],
         [p("Tree size", st["key"]), p(str(shown.head.size), st["valueb"], bold=True)],
-        [p("Root hash", st["key"]), p(shown.root_b64, st["value"])],
+        [p("Root hash", st["key"]), p(shown.root_b64, st["hash"])],
         [p("Key fingerprint", st["key"]), p(ev.fingerprint, st["value"])],
         [p("Verifier key", st["key"]), p(ev.evidence.vkey, st["small"])],
         [
@@ -61,7 +65,7 @@ def checkpoint_box(data: CustodyReportData, st: dict) -> list[Flowable]:  # type
     ]
     words = Table(
         rows,
-        colWidths=[28 * mm, 100 * mm],
+        colWidths=[28 * mm, VALUE_WIDTH],
         style=base.table_style(
             [
                 ("VALIGN", (0, 0), (-1, -1), "TOP"),

@@ -6,6 +6,8 @@ TrueType fonts inside the package and embed subsets in every PDF:
 
 * DejaVu Sans (regular, bold): Latin with accents, Greek, Cyrillic, arrows,
   the degree sign. Bitstream Vera licence, see LICENSE-DejaVu.txt.
+* DejaVu Sans Mono: hashes and keys, which must never wrap (`evidence check`
+  reads them back from the report's text).
 * Droid Sans Fallback: Chinese, Japanese, Korean. Apache 2.0, see
   LICENSE-DroidSansFallback.txt. reportlab needs TrueType outlines, which is
   why it is used rather than the CFF-based Noto Sans CJK. It is registered
@@ -31,7 +33,10 @@ FONT_DIR = Path(__file__).resolve().parent.parent / "resources" / "fonts"
 REGULAR = "CartSans"
 BOLD = "CartSans-Bold"
 CJK = "CartCJK"
+#: Hashes and keys: fixed width, so a base64 root always takes the same room on the line.
+MONO = "CartMono"
 _FILES = {
+    MONO: "DejaVuSansMono.ttf",
     REGULAR: "DejaVuSans.ttf",
     BOLD: "DejaVuSans-Bold.ttf",
     CJK: "DroidSansFallbackFull.ttf",
@@ -62,6 +67,7 @@ def register() -> None:
     global _family
     _load(REGULAR)
     _load(BOLD)
+    _load(MONO)
     with _lock:
         if not _family:
             # <b> inside a Paragraph in CartSans must pick CartSans-Bold.
