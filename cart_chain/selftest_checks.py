@@ -271,6 +271,9 @@ def _qt_app(ctx: Context) -> Any:
         # Not the app's own names: even a settings path Qt ignored could not reach them.
         app.setOrganizationName("cart-chain-selftest")
         app.setApplicationName("cart-chain-selftest")
+        from cart_chain.ui import main_thread_gc
+
+        main_thread_gc.install(app)  # as make_app does: no collection on a worker thread
         ctx.extras.append(app)
     return app
 

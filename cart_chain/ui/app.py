@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, QThread, Signal
 from PySide6.QtWidgets import QApplication
 
-from cart_chain.ui import prefs, theme
+from cart_chain.ui import main_thread_gc, prefs, theme
 from cart_chain.ui.login import LoginWindow
 from cart_chain.ui.scan_router import ScanRouter
 
@@ -268,6 +268,7 @@ def make_app(argv: list[str] | None = None) -> QApplication:
     app.setApplicationName(prefs.APPLICATION)
     app.setDesktopFileName("cart-chain")
     theme.apply(app)
+    main_thread_gc.install(app)  # never a collection on a worker thread
     return app
 
 
