@@ -24,6 +24,12 @@ from cart_chain.ui.background import Runner, run_now
 from cart_chain.ui.models.queue_model import CASE, LEFT, UNIT, ItemRole, QueueModel
 
 
+def queue_height(screen_height: int) -> int:
+    """The queue's most height: 200 px at 1280×720, so the case list keeps the room,
+    and a quarter of a taller screen (270 px at 1080), so more waiting units show."""
+    return max(200, screen_height // 4)
+
+
 class WorkQueuePanel(QWidget):
     """A heading with the number of items, and the queue table."""
 
@@ -52,7 +58,7 @@ class WorkQueuePanel(QWidget):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         for col, width in ((LEFT, 150), (CASE, 235), (UNIT, 260)):
             self.table.setColumnWidth(col, width)
-        self.table.setMaximumHeight(200)  # the case list keeps the room at 1280×720
+        self.table.setMaximumHeight(queue_height(self.screen().availableGeometry().height()))
         # A deviation's detail is longer than its column at 1280 px: the row grows to
         # the wrapped text (the table scrolls) instead of cutting it with an ellipsis.
         self.table.setWordWrap(True)

@@ -117,3 +117,14 @@ def test_a_long_deviation_wraps_in_its_row_instead_of_an_ellipsis(qtbot, themed)
     assert wrapped.height() >= 2 * one_line
     assert table.rowHeight(1) >= wrapped.height()  # every line of it is in its row
     assert table.rowHeight(0) < 2 * one_line + 12  # a short item stays one line
+
+
+def test_the_queue_takes_more_room_on_a_tall_screen(opened, qtbot) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.ui.work_queue_panel import queue_height
+
+    assert queue_height(690) == 200  # 1280x720 less a task bar: the case list keeps it
+    assert queue_height(1050) == 262  # 1920x1080: a quarter, about 6 rows more
+    window = MainWindow(make_session(opened, "quinn"))
+    qtbot.addWidget(window)
+    table = window.home.queue.table
+    assert table.maximumHeight() == queue_height(table.screen().availableGeometry().height())
