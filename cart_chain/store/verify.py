@@ -24,6 +24,7 @@ from cart_chain.domain.signed_note import CHECKPOINT_KIND
 from cart_chain.store import case_index
 from cart_chain.store.attachments import AttachmentCheck
 from cart_chain.store.checkpoints import CheckpointCheck
+from cart_chain.store.kinds import kind_of
 from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash
 from cart_chain.store.models import PROJECTIONS, Base, LedgerEntry
 from cart_chain.store.projections import project
@@ -203,6 +204,13 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
             payload = json.loads(text)
         except ValueError:
             report.problem = Problem(seq, "ledger_entries", "payload is not valid JSON")
+            return report
+        try:  # what the writer refuses, verify refuses: the kind's declaration
+            undeclared = kind_of(kind).problem(payload)
+        except MalformedEntry as exc:  # a kind nobody declared
+            undeclared = str(exc).split(";")[0]
+        if undeclared is not None:
+            report.problem = Problem(seq, "ledger_entries", f"{kind} entry: {undeclared}")
             return report
         entry = Entry(seq, at, kind, actor, payload, prev_hash, digest)
         unauthorised = signers.check(entry)

@@ -152,9 +152,13 @@ class Kind:
             return "any active user (site key signature)"
         return "the acting user (no signature list)"
 
+    def problem(self, payload: Any) -> str | None:
+        """What in ``payload`` this kind does not declare, or None (`verify` asks too)."""
+        return _problem(self.payload, payload, "payload")
+
     def check(self, payload: Any) -> None:
         """Refuse a payload this kind does not declare (`MalformedEntry`)."""
-        problem = _problem(self.payload, payload, "payload")
+        problem = self.problem(payload)
         if problem is not None:
             raise MalformedEntry(f"{self.name} entry refused: {problem}; nothing was written")
 
