@@ -52,23 +52,6 @@ _PG_WRITE_LOCK = text(
 ).bindparams(timeout=f"{BUSY_TIMEOUT_MS}ms", k=_LEDGER_LOCK_KEY)
 
 
-class _StaleConnection(Exception):
-    """Internal: the connection was dead before the write did anything; run it again."""
-
-    def __init__(self, error: DBAPIError) -> None:
-        super().__init__(str(error))
-        self.error = error
-
-
-def _first_statement(session: Session, statement: Any) -> None:
-    try:
-        session.execute(statement)
-    except DBAPIError as err:
-        if err.connection_invalidated:
-            raise _StaleConnection(err) from err
-        raise
-
-
 #: Below this much free space SQLite cannot be counted on to create its -shm file.
 _MIN_FREE = 1 << 20
 
@@ -241,7 +224,7 @@ class Database:
         # hide_parameters: a driver error's text must never carry a patient's values.
         # No pre-ping (a round trip before every transaction): a connection the server
         # dropped fails at the transaction's first statement instead, before anything is
-        # done, and that transaction is run again on a fresh one (`_StaleConnection`).
+        # done, and that transaction is run again on a fresh one (`write`, `read`).
         return create_engine(self.url, hide_parameters=True)
 
     # -- transactions ----------------------------------------------------------
@@ -254,6 +237,9 @@ class Database:
         if self.corrupt:
             raise DatabaseUnavailable(corrupt_message(self.where))
         for attempt in range(1, _MAX_RETRIES + 1):
+            # A connection the server dropped since it was pooled fails at the lock, the
+            # write's first statement, before anything is done: then it is run again.
+            at_lock = False
             try:
                 with self.engine.connect() as conn:
                     conn = conn.execution_options(cart_chain_write=True)
@@ -265,21 +251,17 @@ class Database:
                         conn = conn.execution_options(isolation_level="READ COMMITTED")
                     with Session(bind=conn, expire_on_commit=False) as session, session.begin():
                         if not self.is_sqlite:
-                            _first_statement(session, _PG_WRITE_LOCK)
+                            at_lock = True
+                            session.execute(_PG_WRITE_LOCK)
+                            at_lock = False
                         result = fn(session)
                 for then in session.info.get(_AFTER_COMMIT, ()):
                     self._run_after_commit(then)
                 return result
-            except _StaleConnection as stale:
-                if attempt < _MAX_RETRIES:
+            except DBAPIError as err:
+                if at_lock and err.connection_invalidated and attempt < _MAX_RETRIES:
                     log.warning("reconnecting: the server had dropped the connection")
                     continue
-                err = stale.error
-                problem = self._failed(err, writing=True)
-                if problem is not None:
-                    raise problem from err
-                raise err from None
-            except DBAPIError as err:
                 if sqlstate(err) in _RETRY_SQLSTATES and attempt < _MAX_RETRIES:
                     log.warning("retrying after %s (attempt %d)", sqlstate(err), attempt)
                     time.sleep(0.05 * attempt)
