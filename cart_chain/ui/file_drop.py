@@ -45,9 +45,9 @@ class FileDrop(QObject):
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() not in _DRAG or not isinstance(event, QDropEvent):
             return False  # (drag enter and move events are drop events too)
-        files = _files(event)
         if not event.mimeData().hasUrls():
             return False  # plain text dragged between fields: Qt's own business
+        files = _files(event)
         if not files or not self.asked():
             event.ignore()
             return True  # never typed into the field under the cursor

@@ -29,6 +29,17 @@ def layout_height(dialog: QDialog) -> int:
     return dialog.sizeHint().height()
 
 
+def keep_on_screen(dialog: QDialog) -> None:
+    """A dialog grown past the bottom of its screen moves up (never above the top)."""
+    screen = dialog.screen()
+    if screen is None:
+        return
+    room = screen.availableGeometry()
+    below = dialog.frameGeometry().bottom() - room.bottom()
+    if below > 0:
+        dialog.move(dialog.x(), max(room.top(), dialog.y() - below))
+
+
 class FittedScroll(QScrollArea):
     """The given layouts, one under the other, in a frameless vertical scroll area."""
 
@@ -65,7 +76,4 @@ class FittedScroll(QScrollArea):
             self.setFixedHeight(max(MIN_SCROLL, need - (full - room)))
             full = layout_height(dialog)
         dialog.resize(dialog.width(), full)
-        if screen is not None:  # grown past the bottom of the screen: move up
-            below = dialog.frameGeometry().bottom() - screen.availableGeometry().bottom()
-            if below > 0:
-                dialog.move(dialog.x(), max(screen.availableGeometry().top(), dialog.y() - below))
+        keep_on_screen(dialog)

@@ -32,7 +32,7 @@ from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.steps import Step
 from cart_chain.ui import prefs
 from cart_chain.ui.errors import classify, describe, error_label, show_error
-from cart_chain.ui.fit import WINDOW_FRAME, layout_height
+from cart_chain.ui.fit import WINDOW_FRAME, keep_on_screen, layout_height
 from cart_chain.ui.label_output import (
     RenderedLabel,
     configure_printer,
@@ -299,9 +299,7 @@ class PrintLabelDialog(QDialog):
             room = screen.availableGeometry()
             height = max(self.minimumSizeHint().height(), min(height, room.height() - WINDOW_FRAME))
             self.resize(max(self.width(), self.sizeHint().width()), height)
-            below = self.frameGeometry().bottom() - room.bottom()
-            if below > 0:  # grown past the bottom of the screen: move up
-                self.move(self.x(), max(room.top(), self.y() - below))
+            keep_on_screen(self)
         else:
             self.resize(self.width(), height)
 
