@@ -489,15 +489,7 @@ class CustodyMachine(RuleBasedStateMachine):
         began = datetime.now(UTC) if start and step in TIMED else None
 
         def call() -> Any:
-            return svc_record(
-                self.db,
-                unit=code,
-                step=step,
-                by=creds(by),
-                to=creds(to) if to else None,
-                temperature_c=temp,
-                started_at=began,
-            )
+            return self.record_signed_by(code, step, by, to, temp, started_at=began)
 
         if u.blocked:
             self.refused(DeviationOpen, call)
@@ -549,13 +541,19 @@ class CustodyMachine(RuleBasedStateMachine):
     def record_by_its_signers(self, code: str, step: Step, **extra: Any) -> Any:
         """`svc_record` of ``step`` signed by the people the step's rule wants."""
         by, to = SIGNERS[step]
+        return self.record_signed_by(code, step, by, to, TEMPERATURES[step], **extra)
+
+    def record_signed_by(
+        self, code: str, step: Step, by: str, to: str | None, temp: float | None, **extra: Any
+    ) -> Any:
+        """`svc_record` of ``step`` signed by ``by`` (and ``to``) with their own passwords."""
         return svc_record(
             self.db,
             unit=code,
             step=step,
             by=creds(by),
             to=creds(to) if to else None,
-            temperature_c=TEMPERATURES[step],
+            temperature_c=temp,
             **extra,
         )
 
