@@ -7,10 +7,13 @@ times `count_cases` and keyset pages of 200 (`list_case_page` after a given row,
 as the home list asks while scrolling) at the top, the middle and the end of the
 list for every sort key, next to a bare baseline measured in the same run: 200
 rows read by primary key from the same table with the sqlite3 module. Then the
-Qt model's `fetchMore` while scrolling (offscreen). The target is 50 ms a page.
+Qt model's `fetchMore` while scrolling (offscreen), and the resident memory once the
+list's table is scrolled to its last row (goal: under 300 MB at 100k cases). The target
+is 50 ms a page.
 Each page figure is the median of 5 calls after a first, cold one (the slowest
 first call is printed apart). The last line is JSON: {"cases": N, "pages_ms":
-{"SORT": {"top", "middle", "end"}}, "first_call_max_ms": ..., "bare_page_ms": ...}.
+{"SORT": {"top", "middle", "end"}}, "first_call_max_ms": ..., "bare_page_ms": ...,
+"scrolled_rss_mb": ..., "bare_window_rss_mb": ...}.
 """
 
 from __future__ import annotations
@@ -97,6 +100,45 @@ def fill(db: Database, n: int) -> None:
         made += db.write(batch)
 
 
+def rss_mb() -> float:
+    """This process's resident memory now (Linux: /proc/self/statm), in MB."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * os.sysconf("SC_PAGE_SIZE") / 1e6
+
+
+def scrolled_rss(app, model) -> dict[str, float]:  # type: ignore[no-untyped-def]
+    """The home list's table scrolled to its last row as a user drags the scroll bar
+    down: the view asks for pages (fetchMore) until every case is loaded; then RSS.
+    The bare figure is a shown, empty QTableView in this process before the list."""
+    from PySide6.QtWidgets import QTableView
+
+    bare_view = QTableView()
+    bare_view.resize(1200, 700)
+    bare_view.show()
+    app.processEvents()
+    bare = rss_mb()
+    bare_view.close()
+    view = QTableView()
+    view.resize(1200, 700)
+    view.setModel(model)
+    view.show()
+    t0 = time.perf_counter()
+    model.reload()  # as the home list opens: the count and the first page
+    while model.canFetchMore(model.index(0, 0).parent()):
+        view.scrollToBottom()
+        app.processEvents()
+        if model.canFetchMore(model.index(0, 0).parent()):
+            model.fetchMore(model.index(0, 0).parent())
+    view.scrollToBottom()
+    app.processEvents()
+    return {
+        "rows": model.rowCount(),
+        "seconds": time.perf_counter() - t0,
+        "rss_mb": round(rss_mb(), 1),
+        "bare_rss_mb": round(bare, 1),
+    }
+
+
 def ms(fn) -> float:  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
     fn()
@@ -178,6 +220,12 @@ def main() -> int:
             f"model fetchMore, 10 pages        mean {sum(times) / len(times):7.1f} ms  "
             f"max {max(times):7.1f} ms  ({model.rowCount():,} rows loaded)"
         )
+        rss = scrolled_rss(app, model)
+        print(
+            f"GUI list scrolled to the end      {rss['rows']:,} rows in {rss['seconds']:.0f} s: "
+            f"RSS {rss['rss_mb']:.0f} MB (goal < 300 MB at 100k); bare Qt window "
+            f"{rss['bare_rss_mb']:.0f} MB in this process before the list"
+        )
         del app
         db.dispose()
     print(f"slowest first call (cold)        {max(first.values()):8.1f} ms")
@@ -188,6 +236,8 @@ def main() -> int:
                 "pages_ms": pages,
                 "first_call_max_ms": max(first.values()),
                 "bare_page_ms": round(bare_ms, 2),
+                "scrolled_rss_mb": rss["rss_mb"],
+                "bare_window_rss_mb": rss["bare_rss_mb"],
             }
         )
     )

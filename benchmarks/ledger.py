@@ -1,18 +1,27 @@
 """Ledger figures: storing a signed handoff and verifying, against bare baselines.
 
     python benchmarks/ledger.py [--sizes 10000 100000] [--samples 200] [--pg URL]
+                                [--no-pg] [--keep DIR]
 
 Prints, for SQLite (and PostgreSQL when reachable), measured in the same run:
 - a bare durable SQLite insert+commit (WAL, synchronous=FULL) and a bare SHA-256 chain step;
 - the time to store a signed handoff once its signers' passwords are checked (p50, p99),
   at each ledger size; argon2id password checking is slow on purpose and timed apart;
 - verify throughput in entries per second (the Merkle tree's stored hashes recomputed too);
+- a scan resolved to its case, unit and next step (`scanning.scan` of a bag's unit code,
+  checked against the step after its last), p50, next to a bare primary-key read of the
+  unit row with the sqlite3 module (SQLite) in the same run;
 - the Merkle tree's share of each append (reading the siblings, writing its hashes), and
   at the largest size the inclusion and consistency proofs: hashes, bytes and time;
 - checkpoint signing: the signed note alone and recorded in a write, next to a bare
   Ed25519 signature (``--sizes 1000000`` gives the issue's 1M-entry proof figures).
-The last line is JSON: {"note", "merkle": {backend: figures at the largest size}}.
-Goals: a handoff within 3x the bare commit at any size; verify >= 100,000 entries/s.
+``--keep DIR`` keeps the SQLite database in DIR (``bench.sqlite3``) and the PostgreSQL
+schema (its name is printed), to rerun `verify` or another benchmark on them.
+The last line is JSON: {"bare_chain_per_s", "sqlite": {SIZE: {"handoff_p50_ms",
+"bare_commit_p50_ms", "verify_per_s", "scan_p50_ms", "bare_scan_p50_ms"}}, "postgresql":
+{...}, "merkle": {backend: figures at the largest size}}.
+Goals (issue 14): a handoff within 3x the bare commit at 10k, 100k and 1M entries; verify
+at least 25% of the bare chain's rate; a scan to case, unit and next step under 2 ms p50.
 """
 
 from __future__ import annotations
@@ -233,6 +242,40 @@ def _timed_append_leaf(conn, seq: int, entry_hash: str) -> None:  # type: ignore
     tree_times.append(time.perf_counter() - t0)
 
 
+def scan_figures(db: Database, runs: int = 200) -> tuple[list[float], list[float]]:
+    """`scanning.scan` of bench bags spread over the ledger, checked against their next
+    step (each bag's last is ship_to_site), and on SQLite a bare read of the unit row."""
+    from cart_chain.services.scanning import scan
+    from cart_chain.store.models import Event
+
+    units = db.read(
+        lambda s: list(
+            s.execute(
+                select(Event.unit_code)
+                .where(Event.step == "ship_to_site")
+                .order_by(Event.entry_seq)
+            ).scalars()
+        )
+    )
+    picked = [units[(i * 7919) % len(units)] for i in range(runs)]
+    times, bare = [], []
+    raw = None
+    if db.engine.dialect.name == "sqlite":
+        raw = sqlite3.connect(f"file:{db.engine.url.database}?mode=ro", uri=True)
+    for unit in picked:
+        t0 = time.perf_counter()
+        result = scan(db, unit, step="receipt_at_site")
+        times.append(time.perf_counter() - t0)
+        assert result.unit is not None and result.unit.unit == unit
+        if raw is not None:
+            t0 = time.perf_counter()
+            raw.execute("SELECT * FROM units WHERE unit_code = ?", (unit,)).fetchall()
+            bare.append(time.perf_counter() - t0)
+    if raw is not None:
+        raw.close()
+    return times, bare
+
+
 def proof_figures(db: Database, size: int, runs: int = 50) -> dict[str, float | int]:
     """Inclusion (a middle entry) and consistency (half to all) proofs at ``size`` entries."""
     from cart_chain.services.proofs import consistency_proof, inclusion_proof
@@ -370,11 +413,17 @@ def run_backend(
         print(f"  of which the signers' authority check {share:5.1%} of verify time")
         tree_share = tree_check_seconds(db) / elapsed
         print(f"  of which the Merkle tree check        {tree_share:5.1%} of verify time")
+        scans, bare_scans = scan_figures(db)
+        bare_note = f"   bare unit-row read {fmt(bare_scans)}" if bare_scans else ""
+        print(f"scan to case, unit and next step     {fmt(scans)}   (goal < 2 ms){bare_note}")
         per_size[str(size)] = {
             "handoff_p50_ms": round(pct(times, 0.5) * 1e3, 3),
             "bare_commit_p50_ms": round(pct(base, 0.5) * 1e3, 3),
             "verify_per_s": round(rate),
+            "scan_p50_ms": round(pct(scans, 0.5) * 1e3, 3),
         }
+        if bare_scans:
+            per_size[str(size)]["bare_scan_p50_ms"] = round(pct(bare_scans, 0.5) * 1e3, 3)
         in_tree = pct(tree_times, 0.5) / pct(times, 0.5)
         print(
             f"  Merkle tree per append               {fmt(tree_times)}   "
@@ -412,6 +461,12 @@ def main() -> int:
     parser.add_argument(
         "--no-pg", action="store_true", help="SQLite only (a 1M PostgreSQL fill takes an hour)"
     )
+    parser.add_argument(
+        "--keep",
+        type=Path,
+        metavar="DIR",
+        help="keep the SQLite database in DIR (bench.sqlite3) and the PostgreSQL schema",
+    )
     args = parser.parse_args()
 
     hash_step = bare_chain(100_000)
@@ -433,12 +488,20 @@ def main() -> int:
     summary["merkle"] = merkle
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        db = Database(str(directory / "bench.sqlite3"))
+        kept = args.keep
+        if kept is not None:
+            kept.mkdir(parents=True, exist_ok=True)
+            if (kept / "bench.sqlite3").exists():
+                print(f"--keep: {kept / 'bench.sqlite3'} exists; choose an empty folder")
+                return 2
+        db = Database(str((kept or directory) / "bench.sqlite3"))
         bare = bare_sqlite_commit(directory)
         summary["sqlite"], merkle["sqlite"] = run_backend(
             "SQLite", db, args.sizes, args.samples, bare
         )
         db.dispose()
+        if kept is not None:
+            print(f"kept: {kept / 'bench.sqlite3'}")
 
     if args.no_pg:
         print("\n== PostgreSQL == skipped: --no-pg")
@@ -464,8 +527,11 @@ def main() -> int:
         )
     finally:
         db.dispose()
-        with psycopg.connect(raw, autocommit=True) as c:
-            c.execute(f"DROP SCHEMA {schema} CASCADE")
+        if args.keep is not None:
+            print(f"kept: PostgreSQL schema {schema} (options=-csearch_path={schema})")
+        else:
+            with psycopg.connect(raw, autocommit=True) as c:
+                c.execute(f"DROP SCHEMA {schema} CASCADE")
     print(json.dumps(summary))
     return 0
 
