@@ -7,6 +7,7 @@ custody record that skips a handoff is how a bag goes missing on paper.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -252,3 +253,28 @@ def check_transition(current: Step | None, step: Step) -> None:
     after = f"after {current.value}" if current else "as the first step"
     expected = " or ".join(s.value for s in ordered(allowed))
     raise StepOrderError(f"{step.value} is not allowed {after}; expected {expected}")
+
+
+@dataclass(frozen=True, slots=True)
+class Held:
+    """Where a unit's live steps leave it: its step, who holds it, where it was last."""
+
+    step: Step | None
+    custodian: str | None
+    location: str | None
+
+
+def held_after(steps: Iterable[tuple[str, str, str | None, str | None]]) -> Held:
+    """Fold a unit's live (not voided) steps, oldest first, each (step, by, to, location
+    as corrected), into who holds it: the case view and a scan both read it here."""
+    step: Step | None = None
+    custodian = location = None
+    for name, by, to, where in steps:
+        step = Step(name)
+        custody = RULES[step].custody
+        if custody is Custody.PERFORMER:
+            custodian = by
+        elif custody is Custody.RECEIVER:
+            custodian = to or by
+        location = where or location
+    return Held(step, custodian, location)

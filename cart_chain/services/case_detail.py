@@ -12,7 +12,7 @@ from cart_chain.domain.clock import parse_iso, utc_iso
 from cart_chain.domain.effective import effective, voided
 from cart_chain.domain.errors import NotFound
 from cart_chain.domain.identifiers import UnitId, parse_any
-from cart_chain.domain.steps import RULES, Custody, Step, next_steps, ordered
+from cart_chain.domain.steps import Step, held_after, next_steps, ordered
 from cart_chain.domain.windows import StepFact, live_windows
 from cart_chain.services import dins, links, profiles, settings
 from cart_chain.services.deviations import corrected_reasons, deviations_of
@@ -129,15 +129,8 @@ def load_case(session: Session, coi_text: str) -> CaseDetail:
     for u in units:
         evs = per_unit.get(u.unit_code, [])
         live = [e for e in evs if not e.voided]
-        step = Step(live[-1].step) if live else None
-        custodian = location = None
-        for e in live:
-            rule = RULES[Step(e.step)]
-            if rule.custody is Custody.PERFORMER:
-                custodian = e.by
-            elif rule.custody is Custody.RECEIVER:
-                custodian = e.to or e.by
-            location = e.location or location
+        held = held_after((e.step, e.by, e.to, e.location) for e in live)
+        step, custodian, location = held.step, held.custodian, held.location
         uid = UnitId(u.unit_code[:-1])
         views.append(
             UnitView(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.errors import MalformedScan
 from cart_chain.domain.labelcode import ScanSource
 from cart_chain.domain.steps import Step, parse_step
+from cart_chain.services.bag_state import case_bags
 from cart_chain.services.bags import (
     REFUSALS,
     check_step,
@@ -28,9 +29,8 @@ from cart_chain.services.bags import (
     record_refused_scan,
     refusal_code,
 )
-from cart_chain.services.case_detail import load_case
 from cart_chain.services.labels import LabelPrintView, labels_in
-from cart_chain.services.views import UnitView
+from cart_chain.services.views import BagState
 from cart_chain.store.database import Database
 
 __all__ = ["REFUSALS", "ScanResult", "record_refused_scan", "refusal_code", "scan", "scan_in"]
@@ -38,7 +38,8 @@ __all__ = ["REFUSALS", "ScanResult", "record_refused_scan", "refusal_code", "sca
 
 @dataclass(frozen=True, slots=True)
 class ScanResult:
-    """What a scan names, and the state it was checked against."""
+    """What a scan names, and the state it was checked against (`bag_state`: a bag's
+    events, windows and deviations are the case view's to read)."""
 
     scanned: str  # "label", "unit" or "coi"
     coi: str
@@ -46,8 +47,8 @@ class ScanResult:
     patient_name: str
     patient_dob: str
     product: str
-    unit: UnitView | None  # None when a COI was scanned
-    units: tuple[UnitView, ...]  # every unit of the case
+    unit: BagState | None  # None when a COI was scanned
+    units: tuple[BagState, ...]  # every unit of the case
     label: LabelPrintView | None  # the printed label, when a label payload was scanned
     step: str | None  # the step checked against (allowed next), if one was given
 
@@ -62,7 +63,7 @@ def scan_in(
     if step is not None:
         parse_step(step)  # an unknown step name is the caller's error, whatever was scanned
     scanned = identify(session, text, expect=expect, source=source)
-    case = load_case(session, scanned.coi.full)
+    case = case_bags(session, scanned.coi)
     unit_view = None
     label = None
     if scanned.unit is not None:

@@ -108,6 +108,24 @@ class OverrideView:
 
 
 @dataclass(frozen=True, slots=True)
+class BagState:
+    """A unit as a scan shows it (`bag_state`): what the person holding the bag compares
+    and what may be recorded next. Its events, windows and deviations are the case
+    view's (`UnitView`)."""
+
+    unit: str  # full unit id with check character
+    grouped: str
+    number: int
+    of: int
+    parent: str | None
+    current_step: str | None
+    next_steps: tuple[str, ...]
+    custodian: str | None
+    custodian_name: str | None
+    location: str | None
+
+
+@dataclass(frozen=True, slots=True)
 class UnitView:
     unit: str  # full unit id with check character
     grouped: str

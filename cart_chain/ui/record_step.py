@@ -53,7 +53,7 @@ from cart_chain.ui.stop_scan import ScanKeys, not_a_code
 
 if TYPE_CHECKING:
     from cart_chain.domain.windows import StartTime
-    from cart_chain.services.views import CaseDetail, Receipt, UnitView
+    from cart_chain.services.views import BagState, CaseDetail, Receipt
     from cart_chain.ui.session import Session
 
 log = logging.getLogger("cart_chain.ui.record")
@@ -77,7 +77,7 @@ class RecordStepDialog(QDialog):
         self.session = session
         self.expected_coi = expected_coi
         self.case: CaseDetail | None = None
-        self.unit: UnitView | None = None
+        self.unit: BagState | None = None
         self.scanned_text: str | None = None  # what was scanned, re-checked when saving
         self.alert: StopAlert | None = None
         self.setWindowTitle("Record a step — cart-chain")
@@ -228,7 +228,7 @@ class RecordStepDialog(QDialog):
         self.error.setText(reason)
         self.error.show()
 
-    def _select(self, unit: UnitView) -> None:
+    def _select(self, unit: BagState) -> None:
         self.unit = unit
         self.scan.setText(unit.grouped)
         self.scan.setReadOnly(True)
