@@ -8,9 +8,8 @@ Writing the file and recording the export is `services.exports`.
 
 from __future__ import annotations
 
-import json
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -26,10 +25,10 @@ from cart_chain.services.condition_views import LegCurve, curves_in
 from cart_chain.services.views import CaseDetail, EventView, UnitView
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.kinds import kind_of
-from cart_chain.store.kinds.labels import SCAN_REFUSED, label_kind
+from cart_chain.store.kinds.labels import label_kind
 from cart_chain.store.models import LabelPrint as PrintRow
 from cart_chain.store.models import LabelVoid, LedgerEntry, Unit, User
+from cart_chain.store.models import RefusedScan as RefusedScanRow
 from cart_chain.store.verify import verify
 
 Progress = Callable[[str, int, int], None]
@@ -131,19 +130,22 @@ def printed_name(session: Session, username: str) -> str:
     return user.full_name
 
 
-def entries_for_case(session: Session, kinds: tuple[str, ...], coi: str) -> Iterator[ledger.Entry]:
-    """Entries of ``kinds`` about case ``coi``, in ledger order, from the ledger itself (for
-    kinds with no projection to read, such as refused scans)."""
+def refused_scans_of(session: Session, coi: str) -> tuple[RefusedScan, ...]:
+    """The refused scans that concern case ``coi`` (expected or scanned), oldest first."""
     rows = session.execute(
-        select(LedgerEntry)
-        .where(LedgerEntry.kind.in_(kinds), LedgerEntry.payload.contains(coi, autoescape=True))
-        .order_by(LedgerEntry.seq)
-    ).scalars()
-    for r in rows:
-        p = json.loads(r.payload)
-        kind = kind_of(r.kind)
-        if coi in kind.cases(kind, p):
-            yield ledger.Entry(r.seq, r.recorded_at, r.kind, r.actor, p, r.prev_hash, r.hash)
+        select(
+            RefusedScanRow.entry_seq,
+            LedgerEntry.recorded_at,
+            RefusedScanRow.by_user,
+            RefusedScanRow.unit_code,
+            RefusedScanRow.scanned,
+            RefusedScanRow.reason,
+        )
+        .join(LedgerEntry, LedgerEntry.seq == RefusedScanRow.entry_seq)
+        .where(RefusedScanRow.coi == coi)
+        .order_by(RefusedScanRow.entry_seq)
+    )
+    return tuple(RefusedScan(*row) for row in rows)
 
 
 def treatment_site(case: CaseDetail) -> str:
@@ -253,17 +255,7 @@ def custody_report_in(session: Session, coi_text: str, username: str) -> Custody
     name = printed_name(session, username)
     case = load_case(session, coi_text)
     labels = case_labels(session, case.coi)
-    scans = tuple(
-        RefusedScan(
-            e.seq,
-            e.recorded_at,
-            e.payload.get("by") or e.actor,
-            kind_of(SCAN_REFUSED).unit(e.payload) or None,  # the bag the scan named
-            e.payload.get("scanned") or e.payload.get("got"),
-            str(e.payload.get("reason") or ""),
-        )
-        for e in entries_for_case(session, (SCAN_REFUSED,), case.coi)
-    )
+    scans = refused_scans_of(session, case.coi)
     return CustodyReportData(
         report_id=new_report_id("CR"),
         generated_at=now_iso(),

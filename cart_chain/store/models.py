@@ -321,6 +321,23 @@ class ConditionLog(Base):
     __table_args__ = (UniqueConstraint("sha256", name="uq_condition_logs_sha256"),)
 
 
+class RefusedScan(Base):
+    """A scan the bag check refused, once for each case it concerns (the case expected
+    and the case scanned), so a case's custody report reads its near misses by key (0010).
+    ``coi`` has no foreign key: a scanned bag may be another site's."""
+
+    __tablename__ = "refused_scans"
+
+    entry_seq: Mapped[int] = mapped_column(ForeignKey("ledger_entries.seq"), primary_key=True)
+    coi: Mapped[str] = mapped_column(String(64), primary_key=True)
+    unit_code: Mapped[str | None] = mapped_column(String(200))
+    scanned: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    by_user: Mapped[str | None] = mapped_column(String(64))
+
+    __table_args__ = (Index("ix_refused_scans_coi", "coi", "entry_seq"),)
+
+
 #: Projection tables in the order `verify` checks them, with their sort keys.
 PROJECTIONS: tuple[type[Base], ...] = (
     User,
@@ -341,6 +358,7 @@ PROJECTIONS: tuple[type[Base], ...] = (
     CaseLink,
     ConditionLog,
     CaseProfile,
+    RefusedScan,
 )
 #: Every table that holds custody facts, ledger included: all are append-only.
 APPEND_ONLY_TABLES: tuple[str, ...] = (

@@ -33,6 +33,7 @@ REVISIONS: tuple[str, ...] = (
     "0007",
     "0008",
     "0009",
+    "0010",
 )
 HEAD = REVISIONS[-1]
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -58,6 +59,7 @@ TABLES_ADDED: dict[str, frozenset[str]] = {
     "0007": frozenset({"condition_logs", "condition_files"}),
     "0008": frozenset({"case_index"}),
     "0009": frozenset({"case_profiles"}),
+    "0010": frozenset({"refused_scans"}),
 }
 _OURS = frozenset().union(*TABLES_ADDED.values())
 

@@ -46,6 +46,7 @@ def build_chain(database: Database) -> Report:
     from cart_chain.services.custody import record_event
     from cart_chain.services.links import link_case
     from cart_chain.services.readiness import override_gate, review_deviation
+    from cart_chain.services.scanning import record_refused_scan
 
     populate(database)
     coi = enrol(database, bags=2)
@@ -64,6 +65,8 @@ def build_chain(database: Database) -> Report:
     review_deviation(database, hot.seq + 1, "accept", "within validated range", creds("quinn"))
     override_gate(database, unit_of(coi, 2), "bedside_check", "documented on paper", creds("quinn"))
     link_case(database, coi, creds("alice"), lot="LOT-1", rfic="RFIC-1")
+    other = enrol(database, "Other Patient")
+    record_refused_scan(database, "alice", coi, unit_of(other), "WRONG PATIENT")  # refused_scans
     # a logger file for unit 2's leg to manufacturing (condition_logs, condition_files)
     from datetime import UTC, datetime, timedelta
 

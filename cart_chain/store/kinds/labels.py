@@ -14,7 +14,7 @@ from cart_chain.store.kinds.registry import (
     register,
     req,
 )
-from cart_chain.store.models import LabelPrint, LabelVoid
+from cart_chain.store.models import LabelPrint, LabelVoid, RefusedScan
 
 if TYPE_CHECKING:
     from cart_chain.store.ledger import Entry
@@ -101,16 +101,37 @@ def _scan_case(p: Mapping[str, Any]) -> str | None:
     return case_of(p)
 
 
-def _scan_cases(kind: Kind, p: Mapping[str, Any]) -> set[str]:
+def _scan_case_set(p: Mapping[str, Any]) -> set[str]:
     """A refused scan concerns the expected case and the one scanned."""
     found = {v for k in _SCAN_CASE_KEYS if isinstance(v := p.get(k), str) and v}
     main = _scan_case(p)
     return found | {main} if main else found
 
 
+def _scan_cases(kind: Kind, p: Mapping[str, Any]) -> set[str]:
+    return _scan_case_set(p)
+
+
 def _scan_unit(p: Mapping[str, Any]) -> str:
     """The bag a refused scan named, when the scan named one ('' when not known)."""
     return str(p.get("scanned_unit") or p.get("unit") or "")
+
+
+def _refused_rows(e: Entry) -> Iterator[Row]:
+    """One row per case the refusal concerns (`_scan_case_set`), in COI order."""
+    p = e.payload
+    for coi in sorted(_scan_case_set(p)):
+        yield (
+            RefusedScan,
+            dict(
+                entry_seq=e.seq,
+                coi=coi,
+                unit_code=_scan_unit(p) or None,
+                scanned=p.get("scanned") or p.get("got"),
+                reason=str(p.get("reason") or ""),
+                by_user=p.get("by") or e.actor,
+            ),
+        )
 
 
 def _refused_text(p: Mapping[str, Any]) -> AuditText:
@@ -174,6 +195,7 @@ register(
             "expected": opt(str),
             "got": opt(str),
         },
+        rows=_refused_rows,
         audit=_refused_text,
         case=_scan_case,
         cases=_scan_cases,
