@@ -57,7 +57,8 @@ def fill(db: Database, n: int) -> None:
 
         def batch(session, start=made):  # type: ignore[no-untyped-def]
             for i in range(start, min(start + 2000, n)):
-                coi = Coi.build("B0001", 2026, i + 1)
+                # a COI's sequence has six digits: past 999,999 cases, the next year's
+                coi = Coi.build("B0001", 2026 + i // 999_999, i % 999_999 + 1)
                 unit = coi.unit(1).full
                 ledger.append(
                     session,
