@@ -31,12 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from cart_chain.domain.errors import (
-    MalformedScan,
-    UnknownLabel,
-    VoidedLabel,
-    WrongPatient,
-)
+from cart_chain.domain.errors import MalformedScan, UnknownLabel, VoidedLabel, WrongPatient
 from cart_chain.domain.roles import Role
 from cart_chain.domain.steps import HANDOFFS, Step, steps_for
 from cart_chain.ui import prefs
@@ -63,9 +58,8 @@ class RecordStepDialog(QDialog):
     """Scan → step → fields → signatures → save."""
 
     recorded = Signal(object, str, str)  # Receipt, unit, step
-    label_offered = Signal(
-        str, str
-    )  # unit, step: after every save; the labels service says which label
+    #: unit, step: after every save; the labels service says which label.
+    label_offered = Signal(str, str)
 
     def __init__(
         self,

@@ -1,4 +1,4 @@
-"""The core imports without Qt, and imports only point down the layers."""
+"""The core imports without Qt, imports only point down the layers, modules stay small."""
 
 from __future__ import annotations
 
@@ -154,3 +154,16 @@ def test_no_private_name_is_imported_across_modules() -> None:
         if name.startswith("_") and not name.startswith("__")
     ]
     assert crossing == []
+
+
+#: STYLE: "no module past ~400 lines"; a module that grows past it is split by job.
+MAX_MODULE_LINES = 400
+
+
+def test_no_module_is_past_the_size_limit() -> None:
+    long = {
+        _module_name(p): n
+        for p in PACKAGE.rglob("*.py")
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == {}
