@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from typing import TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import (
@@ -98,44 +98,57 @@ def _wrong_patient(scanned: Scanned, expected: Coi) -> WrongPatient:
     )
 
 
+#: A scan's reads, built once and run on the connection (no ORM identity map: every
+#: writer appends with Core statements, so nothing is pending in the session).
+_CASE_KNOWN = select(Case.coi).where(Case.coi == bindparam("coi"))
+_UNIT_ROW = select(Unit.unit_code, Unit.coi, Unit.number, Unit.parent_unit).where(
+    Unit.unit_code == bindparam("unit")
+)
+_PRINTED_KIND = select(LabelPrint.kind).where(
+    LabelPrint.unit_code == bindparam("unit"), LabelPrint.serial == bindparam("serial")
+)
+_VOIDS = select(LabelVoid.serial, LabelVoid.reason).where(LabelVoid.unit_code == bindparam("unit"))
+
+
+def _case_known(session: Session, coi: Coi) -> bool:
+    return session.connection().execute(_CASE_KNOWN, {"coi": coi.full}).first() is not None
+
+
 def _check_label(session: Session, unit_code: str, scanned: Scanned, refuse_void: bool) -> None:
     assert scanned.unit is not None and scanned.serial is not None
-    printed = session.get(LabelPrint, (unit_code, scanned.serial))
-    if printed is None:
+    conn = session.connection()
+    kind = conn.execute(_PRINTED_KIND, {"unit": unit_code, "serial": scanned.serial}).scalar()
+    if kind is None:
         raise UnknownLabel(
             f"label {to_base36(scanned.serial)} of unit {scanned.unit.grouped()} was "
             "never printed by this system: do not use it"
         )
     if not refuse_void:
         return
-    voids = dict(
-        session.execute(
-            select(LabelVoid.serial, LabelVoid.reason).where(LabelVoid.unit_code == unit_code)
-        ).all()
-    )
-    if printed.serial not in voids:
+    voids = dict(conn.execute(_VOIDS, {"unit": unit_code}).all())
+    if scanned.serial not in voids:
         return
     same_kind = session.execute(
         select(LabelPrint.serial)
-        .where(LabelPrint.unit_code == unit_code, LabelPrint.kind == printed.kind)
+        .where(LabelPrint.unit_code == unit_code, LabelPrint.kind == kind)
         .order_by(LabelPrint.serial)
     ).scalars()
     live = [to_base36(s) for s in same_kind if s not in voids]
     hint = (
-        f"the valid {printed.kind} label is {', '.join(live)}"
+        f"the valid {kind} label is {', '.join(live)}"
         if live
-        else f"no {printed.kind} label of this unit is valid; print a new one"
+        else f"no {kind} label of this unit is valid; print a new one"
     )
     replaced = session.execute(
         select(LabelVoid.replaced_by).where(
-            LabelVoid.unit_code == unit_code, LabelVoid.serial == printed.serial
+            LabelVoid.unit_code == unit_code, LabelVoid.serial == scanned.serial
         )
     ).scalar()
-    why = voids[printed.serial]
+    why = voids[scanned.serial]
     if replaced is not None:
         why = f"replaced by reprint {to_base36(replaced)}: {why}"
     raise VoidedLabel(
-        f"label {to_base36(printed.serial)} of unit {scanned.unit.grouped()} is VOID "
+        f"label {to_base36(scanned.serial)} of unit {scanned.unit.grouped()} is VOID "
         f"({why}); {hint}"
     )
 
@@ -150,7 +163,7 @@ def _read(session: Session, text: str, source: ScanSource, expected: Coi | None)
         if found is None:
             raise
         return found
-    if scanned.kind == "coi" and session.get(Case, scanned.coi.full) is None:
+    if scanned.kind == "coi" and not _case_known(session, scanned.coi):
         return links.resolve_coi(session, scanned.coi) or scanned
     return scanned
 
@@ -178,23 +191,23 @@ def _identified(
     expect: str | Coi | None,
     source: ScanSource,
     refuse_void: bool,
-) -> tuple[Scanned, Unit | None]:
-    """`identify`, with the unit's row when a unit was named (read once: the session's
-    identity map holds a row only while someone holds it)."""
+) -> tuple[Scanned, UnitRef | None]:
+    """`identify`, with the unit's row when a unit was named (read once)."""
     expected = expect if isinstance(expect, Coi) else expected_coi(expect)
     scanned = _read(session, text, source, expected)
     if expected is not None and scanned.coi != expected:
         raise _wrong_patient(scanned, expected)
-    if session.get(Case, scanned.coi.full) is None:
+    if not _case_known(session, scanned.coi):
         what = f"unit {scanned.unit.grouped()}" if scanned.unit else "case"
         raise UnknownUnit(f"{what} of COI {scanned.coi.grouped()} is not known in this database")
     row = None
     if scanned.unit is not None:
-        row = session.get(Unit, scanned.unit.full)
-        if row is None:
+        found = session.connection().execute(_UNIT_ROW, {"unit": scanned.unit.full}).first()
+        if found is None:
             raise UnknownUnit(f"unit {scanned.unit.grouped()} is not known in this database")
         if scanned.serial is not None:
             _check_label(session, scanned.unit.full, scanned, refuse_void)
+        row = UnitRef(*found)
     return scanned, row
 
 
@@ -210,7 +223,7 @@ def resolve_bag(
     scanned, row = _identified(session, text, expect, source, refuse_void)
     if row is None:
         raise InvalidValue(f"{scanned.coi.full} is a COI; name one unit (bag) of it")
-    return UnitRef(row.unit_code, row.coi, row.number, row.parent_unit)
+    return row
 
 
 def check_step(unit_code: str, current: Step | None, step: Step) -> Step:
