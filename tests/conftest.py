@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # One site key for the whole run, never the user's own (`init` writes it there); the
@@ -25,11 +26,27 @@ os.environ["CART_CHAIN_SITE_KEY"] = os.path.join(tempfile.mkdtemp(), "site-key.p
 os.environ.pop("CART_CHAIN_SITE_KEY_PASSPHRASE", None)
 
 from cart_chain.domain.steps import CONDITION_STEPS, Step
-from cart_chain.services import setup
+from cart_chain.services import passwords, setup
 from cart_chain.services.accounts import Credentials
 from cart_chain.services.demo import JOURNEY as DEMO_JOURNEY
 from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.store.database import Database
+
+#: Accounts the tests make in this process get low-cost argon2id hashes. A run checks
+#: some 10,000 passwords and makes 3,000 hashes: at the production cost (19 MiB, t=2) that
+#: was 40% of the suite. Checking is the real code (argon2 reads the cost from the hash).
+#: Hashes at the production cost are still made by tests marked ``real_argon2``, by every
+#: CLI and app subprocess, and for an unknown user name (`passwords.DUMMY_HASH`).
+CHEAP_ARGON2 = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1)
+PRODUCTION_HASH = passwords.hash_password
+passwords.hash_password = CHEAP_ARGON2.hash
+
+
+@pytest.fixture(autouse=True)
+def _production_argon2_when_marked(request: pytest.FixtureRequest, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    if request.node.get_closest_marker("real_argon2") is not None:
+        monkeypatch.setattr(passwords, "hash_password", PRODUCTION_HASH)
+
 
 PG_URL = os.environ.get("CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 

@@ -166,6 +166,7 @@ def test_one_message_for_unknown_wrong_locked_and_deactivated(small_db, monkeypa
     assert checked == [passwords.DUMMY_HASH]
 
 
+@pytest.mark.real_argon2
 def test_the_dummy_hash_costs_what_a_real_one_costs() -> None:
     params = passwords.DUMMY_HASH.split("$")[3]
     assert passwords.hash_password("any-password-1").split("$")[3] == params

@@ -25,8 +25,7 @@ import copy
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -34,7 +33,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -61,7 +59,6 @@ from cart_chain.domain.identifiers import UnitId, parse_coi
 from cart_chain.domain.labelcode import LabelCode
 from cart_chain.domain.steps import CONDITION_STEPS, ORDER, TRANSITIONS, Step
 from cart_chain.domain.windows import COLD_STEPS
-from cart_chain.services import passwords
 from cart_chain.services.accounts import Credentials
 from cart_chain.store.database import Database
 from tests.conftest import (
@@ -250,19 +247,6 @@ def svc_labels(db: Database, unit: str) -> Any:
 
 # -- databases ---------------------------------------------------------------------
 
-_cheap = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=16, salt_len=8)
-
-
-@contextmanager
-def cheap_hashes() -> Iterator[None]:
-    """Users created here get low-cost argon2id hashes; checking them is the real code."""
-    real = passwords.hash_password
-    passwords.hash_password = _cheap.hash
-    try:
-        yield
-    finally:
-        passwords.hash_password = real
-
 
 @cache
 def template_db() -> Path:
@@ -271,8 +255,7 @@ def template_db() -> Path:
     atexit.register(shutil.rmtree, directory, ignore_errors=True)
     path = Path(directory) / "template.sqlite3"
     db = Database(str(path))
-    with cheap_hashes():
-        populate(db)
+    populate(db)  # low-cost hashes, as everywhere in tests (tests/conftest.py)
     db.dispose()
     return path
 
@@ -352,8 +335,7 @@ class CustodyMachine(RuleBasedStateMachine):
         else:
             pg = make_pg_schema()
             self.db = Database(pg.url)
-            with cheap_hashes():
-                populate(self.db)
+            populate(self.db)
             self.cleanup = lambda: drop_pg_schema(pg.schema)
         self.model = Model(entries=svc_verify(self.db).entries)
         self.backups: list[tuple[Path, Model]] = []
