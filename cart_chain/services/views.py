@@ -126,17 +126,9 @@ class BagState:
 
 
 @dataclass(frozen=True, slots=True)
-class UnitView:
-    unit: str  # full unit id with check character
-    grouped: str
-    number: int
-    of: int
-    parent: str | None
-    current_step: str | None
-    next_steps: tuple[str, ...]
-    custodian: str | None
-    custodian_name: str | None
-    location: str | None
+class UnitView(BagState):
+    """A unit as the case view shows it: its scan answer, then its history."""
+
     events: tuple[EventView, ...]
     windows: tuple[WindowView, ...] = ()
     deviations: tuple[DeviationView, ...] = ()
