@@ -371,3 +371,44 @@ def test_every_label_print_is_followed_by_a_checkpoint(ready_db: Database) -> No
     assert entry is not None and entry.kind == CHECKPOINT_KIND and entry.actor == "anna"
     assert entry.payload["size"] == printed.receipt.seq
     assert verify_ledger(ready_db).ok  # verify re-checks the recorded checkpoint
+
+
+@pytest.mark.postgres
+def test_whether_a_checkpoint_is_due_is_read_from_the_kind_index(any_db_postgresql) -> None:  # type: ignore[no-untyped-def]
+    """Every signed write asks. Without table statistics (autovacuum off, as on this
+    server) PostgreSQL walked the primary key backwards to the only, old site key entry:
+    the whole ledger read on every handoff. The rows each plan node touched are counted."""
+    from sqlalchemy import event
+
+    from cart_chain.services.checkpoints import checkpoint_due_in
+
+    db = any_db_postgresql
+    setup.init_database(db, ADMIN[0], ADMIN[1], ADMIN[3])  # records the site key
+
+    def bulk(session) -> None:  # type: ignore[no-untyped-def]
+        for _ in range(500):
+            ledger.append(
+                session, "setting_changed", ADMIN[0], {"key": "password_expiry_days", "value": "0"}
+            )
+
+    for _ in range(6):
+        db.write(bulk)
+    seen: list[tuple[str, object]] = []
+
+    def note(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
+        seen.append((statement, parameters))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        assert db.read(checkpoint_due_in) is False  # the site key was recorded just now
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    [(sql, params)] = [(s, p) for s, p in seen if "ledger_entries.kind" in s]
+    with db.engine.connect() as conn:
+        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).scalar()
+
+    def touched(node: dict) -> float:  # type: ignore[type-arg]
+        own = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+        return own + sum(touched(child) for child in node.get("Plans", ()))
+
+    assert touched(plan[0]["Plan"]) < 50, plan
