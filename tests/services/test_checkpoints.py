@@ -24,6 +24,7 @@ from cart_chain.domain.errors import AlreadyExists, EnvironmentProblem, NotFound
 from cart_chain.domain.merkle import TreeHead
 from cart_chain.domain.signed_note import CHECKPOINT_KIND, SITE_KEY_KIND, note_text, open_note
 from cart_chain.services import setup, site_key
+from cart_chain.services.checkpoints import checkpoint_due_in
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -32,6 +33,7 @@ from cart_chain.store.tree import root_at
 from tests import gocheck
 from tests.cli.test_cli import ok, run
 from tests.conftest import ADMIN, creds, enrol, unit_of, walk
+from tests.pg_plans import rows_touched, statements_of
 from tests.store.test_tree_tamper import consistent_rewrite
 
 
@@ -378,11 +380,8 @@ def test_whether_a_checkpoint_is_due_is_read_from_the_kind_index(any_db_postgres
     """Every signed write asks. Without table statistics (autovacuum off, as on this
     server) PostgreSQL walked the primary key backwards to the only, old site key entry:
     the whole ledger read on every handoff. The rows each plan node touched are counted."""
-    from sqlalchemy import event
-
-    from cart_chain.services.checkpoints import checkpoint_due_in
-
     db = any_db_postgresql
+    checks: list[bool] = []
     setup.init_database(db, ADMIN[0], ADMIN[1], ADMIN[3])  # records the site key
 
     def bulk(session) -> None:  # type: ignore[no-untyped-def]
@@ -393,22 +392,7 @@ def test_whether_a_checkpoint_is_due_is_read_from_the_kind_index(any_db_postgres
 
     for _ in range(6):
         db.write(bulk)
-    seen: list[tuple[str, object]] = []
-
-    def note(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        seen.append((statement, parameters))
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        assert db.read(checkpoint_due_in) is False  # the site key was recorded just now
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-    [(sql, params)] = [(s, p) for s, p in seen if "ledger_entries.kind" in s]
-    with db.engine.connect() as conn:
-        plan = conn.exec_driver_sql("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).scalar()
-
-    def touched(node: dict) -> float:  # type: ignore[type-arg]
-        own = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
-        return own + sum(touched(child) for child in node.get("Plans", ()))
-
-    assert touched(plan[0]["Plan"]) < 50, plan
+    selects = statements_of(db, lambda: checks.append(db.read(checkpoint_due_in)))
+    assert checks == [False]  # the site key was recorded just now
+    [(sql, params)] = [(s, p) for s, p in selects if "ledger_entries.kind" in s]
+    assert rows_touched(db, sql, params) < 50
