@@ -7,7 +7,9 @@ Prints, for SQLite (and PostgreSQL when reachable), measured in the same run:
 - a bare durable SQLite insert+commit (WAL, synchronous=FULL) and a bare SHA-256 chain step;
 - the time to store a signed handoff once its signers' passwords are checked (p50, p99),
   at each ledger size; argon2id password checking is slow on purpose and timed apart;
-- verify throughput in entries per second (the Merkle tree's stored hashes recomputed too);
+- verify throughput in entries per second (the Merkle tree's stored hashes recomputed too),
+  and `verify --quick` resumed at a checkpoint the full run passed (right after it, and
+  after another ``--samples`` handoffs, which it checks in full), over the whole ledger;
 - a scan resolved to its case, unit and next step (`scanning.scan` of a bag's unit code,
   checked against the step after its last), p50, next to a bare primary-key read of the
   unit row with the sqlite3 module (SQLite) in the same run;
@@ -18,7 +20,8 @@ Prints, for SQLite (and PostgreSQL when reachable), measured in the same run:
 ``--keep DIR`` keeps the SQLite database in DIR (``bench.sqlite3``) and the PostgreSQL
 schema (its name is printed), to rerun `verify` or another benchmark on them.
 The last line is JSON: {"bare_chain_per_s", "sqlite": {SIZE: {"handoff_p50_ms",
-"bare_commit_p50_ms", "verify_per_s", "scan_p50_ms", "bare_scan_p50_ms"}}, "postgresql":
+"bare_commit_p50_ms", "verify_per_s", "verify_quick_per_s",
+"verify_quick_after_handoffs_per_s", "scan_p50_ms", "bare_scan_p50_ms"}}, "postgresql":
 {...}, "merkle": {backend: figures at the largest size}}.
 Goals (issue 14): a handoff within 3x the bare commit at 10k, 100k and 1M entries; verify
 at least 25% of the bare chain's rate; a scan to case, unit and next step under 2 ms p50.
@@ -46,6 +49,7 @@ from cart_chain.domain.identifiers import Coi
 from cart_chain.domain.steps import RULES, Step
 from cart_chain.services import passwords, setup
 from cart_chain.services.accounts import Credentials
+from cart_chain.services.checkpoints import checkpoint_in
 from cart_chain.services.custody import record_event
 from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.services.verification import verify_ledger
@@ -302,6 +306,24 @@ def proof_figures(db: Database, size: int, runs: int = 50) -> dict[str, float | 
     }
 
 
+def quick_figures(
+    db: Database, samples: int, state: dict[str, int], bare: Callable[[int], list[float]]
+) -> tuple[float, float]:
+    """`verify --quick` (entries per second over the whole ledger) resumed at the checkpoint
+    the full run just passed; then again after ``samples`` more handoffs, which it checks in
+    full. The second run moves the mark on; the next size's fill goes past it."""
+    rates = []
+    for tail in (False, True):
+        if tail:
+            store_handoffs(db, samples, state, bare)
+        t0 = time.perf_counter()
+        report = verify_ledger(db, quick=True, remember=True)
+        elapsed = time.perf_counter() - t0
+        assert report.ok and report.since > 1, (report.problem, report.since)
+        rates.append(report.entries / elapsed)
+    return rates[0], rates[1]
+
+
 def checkpoint_figures(db: Database, runs: int = 30) -> dict[str, float]:
     """Signing a checkpoint: the note alone, and recorded in a write (witness delivery
     included, none configured here), next to a bare Ed25519 signature in the same run."""
@@ -309,7 +331,6 @@ def checkpoint_figures(db: Database, runs: int = 30) -> dict[str, float]:
 
     from cart_chain.domain.merkle import TreeHead
     from cart_chain.domain.signed_note import sign
-    from cart_chain.services.checkpoints import checkpoint_in
 
     key = Ed25519PrivateKey.generate()
     bare_t, note_t, write_t = [], [], []
@@ -443,8 +464,9 @@ def run_backend(
             f"signed handoff at {size:>7,} entries   {fmt(times)}   "
             f"{ratio:4.1f}x bare p50 (goal <= 3x)   [filled in {filled:.0f} s]"
         )
+        db.write(lambda s: checkpoint_in(s, "admin"))  # where verify --quick resumes
         t0 = time.perf_counter()
-        report = verify_ledger(db)
+        report = verify_ledger(db, remember=True)
         elapsed = time.perf_counter() - t0
         assert report.ok, report.problem
         rate = report.entries / elapsed
@@ -452,6 +474,11 @@ def run_backend(
         print(
             f"verify {report.entries:>9,} entries      {rate:12,.0f} entries/s "
             f"(goal >= {goal:,.0f}: 25% of the bare chain)  {report.rows:,} projection rows"
+        )
+        quick_rate, quick_tail = quick_figures(db, samples, state, bare)
+        print(
+            f"verify --quick, at the checkpoint       {quick_rate:12,.0f} entries/s "
+            f"(same goal); {samples} handoffs later {quick_tail:,.0f} entries/s"
         )
         floors = read_floors(db)
         for what, per_s in floors.items():
@@ -467,6 +494,8 @@ def run_backend(
             "handoff_p50_ms": round(pct(times, 0.5) * 1e3, 3),
             "bare_commit_p50_ms": round(pct(base, 0.5) * 1e3, 3),
             "verify_per_s": round(rate),
+            "verify_quick_per_s": round(quick_rate),
+            "verify_quick_after_handoffs_per_s": round(quick_tail),
             "verify_floors_per_s": {k: round(v) for k, v in floors.items()},
             "scan_p50_ms": round(pct(scans, 0.5) * 1e3, 3),
         }
@@ -516,6 +545,8 @@ def main() -> int:
         help="keep the SQLite database in DIR (bench.sqlite3) and the PostgreSQL schema",
     )
     args = parser.parse_args()
+    # verify --quick's marks go to a folder of this run, never the user's own
+    os.environ["CART_CHAIN_VERIFY_MARKS"] = str(Path(tempfile.mkdtemp()) / "verified.json")
 
     global hash_step
     hash_step = bare_chain(100_000)

@@ -23,6 +23,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # One site key for the whole run, never the user's own (`init` writes it there); the
 # CLI subprocesses inherit it. Tests of other keys set their own path.
 os.environ["CART_CHAIN_SITE_KEY"] = os.path.join(tempfile.mkdtemp(), "site-key.pem")
+os.environ["CART_CHAIN_VERIFY_MARKS"] = os.path.join(tempfile.mkdtemp(), "verified.json")
 os.environ.pop("CART_CHAIN_SITE_KEY_PASSPHRASE", None)
 
 from cart_chain.domain.steps import CONDITION_STEPS, Step

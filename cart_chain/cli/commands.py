@@ -75,7 +75,7 @@ def cmd_verify(args: argparse.Namespace) -> int:
         raise UsageError("--root and --size go together: the tree size the root was printed for")
     head = None if args.root is None else parse_tree_head(args.size, args.root)
     db = open_db(args, read_only=True, verifying=True)
-    report = verify_ledger(db, expect, head=head, note=note)
+    report = verify_ledger(db, expect, head=head, note=note, quick=args.quick, remember=True)
     root = base64.b64encode(report.root).decode("ascii")
     if args.json:
         emit_json(
@@ -83,6 +83,8 @@ def cmd_verify(args: argparse.Namespace) -> int:
                 "ok": report.ok,
                 "entries": report.entries,
                 "rows": report.rows,
+                "checked_in_full_from": report.since,
+                "earlier_checked_at": report.earlier_checked_at or None,
                 "checkpoint": {"seq": report.checkpoint.seq, "hash": report.checkpoint.hash},
                 "tree": {"size": report.entries, "root": root} if report.ok else None,
                 "warnings": report.warnings,
@@ -99,6 +101,12 @@ def cmd_verify(args: argparse.Namespace) -> int:
         for warning in report.warnings:
             print(f"cart-chain: warning: {warning}", file=sys.stderr)
         print(f"ledger intact: {report.entries} entries, {report.rows} projection rows checked")
+        if report.since > 1:
+            print(
+                f"checked in full from entry {report.since} (a signed checkpoint); entries "
+                f"1-{report.since - 1} were checked in full at {report.earlier_checked_at} "
+                "and now for their order and links only (verify without --quick redoes them)"
+            )
         print(f"checkpoint {report.checkpoint}")
         print(f"tree head {report.entries} {root} (keep it: verify --size N --root ROOT)")
     else:
@@ -195,6 +203,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         "recomputed, fails",
     )
     p.add_argument("--size", type=int, metavar="N", help="the tree size --root is for")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="check in full only from the newest signed checkpoint a full verify on this "
+        "workstation passed; entries before it are checked for order and links only "
+        "(a database never verified here in full is checked in full)",
+    )
     p.set_defaults(handler=cmd_verify)
 
     p = sub.add_parser(

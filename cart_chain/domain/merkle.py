@@ -138,9 +138,13 @@ class Frontier:
     are exactly what `appended_hashes` stores, and `root` is MTH of what was added.
     """
 
-    def __init__(self) -> None:
-        self.size = 0
-        self._stack: list[bytes] = []  # roots of the complete subtrees, largest first
+    def __init__(self, size: int = 0, stack: Sequence[bytes] = ()) -> None:
+        """Empty, or resumed at ``size`` leaves from the roots of its complete subtrees
+        (the stored hashes at `frontier_positions`, largest first)."""
+        if len(stack) != size.bit_count():
+            raise ValueError(f"a tree of {size} leaves has {size.bit_count()} complete subtrees")
+        self.size = size
+        self._stack: list[bytes] = list(stack)  # roots of the complete subtrees, largest first
 
     def add(self, leaf: bytes) -> list[bytes]:
         """Add a leaf hash; return the hashes it stores (positions follow on from before)."""
@@ -180,6 +184,12 @@ def _subtrees(lo: int, hi: int) -> list[int]:
         out.append(stored_hash_index(level, lo >> level))
         lo += size
     return out
+
+
+def frontier_positions(size: int) -> list[int]:
+    """Stored positions of the complete subtrees of the first ``size`` leaves, largest
+    first: what `Frontier` holds, so that it can be resumed from the stored tree."""
+    return _subtrees(0, size)
 
 
 def _fold(hashes: Sequence[bytes]) -> bytes:

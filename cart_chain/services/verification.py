@@ -15,10 +15,13 @@ from collections.abc import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cart_chain.domain.clock import now_iso
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.merkle import HASH_SIZE, TreeHead
 from cart_chain.domain.signed_note import open_note
+from cart_chain.services import verify_marks as marks
 from cart_chain.services.checkpoints import checkpoint_due_in
+from cart_chain.services.verify_marks import Mark
 from cart_chain.services.witnesses import findings_in
 from cart_chain.store.database import Database
 from cart_chain.store.integrity import (
@@ -29,6 +32,7 @@ from cart_chain.store.integrity import (
 )
 from cart_chain.store.ledger import Checkpoint
 from cart_chain.store.models import LedgerEntry
+from cart_chain.store.resume import Resume
 from cart_chain.store.site_keys import key_for_size, site_key_in, site_keys_in
 from cart_chain.store.tree import root_at
 from cart_chain.store.verify import Problem, Report, verify
@@ -117,23 +121,59 @@ def _witness_problem(session: Session, report: Report) -> Problem | None:
     return Problem(0, "witness", problems[0]) if problems else None
 
 
+def _resume_at(key: str | None, quick: bool) -> tuple[Mark | None, str]:
+    """The mark a quick run resumes at, or None and why it checks in full."""
+    if not quick:
+        return None, ""
+    mark = None if key is None else marks.load(key)
+    if mark is None:
+        return None, "no full verify of this database is recorded here: checked in full"
+    return mark, ""
+
+
+def _remember(session: Session, key: str, report: Report, mark: Mark | None) -> str | None:
+    """Record the newest checkpoint a passed run checked; a warning when it cannot be."""
+    found = marks.last_checkpoint(session, report.entries)
+    if found is None or (mark is not None and found[0] < mark.seq):
+        return None
+    full_at = now_iso() if mark is None else mark.full_at
+    if marks.save(key, Mark(found[0], found[1], full_at)):
+        return None
+    return f"could not record this verify in {marks.marks_path()}: the next --quick checks in full"
+
+
 def verify_ledger(
     db: Database,
     expect: Checkpoint | None = None,
     progress: Callable[[int], None] | None = None,
     head: TreeHead | None = None,
     note: str | None = None,
+    *,
+    quick: bool = False,
+    remember: bool = False,
 ) -> Report:
     """Recompute everything; with ``expect`` (an entry's SEQ:HASH), ``head`` (a Merkle
     tree size and root) or ``note`` (a signed checkpoint, checked against the site key
     the ledger records), also prove what was kept is still the start of this ledger.
+
+    ``remember``: a passed run records its newest checkpoint for this workstation
+    (`verify_marks`). ``quick``: resume at that checkpoint (`store.resume`); a run
+    that proves something kept, or finds no mark, checks in full.
     """
+    quick = quick and expect is None and head is None and note is None
 
     def run(session: Session) -> Report:
         absent = missing_table(session)
         if absent is not None:
             return Report(problem=absent)
-        report = verify(session, progress)
+        key = marks.database_key(session, db.url) if (remember or quick) else None
+        mark, why_full = _resume_at(key, quick)
+        resume = None if mark is None else Resume(mark.seq, mark.hash)
+        report = verify(session, progress, resume)
+        if why_full:
+            report.warnings.append(why_full)
+        if mark is not None:
+            report.earlier_checked_at = mark.full_at
         if report.ok and expect is not None:
             found = session.execute(
                 select(LedgerEntry.hash).where(LedgerEntry.seq == expect.seq)
@@ -161,6 +201,10 @@ def verify_ledger(
             report.problem = (
                 storage_problem(session) or schema_problem(session) or trigger_problem(session)
             )
+        if report.ok and key is not None and (remember or mark is not None):
+            failed = _remember(session, key, report, mark)
+            if failed is not None:
+                report.warnings.append(failed)
         return report
 
     return db.read(run)

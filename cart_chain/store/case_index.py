@@ -16,7 +16,7 @@ The fold itself is `domain.effective`; this module only reads its inputs.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, select, update
@@ -141,10 +141,23 @@ def build(conn: Connection) -> int:
     return n
 
 
-def check(conn: Connection) -> tuple[int, str] | None:
-    """The first index row that is not the fold of the projections: (case entry, why)."""
+def _batches(conn: Connection, only: Iterable[str] | None) -> Iterator[list[dict[str, Any]]]:
+    if only is None:
+        yield from all_rows(conn)
+        return
+    cois = sorted(only)
+    for i in range(0, len(cois), BATCH):
+        yield rows_for(conn, cois[i : i + BATCH])
+
+
+def check(conn: Connection, only: Iterable[str] | None = None) -> tuple[int, str] | None:
+    """The first index row that is not the fold of the projections: (case entry, why).
+
+    ``only``: the rows of these cases (those a resumed `verify` read entries of), and
+    that the index has one row per case.
+    """
     seen = 0
-    for rows in all_rows(conn):
+    for rows in _batches(conn, only):
         stored = {
             r.coi: r
             for r in conn.execute(select(*_t.c).where(_t.c.coi.in_([row["coi"] for row in rows])))
@@ -162,6 +175,8 @@ def check(conn: Connection) -> tuple[int, str] | None:
                     )
         seen += len(rows)
     stored_rows = conn.execute(select(func.count()).select_from(_t)).scalar_one()
+    if only is not None:
+        seen = conn.execute(select(func.count()).select_from(Case)).scalar_one()
     if stored_rows != seen:
         return 0, f"{stored_rows} rows for {seen} cases (a row was inserted)"
     return None

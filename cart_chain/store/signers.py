@@ -10,6 +10,7 @@ is a dictionary look-up per signature; nothing is queried.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,9 +40,12 @@ class _Signer:
 class SignerCheck:
     """The users and correctable entries seen so far, and the check of the next entry."""
 
-    def __init__(self) -> None:
+    def __init__(self, earlier: Callable[[int], Entry | None] | None = None) -> None:
         self.users: dict[str, _Signer] = {}
         self.targets: dict[int, tuple[str, str | None]] = {}  # correctable entries by seq
+        #: A resumed check (`verify` from a checkpoint) folds only users; an entry from
+        #: before the checkpoint that a later correction names is read when named.
+        self.earlier = earlier
 
     def check(self, entry: Entry) -> tuple[str, str] | None:
         """(table, message) of what is wrong with ``entry``, or None; then fold it in."""
@@ -102,7 +106,7 @@ class SignerCheck:
 
     def _slots(self, e: Entry) -> tuple[Slot, ...] | str:
         if e.kind == "correction":
-            target = self.targets.get(e.payload.get("target_seq"))  # type: ignore[arg-type]
+            target = self._target(e.payload.get("target_seq"))
             if target is None:
                 return f"corrects entry {e.payload.get('target_seq')}, which cannot be corrected"
             rule = AUTHORITY[target]
@@ -134,6 +138,15 @@ class SignerCheck:
         why = signature_problem(slots, signed)
         return None if why is None else ("signatures", why)
 
+    def _target(self, seq: Any) -> tuple[str, str | None] | None:
+        found = self.targets.get(seq)
+        if found is None and self.earlier is not None and isinstance(seq, int):
+            entry = self.earlier(seq)
+            if entry is not None:
+                self._fold_target(entry)
+                found = self.targets.get(seq)
+        return found
+
     # -- folding -----------------------------------------------------------------------
 
     def _fold(self, e: Entry) -> None:
@@ -148,7 +161,10 @@ class SignerCheck:
                 user.role = Role(p["value"])
             elif p["change"] == "active":
                 user.active = p["value"] == "1"
-        elif e.kind != "correction" and (e.kind, variant_of(e.kind, p)) in AUTHORITY:
-            key = (e.kind, variant_of(e.kind, p))
-            if AUTHORITY[key].corrections:
-                self.targets[e.seq] = key
+        else:
+            self._fold_target(e)
+
+    def _fold_target(self, e: Entry) -> None:
+        key = (e.kind, variant_of(e.kind, e.payload))
+        if e.kind != "correction" and key in AUTHORITY and AUTHORITY[key].corrections:
+            self.targets[e.seq] = key

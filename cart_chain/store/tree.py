@@ -144,10 +144,10 @@ def consistency(session: Session, old: int, new: int | None = None) -> Consisten
     return ConsistencyProof(old, new, proof, old_root, new_root)
 
 
-def _stream(conn: Connection) -> Iterator[tuple[int, int, str]]:
+def _stream(conn: Connection, start: int) -> Iterator[tuple[int, int, str]]:
     page = select(_T.c.idx, _T.c.entry_seq, _T.c.hash).order_by(_T.c.idx).limit(BATCH)
     after = page.where(_T.c.idx > bindparam("k"))
-    rows = conn.execute(page).all()
+    rows = conn.execute(page.where(_T.c.idx >= start)).all()
     while rows:
         yield from ((r[0], r[1], r[2]) for r in rows)
         if len(rows) < BATCH:
@@ -158,10 +158,15 @@ def _stream(conn: Connection) -> Iterator[tuple[int, int, str]]:
 class TreeCheck:
     """Recompute the stored tree entry by entry, against the table read in order."""
 
-    def __init__(self, session: Session) -> None:
-        self.frontier = merkle.Frontier()
-        self.rows = _stream(session.connection())
-        self.position = 0
+    def __init__(self, session: Session, size: int = 0) -> None:
+        """From the first entry, or resumed after ``size`` entries from the stored roots of
+        their complete subtrees (then `root` is only as good as those: the caller proves
+        it against a signed checkpoint of that size)."""
+        conn = session.connection()
+        positions = merkle.frontier_positions(size)
+        self.frontier = merkle.Frontier(size, read_hashes(conn, positions))
+        self.position = merkle.stored_hash_count(size)
+        self.rows = _stream(conn, self.position)
 
     def check(self, seq: int, entry_hash: str) -> str | None:
         """Why the hashes stored for entry ``seq`` are wrong, or None when they are right."""

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, bindparam, select, tuple_
+from sqlalchemy import Column, ColumnElement, bindparam, select, tuple_
 from sqlalchemy.orm import Session
 
-from cart_chain.domain.errors import MalformedEntry
+from cart_chain.domain.errors import MalformedEntry, VerificationFailed
 from cart_chain.domain.merkle import EMPTY_ROOT
 from cart_chain.domain.signed_note import CHECKPOINT_KIND
 from cart_chain.store import case_index
@@ -28,6 +28,7 @@ from cart_chain.store.kinds import kind_of
 from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash
 from cart_chain.store.models import PROJECTIONS, Base, LedgerEntry
 from cart_chain.store.projections import project
+from cart_chain.store.resume import Resume, earlier_entries, link_problem, walk_before
 from cart_chain.store.signers import SignerCheck
 from cart_chain.store.tree import TreeCheck
 
@@ -50,6 +51,12 @@ class Report:
     rows: int = 0
     checkpoint: Checkpoint = field(default_factory=lambda: Checkpoint(0, GENESIS))
     problem: Problem | None = None
+    #: The first entry checked in full. Above 1 (`verify` resumed at a checkpoint a full
+    #: run passed), the entries before it were walked for their sequence, links and time
+    #: and for who could sign; their hashes, payloads and projection rows were not redone.
+    since: int = 1
+    #: When the full run that checked the entries before ``since`` ended (set by the caller).
+    earlier_checked_at: str = ""
     #: The Merkle tree root recomputed from the entries (size ``entries``), once every
     #: entry was read.
     root: bytes = EMPTY_ROOT
@@ -69,12 +76,18 @@ def _order(model: type[Base]) -> list[Column[Any]]:
 
 
 def _stream(
-    session: Session, columns: list[Column[Any]], order: list[Column[Any]]
+    session: Session,
+    columns: list[Any],
+    order: list[Column[Any]],
+    where: ColumnElement[bool] | None = None,
 ) -> Iterator[tuple[Any, ...]]:
-    """All rows in ``order``, fetched by keyset pages (no OFFSET, no server cursor)."""
+    """All rows (``where``) in ``order``, fetched by keyset pages (no OFFSET, no server
+    cursor)."""
     conn = session.connection()
     idx = [columns.index(c) for c in order]
     first = select(*columns).order_by(*order).limit(BATCH)
+    if where is not None:
+        first = first.where(where)
     after = first.where(
         tuple_(*order) > tuple_(*(bindparam(f"k{i}") for i in range(len(order))))
         if len(order) > 1
@@ -92,13 +105,14 @@ def _stream(
 class _TableCursor:
     """One projection table read in (entry, key) order, with getters built once."""
 
-    def __init__(self, session: Session, model: type[Base]) -> None:
+    def __init__(self, session: Session, model: type[Base], start: int) -> None:
         self.name = model.__tablename__
         columns = list(model.__table__.columns)
         order = _order(model)
         self.names = [c.name for c in columns]
         self.seq_index = self.names.index("entry_seq")
-        self.rows = _stream(session, columns, order)
+        since = model.__table__.c.entry_seq >= start if start > 1 else None
+        self.rows = _stream(session, columns, order, since)
         key_names = [c.name for c in order]
         self.row_of = lambda r, g=itemgetter(*self.names): g(r)  # dict -> tuple in table order
         self.key_of = lambda r, g=itemgetter(*key_names): g(r)  # dict -> sort key
@@ -138,30 +152,33 @@ def _mismatch(
     return Problem(seq, cur.name, _diff(cur.names, want, got))
 
 
-def went_back(seq: int, at: str, before: str) -> Problem:
-    """The problem when entry ``seq`` was recorded before the entry preceding it.
-
-    Entries never go back in time; the caller compares the stored strings, which
-    sort as text, so the check costs one comparison per entry.
-    """
-    return Problem(
-        seq,
-        "ledger_entries",
-        f"recorded at {at}, earlier than the entry before it ({before}): time went back",
-    )
-
-
-def verify(session: Session, progress: Callable[[int], None] | None = None) -> Report:
-    report = Report()
-    cursors = {m: _TableCursor(session, m) for m in PROJECTIONS}
+def verify(
+    session: Session,
+    progress: Callable[[int], None] | None = None,
+    resume: Resume | None = None,
+) -> Report:
+    """Check the ledger, or with ``resume`` only from that checkpoint on (`store.resume`)."""
+    start = 1 if resume is None else resume.seq
+    report = Report(since=start)
+    cursors = {m: _TableCursor(session, m, start) for m in PROJECTIONS}
     pending = {m: cursors[m].next() for m in PROJECTIONS}
-    expected_seq = 1
-    prev = GENESIS
-    signers = SignerCheck()
-    tree = TreeCheck(session)
+    signers = SignerCheck(None if resume is None else earlier_entries(session, start))
     checkpoints = CheckpointCheck()
     attachments = AttachmentCheck()
-    prev_at = ""
+    prev, prev_at = GENESIS, ""
+    if resume is not None:
+        walked = walk_before(session, start, signers, checkpoints, attachments, GENESIS)
+        if walked.problem is not None:
+            report.problem = Problem(*walked.problem)
+            return report
+        prev, prev_at = walked.prev, walked.prev_at
+    try:
+        tree = TreeCheck(session, start - 1)
+    except VerificationFailed as exc:
+        report.problem = Problem(start, "tree_hashes", str(exc))
+        return report
+    touched: set[str] | None = None if resume is None else set()
+    expected_seq = start
 
     cols = [
         LedgerEntry.seq,
@@ -172,28 +189,24 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
         LedgerEntry.prev_hash,
         LedgerEntry.hash,
     ]
-    for seq, at, kind, actor, text, prev_hash, digest in _stream(session, cols, [LedgerEntry.seq]):
-        if seq != expected_seq:
-            what = "deleted" if seq > expected_seq else "duplicated or reordered"
-            report.problem = Problem(
-                expected_seq, "ledger_entries", f"sequence jumps to {seq}: entry {what}"
-            )
-            return report
-        if prev_hash != prev:
-            report.problem = Problem(
-                seq,
-                "ledger_entries",
-                "does not link to the entry before it "
-                "(an entry was removed, inserted or reordered)",
-            )
+    rows = _stream(session, cols, [LedgerEntry.seq], LedgerEntry.seq >= start)
+    for seq, at, kind, actor, text, prev_hash, digest in rows:
+        misplaced = link_problem(seq, expected_seq, prev_hash, prev, at, prev_at)
+        if misplaced is not None:
+            report.problem = Problem(*misplaced)
             return report
         if entry_hash(seq, at, kind, actor, prev_hash, text) != digest:
             report.problem = Problem(
                 seq, "ledger_entries", "content does not match its hash (entry altered)"
             )
             return report
-        if at < prev_at:
-            report.problem = went_back(seq, at, prev_at)
+        if resume is not None and seq == start and (digest, kind) != (resume.hash, CHECKPOINT_KIND):
+            report.problem = Problem(
+                seq,
+                "ledger_entries",
+                "is not the checkpoint entry a full verify passed: the ledger before it "
+                "was rewritten (run verify without --quick)",
+            )
             return report
         root_before = tree.root() if kind == CHECKPOINT_KIND else None
         wrong_tree = tree.check(seq, digest)
@@ -212,6 +225,9 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
         if undeclared is not None:
             report.problem = Problem(seq, "ledger_entries", f"{kind} entry: {undeclared}")
             return report
+        if touched is not None:
+            declared = kind_of(kind)
+            touched.update(declared.cases(declared, payload))
         entry = Entry(seq, at, kind, actor, payload, prev_hash, digest)
         unauthorised = signers.check(entry)
         if unauthorised is not None:
@@ -254,6 +270,11 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
         expected_seq += 1
         if progress is not None and seq % 10000 == 0:
             progress(seq)
+    if resume is not None and report.entries < start:
+        report.problem = Problem(
+            start, "ledger_entries", "the checkpoint entry is missing (cut off)"
+        )
+        return report
     report.root = tree.root()
     extra = tree.extra()
     if extra is not None:
@@ -273,7 +294,7 @@ def verify(session: Session, progress: Callable[[int], None] | None = None) -> R
             )
             return report
     # The case index is a fold of the projections just proved, so it is checked last.
-    wrong_index = case_index.check(session.connection())
+    wrong_index = case_index.check(session.connection(), touched)
     if wrong_index is not None:
         report.problem = Problem(wrong_index[0], "case_index", wrong_index[1])
     return report

@@ -211,6 +211,23 @@ def test_frontier_stores_what_appends_store(leaves: list[bytes]) -> None:
     assert frontier.root() == m.tree_hash(leaves)
 
 
+@settings(max_examples=40, deadline=None)
+@given(leaves=leaf_lists, data=st.data())
+def test_a_frontier_resumed_from_stored_hashes_goes_on_as_if_never_stopped(
+    leaves: list[bytes], data: st.DataObject
+) -> None:
+    """`verify --quick` resumes the tree at a checkpoint from the stored subtree roots."""
+    stored = build(leaves)
+    cut = data.draw(st.integers(0, len(leaves)), label="cut")
+    resumed = m.Frontier(cut, [stored[p] for p in m.frontier_positions(cut)])
+    assert resumed.root() == m.tree_hash(leaves[:cut])
+    rest = [h for d in leaves[cut:] for h in resumed.add(m.leaf_hash(d))]
+    assert rest == stored[m.stored_hash_count(cut) :]
+    assert resumed.root() == m.tree_hash(leaves)
+    with pytest.raises(ValueError, match="complete subtrees"):
+        m.Frontier(cut + 1, [stored[p] for p in m.frontier_positions(cut)] + [b"", b""])
+
+
 def test_proof_reads_are_known_before_any_hash_is_read() -> None:
     stored = build(LEAVES * 4)
     positions = m.positions_read(lambda r: m.consistency_proof(5, 27, r))
