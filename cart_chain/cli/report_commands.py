@@ -68,6 +68,8 @@ def _summary(result: ExportResult, what: str) -> int:
     print(f"  sha256      {result.sha256}")
     print(f"  checkpoint  {led.checkpoint}")
     print(f"  verify      {'passed' if led.verified else 'FAILED: ' + str(led.problem)}")
+    if led.verified and led.scope:
+        print(f"              {led.scope}")
     print(f"  recorded as ledger entry {result.receipt.seq}")
     ev = result.evidence
     if ev is not None:

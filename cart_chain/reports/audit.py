@@ -56,9 +56,12 @@ CSV_COLUMNS = (
 TICK = 1000
 
 
+_FORMULA_START = frozenset("=+-@\t\r")
+
+
 def _cell(value: str) -> str:
     """Neutralise spreadsheet formulas (CSV injection) without touching numbers."""
-    if value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+    if value and value[0] in _FORMULA_START:
         try:
             float(value)
         except ValueError:
@@ -195,7 +198,9 @@ class _AuditPdf:
             f"({h.generated_by})  ·  ledger checkpoint {led.checkpoint}  ·  {verdict}"
         )
         c.setFillColor(base.INK if led.verified else base.ALERT)
-        fonts.draw_text(c, MARGIN, ph - 17 * mm, line, 6.8)
+        fonts.draw_text(c, MARGIN, ph - 16.2 * mm, line, 6.8)
+        if led.verified and led.scope:
+            fonts.draw_text(c, MARGIN, ph - 19.2 * mm, f"verify: {led.scope}", 6.8)
         # column header band
         c.setFillColor(base.ACCENT)
         c.rect(MARGIN, ph - 26 * mm, w - 2 * MARGIN, 6 * mm, stroke=0, fill=1)

@@ -18,7 +18,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import now_iso, parse_user_time, utc_iso
-from cart_chain.domain.errors import InvalidValue, MalformedEntry, NotFound
+from cart_chain.domain.errors import InvalidValue, MalformedEntry, NotFound, VerificationFailed
 from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.services.custody_data import (
     LedgerState,
@@ -29,7 +29,9 @@ from cart_chain.services.custody_data import (
 )
 from cart_chain.store.kinds import AuditText, Kind, kind_of
 from cart_chain.store.kinds.formats import raw_details
+from cart_chain.store.ledger import entry_hash
 from cart_chain.store.models import Case, LedgerEntry, User
+from cart_chain.store.resume import Resume
 
 #: Rows fetched per keyset page when streaming the ledger: memory stays flat at any size.
 BATCH = 2000
@@ -158,12 +160,18 @@ _COLUMNS = (
     LedgerEntry.kind,
     LedgerEntry.actor,
     LedgerEntry.payload,
+    LedgerEntry.prev_hash,
     LedgerEntry.hash,
 )
 
 
-def _raw(session: Session, f: AuditFilters) -> Iterator[tuple[Any, ...]]:
-    """Matching entries in ``seq`` order, by keyset pages (no OFFSET, flat memory)."""
+def _raw(session: Session, f: AuditFilters, rehash: bool = False) -> Iterator[tuple[Any, ...]]:
+    """Matching entries in ``seq`` order, by keyset pages (no OFFSET, flat memory).
+
+    ``rehash``: refuse (`VerificationFailed`) an entry whose content does not match its
+    hash: what is printed under a header that says `verify` passed is what was hashed,
+    even where a resumed `verify` did not rehash it.
+    """
     conds = _conditions(f)
     last = 0
     while True:
@@ -173,7 +181,12 @@ def _raw(session: Session, f: AuditFilters) -> Iterator[tuple[Any, ...]]:
             .order_by(LedgerEntry.seq)
             .limit(BATCH)
         ).all()
-        for seq, at, kind, actor, text, digest in rows:
+        for seq, at, kind, actor, text, prev_hash, digest in rows:
+            if rehash and entry_hash(seq, at, kind, actor, prev_hash, text) != digest:
+                raise VerificationFailed(
+                    f"entry {seq} does not match its hash: the ledger was altered after "
+                    "it was recorded; run 'cart-chain verify'. Nothing was exported"
+                )
             p = json.loads(text)
             if (f.coi is None and f.user is None) or _matches(f, kind, actor, p):
                 yield seq, at, kind, actor, p, digest
@@ -190,8 +203,9 @@ def count_audit(session: Session, f: AuditFilters) -> int:
     return sum(1 for _ in _raw(session, f))
 
 
-def iter_audit(session: Session, f: AuditFilters) -> Iterator[AuditRow]:
-    for seq, at, kind, actor, p, digest in _raw(session, f):
+def iter_audit(session: Session, f: AuditFilters, rehash: bool = False) -> Iterator[AuditRow]:
+    """The rows of the entries ``f`` selects (``rehash``: see `_raw`)."""
+    for seq, at, kind, actor, p, digest in _raw(session, f, rehash):
         yield audit_row(seq, at, kind, actor, p, digest)
 
 
@@ -238,8 +252,14 @@ def audit_row(
 
 
 def audit_header_in(
-    session: Session, f: AuditFilters, username: str, progress: Progress | None = None
+    session: Session,
+    f: AuditFilters,
+    username: str,
+    progress: Progress | None = None,
+    resume: tuple[Resume, str] | None = None,
 ) -> AuditHeader:
+    """``resume``: a checkpoint a full `verify` passed and when; `verify` resumes there, and
+    `iter_audit` rehashes every entry it yields (what a resumed run does not redo)."""
     name = printed_name(session, username)
     if f.coi and session.get(Case, f.coi) is None:
         raise NotFound(f"case {f.coi} is not known in this database")
@@ -252,5 +272,5 @@ def audit_header_in(
         generated_by_name=name,
         filters=f,
         count=count_audit(session, f),
-        ledger=ledger_state(session, progress),
+        ledger=ledger_state(session, progress, *(resume or (None, ""))),
     )

@@ -29,6 +29,7 @@ from cart_chain.store.kinds.labels import label_kind
 from cart_chain.store.models import LabelPrint as PrintRow
 from cart_chain.store.models import LabelVoid, LedgerEntry, Unit, User
 from cart_chain.store.models import RefusedScan as RefusedScanRow
+from cart_chain.store.resume import Resume
 from cart_chain.store.verify import verify
 
 Progress = Callable[[str, int, int], None]
@@ -43,10 +44,24 @@ class LedgerState:
     hash: str
     verified: bool
     problem: str | None
+    #: The first entry `verify` checked in full (above 1: resumed at a signed checkpoint a
+    #: full run on this workstation passed, `store.resume`), and when that full run was.
+    since: int = 1
+    earlier_checked_at: str = ""
 
     @property
     def checkpoint(self) -> str:
         return f"{self.seq}:{self.hash}"
+
+    @property
+    def scope(self) -> str:
+        """How much `verify` redid, for a report that says it passed ('' when all of it)."""
+        if self.since <= 1:
+            return ""
+        return (
+            f"in full from entry {self.since} (a signed checkpoint); entries before it for "
+            f"order, links and each exported entry's hash (in full at {self.earlier_checked_at})"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,12 +129,29 @@ def new_report_id(prefix: str) -> str:
     return f"{prefix}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def ledger_state(session: Session, progress: Progress | None = None) -> LedgerState:
-    """The head and the verdict of `verify`, from the caller's snapshot (a report prints both)."""
+def ledger_state(
+    session: Session,
+    progress: Progress | None = None,
+    resume: Resume | None = None,
+    earlier_checked_at: str = "",
+) -> LedgerState:
+    """The head and the verdict of `verify`, from the caller's snapshot (a report prints both).
+
+    ``resume``: only for a report that reads nothing but ledger entries and rehashes each
+    one it prints (the audit export); a report read from projection rows needs them all
+    re-derived, which a resumed `verify` does not do before its checkpoint.
+    """
     cb = None if progress is None else (lambda n: progress("verify", n, 0))
-    report = verify(session, cb)
+    report = verify(session, cb, resume)
     top = ledger.head(session)
-    return LedgerState(top.seq, top.hash, report.ok, None if report.ok else str(report.problem))
+    return LedgerState(
+        top.seq,
+        top.hash,
+        report.ok,
+        None if report.ok else str(report.problem),
+        report.since,
+        earlier_checked_at if report.since > 1 else "",
+    )
 
 
 def printed_name(session: Session, username: str) -> str:

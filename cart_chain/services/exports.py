@@ -31,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import UsageError
 from cart_chain.domain.evidence import ReportEvidence
+from cart_chain.services import verify_marks as marks
 from cart_chain.services.accounts import Credentials, authenticate_in, signed_write
 from cart_chain.services.audit_rows import (
     AuditFilters,
@@ -52,6 +53,7 @@ from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.kinds.reports import REPORT_EXPORTED
+from cart_chain.store.resume import Resume
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,6 +117,8 @@ def record_export_in(
         "checkpoint": {"seq": state.seq, "hash": state.hash},
         "verified": state.verified,
     }
+    if state.since > 1:
+        payload["verified_from"] = state.since
     if coi:
         payload["coi"] = coi
     entry = ledger.append(session, REPORT_EXPORTED, user.username, payload)
@@ -226,7 +230,10 @@ def export_audit(
     tmp = _staging(out, overwrite)
 
     def run(session: Session) -> tuple[AuditHeader, int]:
-        header = audit_header_in(session, filters, by.username, progress)
+        key = marks.database_key(session, db.url)
+        mark = None if key is None else marks.load(key)
+        resume = None if mark is None else (Resume(mark.seq, mark.hash), mark.full_at)
+        header = audit_header_in(session, filters, by.username, progress, resume)
         if progress is not None:
             progress("export", 0, header.count)
 
@@ -235,7 +242,8 @@ def export_audit(
                 progress("export", done, header.count)
 
         try:
-            n = write(header, iter_audit(session, filters), tmp, tick)
+            rows = iter_audit(session, filters, rehash=header.ledger.verified)
+            n = write(header, rows, tmp, tick)
         except OSError as err:
             raise storage_error(err, out) from err
         return header, n

@@ -16,7 +16,8 @@ def _exported_text(p: Mapping[str, Any]) -> AuditText:
     return AuditText(
         f"{p.get('report')} report exported",
         f"{p.get('file')} ({p.get('format')}); {p.get('entries')} entries; {flt}; "
-        f"checkpoint {p.get('checkpoint', {}).get('seq')}; sha256 {p.get('sha256')}",
+        f"checkpoint {p.get('checkpoint', {}).get('seq')}; sha256 {p.get('sha256')}"
+        + (f"; verified in full from entry {p['verified_from']}" if p.get("verified_from") else ""),
     )
 
 
@@ -34,6 +35,8 @@ register(
             "filters": req(dict),
             "checkpoint": req(dict, fields={"seq": req(int), "hash": req(str)}),
             "verified": req(bool),
+            #: The first entry `verify` redid in full, when it resumed at a checkpoint.
+            "verified_from": opt(int),
             "coi": opt(str),
         },
         audit=_exported_text,
