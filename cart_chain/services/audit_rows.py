@@ -30,7 +30,7 @@ from cart_chain.services.custody_data import (
 from cart_chain.store.kinds import AuditText, Kind, kind_of
 from cart_chain.store.kinds.formats import raw_details
 from cart_chain.store.ledger import entry_hash
-from cart_chain.store.models import Case, LedgerEntry, User
+from cart_chain.store.models import ENTRY_COLUMNS, Case, LedgerEntry, User
 from cart_chain.store.resume import Resume
 
 #: Rows fetched per keyset page when streaming the ledger: memory stays flat at any size.
@@ -154,17 +154,6 @@ def _matches(f: AuditFilters, kind_name: str, actor: str | None, p: dict[str, An
     return not (f.user and actor != f.user and not _involves(p, f.user))
 
 
-_COLUMNS = (
-    LedgerEntry.seq,
-    LedgerEntry.recorded_at,
-    LedgerEntry.kind,
-    LedgerEntry.actor,
-    LedgerEntry.payload,
-    LedgerEntry.prev_hash,
-    LedgerEntry.hash,
-)
-
-
 def _raw(session: Session, f: AuditFilters, rehash: bool = False) -> Iterator[tuple[Any, ...]]:
     """Matching entries in ``seq`` order, by keyset pages (no OFFSET, flat memory).
 
@@ -176,7 +165,7 @@ def _raw(session: Session, f: AuditFilters, rehash: bool = False) -> Iterator[tu
     last = 0
     while True:
         rows = session.execute(
-            select(*_COLUMNS)
+            select(*ENTRY_COLUMNS)
             .where(LedgerEntry.seq > last, *conds)
             .order_by(LedgerEntry.seq)
             .limit(BATCH)

@@ -46,6 +46,19 @@ class LedgerEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), unique=True)
 
 
+#: An entry's stored columns in `ledger.Entry` order (the payload as its stored text):
+#: what `verify`, its resumed walk and the audit export read.
+ENTRY_COLUMNS = (
+    LedgerEntry.seq,
+    LedgerEntry.recorded_at,
+    LedgerEntry.kind,
+    LedgerEntry.actor,
+    LedgerEntry.payload,
+    LedgerEntry.prev_hash,
+    LedgerEntry.hash,
+)
+
+
 class User(Base):
     __tablename__ = "users"
 

@@ -30,22 +30,13 @@ from cart_chain.domain.signed_note import SITE_KEY_KIND, SITE_KEY_ROTATED_KIND
 from cart_chain.store.attachments import FILE_KINDS, AttachmentCheck
 from cart_chain.store.checkpoints import CheckpointCheck
 from cart_chain.store.ledger import Entry
-from cart_chain.store.models import LedgerEntry
+from cart_chain.store.models import ENTRY_COLUMNS, LedgerEntry
 from cart_chain.store.signers import SignerCheck
 
 #: The kinds whose payloads the walk reads: who could sign, the site key, kept files.
 FOLDED = frozenset({"user_created", "user_changed", SITE_KEY_KIND, SITE_KEY_ROTATED_KIND})
 _READ = FOLDED | FILE_KINDS
 
-_COLUMNS = (
-    LedgerEntry.seq,
-    LedgerEntry.recorded_at,
-    LedgerEntry.kind,
-    LedgerEntry.actor,
-    LedgerEntry.payload,
-    LedgerEntry.prev_hash,
-    LedgerEntry.hash,
-)
 PAGE = 5000
 
 #: (first entry concerned, table, message), as `verify.Problem` takes them.
@@ -172,7 +163,7 @@ def _stream(conn: Connection, where: list[ColumnElement[bool]]) -> Iterator[tupl
     last = 0
     while True:
         rows = conn.execute(
-            select(*_COLUMNS)
+            select(*ENTRY_COLUMNS)
             .where(*where, LedgerEntry.seq > last)
             .order_by(LedgerEntry.seq)
             .limit(PAGE)
@@ -199,7 +190,7 @@ def _fold(
 def earlier_entries(session: Session, start: int) -> Callable[[int], Entry | None]:
     """Read an entry before ``start`` when a later correction names it."""
     conn = session.connection()
-    query = select(*_COLUMNS)
+    query = select(*ENTRY_COLUMNS)
 
     def read(seq: int) -> Entry | None:
         if not 1 <= seq < start:

@@ -26,7 +26,7 @@ from cart_chain.store.attachments import AttachmentCheck
 from cart_chain.store.checkpoints import CheckpointCheck
 from cart_chain.store.kinds import kind_of
 from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash
-from cart_chain.store.models import PROJECTIONS, Base, LedgerEntry
+from cart_chain.store.models import ENTRY_COLUMNS, PROJECTIONS, Base, LedgerEntry
 from cart_chain.store.projections import project
 from cart_chain.store.resume import Resume, earlier_entries, link_problem, walk_before
 from cart_chain.store.signers import SignerCheck
@@ -180,16 +180,7 @@ def verify(
     touched: set[str] | None = None if resume is None else set()
     expected_seq = start
 
-    cols = [
-        LedgerEntry.seq,
-        LedgerEntry.recorded_at,
-        LedgerEntry.kind,
-        LedgerEntry.actor,
-        LedgerEntry.payload,
-        LedgerEntry.prev_hash,
-        LedgerEntry.hash,
-    ]
-    rows = _stream(session, cols, [LedgerEntry.seq], LedgerEntry.seq >= start)
+    rows = _stream(session, list(ENTRY_COLUMNS), [LedgerEntry.seq], LedgerEntry.seq >= start)
     for seq, at, kind, actor, text, prev_hash, digest in rows:
         misplaced = link_problem(seq, expected_seq, prev_hash, prev, at, prev_at)
         if misplaced is not None:
