@@ -38,5 +38,12 @@ def rows_touched(db: Database, sql: str, params: Any) -> float:
 
 
 def _touched(node: dict[str, Any]) -> float:
-    own = node.get("Actual Rows", 0) + node.get("Rows Removed by Filter", 0)
+    # Per-loop figures: a node run once per outer row (a nested loop's inner side) counts
+    # each run, and rows a join condition threw away count too.
+    per_loop = (
+        node.get("Actual Rows", 0)
+        + node.get("Rows Removed by Filter", 0)
+        + node.get("Rows Removed by Join Filter", 0)
+    )
+    own = per_loop * node.get("Actual Loops", 1)
     return own + sum(_touched(child) for child in node.get("Plans", ()))
