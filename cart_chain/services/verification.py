@@ -131,10 +131,19 @@ def _resume_at(key: str | None, quick: bool) -> tuple[Mark | None, str]:
     return mark, ""
 
 
-def _remember(session: Session, key: str, report: Report, mark: Mark | None) -> str | None:
+def _remember(
+    session: Session, key: str, report: Report, mark: Mark | None, quick: bool
+) -> str | None:
     """Record the newest checkpoint a passed run checked; a warning when it cannot be."""
     found = marks.last_checkpoint(session, report.entries)
-    if found is None or (mark is not None and found[0] < mark.seq):
+    if found is None:
+        return (
+            "the ledger has no signed checkpoint for --quick to resume at: it checks in "
+            "full until one is recorded ('cart-chain checkpoint')"
+            if quick
+            else None
+        )
+    if mark is not None and found[0] < mark.seq:
         return None
     full_at = now_iso() if mark is None else mark.full_at
     if marks.save(key, Mark(found[0], found[1], full_at)):
@@ -202,7 +211,7 @@ def verify_ledger(
                 storage_problem(session) or schema_problem(session) or trigger_problem(session)
             )
         if report.ok and key is not None and (remember or mark is not None):
-            failed = _remember(session, key, report, mark)
+            failed = _remember(session, key, report, mark, quick)
             if failed is not None:
                 report.warnings.append(failed)
         return report

@@ -208,3 +208,14 @@ def test_the_walk_reads_each_entry_once_on_postgresql(any_db_postgresql: Databas
     entries = db.read(ledger.head).seq
     sql, params = walk[0]
     assert rows_touched(db, sql, {**params, "start": entries + 1}) < 5 * entries
+
+
+def test_quick_on_a_ledger_without_a_checkpoint_says_why_it_checks_in_full(
+    ready_db: Database,
+) -> None:
+    walk(ready_db, unit_of(enrol(ready_db)), 2)
+    for _ in range(2):
+        report = _quick(ready_db)
+        assert report.ok and report.since == 1
+        assert any("no signed checkpoint for --quick" in w for w in report.warnings)
+    assert not any("checkpoint for --quick" in w for w in verify_ledger(ready_db).warnings)
