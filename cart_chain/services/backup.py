@@ -38,6 +38,7 @@ from cart_chain.domain.errors import (
     VerificationFailed,
 )
 from cart_chain.domain.roles import Role
+from cart_chain.services import verify_marks as marks
 from cart_chain.services import witness_loss
 from cart_chain.services.accounts import load_user
 from cart_chain.services.auth import (
@@ -352,6 +353,7 @@ def restore(
         for suffix in ("", "-wal", "-shm"):
             Path(f"{staging_path}{suffix}").unlink(missing_ok=True)
     check_file(target)
+    marks.forget_place(db.url)  # another file is there now: the next --quick checks in full
     return BackupResult(
         target, report.entries, report.checkpoint, kept, digest, entry.seq, live.dropped
     )

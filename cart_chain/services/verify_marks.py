@@ -4,8 +4,9 @@ A mark names a recorded checkpoint entry (its number and hash) of one database t
 a full run passed, and when that full run was. It lives in this user's state folder,
 never in the database: a copy of the database taken elsewhere (a backup, an
 inspector's copy) has no mark there, so it is always checked in full. The file holds
-no patient data and no database address: each database is keyed by a SHA-256 of its
-address and its first entry's hash. A mark file that cannot be read is no mark.
+no patient data and no database address: each database is keyed by SHA-256s of its
+address and of its first entry's hash. A restore forgets the marks of its address;
+a mark file that cannot be read is no mark.
 """
 
 from __future__ import annotations
@@ -42,12 +43,27 @@ def marks_path() -> Path:
     return user_state_path("cart-chain", appauthor=False) / "verified.json"
 
 
+def _place(url: str) -> str:
+    return hashlib.sha256(url.encode()).hexdigest()
+
+
 def database_key(session: Session, url: str) -> str | None:
     """This database's key in the file, or None for an empty ledger."""
     first = session.execute(select(LedgerEntry.hash).where(LedgerEntry.seq == 1)).scalar()
     if first is None:
         return None
-    return hashlib.sha256(f"{url}\n{first}".encode()).hexdigest()
+    return f"{_place(url)}:{hashlib.sha256(first.encode()).hexdigest()}"
+
+
+def forget_place(url: str) -> None:
+    """Drop every mark of the database at ``url`` (a restore put another file there:
+    the next ``--quick`` checks it in full). Best effort: a mark that stays only makes
+    ``--quick`` fail at its checkpoint, and say to verify in full."""
+    path = marks_path()
+    every = _read_all(path)
+    kept = {k: v for k, v in every.items() if not k.startswith(_place(url) + ":")}
+    if kept != every:
+        _write(path, kept)
 
 
 def _read_all(path: Path) -> dict[str, dict[str, object]]:
@@ -83,10 +99,15 @@ def last_checkpoint(session: Session, upto: int) -> tuple[int, str] | None:
 
 
 def save(key: str, mark: Mark) -> bool:
-    """Keep ``mark`` (written whole, then renamed into place); False when it cannot be."""
+    """Keep ``mark``; False when it cannot be."""
     path = marks_path()
     every = _read_all(path)
     every[key] = asdict(mark)
+    return _write(path, every)
+
+
+def _write(path: Path, every: dict[str, dict[str, object]]) -> bool:
+    """Write the file whole, then rename it into place."""
     tmp = path.with_name(path.name + ".tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

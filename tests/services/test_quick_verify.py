@@ -219,3 +219,20 @@ def test_quick_on_a_ledger_without_a_checkpoint_says_why_it_checks_in_full(
         assert report.ok and report.since == 1
         assert any("no signed checkpoint for --quick" in w for w in report.warnings)
     assert not any("checkpoint for --quick" in w for w in verify_ledger(ready_db).warnings)
+
+
+def test_after_a_restore_quick_checks_the_restored_file_in_full(
+    ready_db: Database, tmp_path: Path
+) -> None:
+    """An older backup restored over the database lacks the checkpoint the mark names;
+    the restore forgets the marks of that place instead of leaving --quick to fail."""
+    from cart_chain.services.backup import backup, restore
+
+    made = backup(ready_db, tmp_path / "older.sqlite3", creds("admin"))
+    _history(ready_db)
+    assert verify_ledger(ready_db, remember=True).ok
+    assert _quick(ready_db).since > 1
+    restore(ready_db, made.path, creds("admin"), qa=creds("quinn"), reason="test", replace=True)
+    report = _quick(ready_db)
+    assert report.ok, report.problem
+    assert report.since == 1
