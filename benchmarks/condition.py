@@ -28,7 +28,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-os.environ.setdefault("CART_CHAIN_SITE_KEY", str(Path(tempfile.mkdtemp()) / "site-key.pem"))
+os.environ["CART_CHAIN_SITE_KEY"] = str(Path(tempfile.mkdtemp()) / "site-key.pem")
 
 from argon2 import PasswordHasher
 

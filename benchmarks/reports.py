@@ -22,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 # The site key and verify's marks of this run, never the user's own.
-os.environ.setdefault("CART_CHAIN_SITE_KEY", str(Path(tempfile.mkdtemp()) / "site-key.pem"))
+os.environ["CART_CHAIN_SITE_KEY"] = str(Path(tempfile.mkdtemp()) / "site-key.pem")
 os.environ["CART_CHAIN_VERIFY_MARKS"] = str(Path(tempfile.mkdtemp()) / "verified.json")
 
 from cart_chain.domain.identifiers import parse_coi
