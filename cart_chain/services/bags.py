@@ -197,18 +197,19 @@ def _identified(
     scanned = _read(session, text, source, expected)
     if expected is not None and scanned.coi != expected:
         raise _wrong_patient(scanned, expected)
-    if not _case_known(session, scanned.coi):
-        what = f"unit {scanned.unit.grouped()}" if scanned.unit else "case"
-        raise UnknownUnit(f"{what} of COI {scanned.coi.grouped()} is not known in this database")
-    row = None
-    if scanned.unit is not None:
-        found = session.connection().execute(_UNIT_ROW, {"unit": scanned.unit.full}).first()
-        if found is None:
-            raise UnknownUnit(f"unit {scanned.unit.grouped()} is not known in this database")
-        if scanned.serial is not None:
-            _check_label(session, scanned.unit.full, scanned, refuse_void)
-        row = UnitRef(*found)
-    return scanned, row
+    if scanned.unit is None:
+        if not _case_known(session, scanned.coi):
+            raise UnknownUnit(f"case of COI {scanned.coi.grouped()} is not known in this database")
+        return scanned, None
+    # A unit row names its case (a foreign key), so a known unit's case is known: the
+    # case is looked up only to say which of the two is unknown (one round trip saved).
+    found = session.connection().execute(_UNIT_ROW, {"unit": scanned.unit.full}).first()
+    if found is None:
+        whose = "" if _case_known(session, scanned.coi) else f" of COI {scanned.coi.grouped()}"
+        raise UnknownUnit(f"unit {scanned.unit.grouped()}{whose} is not known in this database")
+    if scanned.serial is not None:
+        _check_label(session, scanned.unit.full, scanned, refuse_void)
+    return scanned, UnitRef(*found)
 
 
 def resolve_bag(
