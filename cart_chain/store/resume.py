@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from cart_chain.domain.signed_note import SITE_KEY_KIND, SITE_KEY_ROTATED_KIND
 from cart_chain.store.attachments import FILE_KINDS, AttachmentCheck
 from cart_chain.store.checkpoints import CheckpointCheck
-from cart_chain.store.ledger import Entry
+from cart_chain.store.ledger import Entry, get_entry
 from cart_chain.store.models import ENTRY_COLUMNS, LedgerEntry
 from cart_chain.store.signers import SignerCheck
 
@@ -190,20 +190,14 @@ def _fold(
 
 
 def earlier_entries(session: Session, start: int) -> Callable[[int], Entry | None]:
-    """Read an entry before ``start`` when a later correction names it."""
-    conn = session.connection()
-    query = select(*ENTRY_COLUMNS)
+    """Read an entry before ``start`` when a later correction names it (`ledger.get_entry`)."""
 
     def read(seq: int) -> Entry | None:
         if not 1 <= seq < start:
             return None
-        row = conn.execute(query.where(LedgerEntry.seq == seq)).first()
-        if row is None:
-            return None
         try:
-            payload = json.loads(row[4])
-        except ValueError:
+            return get_entry(session, seq)
+        except ValueError:  # a payload that is not JSON: the correction names no target
             return None
-        return Entry(row[0], row[1], row[2], row[3], payload, row[5], row[6])
 
     return read
