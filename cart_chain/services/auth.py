@@ -18,6 +18,10 @@ place. Three rules shape this module:
   only compares the stored hash with the verified one. A signer the rehearsal
   could not take (unknown, locked, a temporary password) or did not reach aborts
   the write with `_CheckNeeded`: checked outside, then the write runs again.
+  A caller that knows its signers (a handoff names both) passes them: their
+  passwords are checked first, from one read, and when every one may sign the
+  write runs with no rehearsal. The rehearsal is only needed to decide which
+  answer comes first when one of them cannot sign.
 - **Locks expire.** Five failures lock an account for the ``lockout_minutes``
   setting (the end time is in the lock entry); an administrator may unlock at
   once. A guesser can therefore never lock every administrator out for good.
@@ -25,13 +29,12 @@ place. Three rules shape this module:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TypeVar
 
-from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import now_iso, parse_iso, utc_iso
@@ -45,9 +48,12 @@ from cart_chain.domain.roles import Role, role_name
 from cart_chain.services import passwords
 from cart_chain.services.checkpoints import daily_checkpoint_in
 from cart_chain.services.shared_settings import get_in
+from cart_chain.services.user_fold import UserState as UserState
+from cart_chain.services.user_fold import find_user as find_user
+from cart_chain.services.user_fold import find_users
+from cart_chain.services.user_fold import password_expired as password_expired
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from cart_chain.store.models import LedgerEntry, User, UserChange
 
 MAX_FAILURES = 5
 #: The one message for every failed log-in or signature, whatever the reason.
@@ -63,8 +69,6 @@ def refused(typed_name: str) -> AuthenticationError:
     return AuthenticationError(f"{typed_name.strip()!r}: {REFUSED}")
 
 
-#: A lock written by an older version has no end time: it lasts until unlocked.
-_UNTIL_UNLOCKED = "until-unlocked"
 #: Each signer costs one extra run of the write; more than this means the hash keeps moving.
 _MAX_RUNS = 8
 T = TypeVar("T")
@@ -85,99 +89,6 @@ class Credentials:
         return f"Credentials({self.username!r}, password=***)"
 
 
-@dataclass(frozen=True, slots=True)
-class UserState:
-    username: str
-    full_name: str
-    role: Role
-    password_hash: str
-    active: bool
-    failures: int
-    locked: bool
-    #: The password was set by an administrator: it must be changed before any signature.
-    must_change: bool = False
-    #: When the password in force was set (UTC ISO), for the optional expiry.
-    password_set_at: str = ""
-    #: Until when the account is locked (UTC ISO, or "until-unlocked"); "" when not locked.
-    locked_until: str = ""
-    #: Ledger entry of a lock no administrator has yet cleared (an open alert), or 0.
-    open_lock_seq: int = 0
-    open_lock_at: str = ""
-    #: Ledger entry of a break-glass recovery of this account no administrator has yet
-    #: cleared (an open alert, like a lock), or 0.
-    open_recovery_seq: int = 0
-
-
-_USER_HISTORY = (
-    select(
-        User.full_name,
-        User.role,
-        UserChange.change,
-        UserChange.value,
-        LedgerEntry.recorded_at,
-        UserChange.entry_seq,
-    )
-    .join(UserChange, UserChange.username == User.username)
-    .join(LedgerEntry, LedgerEntry.seq == UserChange.entry_seq)
-    .where(User.username == bindparam("username"))
-    .order_by(UserChange.entry_seq)
-)
-
-
-def find_user(session: Session, username: str, now: str | None = None) -> UserState | None:
-    """Fold the user's ledger history (one query: it runs at every signature)."""
-    rows = session.connection().execute(_USER_HISTORY, {"username": username}).all()
-    if not rows:
-        return None
-    full_name, role = rows[0][0], Role(rows[0][1])
-    password_hash, set_at, must_change, active, failures = "", "", False, True, 0
-    locked_until, open_seq, open_at, recovery_seq = "", 0, "", 0
-    for _, _, change, value, at, seq in rows:
-        if change in ("password", "password_temporary", "password_recovered"):
-            password_hash, set_at, failures = value or "", at, 0
-            must_change = change != "password"
-            if change == "password_recovered":
-                recovery_seq = seq
-        elif change == "role":
-            role = Role(value)
-        elif change == "active":
-            active = value == "1"
-        elif change == "auth_failed":
-            failures += 1
-        elif change == "auth_ok":
-            failures = 0
-        elif change == "locked":
-            # The count starts again after the lock: once it expires, five more tries.
-            locked_until, failures, open_seq, open_at = value or _UNTIL_UNLOCKED, 0, seq, at
-        elif change == "unlocked":  # an administrator's unlock also clears a recovery alert
-            locked_until, failures, open_seq, open_at, recovery_seq = "", 0, 0, "", 0
-    now = now or now_iso()
-    locked = locked_until == _UNTIL_UNLOCKED or (bool(locked_until) and now < locked_until)
-    return UserState(
-        username,
-        full_name,
-        role,
-        password_hash,
-        active,
-        failures,
-        locked,
-        must_change,
-        set_at,
-        locked_until if locked else "",
-        open_seq,
-        open_at,
-        recovery_seq,
-    )
-
-
-def password_expired(session: Session, user: UserState, now: str | None = None) -> bool:
-    """True when the ``password_expiry_days`` setting is on and the password is older."""
-    days = int(get_in(session, "password_expiry_days"))
-    if not days or not user.password_set_at:
-        return False
-    return parse_iso(now or now_iso()) >= parse_iso(user.password_set_at) + timedelta(days=days)
-
-
 # -- checking signers -------------------------------------------------------------------
 
 
@@ -191,6 +102,9 @@ class _CheckNeeded(Exception):
 
 #: Per `signed_write` call: user name -> the stored hash its password was verified against.
 _VERIFIED: ContextVar[dict[str, str] | None] = ContextVar("cart_chain_verified", default=None)
+#: Per `signed_write` call: (user name, stored hash) -> whether the typed password matched,
+#: for a check made before the rehearsal that the rehearsal then needs.
+_Tried = dict[tuple[str, str], bool]
 #: During the dry run of a `signed_write`: the signers met so far, in order, unchecked.
 _NOTED: ContextVar[list[_CheckNeeded] | None] = ContextVar("cart_chain_noted", default=None)
 
@@ -273,12 +187,15 @@ def _record_failure(session: Session, username: str) -> None:
         )
 
 
-def _check_outside(db: Database, need: _CheckNeeded, verified: dict[str, str]) -> None:
+def _check_outside(
+    db: Database, need: _CheckNeeded, verified: dict[str, str], tried: _Tried
+) -> None:
     """The argon2 check, with no transaction open; a wrong password is recorded apart."""
     user = need.user
-    ok = passwords.verify_password(
-        user.password_hash if user is not None else passwords.DUMMY_HASH, need.creds.password
-    )
+    stored = user.password_hash if user is not None else passwords.DUMMY_HASH
+    ok = tried.pop((need.username, stored), None)
+    if ok is None:
+        ok = passwords.verify_password(stored, need.creds.password)
     if user is None or not user.active or user.locked:
         raise refused(need.creds.username)
     if not ok:
@@ -287,7 +204,36 @@ def _check_outside(db: Database, need: _CheckNeeded, verified: dict[str, str]) -
     verified[need.username] = user.password_hash
 
 
-def _rehearse(db: Database, fn: Callable[[Session], T], verified: dict[str, str]) -> None:
+def _precheck(
+    db: Database, signers: Sequence[Credentials], verified: dict[str, str], tried: _Tried
+) -> bool:
+    """Check the named signers' passwords before the write, from one read: True when
+    every one of them may sign, so the write needs no rehearsal.
+
+    Each password is hashed once, whatever the account's state (the same work for
+    an unknown name); a result the rehearsal then needs is taken from ``tried``,
+    so nothing is hashed twice and nothing is recorded here.
+    """
+    names = {c.username.strip().lower(): c for c in signers}
+    users = db.read(
+        lambda s: {n: (u, _may_sign_now(s, u)) for n, u in find_users(s, names).items()}
+    )
+    fine = True
+    for name, creds in names.items():
+        user, may_sign = users.get(name, (None, False))
+        stored = user.password_hash if user is not None else passwords.DUMMY_HASH
+        ok = passwords.verify_password(stored, creds.password)
+        if ok and user is not None and may_sign:
+            verified[name] = stored
+        else:
+            tried[(name, stored)] = ok
+            fine = False
+    return fine
+
+
+def _rehearse(
+    db: Database, fn: Callable[[Session], T], verified: dict[str, str], tried: _Tried
+) -> None:
     """Dry-run ``fn`` to learn its signers, then check their passwords outside it.
 
     A refusal the rehearsal meets before any signer is the answer (the real write
@@ -310,7 +256,7 @@ def _rehearse(db: Database, fn: Callable[[Session], T], verified: dict[str, str]
         raise failure
     for need in noted:
         if verified.get(need.username) is None:
-            _check_outside(db, need, verified)
+            _check_outside(db, need, verified, tried)
 
 
 def _dry_run(session: Session, fn: Callable[[Session], T]) -> T:
@@ -318,22 +264,30 @@ def _dry_run(session: Session, fn: Callable[[Session], T]) -> T:
     return fn(session)
 
 
-def signed_write(db: Database, fn: Callable[[Session], T]) -> T:
+def signed_write(
+    db: Database, fn: Callable[[Session], T], signers: Iterable[Credentials | None] = ()
+) -> T:
     """Run a write whose signers are checked with `authenticate_in`.
 
     Passwords are verified between attempts, outside any transaction (see the
     module docstring). A wrong password rolls back the whole operation, then the
-    failed attempt (and a lock, at the fifth) is committed on its own.
+    failed attempt (and a lock, at the fifth) is committed on its own. ``signers``,
+    when the caller knows who signs, are checked first (`_precheck`); when all may
+    sign, the write runs without a rehearsal. Otherwise the rehearsal decides which
+    answer comes first, as though they had not been named.
     """
     verified: dict[str, str] = {}
+    tried: _Tried = {}
     token = _VERIFIED.set(verified)
     try:
-        _rehearse(db, fn, verified)
+        named = [c for c in signers if c is not None]
+        if not named or not _precheck(db, named, verified, tried):
+            _rehearse(db, fn, verified, tried)
         for _ in range(_MAX_RUNS):
             try:
                 return db.write(fn)
             except _CheckNeeded as need:
-                _check_outside(db, need, verified)
+                _check_outside(db, need, verified, tried)
         raise DatabaseLocked(
             "the accounts kept changing while signing; nothing was saved, try again"
         )

@@ -310,15 +310,17 @@ def bag_write(
     scanned: str,
     expect: str | None,
     source: ScanSource = "keyboard",
+    signers: tuple[Credentials | None, ...] = (),
 ) -> T:
     """`signed_write` for an action on a bag: a scan refusal is rolled back, then recorded.
 
     ``by`` signs the ``scan_refused`` entry (authenticated in its own
     transaction; a wrong password is recorded as a failed attempt instead). The
     original refusal is always re-raised: that is what the user must see.
+    ``signers`` are the people who sign ``fn``, when known (`signed_write`).
     """
     try:
-        return signed_write(db, fn)
+        return signed_write(db, fn, signers)
     except CartChainError as exc:
         code = refusal_code(exc)
         if code is None:

@@ -200,7 +200,7 @@ def record_event(
         open_deviations(session, entry, u.unit_code, u.coi, the_step, found)
         return receipt(entry, u.unit_code, tuple(b.detail for b in found))
 
-    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source, signers=(by, to))
 
 
 def split_unit(

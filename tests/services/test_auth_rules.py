@@ -13,7 +13,7 @@ import pytest
 
 from cart_chain.domain.clock import parse_iso, utc_iso
 from cart_chain.domain.errors import AuthenticationError, InvalidValue, PermissionDenied
-from cart_chain.services import accounts, auth, passwords, settings, setup
+from cart_chain.services import accounts, auth, passwords, settings, setup, user_fold
 from cart_chain.services.accounts import Credentials, PasswordChangeRequired
 from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
@@ -56,7 +56,8 @@ def travel(monkeypatch: pytest.MonkeyPatch, delta: timedelta, *, ledger_too: boo
     def later() -> str:
         return utc_iso(parse_iso(real()) + delta)
 
-    monkeypatch.setattr(auth, "now_iso", later)
+    monkeypatch.setattr(auth, "now_iso", later)  # lock ends
+    monkeypatch.setattr(user_fold, "now_iso", later)  # locks and expiry in force
     if ledger_too:
         monkeypatch.setattr(ledger, "now_iso", later)
 
@@ -126,6 +127,7 @@ def test_password_expiry_is_off_by_default_and_forces_a_change_when_on(  # type:
         from cart_chain.domain import clock
 
         monkeypatch.setattr(auth, "now_iso", clock.now_iso)
+        monkeypatch.setattr(user_fold, "now_iso", clock.now_iso)
     assert enrol_by(db, Credentials("alice", "alice-renewed-1")).startswith("CH")
 
 

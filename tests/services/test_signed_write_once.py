@@ -97,3 +97,50 @@ def test_the_second_signer_s_wrong_password_is_counted_and_nothing_is_written(re
     assert _failures(ready_db, "anna") == 1
     assert _failures(ready_db, "alice") == 0
     assert _entries(ready_db) == before + 1  # the failed attempt only
+
+
+def _count_calls(monkeypatch: pytest.MonkeyPatch, owner: object, name: str) -> list[int]:
+    """Count calls of ``owner.name`` (each call still runs the real function)."""
+    calls: list[int] = []
+    real = getattr(owner, name)
+
+    def counted(*args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, counted)
+    return calls
+
+
+def test_a_handoff_whose_named_signers_may_sign_checks_the_bag_once(
+    ready_any_db, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Both signers are named, so their passwords are checked before the write and the
+    write is not rehearsed: its checks (the bag, the step, the gates) run once, not
+    twice (the rehearsal ran all of them in a read transaction first)."""
+    from cart_chain.services import custody
+
+    unit = unit_of(enrol(ready_any_db))
+    walk(ready_any_db, unit, 1)
+    resolved = _count_calls(monkeypatch, custody, "resolve_bag")
+    record_event(ready_any_db, unit, "ship_to_manufacturing", creds("alice"), creds("carl"))
+    assert len(resolved) == 1
+
+
+@pytest.mark.parametrize("who", ["wrong password", "unknown name"])
+def test_a_named_signer_who_cannot_sign_is_hashed_once_and_told_as_before(
+    ready_db, monkeypatch, who
+) -> None:  # type: ignore[no-untyped-def]
+    """When a named signer cannot sign, the rehearsal decides the answer; the password
+    checked before it is not hashed again (the same work for a name that does not
+    exist as for a wrong password), and a failure is counted once."""
+    from cart_chain.services import passwords
+
+    unit = unit_of(enrol(ready_db))
+    second = Credentials("anna", "x") if who == "wrong password" else Credentials("nobody", "x")
+    hashed = _count_calls(monkeypatch, passwords, "verify_password")
+    with pytest.raises(AuthenticationError, match=second.username):
+        record_event(ready_db, unit, "collection", creds("alice"), second, location="B")
+    assert len(hashed) == 2  # one per signer
+    assert _failures(ready_db, "anna") == (1 if who == "wrong password" else 0)
+    assert _failures(ready_db, "alice") == 0
