@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.effective import effective_value
@@ -101,7 +101,13 @@ def corrected_reasons(session: Session, seqs: list[int]) -> dict[int, str]:
     return {seq: str(effective_value(None, "reason", f)) for seq, f in fixes.items()}
 
 
+#: Whether a unit has any deviation: most have none, and every step asks.
+_ANY_OF_UNIT = select(Deviation.entry_seq).where(Deviation.unit_code == bindparam("unit")).limit(1)
+
+
 def check_no_open_deviation(session: Session, unit_code: str) -> None:
+    if session.connection().execute(_ANY_OF_UNIT, {"unit": unit_code}).first() is None:
+        return
     for d in deviations_of(session, unit=unit_code):
         if d.decision == "reject":
             raise DeviationOpen(

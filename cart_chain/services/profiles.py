@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import NotFound
@@ -75,19 +75,29 @@ def for_product(product: str) -> Profile:
     return all_profiles()[GENERIC]
 
 
+_CASE_PROFILE = (
+    select(Case.coi, CaseProfile.profile)
+    .outerjoin(CaseProfile, CaseProfile.coi == Case.coi)
+    .where(Case.coi == bindparam("coi"))
+)
+
+
 def of_case(session: Session, coi: str) -> Profile:
     """The profile in force for a case: the copy stored in its enrolment entry (projected
     into ``case_profiles``)."""
-    row = session.execute(
-        select(Case.coi, CaseProfile.profile)
-        .outerjoin(CaseProfile, CaseProfile.coi == Case.coi)
-        .where(Case.coi == coi)
-    ).first()
+    row = session.connection().execute(_CASE_PROFILE, {"coi": coi}).first()
     if row is None:
         raise NotFound(f"case {coi} is not known")
     if row[1] is None:
         return all_profiles()[GENERIC]  # cases enrolled before profiles existed
-    return parse_profile(json.loads(row[1]))
+    return stored_profile(row[1])
+
+
+@lru_cache(maxsize=64)
+def stored_profile(text: str) -> Profile:
+    """A stored copy, parsed and checked once per distinct text (a few per site): every
+    step reads its case's profile. `Profile` is frozen, so the copy is shared safely."""
+    return parse_profile(json.loads(text))
 
 
 def of_cases(session: Session, cois: Sequence[str]) -> dict[str, Profile]:
@@ -101,9 +111,7 @@ def of_cases(session: Session, cois: Sequence[str]) -> dict[str, Profile]:
     out = {}
     for coi, text in rows:
         if text not in parsed:
-            parsed[text] = (
-                all_profiles()[GENERIC] if text is None else parse_profile(json.loads(text))
-            )
+            parsed[text] = all_profiles()[GENERIC] if text is None else stored_profile(text)
         out[coi] = parsed[text]
     return out
 

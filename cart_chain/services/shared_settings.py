@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import InvalidValue
@@ -63,16 +63,21 @@ SETTINGS: dict[str, tuple[str, Callable[[str], str]]] = {
 _READ = "cart_chain_settings_read"
 
 
+#: Built once: every signature reads a setting, and building the statement cost more
+#: than running it.
+_SETTING = (
+    select(Setting.value)
+    .where(Setting.key == bindparam("key"))
+    .order_by(Setting.entry_seq.desc())
+    .limit(1)
+)
+
+
 def get_in(session: Session, key: str) -> str:
     default, _ = SETTINGS[key]
     read: dict[str, str] = session.info.setdefault(_READ, {})
     if key not in read:
-        value = session.execute(
-            select(Setting.value)
-            .where(Setting.key == key)
-            .order_by(Setting.entry_seq.desc())
-            .limit(1)
-        ).scalar()
+        value = session.connection().execute(_SETTING, {"key": key}).scalar()
         read[key] = default if value is None else value
     return read[key]
 

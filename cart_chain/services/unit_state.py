@@ -65,14 +65,16 @@ def next_unit_number(session: Session, coi: str) -> int:
     return n + 1
 
 
+_ENROLLED_AT = (
+    select(LedgerEntry.recorded_at)
+    .join(Case, Case.entry_seq == LedgerEntry.seq)
+    .where(Case.coi == bindparam("coi"))
+)
+
+
 def enrolled_at(session: Session, coi: str) -> datetime:
     """When the case was enrolled: the time its ``case_created`` entry was recorded."""
-    recorded = session.execute(
-        select(LedgerEntry.recorded_at)
-        .join(Case, Case.entry_seq == LedgerEntry.seq)
-        .where(Case.coi == coi)
-    ).scalar_one()
-    return parse_iso(recorded)
+    return parse_iso(session.connection().execute(_ENROLLED_AT, {"coi": coi}).scalar_one())
 
 
 def entry_payload(session: Session, seq: int) -> tuple[str, dict[str, object]] | None:
