@@ -98,16 +98,34 @@ def head(session: Session) -> Checkpoint:
     return Checkpoint(0, GENESIS) if row is None else Checkpoint(row[0], row[1])
 
 
-def _head_and_time(conn: Connection, proposed: str | None) -> tuple[Checkpoint, str]:
-    """The head, and the time the next entry gets (``proposed`` is a time already taken)."""
+#: `Session.info` key: the head (and on PostgreSQL the server's time) as read by
+#: `next_recorded_at`, for the next `append` in the same transaction, which takes it
+#: instead of reading them again (a signed write asks whether a checkpoint is due, then
+#: appends). The caller holds the write lock, so nothing else can move the head; an
+#: append consumes it, so the append after reads afresh.
+_HEAD_READ = "cart_chain_head_read"
+_HeadRead = tuple[Checkpoint, str | None, str | None]  # head, its time, the server's time
+
+
+def _read_head(conn: Connection) -> _HeadRead:
     if conn.dialect.name == "postgresql":
         server_now, seq, digest, head_at = conn.execute(_PG_HEAD_AND_NOW).one()
         last = Checkpoint(0, GENESIS) if seq is None else Checkpoint(seq, digest)
-        return last, entry_time(proposed or server_now, head_at, _SERVER_CLOCK)
+        return last, head_at, server_now
     row = conn.execute(_HEAD).first()
-    if row is None:
-        return Checkpoint(0, GENESIS), proposed or now_iso()
-    return Checkpoint(row[0], row[1]), entry_time(proposed or now_iso(), row[2])
+    return (
+        (Checkpoint(0, GENESIS), None, None)
+        if row is None
+        else (Checkpoint(row[0], row[1]), row[2], None)
+    )
+
+
+def _head_and_time(read: _HeadRead, proposed: str | None) -> tuple[Checkpoint, str]:
+    """The head, and the time the next entry gets (``proposed`` is a time already taken)."""
+    last, head_at, server_now = read
+    if server_now is not None:
+        return last, entry_time(proposed or server_now, head_at, _SERVER_CLOCK)
+    return last, entry_time(proposed or now_iso(), head_at)
 
 
 #: `Session.info` key of a dry run: a rehearsal of a write in a read transaction, which
@@ -125,7 +143,9 @@ def next_recorded_at(session: Session) -> str:
     Pass it to `append` as ``recorded_at`` in the same transaction (e.g. the time
     printed on a label is the time of its ledger entry).
     """
-    return _head_and_time(session.connection(), None)[1]
+    read = _read_head(session.connection())
+    session.info[_HEAD_READ] = read
+    return _head_and_time(read, None)[1]
 
 
 def append(
@@ -149,7 +169,8 @@ def append(
     if session.info.get(DRY_RUN):
         raise DryRunEnd(kind)
     conn = session.connection()
-    last, at = _head_and_time(conn, recorded_at)
+    read = session.info.pop(_HEAD_READ, None) or _read_head(conn)
+    last, at = _head_and_time(read, recorded_at)
     seq = last.seq + 1
     text = canonical(payload)
     digest = entry_hash(seq, at, kind, actor, last.hash, text)

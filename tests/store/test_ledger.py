@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import text
@@ -211,3 +212,35 @@ def test_checkpoint_of_an_intact_ledger_verifies(chain) -> None:  # type: ignore
     assert walk_more.ok and walk_more.checkpoint == before.checkpoint
     fake = parse_checkpoint(f"{before.checkpoint.seq}:{'0' * 64}")
     assert "rewritten" in verify_ledger(db, fake).problem.message
+
+
+def test_a_head_read_for_the_next_time_serves_one_append_only(ready_any_db) -> None:  # type: ignore[no-untyped-def]
+    """`next_recorded_at` keeps the head it read for the append after it (a signed write
+    asks whether a checkpoint is due, then appends); every later append reads afresh,
+    so entries written in one transaction still chain, in order, with times that never
+    go back."""
+    from cart_chain.store import ledger
+
+    db = ready_any_db
+
+    def write(session) -> list[ledger.Entry]:  # type: ignore[no-untyped-def]
+        at = ledger.next_recorded_at(session)
+        assert ledger.next_recorded_at(session) >= at  # asked twice: still the same head
+        made = [ledger.append(session, "setting_changed", "admin", _setting("a"), recorded_at=at)]
+        made.append(ledger.append(session, "setting_changed", "admin", _setting("b")))
+        ledger.next_recorded_at(session)
+        made.append(ledger.append(session, "setting_changed", "admin", _setting("c")))
+        made.append(ledger.append(session, "setting_changed", "admin", _setting("d")))
+        return made
+
+    before = db.read(ledger.head)
+    made = db.write(write)
+    assert [e.seq for e in made] == list(range(before.seq + 1, before.seq + 5))
+    assert made[0].prev_hash == before.hash
+    assert all(b.prev_hash == a.hash for a, b in pairwise(made))
+    assert [e.recorded_at for e in made] == sorted(e.recorded_at for e in made)
+    assert verify_ledger(db).ok
+
+
+def _setting(value: str) -> dict[str, str]:
+    return {"key": "site_name", "value": f"Site {value}"}
