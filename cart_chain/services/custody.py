@@ -37,7 +37,7 @@ from cart_chain.services.bags import bag_write, check_step, resolve_bag
 from cart_chain.services.deviations import check_no_open_deviation, open_deviations
 from cart_chain.services.infusion_gates import infusion_gates, unit_facts
 from cart_chain.services.signing import VERIFIED, receipt, signature
-from cart_chain.services.unit_state import current_step, enrolled_at, next_unit_number
+from cart_chain.services.unit_state import current_step, next_unit_number
 from cart_chain.services.views import Receipt
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -155,7 +155,7 @@ def record_event(
         check_step(u.unit_code, history[-1].step if history else None, the_step)
         check_no_open_deviation(session, u.unit_code)
         when = _when(history[-1].occurred_at if history else None, occurred_at)
-        enrolled = enrolled_at(session, u.coi)
+        profile, enrolled = profiles.of_case_enrolled(session, u.coi)
         check_after_enrolment(when, enrolled, "the step")
         began = None
         if started_at is not None:
@@ -167,7 +167,6 @@ def record_event(
                 raise InvalidValue("a step cannot start before the unit's previous step")
             check_after_enrolment(started_at, enrolled, "the start of the step")
             began = started_at
-        profile = profiles.of_case(session, u.coi)
         check_start(profile, the_step, began)
         check_condition(the_step, condition)
         fact = StepFact(the_step, when, began, temperature_c)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
+from cart_chain.domain.clock import parse_iso
 from cart_chain.domain.errors import NotFound
 from cart_chain.domain.identifiers import UnitId, parse_any
 from cart_chain.domain.profiles import Profile, parse_profile
@@ -24,7 +26,7 @@ from cart_chain.domain.steps import Step
 from cart_chain.domain.windows import StartTime, start_time
 from cart_chain.services import site_json
 from cart_chain.store.database import Database
-from cart_chain.store.models import Case, CaseProfile
+from cart_chain.store.models import Case, CaseProfile, LedgerEntry
 
 GENERIC = "generic"
 ENV_VAR = "CART_CHAIN_PROFILES"
@@ -76,7 +78,8 @@ def for_product(product: str) -> Profile:
 
 
 _CASE_PROFILE = (
-    select(Case.coi, CaseProfile.profile)
+    select(Case.coi, CaseProfile.profile, LedgerEntry.recorded_at)
+    .join(LedgerEntry, LedgerEntry.seq == Case.entry_seq)
     .outerjoin(CaseProfile, CaseProfile.coi == Case.coi)
     .where(Case.coi == bindparam("coi"))
 )
@@ -85,12 +88,18 @@ _CASE_PROFILE = (
 def of_case(session: Session, coi: str) -> Profile:
     """The profile in force for a case: the copy stored in its enrolment entry (projected
     into ``case_profiles``)."""
+    return of_case_enrolled(session, coi)[0]
+
+
+def of_case_enrolled(session: Session, coi: str) -> tuple[Profile, datetime]:
+    """`of_case`, and when the case was enrolled (its entry's time), in one query: a
+    step is held to both."""
     row = session.connection().execute(_CASE_PROFILE, {"coi": coi}).first()
     if row is None:
         raise NotFound(f"case {coi} is not known")
-    if row[1] is None:
-        return all_profiles()[GENERIC]  # cases enrolled before profiles existed
-    return stored_profile(row[1])
+    # A case enrolled before profiles existed has none stored: the generic one applies.
+    profile = all_profiles()[GENERIC] if row[1] is None else stored_profile(row[1])
+    return profile, parse_iso(row[2])
 
 
 @lru_cache(maxsize=64)
