@@ -102,6 +102,12 @@ class _CheckNeeded(Exception):
 
 #: Per `signed_write` call: user name -> the stored hash its password was verified against.
 _VERIFIED: ContextVar[dict[str, str] | None] = ContextVar("cart_chain_verified", default=None)
+#: Per `signed_write` call: the signers its caller named, as user names.
+_NAMED_SIGNERS: ContextVar[frozenset[str]] = ContextVar(
+    "cart_chain_named_signers", default=frozenset()
+)
+#: `Session.info` key: the named signers' states read in this transaction, not yet used.
+_SIGNERS_READ = "cart_chain_signers_read"
 #: Per `signed_write` call: (user name, stored hash) -> whether the typed password matched,
 #: for a check made before the rehearsal that the rehearsal then needs.
 _Tried = dict[tuple[str, str], bool]
@@ -119,6 +125,19 @@ def _may_sign_now(session: Session, user: UserState) -> bool:
     )
 
 
+def _signer_state(session: Session, username: str) -> UserState | None:
+    """The signer's state, read in this transaction: the write's named signers all in
+    one query at the first of them (`signed_write`), each state used once."""
+    named = _NAMED_SIGNERS.get()
+    if username in named:
+        read = session.info.get(_SIGNERS_READ)
+        if read is None:
+            read = session.info[_SIGNERS_READ] = find_users(session, named)
+        if username in read:
+            return read.pop(username)
+    return find_user(session, username)
+
+
 def authenticate_in(
     session: Session, creds: Credentials, *, allow_password_change: bool = False
 ) -> UserState:
@@ -131,7 +150,7 @@ def authenticate_in(
     if verified is None:
         raise RuntimeError("authenticate_in runs only inside signed_write")
     username = creds.username.strip().lower()
-    user = find_user(session, username)
+    user = _signer_state(session, username)
     if user is None or verified.get(username) != user.password_hash:
         noted = _NOTED.get()
         if noted is None or user is None or not _may_sign_now(session, user):
@@ -278,9 +297,10 @@ def signed_write(
     """
     verified: dict[str, str] = {}
     tried: _Tried = {}
+    named = [c for c in signers if c is not None]
     token = _VERIFIED.set(verified)
+    names = _NAMED_SIGNERS.set(frozenset(c.username.strip().lower() for c in named))
     try:
-        named = [c for c in signers if c is not None]
         if not named or not _precheck(db, named, verified, tried):
             _rehearse(db, fn, verified, tried)
         for _ in range(_MAX_RUNS):
@@ -293,6 +313,7 @@ def signed_write(
         )
     finally:
         _VERIFIED.reset(token)
+        _NAMED_SIGNERS.reset(names)
 
 
 def require_role(user: UserState, allowed: frozenset[Role], action: str) -> None:
