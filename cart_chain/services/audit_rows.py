@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import now_iso, parse_user_time, utc_iso
@@ -35,6 +35,8 @@ from cart_chain.store.resume import Resume
 
 #: Rows fetched per keyset page when streaming the ledger: memory stays flat at any size.
 BATCH = 2000
+#: `json.loads` without its per-call checks (it builds or looks up a decoder each time).
+_decode = json.JSONDecoder().decode
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,22 +163,23 @@ def _raw(session: Session, f: AuditFilters, rehash: bool = False) -> Iterator[tu
     hash: what is printed under a header that says `verify` passed is what was hashed,
     even where a resumed `verify` did not rehash it.
     """
-    conds = _conditions(f)
+    page = (
+        select(*ENTRY_COLUMNS)
+        .where(LedgerEntry.seq > bindparam("last"), *_conditions(f))
+        .order_by(LedgerEntry.seq)
+        .limit(BATCH)
+    )
+    conn = session.connection()  # Core rows: the ORM's per-row work is not needed here
     last = 0
     while True:
-        rows = session.execute(
-            select(*ENTRY_COLUMNS)
-            .where(LedgerEntry.seq > last, *conds)
-            .order_by(LedgerEntry.seq)
-            .limit(BATCH)
-        ).all()
+        rows = conn.execute(page, {"last": last}).all()
         for seq, at, kind, actor, text, prev_hash, digest in rows:
             if rehash and entry_hash(seq, at, kind, actor, prev_hash, text) != digest:
                 raise VerificationFailed(
                     f"entry {seq} does not match its hash: the ledger was altered after "
                     "it was recorded; run 'cart-chain verify'. Nothing was exported"
                 )
-            p = json.loads(text)
+            p = _decode(text)
             if (f.coi is None and f.user is None) or _matches(f, kind, actor, p):
                 yield seq, at, kind, actor, p, digest
         if len(rows) < BATCH:
@@ -199,9 +202,12 @@ def iter_audit(session: Session, f: AuditFilters, rehash: bool = False) -> Itera
 
 
 def _signers(p: Mapping[str, Any]) -> str:
+    signatures = p.get("signatures")
+    if not signatures:
+        return ""
     return "; ".join(
         f"{s.get('meaning')}: {s.get('printed_name')} ({s.get('username')}) {s.get('signed_at')}"
-        for s in p.get("signatures", ()) or ()
+        for s in signatures
     )
 
 

@@ -52,22 +52,24 @@ def _event_recorded(e: Entry) -> Iterator[Row]:
 
 
 def _event_text(p: Mapping[str, Any]) -> AuditText:
-    parts = [f"occurred {p.get('occurred_at')}"]
-    if p.get("location"):
-        parts.append(f"at {p.get('location')}")
-    if p.get("started_at"):
-        parts.insert(0, f"started {p.get('started_at')}")
-    if p.get("temperature_c") is not None:
-        parts.append(f"{fmt(p.get('temperature_c'))} °C")
-    if p.get("volume_ml") is not None:
-        parts.append(f"volume {fmt(p.get('volume_ml'))} mL")
-    if p.get("anticoagulant"):
-        parts.append(f"anticoagulant {p.get('anticoagulant')}")
-    if p.get("condition"):
-        parts.append(f"condition: {p.get('condition')}")
-    if p.get("note"):
-        parts.append(f"note: {p.get('note')}")
-    return AuditText(f"step: {step_label(p.get('step'))}", "; ".join(parts))
+    # Each key read once: the audit export describes every step of the ledger this way.
+    get = p.get
+    started = get("started_at")
+    parts = [f"started {started}"] if started else []
+    parts.append(f"occurred {get('occurred_at')}")
+    if location := get("location"):
+        parts.append(f"at {location}")
+    if (temperature := get("temperature_c")) is not None:
+        parts.append(f"{fmt(temperature)} °C")
+    if (volume := get("volume_ml")) is not None:
+        parts.append(f"volume {fmt(volume)} mL")
+    if anticoagulant := get("anticoagulant"):
+        parts.append(f"anticoagulant {anticoagulant}")
+    if condition := get("condition"):
+        parts.append(f"condition: {condition}")
+    if note := get("note"):
+        parts.append(f"note: {note}")
+    return AuditText(f"step: {step_label(get('step'))}", "; ".join(parts))
 
 
 def _unit_split(e: Entry) -> Iterator[Row]:

@@ -23,11 +23,13 @@ def fmt(value: Any) -> str:
     return str(value)
 
 
+#: Built once: every step in an audit export is labelled.
+_STEP_LABELS = {s.value: s.label for s in Step}
+
+
 def step_label(step: Any) -> str:
-    try:
-        return Step(step).label
-    except ValueError:
-        return str(step)
+    label = _STEP_LABELS.get(step) if isinstance(step, str) else None
+    return str(step) if label is None else label
 
 
 def text(p: Mapping[str, Any], key: str) -> str:
