@@ -298,13 +298,27 @@ class Database:
 
     def _read_once(self, fn: Callable[[Session], T]) -> T:
         with self.engine.connect() as conn:
-            if not self.is_sqlite:
-                conn = conn.execution_options(isolation_level="REPEATABLE READ")
+            if self.is_sqlite:
+                with Session(bind=conn) as session:
+                    try:
+                        return fn(session)
+                    finally:
+                        session.rollback()
+            # A read-only transaction, ended by COMMIT: the server refuses any write in it,
+            # so nothing can be stored, and psycopg keeps its prepared statements (any
+            # ROLLBACK makes it deallocate them all, which cost every later statement on
+            # this connection a fresh parse and the DEALLOCATE a round trip of its own).
+            conn = conn.execution_options(
+                isolation_level="REPEATABLE READ", postgresql_readonly=True
+            )
             with Session(bind=conn) as session:
                 try:
-                    return fn(session)
-                finally:
+                    result = fn(session)
+                except BaseException:
                     session.rollback()
+                    raise
+                session.commit()
+                return result
 
     def dispose(self) -> None:
         self.engine.dispose()
