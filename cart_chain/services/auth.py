@@ -47,12 +47,12 @@ from cart_chain.domain.errors import (
 from cart_chain.domain.roles import Role, role_name
 from cart_chain.services import passwords
 from cart_chain.services.checkpoints import daily_checkpoint_in
-from cart_chain.services.shared_settings import get_in
+from cart_chain.services.shared_settings import get_in, setting_reads
 from cart_chain.services.user_fold import UserState as UserState
 from cart_chain.services.user_fold import find_user as find_user
-from cart_chain.services.user_fold import find_users
 from cart_chain.services.user_fold import password_expired as password_expired
-from cart_chain.store import ledger
+from cart_chain.services.user_fold import user_reads
+from cart_chain.store import batch, ledger
 from cart_chain.store.database import Database
 
 MAX_FAILURES = 5
@@ -102,12 +102,6 @@ class _CheckNeeded(Exception):
 
 #: Per `signed_write` call: user name -> the stored hash its password was verified against.
 _VERIFIED: ContextVar[dict[str, str] | None] = ContextVar("cart_chain_verified", default=None)
-#: Per `signed_write` call: the signers its caller named, as user names.
-_NAMED_SIGNERS: ContextVar[frozenset[str]] = ContextVar(
-    "cart_chain_named_signers", default=frozenset()
-)
-#: `Session.info` key: the named signers' states read in this transaction, not yet used.
-_SIGNERS_READ = "cart_chain_signers_read"
 #: Per `signed_write` call: (user name, stored hash) -> whether the typed password matched,
 #: for a check made before the rehearsal that the rehearsal then needs.
 _Tried = dict[tuple[str, str], bool]
@@ -125,19 +119,6 @@ def _may_sign_now(session: Session, user: UserState) -> bool:
     )
 
 
-def _signer_state(session: Session, username: str) -> UserState | None:
-    """The signer's state, read in this transaction: the write's named signers all in
-    one query at the first of them (`signed_write`), each state used once."""
-    named = _NAMED_SIGNERS.get()
-    if username in named:
-        read = session.info.get(_SIGNERS_READ)
-        if read is None:
-            read = session.info[_SIGNERS_READ] = find_users(session, named)
-        if username in read:
-            return read.pop(username)
-    return find_user(session, username)
-
-
 def authenticate_in(
     session: Session, creds: Credentials, *, allow_password_change: bool = False
 ) -> UserState:
@@ -150,7 +131,7 @@ def authenticate_in(
     if verified is None:
         raise RuntimeError("authenticate_in runs only inside signed_write")
     username = creds.username.strip().lower()
-    user = _signer_state(session, username)
+    user = find_user(session, username)
     if user is None or verified.get(username) != user.password_hash:
         noted = _NOTED.get()
         if noted is None or user is None or not _may_sign_now(session, user):
@@ -234,9 +215,13 @@ def _precheck(
     so nothing is hashed twice and nothing is recorded here.
     """
     names = {c.username.strip().lower(): c for c in signers}
-    users = db.read(
-        lambda s: {n: (u, _may_sign_now(s, u)) for n, u in find_users(s, names).items()}
-    )
+
+    def states(session: Session) -> dict[str, tuple[UserState, bool]]:
+        batch.read_ahead(session, [*user_reads(names), *setting_reads("password_expiry_days")])
+        found = {n: find_user(session, n) for n in names}
+        return {n: (u, _may_sign_now(session, u)) for n, u in found.items() if u is not None}
+
+    users = db.read(states)
     fine = True
     for name, creds in names.items():
         user, may_sign = users.get(name, (None, False))
@@ -284,7 +269,10 @@ def _dry_run(session: Session, fn: Callable[[Session], T]) -> T:
 
 
 def signed_write(
-    db: Database, fn: Callable[[Session], T], signers: Iterable[Credentials | None] = ()
+    db: Database,
+    fn: Callable[[Session], T],
+    signers: Iterable[Credentials | None] = (),
+    ahead: Callable[[Session], list[batch.Read]] | None = None,
 ) -> T:
     """Run a write whose signers are checked with `authenticate_in`.
 
@@ -293,19 +281,19 @@ def signed_write(
     failed attempt (and a lock, at the fifth) is committed on its own. ``signers``,
     when the caller knows who signs, are checked first (`_precheck`); when all may
     sign, the write runs without a rehearsal. Otherwise the rehearsal decides which
-    answer comes first, as though they had not been named.
+    answer comes first, as though they had not been named. ``ahead``: the reads
+    ``fn`` makes, sent with the write lock (`Database.write`).
     """
     verified: dict[str, str] = {}
     tried: _Tried = {}
     named = [c for c in signers if c is not None]
     token = _VERIFIED.set(verified)
-    names = _NAMED_SIGNERS.set(frozenset(c.username.strip().lower() for c in named))
     try:
         if not named or not _precheck(db, named, verified, tried):
             _rehearse(db, fn, verified, tried)
         for _ in range(_MAX_RUNS):
             try:
-                return db.write(fn)
+                return db.write(fn, ahead)
             except _CheckNeeded as need:
                 _check_outside(db, need, verified, tried)
         raise DatabaseLocked(
@@ -313,7 +301,6 @@ def signed_write(
         )
     finally:
         _VERIFIED.reset(token)
-        _NAMED_SIGNERS.reset(names)
 
 
 def require_role(user: UserState, allowed: frozenset[Role], action: str) -> None:

@@ -47,7 +47,7 @@ from cart_chain.services import links
 from cart_chain.services.accounts import Credentials, authenticate_in, load_user, signed_write
 from cart_chain.services.unit_state import UnitRef
 from cart_chain.services.views import Receipt
-from cart_chain.store import ledger
+from cart_chain.store import batch, ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import Case, LabelPrint, LabelVoid, Unit
 
@@ -108,6 +108,15 @@ _PRINTED_KIND = select(LabelPrint.kind).where(
     LabelPrint.unit_code == bindparam("unit"), LabelPrint.serial == bindparam("serial")
 )
 _VOIDS = select(LabelVoid.serial, LabelVoid.reason).where(LabelVoid.unit_code == bindparam("unit"))
+
+
+def unit_reads(text: str, source: ScanSource) -> list[batch.Read]:
+    """The read `resolve_bag` makes of a unit id or label ``text`` (`batch.read_ahead`)."""
+    try:
+        scanned = parse_scan(text, source=source)
+    except MalformedScan:
+        return []  # a DIN or a manufacturer's code: found through its link
+    return [] if scanned.unit is None else [(_UNIT_ROW, {"unit": scanned.unit.full})]
 
 
 def _case_known(session: Session, coi: Coi) -> bool:
@@ -203,7 +212,7 @@ def _identified(
         return scanned, None
     # A unit row names its case (a foreign key), so a known unit's case is known: the
     # case is looked up only to say which of the two is unknown (one round trip saved).
-    found = session.connection().execute(_UNIT_ROW, {"unit": scanned.unit.full}).first()
+    found = next(iter(batch.rows(session, _UNIT_ROW, {"unit": scanned.unit.full})), None)
     if found is None:
         whose = "" if _case_known(session, scanned.coi) else f" of COI {scanned.coi.grouped()}"
         raise UnknownUnit(f"unit {scanned.unit.grouped()}{whose} is not known in this database")
@@ -311,16 +320,18 @@ def bag_write(
     expect: str | None,
     source: ScanSource = "keyboard",
     signers: tuple[Credentials | None, ...] = (),
+    ahead: Callable[[Session], list[batch.Read]] | None = None,
 ) -> T:
     """`signed_write` for an action on a bag: a scan refusal is rolled back, then recorded.
 
     ``by`` signs the ``scan_refused`` entry (authenticated in its own
     transaction; a wrong password is recorded as a failed attempt instead). The
     original refusal is always re-raised: that is what the user must see.
-    ``signers`` are the people who sign ``fn``, when known (`signed_write`).
+    ``signers`` are the people who sign ``fn``, when known, and ``ahead`` the reads
+    it makes (`signed_write`).
     """
     try:
-        return signed_write(db, fn, signers)
+        return signed_write(db, fn, signers, ahead)
     except CartChainError as exc:
         code = refusal_code(exc)
         if code is None:

@@ -26,7 +26,7 @@ from cart_chain.domain.signed_note import (
 )
 from cart_chain.services import witnesses
 from cart_chain.services.key_file import KEY_ENV, key_path, load_private_key
-from cart_chain.store import ledger
+from cart_chain.store import batch, ledger
 from cart_chain.store.database import after_commit
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.site_keys import SiteKey, site_key_in
@@ -107,9 +107,15 @@ _LAST_CHECKPOINT_AT = select(LedgerEntry.recorded_at).where(
 )
 
 
+def due_reads() -> list[batch.Read]:
+    """The read `checkpoint_due_in` makes before it asks the head (`batch.read_ahead`)."""
+    return [(_LAST_CHECKPOINT_AT, {})]
+
+
 def checkpoint_due_in(session: Session) -> bool:
     """Whether the last checkpoint (or the site key, before any) is a day old or more."""
-    last = session.connection().execute(_LAST_CHECKPOINT_AT).scalar()
+    found = batch.rows(session, _LAST_CHECKPOINT_AT, {})
+    last = found[0][0] if found else None
     if last is None:
         return False
     try:

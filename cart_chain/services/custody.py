@@ -31,15 +31,22 @@ from cart_chain.domain.steps import (
 from cart_chain.domain.temperature import check_temperature
 from cart_chain.domain.text import clean_location, clean_note
 from cart_chain.domain.windows import StepFact, breaches, check_start
-from cart_chain.services import profiles
+from cart_chain.services import bags, profiles
 from cart_chain.services.accounts import Credentials, UserState, authenticate_in
 from cart_chain.services.bags import bag_write, check_step, resolve_bag
-from cart_chain.services.deviations import check_no_open_deviation, open_deviations
-from cart_chain.services.infusion_gates import infusion_gates, unit_facts
+from cart_chain.services.checkpoints import due_reads
+from cart_chain.services.deviations import (
+    check_no_open_deviation,
+    open_deviation_reads,
+    open_deviations,
+)
+from cart_chain.services.infusion_gates import fact_reads, infusion_gates, unit_facts
+from cart_chain.services.shared_settings import setting_reads
 from cart_chain.services.signing import VERIFIED, receipt, signature
 from cart_chain.services.unit_state import current_step, next_unit_number
+from cart_chain.services.user_fold import user_reads
 from cart_chain.services.views import Receipt
-from cart_chain.store import ledger
+from cart_chain.store import batch, ledger
 from cart_chain.store.database import Database
 
 
@@ -100,6 +107,30 @@ def _signers(
             _check_signer(second, frozenset(Role) - {Role.ADMINISTRATOR}, step, VERIFIED)
             sigs.append(signature(second, VERIFIED))
     return first, second, sigs
+
+
+def _step_reads(
+    session: Session, unit: str, source: ScanSource, by: Credentials, to: Credentials | None
+) -> list[batch.Read]:
+    """The reads a step makes before it appends, sent with the write lock (`batch`):
+    on PostgreSQL one round trip instead of a dozen. Only a time saving: a read left
+    out here, or a bag that is not what it seems, is simply read when asked."""
+    reads = bags.unit_reads(unit, source)
+    if not reads:
+        return []
+    code = str(reads[0][1]["unit"])
+    coi = UnitId(code[:-1]).coi.full
+    signers = [c.username.strip().lower() for c in (by, to) if c is not None]
+    return [
+        *reads,
+        *fact_reads(code),
+        *open_deviation_reads(code),
+        *profiles.case_reads(coi),
+        *user_reads(signers),
+        *setting_reads("password_expiry_days"),
+        *due_reads(),
+        *ledger.head_reads(session),
+    ]
 
 
 def record_event(
@@ -199,7 +230,16 @@ def record_event(
         open_deviations(session, entry, u.unit_code, u.coi, the_step, found)
         return receipt(entry, u.unit_code, tuple(b.detail for b in found))
 
-    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source, signers=(by, to))
+    return bag_write(
+        db,
+        run,
+        by=by,
+        scanned=unit,
+        expect=expect,
+        source=source,
+        signers=(by, to),
+        ahead=lambda session: _step_reads(session, unit, source, by, to),
+    )
 
 
 def split_unit(

@@ -19,7 +19,7 @@ from cart_chain.domain.windows import (
     Breach,
 )
 from cart_chain.services.effective import fixes_of
-from cart_chain.store import ledger
+from cart_chain.store import batch, ledger
 from cart_chain.store.models import (
     Deviation,
     DeviationReview,
@@ -105,8 +105,13 @@ def corrected_reasons(session: Session, seqs: list[int]) -> dict[int, str]:
 _ANY_OF_UNIT = select(Deviation.entry_seq).where(Deviation.unit_code == bindparam("unit")).limit(1)
 
 
+def open_deviation_reads(unit_code: str) -> list[batch.Read]:
+    """The read `check_no_open_deviation` makes first (`batch.read_ahead`)."""
+    return [(_ANY_OF_UNIT, {"unit": unit_code})]
+
+
 def check_no_open_deviation(session: Session, unit_code: str) -> None:
-    if session.connection().execute(_ANY_OF_UNIT, {"unit": unit_code}).first() is None:
+    if not batch.rows(session, _ANY_OF_UNIT, {"unit": unit_code}):
         return
     for d in deviations_of(session, unit=unit_code):
         if d.decision == "reject":

@@ -23,6 +23,7 @@ from cart_chain.domain.windows import (
     post_thaw_breach,
 )
 from cart_chain.services.unit_state import live
+from cart_chain.store import batch
 from cart_chain.store.fixes import fixes_query, group_fixes
 from cart_chain.store.models import (
     Event,
@@ -58,12 +59,16 @@ def _fact(step: str, occurred: str, started: str | None, temp: object, fixes: li
 
 def unit_facts(session: Session, unit_code: str) -> list[StepFact]:
     """The unit's live steps with corrected times and temperatures applied."""
-    conn = session.connection()
-    fixes = group_fixes(conn.execute(_FIXES, {"code": unit_code}))
+    fixes = group_fixes(batch.rows(session, _FIXES, {"code": unit_code}))
     return [
         _fact(step, occurred, started, temp, fixes.get(seq, []))
-        for seq, step, occurred, started, temp in conn.execute(_FACTS, {"code": unit_code})
+        for seq, step, occurred, started, temp in batch.rows(session, _FACTS, {"code": unit_code})
     ]
+
+
+def fact_reads(unit_code: str) -> list[batch.Read]:
+    """The reads `unit_facts` makes (`batch.read_ahead`)."""
+    return [(_FIXES, {"code": unit_code}), (_FACTS, {"code": unit_code})]
 
 
 def units_facts(session: Session, unit_codes: Sequence[str]) -> dict[str, list[StepFact]]:

@@ -25,6 +25,7 @@ from cart_chain.domain.profiles import Profile, parse_profile
 from cart_chain.domain.steps import Step
 from cart_chain.domain.windows import StartTime, start_time
 from cart_chain.services import site_json
+from cart_chain.store import batch
 from cart_chain.store.database import Database
 from cart_chain.store.models import Case, CaseProfile, LedgerEntry
 
@@ -94,12 +95,17 @@ def of_case(session: Session, coi: str) -> Profile:
 def of_case_enrolled(session: Session, coi: str) -> tuple[Profile, datetime]:
     """`of_case`, and when the case was enrolled (its entry's time), in one query: a
     step is held to both."""
-    row = session.connection().execute(_CASE_PROFILE, {"coi": coi}).first()
+    row = next(iter(batch.rows(session, _CASE_PROFILE, {"coi": coi})), None)
     if row is None:
         raise NotFound(f"case {coi} is not known")
     # A case enrolled before profiles existed has none stored: the generic one applies.
     profile = all_profiles()[GENERIC] if row[1] is None else stored_profile(row[1])
     return profile, parse_iso(row[2])
+
+
+def case_reads(coi: str) -> list[batch.Read]:
+    """The read `of_case_enrolled` makes (`batch.read_ahead`)."""
+    return [(_CASE_PROFILE, {"coi": coi})]
 
 
 @lru_cache(maxsize=64)

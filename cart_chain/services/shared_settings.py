@@ -19,7 +19,7 @@ from cart_chain.domain.site_products import validate_site_products
 from cart_chain.domain.text import clean_name
 from cart_chain.domain.witnesses import SETTING as WITNESSES
 from cart_chain.domain.witnesses import validate as validate_witnesses
-from cart_chain.store import ledger
+from cart_chain.store import batch, ledger
 from cart_chain.store.models import Setting
 
 #: Placeholder facility identification number until the site enters its own.
@@ -77,9 +77,15 @@ def get_in(session: Session, key: str) -> str:
     default, _ = SETTINGS[key]
     read: dict[str, str] = session.info.setdefault(_READ, {})
     if key not in read:
-        value = session.connection().execute(_SETTING, {"key": key}).scalar()
+        found = batch.rows(session, _SETTING, {"key": key})
+        value = found[0][0] if found else None
         read[key] = default if value is None else value
     return read[key]
+
+
+def setting_reads(*keys: str) -> list[batch.Read]:
+    """The reads `get_in` makes of ``keys`` (`batch.read_ahead`)."""
+    return [(_SETTING, {"key": key}) for key in keys]
 
 
 def set_in(session: Session, actor: str, key: str, value: str) -> ledger.Entry:

@@ -12,12 +12,13 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import now_iso, parse_iso
 from cart_chain.domain.roles import Role
 from cart_chain.services.shared_settings import get_in
+from cart_chain.store import batch
 from cart_chain.store.models import LedgerEntry, User, UserChange
 
 #: A lock written by an older version has no end time: it lasts until unlocked.
@@ -61,39 +62,17 @@ _USER_HISTORY = (
     .where(User.username == bindparam("username"))
     .order_by(UserChange.entry_seq)
 )
-_USERS_HISTORY = (
-    select(
-        User.username,
-        User.full_name,
-        User.role,
-        UserChange.change,
-        UserChange.value,
-        LedgerEntry.recorded_at,
-        UserChange.entry_seq,
-    )
-    .join(UserChange, UserChange.username == User.username)
-    .join(LedgerEntry, LedgerEntry.seq == UserChange.entry_seq)
-    .where(User.username.in_(bindparam("usernames", expanding=True)))
-    .order_by(User.username, UserChange.entry_seq)
-)
 
 
 def find_user(session: Session, username: str, now: str | None = None) -> UserState | None:
     """Fold the user's ledger history (one query: it runs at every signature)."""
-    rows = session.connection().execute(_USER_HISTORY, {"username": username}).all()
+    rows = batch.rows(session, _USER_HISTORY, {"username": username})
     return _fold(username, rows, now or now_iso()) if rows else None
 
 
-def find_users(session: Session, usernames: Iterable[str]) -> dict[str, UserState]:
-    """Several users' states in one query (the signers of one write, read before it)."""
-    wanted = sorted(set(usernames))
-    if not wanted:
-        return {}
-    found: dict[str, list[Row[Any]]] = {}
-    for row in session.connection().execute(_USERS_HISTORY, {"usernames": wanted}):
-        found.setdefault(row[0], []).append(row[1:])
-    now = now_iso()
-    return {name: _fold(name, rows, now) for name, rows in found.items()}
+def user_reads(usernames: Iterable[str]) -> list[batch.Read]:
+    """The reads `find_user` makes of each of ``usernames`` (`batch.read_ahead`)."""
+    return [(_USER_HISTORY, {"username": name}) for name in sorted(set(usernames))]
 
 
 def _fold(username: str, rows: Sequence[Any], now: str) -> UserState:

@@ -23,6 +23,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from cart_chain.domain.effective import CASE_FIELDS, VOID, effective, search_key, voided
+from cart_chain.store import batch
 from cart_chain.store.fixes import fixes_query, group_fixes
 from cart_chain.store.models import Case, CaseIndex, Event, Unit
 
@@ -99,8 +100,10 @@ def _changes_row(payload: Mapping[str, Any]) -> bool:
     return kind in STEP_KINDS and bool(fields & set(STEP_FIELDS))
 
 
-def apply(conn: Connection, kind: str, payload: Mapping[str, Any], seq: int) -> None:
-    """Keep the index in step with one appended entry (called by `ledger.append`)."""
+def plain_writes(kind: str, payload: Mapping[str, Any], seq: int) -> list[batch.Write] | None:
+    """The index change of one appended entry as writes that need no read: a case's
+    new row, a step's later last event, or nothing; None for a correction that changes
+    a row (`apply` folds it from the rows just written)."""
     if kind == "case_created":
         patient = payload["patient"]
         fields = {
@@ -109,12 +112,23 @@ def apply(conn: Connection, kind: str, payload: Mapping[str, Any], seq: int) -> 
             "mrn": patient["mrn"],
             "product": payload["product"],
         }
-        conn.execute(_INSERT, [index_row(payload["coi"], seq, fields, "")])
-    elif kind in STEP_KINDS:
-        conn.execute(_LATER, {"k_coi": payload["coi"], "k_at": payload["occurred_at"]})
-    elif kind == "correction" and payload.get("coi") and _changes_row(payload):
-        for row in rows_for(conn, [payload["coi"]]):
-            conn.execute(update(_t).where(_t.c.coi == row["coi"]).values(**row))
+        return [(_INSERT, [index_row(payload["coi"], seq, fields, "")])]
+    if kind in STEP_KINDS:
+        return [(_LATER, [{"k_coi": payload["coi"], "k_at": payload["occurred_at"]}])]
+    if kind == "correction" and payload.get("coi") and _changes_row(payload):
+        return None
+    return []
+
+
+def apply(conn: Connection, kind: str, payload: Mapping[str, Any], seq: int) -> None:
+    """Keep the index in step with one appended entry whose rows are written."""
+    writes = plain_writes(kind, payload, seq)
+    if writes is not None:
+        for stmt, rows in writes:
+            conn.execute(stmt, rows)
+        return
+    for row in rows_for(conn, [payload["coi"]]):
+        conn.execute(update(_t).where(_t.c.coi == row["coi"]).values(**row))
 
 
 def all_rows(conn: Connection) -> Iterator[list[dict[str, Any]]]:

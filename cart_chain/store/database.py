@@ -27,6 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import DatabaseUnavailable, EnvironmentProblem
+from cart_chain.store import batch
 from cart_chain.store.db_errors import (
     BUSY_TIMEOUT_MS,
     corrupt_message,
@@ -229,9 +230,15 @@ class Database:
 
     # -- transactions ----------------------------------------------------------
 
-    def write(self, fn: Callable[[Session], T]) -> T:
+    def write(
+        self,
+        fn: Callable[[Session], T],
+        ahead: Callable[[Session], list[batch.Read]] | None = None,
+    ) -> T:
         """Run ``fn`` in one write transaction: all of it is stored, or none of it.
 
+        ``ahead`` names reads ``fn`` will make (`batch.read_ahead`): they are sent with
+        the write lock, on PostgreSQL in the same round trip as it (and the BEGIN).
         Refused, without touching the file, once the file is known to be corrupt.
         """
         if self.corrupt:
@@ -250,10 +257,13 @@ class Database:
                         # than its lock.
                         conn = conn.execution_options(isolation_level="READ COMMITTED")
                     with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                        reads = ahead(session) if ahead is not None else []
                         if not self.is_sqlite:
                             at_lock = True
-                            session.execute(_PG_WRITE_LOCK)
+                            batch.read_ahead(session, [(_PG_WRITE_LOCK, {}), *reads])
                             at_lock = False
+                        elif reads:  # BEGIN IMMEDIATE took the lock (`_begin`)
+                            batch.read_ahead(session, reads)
                         result = fn(session)
                 for then in session.info.get(_AFTER_COMMIT, ()):
                     self._run_after_commit(then)

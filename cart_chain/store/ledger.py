@@ -19,15 +19,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import insert, select, text
-from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import entry_time, now_iso
-from cart_chain.store import case_index
+from cart_chain.store import batch, case_index, tree
 from cart_chain.store.kinds import kind_of
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.projections import project
-from cart_chain.store.tree import append_leaf
+from cart_chain.store.tree import leaf_rows
 
 GENESIS = "0" * 64
 _HASH_PREFIX = b"cart-chain/ledger/1\n"
@@ -107,12 +106,18 @@ _HEAD_READ = "cart_chain_head_read"
 _HeadRead = tuple[Checkpoint, str | None, str | None]  # head, its time, the server's time
 
 
-def _read_head(conn: Connection) -> _HeadRead:
-    if conn.dialect.name == "postgresql":
-        server_now, seq, digest, head_at = conn.execute(_PG_HEAD_AND_NOW).one()
+def head_reads(session: Session) -> list[batch.Read]:
+    """The read of the head (and the server's time) `next_recorded_at` makes."""
+    pg = session.connection().dialect.name == "postgresql"
+    return [(_PG_HEAD_AND_NOW, {})] if pg else [(_HEAD, {})]
+
+
+def _read_head(session: Session) -> _HeadRead:
+    if session.connection().dialect.name == "postgresql":
+        server_now, seq, digest, head_at = batch.rows(session, _PG_HEAD_AND_NOW, {})[0]
         last = Checkpoint(0, GENESIS) if seq is None else Checkpoint(seq, digest)
         return last, head_at, server_now
-    row = conn.execute(_HEAD).first()
+    row = next(iter(batch.rows(session, _HEAD, {})), None)
     return (
         (Checkpoint(0, GENESIS), None, None)
         if row is None
@@ -143,7 +148,7 @@ def next_recorded_at(session: Session) -> str:
     Pass it to `append` as ``recorded_at`` in the same transaction (e.g. the time
     printed on a label is the time of its ledger entry).
     """
-    read = _read_head(session.connection())
+    read = _read_head(session)
     session.info[_HEAD_READ] = read
     return _head_and_time(read, None)[1]
 
@@ -169,36 +174,40 @@ def append(
     if session.info.get(DRY_RUN):
         raise DryRunEnd(kind)
     conn = session.connection()
-    read = session.info.pop(_HEAD_READ, None) or _read_head(conn)
+    read = session.info.pop(_HEAD_READ, None) or _read_head(session)
+    batch.forget(session)  # read before this entry: not an answer after it
     last, at = _head_and_time(read, recorded_at)
     seq = last.seq + 1
     text = canonical(payload)
     digest = entry_hash(seq, at, kind, actor, last.hash, text)
-    conn.execute(
-        _INSERT_ENTRY,
-        [
-            dict(
-                seq=seq,
-                recorded_at=at,
-                kind=kind,
-                actor=actor,
-                payload=text,
-                prev_hash=last.hash,
-                hash=digest,
-            )
-        ],
+    row = dict(
+        seq=seq,
+        recorded_at=at,
+        kind=kind,
+        actor=actor,
+        payload=text,
+        prev_hash=last.hash,
+        hash=digest,
     )
-    append_leaf(conn, seq, digest)
+    writes: list[batch.Write] = [
+        (_INSERT_ENTRY, [row]),
+        (tree.INSERT, leaf_rows(conn, seq, digest)),
+    ]
     entry = Entry(seq, at, kind, actor, json.loads(text), last.hash, digest)
     by_table: dict[Any, list[dict[str, Any]]] = {}
-    for model, row in project(entry):
-        by_table.setdefault(model, []).append(row)
+    for model, projected in project(entry):
+        by_table.setdefault(model, []).append(projected)
     for model, rows in by_table.items():
         stmt = _INSERTS.get(model)
         if stmt is None:
             stmt = _INSERTS[model] = insert(model.__table__)
-        conn.execute(stmt, rows)
-    case_index.apply(conn, kind, entry.payload, seq)  # the fold of the rows just written
+        writes.append((stmt, rows))
+    # The index change, when it needs no read of the rows just written (most kinds), goes
+    # with them; a correction's is the fold of those rows, so it is made once they are in.
+    index = case_index.plain_writes(kind, entry.payload, seq)
+    batch.write(session, writes + (index or []))
+    if index is None:
+        case_index.apply(conn, kind, entry.payload, seq)
     return entry
 
 

@@ -22,7 +22,7 @@ from cart_chain.store.models import LedgerEntry, TreeHash
 
 _T = TreeHash.__table__
 _READ = select(_T.c.idx, _T.c.hash).where(_T.c.idx.in_(bindparam("idx", expanding=True)))
-_INSERT = insert(_T)
+INSERT = insert(_T)
 _SIZE = select(LedgerEntry.seq).order_by(LedgerEntry.seq.desc()).limit(1)
 _LEAF = select(LedgerEntry.hash).where(LedgerEntry.seq == bindparam("seq"))
 BATCH = 5000
@@ -53,12 +53,18 @@ def read_hashes(conn: Connection, positions: Sequence[int]) -> list[bytes]:
     return [bytes.fromhex(found[p]) for p in positions]
 
 
-def append_leaf(conn: Connection, seq: int, entry_hash: str) -> None:
-    """Add entry ``seq`` as leaf ``seq - 1`` (the caller holds the write lock)."""
+def leaf_rows(conn: Connection, seq: int, entry_hash: str) -> list[dict[str, object]]:
+    """The rows (`INSERT`) that add entry ``seq`` as leaf ``seq - 1`` (the caller holds
+    the write lock and writes them, with the entry's other rows)."""
     n = seq - 1
     siblings = read_hashes(conn, merkle.append_positions(n))
     hashes = merkle.appended_hashes(n, merkle.leaf_hash(leaf_data(entry_hash)), siblings)
-    conn.execute(_INSERT, rows_for(seq, hashes))
+    return rows_for(seq, hashes)
+
+
+def append_leaf(conn: Connection, seq: int, entry_hash: str) -> None:
+    """Add entry ``seq`` as leaf ``seq - 1`` (the caller holds the write lock)."""
+    conn.execute(INSERT, leaf_rows(conn, seq, entry_hash))
 
 
 def tree_size(session: Session) -> int:

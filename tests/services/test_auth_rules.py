@@ -240,10 +240,10 @@ def test_no_password_is_hashed_or_verified_while_a_write_is_open(small_db, monke
     calls = [0]
     real_write = db.write
 
-    def write(fn):  # type: ignore[no-untyped-def]
+    def write(fn, *more):  # type: ignore[no-untyped-def]
         depth[0] += 1
         try:
-            return real_write(fn)
+            return real_write(fn, *more)
         finally:
             depth[0] -= 1
 

@@ -1,17 +1,25 @@
 """What a signed handoff asks the database, once its signers' passwords are checked.
 
 Every statement is a round trip on PostgreSQL, and the handoff is the commonest
-write. These tests read the statements a real handoff sends (no timing): each
-question is asked once. The regressions they guard: the whole write used to be
-rehearsed in a read transaction first (every check ran twice), the head was read
-twice when a checkpoint's due time was asked first, and each signer's history
-was read in a query of its own.
+write. These tests watch the driver itself (SQLite's trace callback, libpq's
+protocol trace), so statements sent in a batch (`store.batch`) are seen too, and
+time nothing. The regressions they guard: the whole write used to be rehearsed in a
+read transaction first (every check ran twice), the head was read twice, each read
+and each row written was a round trip of its own, and every read transaction ended
+with a ROLLBACK, after which psycopg deallocated its prepared statements (one more
+round trip, and every statement parsed afresh).
 """
 
 from __future__ import annotations
 
+import os
 import re
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
+import pytest
 from sqlalchemy import event
 
 from cart_chain.services.custody import record_event
@@ -19,41 +27,87 @@ from cart_chain.store.database import Database
 from tests.conftest import creds, enrol, unit_of, walk
 
 
-def _sent(db: Database, fn) -> list[str]:  # type: ignore[no-untyped-def]
+@contextmanager
+def _sqlite_statements(db: Database) -> Iterator[list[str]]:
     seen: list[str] = []
 
-    def note(conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
-        seen.append(" ".join(statement.split()))
+    def on(dbapi: Any, record: Any, proxy: Any) -> None:
+        dbapi.set_trace_callback(lambda sql: seen.append(" ".join(sql.split())))
 
-    event.listen(db.engine, "before_cursor_execute", note)
+    def off(dbapi: Any, record: Any) -> None:
+        dbapi.set_trace_callback(None)
+
+    event.listen(db.engine, "checkout", on)
+    event.listen(db.engine, "checkin", off)
     try:
-        fn()
+        yield seen
     finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-    return seen
+        event.remove(db.engine, "checkout", on)
+        event.remove(db.engine, "checkin", off)
 
 
-def _handoff(db: Database) -> list[str]:
+@contextmanager
+def _pg_messages(db: Database) -> Iterator[list[list[str]]]:
+    """What the client sent, as libpq traces it: one list of fields per message."""
+    fd, path = tempfile.mkstemp(suffix=".pqtrace")
+    out: list[list[str]] = []
+
+    def on(dbapi: Any, record: Any, proxy: Any) -> None:
+        dbapi.pgconn.trace(fd)
+        dbapi.pgconn.set_trace_flags(1 | 2)  # no timestamps, stable output
+
+    def off(dbapi: Any, record: Any) -> None:
+        dbapi.pgconn.untrace()
+
+    event.listen(db.engine, "checkout", on)
+    event.listen(db.engine, "checkin", off)
+    try:
+        yield out
+    finally:
+        event.remove(db.engine, "checkout", on)
+        event.remove(db.engine, "checkin", off)
+        os.close(fd)
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            out.extend(line.split("\t") for line in fh.read().splitlines())
+        os.unlink(path)
+
+
+def _handoff(db: Database) -> Callable[[], object]:
     unit = unit_of(enrol(db))
     walk(db, unit, 1)
-    return _sent(
-        db, lambda: record_event(db, unit, "ship_to_manufacturing", creds("alice"), creds("carl"))
-    )
+    return lambda: record_event(db, unit, "ship_to_manufacturing", creds("alice"), creds("carl"))
 
 
-def test_each_check_of_a_handoff_reads_once(ready_any_db) -> None:  # type: ignore[no-untyped-def]
-    sent = _handoff(ready_any_db)
-    unit_reads = [s for s in sent if s.startswith("SELECT units.unit_code")]
-    assert len(unit_reads) == 1  # the bag: in the write only, not rehearsed first
-    histories = [s for s in sent if "FROM users JOIN user_changes" in s]
-    # Both signers in one query before the write (their passwords), one in it.
-    assert len(histories) == 2
-    assert all("IN (" in s for s in histories)
-    heads = [s for s in sent if re.search(r"ORDER BY (ledger_entries\.)?seq DESC LIMIT", s)]
-    assert len(heads) == 1  # the checkpoint's due time and the append share it
+def test_each_check_of_a_handoff_reads_once(ready_db) -> None:  # type: ignore[no-untyped-def]
+    handoff = _handoff(ready_db)
+    with _sqlite_statements(ready_db) as sent:
+        handoff()
+    assert len([s for s in sent if s.startswith("SELECT units.unit_code")]) == 1
+    # Each signer's history: once before the write (their password), once in it.
+    assert len([s for s in sent if "FROM users JOIN user_changes" in s]) == 4
+    assert len([s for s in sent if re.search(r"ORDER BY ledger_entries.seq DESC LIMIT", s)]) == 1
+    assert len(sent) <= 23, "\n".join(sent)  # transaction control included
 
 
-def test_a_handoff_sends_few_statements(ready_any_db) -> None:  # type: ignore[no-untyped-def]
-    """A ceiling on the whole handoff: 28 statements on SQLite before, 17 now."""
-    sent = _handoff(ready_any_db)
-    assert len(sent) <= 18, "\n".join(sent)
+@pytest.mark.postgres
+def test_a_handoff_is_a_few_round_trips_on_postgresql(any_db_postgresql) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import populate
+
+    db = populate(any_db_postgresql)
+    handoff = _handoff(db)
+    handoff_again = _handoff(db)
+    handoff()  # warm: the prepared statements of this connection
+    with _pg_messages(db) as messages:
+        handoff_again()
+    sent = [m for m in messages if m and m[0] == "F"]
+    # A round trip ends at each Sync (extended protocol) or simple Query.
+    trips = [m for m in sent if len(m) > 2 and m[2] in ("Sync", "Query")]
+    assert not [m for m in sent if "DEALLOCATE" in "\t".join(m)]
+    begin = next(i for i, m in enumerate(sent) if "READ COMMITTED" in "\t".join(m))
+    commit = max(i for i, m in enumerate(sent) if len(m) > 3 and '"COMMIT"' in m[3])
+    in_write = [m for m in sent[begin:commit] if len(m) > 2 and m[2] in ("Sync", "Query")]
+    # BEGIN; the lock with every read of the checks; the rows; (a tree read at times).
+    assert len(in_write) <= 4, in_write
+    # Before the write: the signers' states read for their passwords (BEGIN, the reads,
+    # COMMIT). This was 35 round trips before.
+    assert len(trips) <= 8, trips

@@ -27,9 +27,9 @@ def _count_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     calls: list[int] = []
     real = Database.write
 
-    def counted(self, fn):  # type: ignore[no-untyped-def]
+    def counted(self, fn, *more):  # type: ignore[no-untyped-def]
         calls.append(1)
-        return real(self, fn)
+        return real(self, fn, *more)
 
     monkeypatch.setattr(Database, "write", counted)
     return calls

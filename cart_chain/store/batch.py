@@ -1,0 +1,157 @@
+"""Statements of one write sent together: one round trip instead of one each.
+
+A signed handoff asks a dozen small questions before it appends (the bag, its steps,
+their corrections, the case's profile, each signer's history, a setting, the last
+checkpoint, the head), then writes five or six rows; each was a round trip on
+PostgreSQL and a trip through SQLAlchemy on both backends.
+
+- **Reads ahead.** The caller knows its questions before it starts, so it names them
+  (`read_ahead`) once the write lock is held, and each reader asks through `rows`,
+  which answers from what was fetched, or reads as before when it was not. The reads
+  run in the caller's transaction on its connection; on PostgreSQL in pipeline mode,
+  where each statement still takes its own snapshot, in order, as it would one by
+  one. `ledger.append` drops what is left (`forget`), so nothing read before an entry
+  answers a question asked after it; each answer is given once. A read left out, or
+  named with other parameters, is simply run: naming wrongly costs time, never truth.
+- **Writes together.** `write` sends an entry's rows (the entry, its tree hashes, its
+  projection rows, its case-index change) in one pipeline on PostgreSQL and straight
+  to the driver on SQLite. Any failure fails the whole statement batch, which is the
+  caller's transaction: nothing of it is kept.
+- **Errors stay typed.** A driver error is raised as SQLAlchemy's `DBAPIError` (its
+  `IntegrityError` and so on), as it would be from `Connection.execute`, so callers
+  classify it by its code as before.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql import Executable
+
+#: One read: a statement built once (module level) and its parameters.
+Read = tuple[Executable, Mapping[str, Any]]
+#: One write: a statement built once and its rows (each a dict of parameters).
+Write = tuple[Executable, Sequence[Mapping[str, Any]]]
+
+#: `Session.info` key: (id of statement, parameters) -> rows not yet asked for.
+_FETCHED = "cart_chain_read_ahead"
+#: Per dialect, statement and parameter names: the statement compiled once.
+_COMPILED: dict[tuple[str, int, tuple[str, ...]], Any] = {}
+
+
+def _key(stmt: Executable, params: Mapping[str, Any]) -> tuple[int, tuple[Any, ...]]:
+    return id(stmt), tuple(sorted(params.items()))
+
+
+def _driver_sql(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> Any:
+    """The SQL and parameters the driver takes, as SQLAlchemy would send them (a literal
+    IN list rendered in, parameters in the driver's style, an INSERT's columns those
+    the row names)."""
+    names = tuple(sorted(params))
+    key = (conn.dialect.name, id(stmt), names)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        compiled = _COMPILED[key] = stmt.compile(  # type: ignore[attr-defined]
+            dialect=conn.dialect, column_keys=list(names)
+        )
+    state = compiled.construct_expanded_state(dict(params))
+    values = state.positional_parameters if compiled.positional else state.parameters
+    return state.statement, values
+
+
+@contextmanager
+def _typed_errors(conn: Connection, sql: list[str]) -> Iterator[None]:
+    """A driver error as `Connection.execute` raises it: wrapped, and a dropped
+    connection invalidated (so the pool discards it and a caller may reconnect)."""
+    dbapi = conn.dialect.loaded_dbapi
+    try:
+        yield
+    except dbapi.Error as err:
+        dropped = conn.dialect.is_disconnect(err, conn.connection.dbapi_connection, None)
+        if dropped:
+            conn.invalidate(err)
+        raise DBAPIError.instance(
+            sql[0], None, err, dbapi.Error, connection_invalidated=dropped, dialect=conn.dialect
+        ) from err
+
+
+def read_ahead(session: Session, reads: Iterable[Read]) -> None:
+    """Run ``reads`` now, together, and keep their rows for `rows` in this transaction."""
+    conn = session.connection()
+    wanted = {_key(stmt, params): (stmt, params) for stmt, params in reads}
+    if not wanted:
+        return
+    raw: Any = conn.connection.driver_connection
+    batch = [(key, *_driver_sql(conn, stmt, params)) for key, (stmt, params) in wanted.items()]
+    fetched: dict[tuple[int, tuple[Any, ...]], list[tuple[Any, ...]]] = {}
+    sent = [batch[0][1]]
+    with _typed_errors(conn, sent):
+        if conn.dialect.name == "postgresql":
+            with raw.pipeline():
+                cursors = []
+                for key, sql, values in batch:
+                    cur = raw.cursor()
+                    cur.execute(sql, values)
+                    cursors.append((key, cur))
+            for key, cur in cursors:
+                fetched[key] = [tuple(r) for r in cur.fetchall()]
+                cur.close()
+        else:
+            cur = raw.cursor()
+            try:
+                for key, sql, values in batch:
+                    sent[0] = sql
+                    fetched[key] = cur.execute(sql, values).fetchall()
+            finally:
+                cur.close()
+    session.info[_FETCHED] = fetched
+
+
+def rows(session: Session, stmt: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
+    """The rows of ``stmt`` with ``params``: fetched ahead if named, else read now."""
+    fetched = session.info.get(_FETCHED)
+    if fetched:
+        found = fetched.pop(_key(stmt, params), None)
+        if found is not None:
+            return found
+    return session.connection().execute(stmt, params).all()
+
+
+def forget(session: Session) -> None:
+    """Drop what was fetched and not yet asked for: the ledger is about to change."""
+    session.info.pop(_FETCHED, None)
+
+
+def write(session: Session, writes: Iterable[Write]) -> None:
+    """Run ``writes`` in order, together (rows of one statement as one executemany)."""
+    conn = session.connection()
+    raw: Any = conn.connection.driver_connection
+    batch = []
+    for stmt, many in writes:
+        for params in many:
+            sql, values = _driver_sql(conn, stmt, params)
+            if batch and batch[-1][0] == sql:
+                batch[-1][1].append(values)
+            else:
+                batch.append((sql, [values]))
+    if not batch:
+        return
+    sent = [batch[0][0]]
+    with _typed_errors(conn, sent):
+        cur = raw.cursor()
+        try:
+            if conn.dialect.name == "postgresql":
+                with raw.pipeline():
+                    for sql, values in batch:
+                        cur.executemany(sql, values)
+            else:
+                for sql, values in batch:
+                    sent[0] = sql
+                    cur.executemany(sql, values)
+        finally:
+            cur.close()
