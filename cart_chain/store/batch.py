@@ -40,7 +40,8 @@ Write = tuple[Executable, Sequence[Mapping[str, Any]]]
 
 #: `Session.info` key: (id of statement, parameters) -> rows not yet asked for.
 _FETCHED = "cart_chain_read_ahead"
-#: Per dialect, statement and parameter names: the statement compiled once.
+#: Per dialect, statement and parameter names: the driver's SQL, the order of its
+#: parameters (positional drivers) and the values the statement binds itself.
 _COMPILED: dict[tuple[str, int, tuple[str, ...]], Any] = {}
 
 
@@ -51,17 +52,24 @@ def _key(stmt: Executable, params: Mapping[str, Any]) -> tuple[int, tuple[Any, .
 def _driver_sql(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> Any:
     """The SQL and parameters the driver takes, as SQLAlchemy would send them (a literal
     IN list rendered in, parameters in the driver's style, an INSERT's columns those
-    the row names)."""
+    the row names). Worked out once per statement and set of names: then each call
+    only lays out its values."""
     names = tuple(sorted(params))
+    if any(isinstance(v, list | tuple) for v in params.values()):
+        raise TypeError("a list parameter (an IN expanded at run time) is not batched")
     key = (conn.dialect.name, id(stmt), names)
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        compiled = _COMPILED[key] = stmt.compile(  # type: ignore[attr-defined]
+    plan = _COMPILED.get(key)
+    if plan is None:
+        compiled = stmt.compile(  # type: ignore[attr-defined]
             dialect=conn.dialect, column_keys=list(names)
         )
-    state = compiled.construct_expanded_state(dict(params))
-    values = state.positional_parameters if compiled.positional else state.parameters
-    return state.statement, values
+        state = compiled.construct_expanded_state(dict(params))
+        fixed = {k: v for k, v in state.parameters.items() if k not in params}
+        order = tuple(state.positiontup) if compiled.positional else None
+        plan = _COMPILED[key] = (state.statement, order, fixed)
+    sql, order, fixed = plan
+    values = {**fixed, **params} if fixed else params
+    return sql, (tuple(values[n] for n in order) if order is not None else dict(values))
 
 
 @contextmanager
@@ -115,7 +123,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
 def rows(session: Session, stmt: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
     """The rows of ``stmt`` with ``params``: fetched ahead if named, else read now."""
     fetched = session.info.get(_FETCHED)
-    if fetched:
+    if fetched and not any(isinstance(v, list | tuple) for v in params.values()):
         found = fetched.pop(_key(stmt, params), None)
         if found is not None:
             return found
