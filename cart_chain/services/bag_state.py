@@ -21,6 +21,7 @@ from cart_chain.domain.errors import NotFound
 from cart_chain.domain.identifiers import Coi, UnitId
 from cart_chain.domain.steps import held_after, next_steps, ordered
 from cart_chain.services.views import BagState
+from cart_chain.store import batch
 from cart_chain.store.fixes import fixes_query, group_fixes
 from cart_chain.store.models import Case, Event, Unit, User
 
@@ -61,16 +62,21 @@ class CaseBags:
     units: tuple[BagState, ...]
 
 
+def case_reads(coi: str) -> list[batch.Read]:
+    """The reads `case_bags` starts with, which need only the COI (`batch.read_ahead`)."""
+    return [(_CASE, {"coi": coi}), (_UNITS, {"coi": coi})]
+
+
 def case_bags(session: Session, coi: Coi) -> CaseBags:
     conn = session.connection()
-    case = conn.execute(_CASE, {"coi": coi.full}).first()
+    case = next(iter(batch.rows(session, _CASE, {"coi": coi.full})), None)
     if case is None:
         raise NotFound(f"case {coi.grouped()} is not known in this database")
     seq, *values = case
     fixes = group_fixes(conn.execute(_CASE_FIXES, {"seqs": [seq]}))
     patient = effective(dict(zip(CASE_FIELDS, values, strict=True)), fixes.get(seq, ()))
-    units = conn.execute(_UNITS, {"coi": coi.full}).all()
-    steps = conn.execute(_STEPS, {"units": [u.unit_code for u in units]}).all() if units else []
+    units = batch.rows(session, _UNITS, {"coi": coi.full})
+    steps = conn.execute(_STEPS, {"units": [u[0] for u in units]}).all() if units else []
     seqs = [row[0] for row in steps]
     step_fixes = group_fixes(conn.execute(_STEP_FIXES, {"seqs": seqs})) if seqs else {}
     live: dict[str, list[tuple[str, str, str | None, str | None]]] = defaultdict(list)
@@ -79,7 +85,7 @@ def case_bags(session: Session, coi: Coi) -> CaseBags:
         if not voided(fixed):
             where = effective({"location": location}, fixed)["location"]
             live[unit].append((step, by, to, where))  # type: ignore[arg-type]
-    held = {u.unit_code: held_after(live.get(u.unit_code, ())) for u in units}
+    held = {u[0]: held_after(live.get(u[0], ())) for u in units}
     holders = sorted({h.custodian for h in held.values() if h.custodian})
     names = dict(conn.execute(_NAMES, {"names": holders}).all()) if holders else {}
     bags = tuple(

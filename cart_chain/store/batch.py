@@ -72,6 +72,13 @@ def _driver_sql(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -
     return sql, (tuple(values[n] for n in order) if order is not None else dict(values))
 
 
+def _announce(conn: Connection, cursor: Any, sql: str, values: Any, many: bool) -> None:
+    """Tell SQLAlchemy's ``before_cursor_execute`` listeners (tools that watch the
+    statements, the plan tests) of a statement sent here, as `Connection.execute` would."""
+    for listener in conn.dispatch.before_cursor_execute:
+        listener(conn, cursor, sql, values, None, many)
+
+
 @contextmanager
 def _typed_errors(conn: Connection, sql: list[str]) -> Iterator[None]:
     """A driver error as `Connection.execute` raises it: wrapped, and a dropped
@@ -104,6 +111,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
                 cursors = []
                 for key, sql, values in batch:
                     cur = raw.cursor()
+                    _announce(conn, cur, sql, values, False)
                     cur.execute(sql, values)
                     cursors.append((key, cur))
             for key, cur in cursors:
@@ -114,6 +122,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
             try:
                 for key, sql, values in batch:
                     sent[0] = sql
+                    _announce(conn, cur, sql, values, False)
                     fetched[key] = cur.execute(sql, values).fetchall()
             finally:
                 cur.close()
@@ -156,10 +165,12 @@ def write(session: Session, writes: Iterable[Write]) -> None:
             if conn.dialect.name == "postgresql":
                 with raw.pipeline():
                     for sql, values in batch:
+                        _announce(conn, cur, sql, values, True)
                         cur.executemany(sql, values)
             else:
                 for sql, values in batch:
                     sent[0] = sql
+                    _announce(conn, cur, sql, values, True)
                     cur.executemany(sql, values)
         finally:
             cur.close()
