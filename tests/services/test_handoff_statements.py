@@ -28,22 +28,35 @@ from tests.conftest import creds, enrol, unit_of, walk
 
 
 @contextmanager
+def _on_each_connection(
+    db: Database, on: Callable[[Any], None], off: Callable[[Any], None]
+) -> Iterator[None]:
+    """Run ``on`` at each checkout of a driver connection and ``off`` at its checkin."""
+
+    def checkout(dbapi: Any, record: Any, proxy: Any) -> None:
+        on(dbapi)
+
+    def checkin(dbapi: Any, record: Any) -> None:
+        off(dbapi)
+
+    event.listen(db.engine, "checkout", checkout)
+    event.listen(db.engine, "checkin", checkin)
+    try:
+        yield
+    finally:
+        event.remove(db.engine, "checkout", checkout)
+        event.remove(db.engine, "checkin", checkin)
+
+
+@contextmanager
 def _sqlite_statements(db: Database) -> Iterator[list[str]]:
     seen: list[str] = []
 
-    def on(dbapi: Any, record: Any, proxy: Any) -> None:
+    def on(dbapi: Any) -> None:
         dbapi.set_trace_callback(lambda sql: seen.append(" ".join(sql.split())))
 
-    def off(dbapi: Any, record: Any) -> None:
-        dbapi.set_trace_callback(None)
-
-    event.listen(db.engine, "checkout", on)
-    event.listen(db.engine, "checkin", off)
-    try:
+    with _on_each_connection(db, on, lambda dbapi: dbapi.set_trace_callback(None)):
         yield seen
-    finally:
-        event.remove(db.engine, "checkout", on)
-        event.remove(db.engine, "checkin", off)
 
 
 @contextmanager
@@ -52,20 +65,14 @@ def _pg_messages(db: Database) -> Iterator[list[list[str]]]:
     fd, path = tempfile.mkstemp(suffix=".pqtrace")
     out: list[list[str]] = []
 
-    def on(dbapi: Any, record: Any, proxy: Any) -> None:
+    def on(dbapi: Any) -> None:
         dbapi.pgconn.trace(fd)
         dbapi.pgconn.set_trace_flags(1 | 2)  # no timestamps, stable output
 
-    def off(dbapi: Any, record: Any) -> None:
-        dbapi.pgconn.untrace()
-
-    event.listen(db.engine, "checkout", on)
-    event.listen(db.engine, "checkin", off)
     try:
-        yield out
+        with _on_each_connection(db, on, lambda dbapi: dbapi.pgconn.untrace()):
+            yield out
     finally:
-        event.remove(db.engine, "checkout", on)
-        event.remove(db.engine, "checkin", off)
         os.close(fd)
         with open(path, encoding="utf-8", errors="replace") as fh:
             out.extend(line.split("\t") for line in fh.read().splitlines())
