@@ -58,7 +58,9 @@ def build(name: str, library: Path, checks: str) -> Path:
         "GOFLAGS": "",
         "GOPROXY": "off",
     }
-    partial = target / f"{name}.partial"
+    # A file of this process's own: pytest-xdist workers (or two runs) that find the
+    # cache empty build at once, and a shared name was renamed away under one of them.
+    partial = target / f"{name}.{os.getpid()}.partial"
     done = subprocess.run(
         [go, "build", "-o", str(partial), str(source)],  # type: ignore[list-item]
         capture_output=True,
@@ -67,6 +69,7 @@ def build(name: str, library: Path, checks: str) -> Path:
         timeout=600,
     )
     if done.returncode != 0:
+        partial.unlink(missing_ok=True)
         unavailable(f"go build of tests/{name} failed: {done.stderr.strip()}", checks)
     partial.replace(binary)
     return binary
