@@ -2,8 +2,9 @@
 
 ``db`` is a fresh SQLite file; ``any_db`` runs the test on SQLite and again on a
 fresh PostgreSQL schema. PostgreSQL comes from $CART_CHAIN_TEST_PG (default: the
-local server, database ``test``); when none can be reached its tests are
-skipped with a message saying so.
+local server, database ``test``; under pytest-xdist each worker makes a database of
+its own there, `_WORKER_DB`); when none can be reached its tests are skipped with a
+message saying so.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from sqlalchemy.engine import make_url
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # One site key for the whole run, never the user's own (`init` writes it there); the
@@ -49,7 +51,25 @@ def _production_argon2_when_marked(request: pytest.FixtureRequest, monkeypatch) 
         monkeypatch.setattr(passwords, "hash_password", PRODUCTION_HASH)
 
 
-PG_URL = os.environ.get("CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SERVER_URL = os.environ.get(
+    "CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+#: A pytest-xdist worker's own database on that server, made on first use and dropped
+#: when the worker ends; named by the worker and the run, so two runs never share one.
+#: Each test's schema is its own anyway, but the ledger's advisory lock
+#: (`store.database`) is one per database: in a shared database every write of one
+#: worker waited for the other's (pg_locks showed it), which a serial run never does.
+_WORKER_DB = (
+    f"{make_url(PG_SERVER_URL).database}_{os.environ['PYTEST_XDIST_WORKER']}"
+    f"_{os.environ.get('PYTEST_XDIST_TESTRUNUID', uuid.uuid4().hex)[:8]}"
+    if os.environ.get("PYTEST_XDIST_WORKER")
+    else None
+)
+PG_URL = (
+    make_url(PG_SERVER_URL).set(database=_WORKER_DB).render_as_string(hide_password=False)
+    if _WORKER_DB
+    else PG_SERVER_URL
+)
 
 ADMIN = ("admin", "Ada Administrator", "administrator", "admin-secret-1")
 #: Test users: one or two per role, so every handoff has two distinct signers.
@@ -75,6 +95,35 @@ def creds(username: str) -> Credentials:
 
 
 _pg_error: str | None = None
+_worker_db_made = False
+
+
+def _libpq(url: str) -> str:
+    return url.replace("postgresql+psycopg", "postgresql")
+
+
+def _make_worker_database() -> None:
+    """This worker's database (`_WORKER_DB`), on first use; none outside pytest-xdist."""
+    global PG_URL, _worker_db_made
+    if _WORKER_DB is None or _worker_db_made:
+        return
+    import psycopg
+
+    with psycopg.connect(_libpq(PG_SERVER_URL), autocommit=True, connect_timeout=3) as conn:
+        try:
+            conn.execute(f'CREATE DATABASE "{_WORKER_DB}"')
+            _worker_db_made = True
+        except psycopg.errors.InsufficientPrivilege:  # no CREATEDB: share the database
+            PG_URL = PG_SERVER_URL
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Drop this worker's database, with any connection a test left open."""
+    if _worker_db_made:
+        import psycopg
+
+        with psycopg.connect(_libpq(PG_SERVER_URL), autocommit=True, connect_timeout=3) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{_WORKER_DB}" WITH (FORCE)')
 
 
 def _pg_available() -> bool:
@@ -84,7 +133,8 @@ def _pg_available() -> bool:
     try:
         import psycopg
 
-        with psycopg.connect(PG_URL.replace("postgresql+psycopg", "postgresql"), connect_timeout=3):
+        _make_worker_database()
+        with psycopg.connect(_libpq(PG_URL), connect_timeout=3):
             _pg_error = ""
     except Exception as exc:  # any failure to connect means: skip, and say why
         _pg_error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -100,10 +150,9 @@ class PgSchema:
 def make_pg_schema() -> PgSchema:
     import psycopg
 
+    _make_worker_database()
     schema = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(
-        PG_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True
-    ) as conn:
+    with psycopg.connect(_libpq(PG_URL), autocommit=True) as conn:
         conn.execute(f"CREATE SCHEMA {schema}")
     sep = "&" if "?" in PG_URL else "?"
     return PgSchema(f"{PG_URL}{sep}options=-csearch_path%3D{schema}", schema)
@@ -112,9 +161,7 @@ def make_pg_schema() -> PgSchema:
 def drop_pg_schema(schema: str) -> None:
     import psycopg
 
-    with psycopg.connect(
-        PG_URL.replace("postgresql+psycopg", "postgresql"), autocommit=True
-    ) as conn:
+    with psycopg.connect(_libpq(PG_URL), autocommit=True) as conn:
         conn.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
 
 
