@@ -26,6 +26,10 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # CLI subprocesses inherit it. Tests of other keys set their own path.
 os.environ["CART_CHAIN_SITE_KEY"] = os.path.join(tempfile.mkdtemp(), "site-key.pem")
 os.environ["CART_CHAIN_VERIFY_MARKS"] = os.path.join(tempfile.mkdtemp(), "verified.json")
+# The app's state folder too (platformdirs honours XDG_STATE_HOME): every `cli.main` opens
+# the crash log there, and a bug is logged there. One per test process, not the user's
+# ~/.local/state/cart-chain, which every test process and the user's own app shared.
+os.environ["XDG_STATE_HOME"] = tempfile.mkdtemp(prefix="cart-chain-state-")
 os.environ.pop("CART_CHAIN_SITE_KEY_PASSPHRASE", None)
 
 from cart_chain.domain.steps import CONDITION_STEPS, Step
