@@ -342,27 +342,28 @@ def test_cli_refuses_a_printer_that_is_not_there_and_records_nothing(
 ) -> None:
     db = ready_db
     unit = unit_of(enrol(db))
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()  # nothing listens there now
-    before = _entries(db)
-    rc = _cli(
-        [
-            "--db",
-            db.url,
-            "label",
-            unit,
-            "--kind",
-            "bag",
-            "--printer",
-            f"127.0.0.1:{port}",
-            "--by",
-            "alice",
-        ],
-        password("alice") + "\n",
-        monkeypatch,
-    )
+    # The port stays bound, never listened on: a connection to it is refused, and no other
+    # process (a pytest-xdist worker's printer) can be given it until the test ends.
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        port = held.getsockname()[1]
+        before = _entries(db)
+        rc = _cli(
+            [
+                "--db",
+                db.url,
+                "label",
+                unit,
+                "--kind",
+                "bag",
+                "--printer",
+                f"127.0.0.1:{port}",
+                "--by",
+                "alice",
+            ],
+            password("alice") + "\n",
+            monkeypatch,
+        )
     assert rc == 3 and "refused" in capsys.readouterr().err.lower()
     assert _entries(db) == before
     assert db.read(lambda s: s.execute(select(func.count()).select_from(LabelPrint)).scalar()) == 0
