@@ -42,7 +42,7 @@ from PySide6.QtWidgets import (
     QTextEdit,
     QWidget,
 )
-from shiboken6 import getCppPointer
+from shiboken6 import getCppPointer, isValid
 
 from cart_chain.domain.scan_stream import KeyStream, route
 from cart_chain.ui import prefs
@@ -175,7 +175,11 @@ class ScanRouter(QObject):
 
     @staticmethod
     def _forget(*_: object) -> None:
-        ScanRouter.current = None
+        # Every router's `destroyed` lands here; there is none only when it was the current
+        # one (its wrapper is no longer valid by then). A router replaced before it was
+        # destroyed (deleteLater) must not unset its successor, or `reload` misses it.
+        if ScanRouter.current is not None and not isValid(ScanRouter.current):
+            ScanRouter.current = None
 
     def reload(self) -> None:
         """Read the workstation's prefix and suffix again (after Administration saves)."""
