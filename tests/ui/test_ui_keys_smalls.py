@@ -72,6 +72,10 @@ def test_bedside_check_and_patient_event_shortcuts(qtbot, opened) -> None:  # ty
     press(window, Qt.Key.Key_B, Qt.KeyboardModifier.ControlModifier)
     qtbot.waitUntil(lambda: bool(window.dialogs))
     assert isinstance(window.dialogs[-1], BedsideCheckDialog)
+    # Closed once it is up, as a person closes it: a dialog's activation is a queued event,
+    # and one that came after reject() left the hidden dialog the active window, with
+    # the focus, so Ctrl+J went to it (1 run in 5, in this test alone, serially).
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window.dialogs[-1])
     window.dialogs[-1].reject()
     qtbot.waitUntil(lambda: not window.dialogs)
     press(window, Qt.Key.Key_J, Qt.KeyboardModifier.ControlModifier)
