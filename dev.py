@@ -2,7 +2,7 @@
 """Developer entry point that works on a fresh machine with only Python 3.11+.
 
     python3 dev.py app [ARGS...]   start the desktop app (embedded SQLite by default)
-    python3 dev.py test [PYTEST ARGS...]   run the whole test suite
+    python3 dev.py test [PYTEST ARGS...]   run the whole test suite, one worker per CPU
     python3 dev.py cli ARGS...     run the cart-chain command line
 
 It creates ``.venv`` beside this file, installs cart-chain with its test tools
@@ -96,6 +96,41 @@ def ensure_qt_libraries() -> None:
     subprocess.run([apt, "install", "-y", "-qq", *QT_SYSTEM_PACKAGES], check=True, env=env)
 
 
+def chooses_workers(args: list[str]) -> bool:
+    """Whether pytest's arguments already say how to run: ``-n N``/``--numprocesses``,
+    ``-p no:xdist`` (one process, no xdist), or ``--pdb``/``--trace`` (one process)."""
+    for i, arg in enumerate(args):
+        if arg in ("--pdb", "--trace") or arg.startswith("--numprocesses"):
+            return True
+        if arg.startswith("-n") or arg == "-pno:xdist":
+            return True
+        if arg == "-p" and args[i + 1 : i + 2] == ["no:xdist"]:
+            return True
+    return False
+
+
+def names_tests(args: list[str]) -> bool:
+    """Whether the paths in ``args`` all name tests (``FILE::TEST``), not files or folders:
+    then one process is quicker (starting two workers costs some 4 s, a test ~1 s)."""
+    paths = [a for a in args if not a.startswith("-") and (ROOT / a.split("::")[0]).exists()]
+    return bool(paths) and all("::" in a for a in paths)
+
+
+def pytest_args(rest: list[str]) -> list[str]:
+    """``rest``, run on every CPU by pytest-xdist unless it says otherwise (`chooses_workers`)
+    or names single tests (`names_tests`).
+
+    ``-n auto`` is one worker per CPU this process may use; ``--dist loadgroup`` hands out
+    tests in small batches as workers free up (so a slow test holds up no others), except
+    those marked ``xdist_group``, which run on one worker together.
+    """
+    given = rest + os.environ.get("PYTEST_ADDOPTS", "").split()
+    if chooses_workers(given) or names_tests(rest):
+        return rest
+    dist = [] if any(a.startswith("--dist") for a in given) else ["--dist", "loadgroup"]
+    return ["-n", "auto", *dist, *rest]
+
+
 def main(argv: list[str]) -> int:
     if not argv or argv[0] not in ("app", "test", "cli"):
         print(__doc__)
@@ -106,7 +141,8 @@ def main(argv: list[str]) -> int:
         ensure_qt_libraries()
     if command == "test":
         env = {**os.environ, "QT_QPA_PLATFORM": os.environ.get("QT_QPA_PLATFORM", "offscreen")}
-        return subprocess.run([str(PYTHON), "-m", "pytest", *rest], cwd=ROOT, env=env).returncode
+        command = [str(PYTHON), "-m", "pytest", *pytest_args(rest)]
+        return subprocess.run(command, cwd=ROOT, env=env).returncode
     # `app` with no arguments starts the desktop app; `cli` passes a command through.
     return subprocess.run([str(PYTHON), "-m", "cart_chain", *rest], cwd=ROOT).returncode
 
