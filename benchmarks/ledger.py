@@ -243,9 +243,9 @@ def store_handoffs(
 tree_times: list[float] = []
 
 
-def _timed_leaf_rows(conn, seq: int, entry_hash: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+def _timed_leaf_rows(conn, seq: int, entry_hash: str, prev_hash: str) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
     t0 = time.perf_counter()
-    rows = tree.leaf_rows(conn, seq, entry_hash)
+    rows = tree.leaf_rows(conn, seq, entry_hash, prev_hash)
     tree_times.append(time.perf_counter() - t0)
     return rows
 

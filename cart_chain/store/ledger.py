@@ -191,7 +191,7 @@ def append(
     )
     writes: list[batch.Write] = [
         (_INSERT_ENTRY, [row]),
-        (tree.INSERT, leaf_rows(conn, seq, digest)),
+        (tree.INSERT, leaf_rows(conn, seq, digest, last.hash)),
     ]
     entry = Entry(seq, at, kind, actor, json.loads(text), last.hash, digest)
     by_table: dict[Any, list[dict[str, Any]]] = {}

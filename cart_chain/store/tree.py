@@ -9,6 +9,7 @@ entry's own transaction: an entry never exists without its tree hashes.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -53,18 +54,39 @@ def read_hashes(conn: Connection, positions: Sequence[int]) -> list[bytes]:
     return [bytes.fromhex(found[p]) for p in positions]
 
 
-def leaf_rows(conn: Connection, seq: int, entry_hash: str) -> list[dict[str, object]]:
-    """The rows (`INSERT`) that add entry ``seq`` as leaf ``seq - 1`` (the caller holds
-    the write lock and writes them, with the entry's other rows)."""
+#: Tree frontiers this process worked out, by the head they follow: (entry seq, its
+#: hash) -> the roots of the complete subtrees of the first seq leaves. The head's hash
+#: chains every earlier entry, so it fixes the tree of that size: a frontier found here
+#: is the one the stored hashes hold (`verify` checks those), whatever database or
+#: workstation asks, and an append after one of this process's own needs no read.
+#: A frontier is taken out when used, and the next one put back after the append; one
+#: rolled back is never asked for again (no other entry can have its hash).
+_FRONTIERS: dict[tuple[int, str], merkle.Frontier] = {}
+_KEPT = 16
+_FRONTIERS_LOCK = threading.Lock()
+
+
+def leaf_rows(
+    conn: Connection, seq: int, entry_hash: str, prev_hash: str
+) -> list[dict[str, object]]:
+    """The rows (`INSERT`) that add entry ``seq`` (chained to ``prev_hash``) as leaf
+    ``seq - 1`` (the caller holds the write lock and writes them, with the entry's other
+    rows). The left siblings come from the frontier kept after the append before it,
+    or are read: with the rest of the frontier, so the next append needs no read."""
     n = seq - 1
-    siblings = read_hashes(conn, merkle.append_positions(n))
-    hashes = merkle.appended_hashes(n, merkle.leaf_hash(leaf_data(entry_hash)), siblings)
-    return rows_for(seq, hashes)
-
-
-def append_leaf(conn: Connection, seq: int, entry_hash: str) -> None:
-    """Add entry ``seq`` as leaf ``seq - 1`` (the caller holds the write lock)."""
-    conn.execute(INSERT, leaf_rows(conn, seq, entry_hash))
+    leaf = merkle.leaf_hash(leaf_data(entry_hash))
+    with _FRONTIERS_LOCK:
+        frontier = _FRONTIERS.pop((n, prev_hash), None)
+    if frontier is None:
+        if not merkle.append_positions(n):  # completes no subtree: nothing to read
+            return rows_for(seq, merkle.appended_hashes(n, leaf, []))
+        frontier = merkle.Frontier(n, read_hashes(conn, merkle.frontier_positions(n)))
+    rows = rows_for(seq, frontier.add(leaf))
+    with _FRONTIERS_LOCK:
+        while len(_FRONTIERS) >= _KEPT:
+            del _FRONTIERS[next(iter(_FRONTIERS))]
+        _FRONTIERS[(seq, entry_hash)] = frontier
+    return rows
 
 
 def tree_size(session: Session) -> int:
