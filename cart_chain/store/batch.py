@@ -33,6 +33,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import Executable
 
+from cart_chain.store import pg_begin
+
 #: One read: a statement built once (module level) and its parameters.
 Read = tuple[Executable, Mapping[str, Any]]
 #: One write: a statement built once and its rows (each a dict of parameters).
@@ -108,6 +110,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
     with _typed_errors(conn, sent):
         if conn.dialect.name == "postgresql":
             with raw.pipeline():
+                pg_begin.send(conn)  # the transaction's BEGIN, when this opens it
                 cursors = []
                 for key, sql, values in batch:
                     cur = raw.cursor()
@@ -164,6 +167,7 @@ def write(session: Session, writes: Iterable[Write]) -> None:
         try:
             if conn.dialect.name == "postgresql":
                 with raw.pipeline():
+                    pg_begin.send(conn)
                     for sql, values in batch:
                         _announce(conn, cur, sql, values, True)
                         cur.executemany(sql, values)

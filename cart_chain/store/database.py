@@ -27,7 +27,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import DatabaseUnavailable, EnvironmentProblem
-from cart_chain.store import batch
+from cart_chain.store import batch, pg_begin
 from cart_chain.store.db_errors import (
     BUSY_TIMEOUT_MS,
     corrupt_message,
@@ -226,7 +226,9 @@ class Database:
         # No pre-ping (a round trip before every transaction): a connection the server
         # dropped fails at the transaction's first statement instead, before anything is
         # done, and that transaction is run again on a fresh one (`write`, `read`).
-        return create_engine(self.url, hide_parameters=True)
+        engine = create_engine(self.url, hide_parameters=True)
+        pg_begin.install(engine)
+        return engine
 
     # -- transactions ----------------------------------------------------------
 
@@ -250,21 +252,25 @@ class Database:
             try:
                 with self.engine.connect() as conn:
                     conn = conn.execution_options(cart_chain_write=True)
-                    if not self.is_sqlite:
-                        # READ COMMITTED, stated rather than inherited from the server: the
-                        # advisory lock below serialises every writer, so each reads the
-                        # rows the one before it committed; no write needs a snapshot older
-                        # than its lock.
-                        conn = conn.execution_options(isolation_level="READ COMMITTED")
-                    with Session(bind=conn, expire_on_commit=False) as session, session.begin():
-                        reads = ahead(session) if ahead is not None else []
-                        if not self.is_sqlite:
-                            at_lock = True
-                            batch.read_ahead(session, [(_PG_WRITE_LOCK, {}), *reads])
-                            at_lock = False
-                        elif reads:  # BEGIN IMMEDIATE took the lock (`_begin`)
-                            batch.read_ahead(session, reads)
-                        result = fn(session)
+                    if not self.is_sqlite:  # BEGIN goes with the lock (`store.pg_begin`)
+                        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+                        pg_begin.defer(conn, pg_begin.WRITE)
+                    try:
+                        with (
+                            Session(bind=conn, expire_on_commit=False) as session,
+                            session.begin(),
+                        ):
+                            reads = ahead(session) if ahead is not None else []
+                            if not self.is_sqlite:
+                                at_lock = True
+                                batch.read_ahead(session, [(_PG_WRITE_LOCK, {}), *reads])
+                                at_lock = False
+                                pg_begin.require_transaction(conn)
+                            elif reads:  # BEGIN IMMEDIATE took the lock (`_begin`)
+                                batch.read_ahead(session, reads)
+                            result = fn(session)
+                    finally:
+                        pg_begin.clear(conn)
                 for then in session.info.get(_AFTER_COMMIT, ()):
                     self._run_after_commit(then)
                 return result
@@ -318,17 +324,20 @@ class Database:
             # so nothing can be stored, and psycopg keeps its prepared statements (any
             # ROLLBACK makes it deallocate them all, which cost every later statement on
             # this connection a fresh parse and the DEALLOCATE a round trip of its own).
-            conn = conn.execution_options(
-                isolation_level="REPEATABLE READ", postgresql_readonly=True
-            )
-            with Session(bind=conn) as session:
-                try:
-                    result = fn(session)
-                except BaseException:
-                    session.rollback()
-                    raise
-                session.commit()
-                return result
+            # Its BEGIN goes with its first statements (`store.pg_begin`).
+            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
+            pg_begin.defer(conn, pg_begin.READ)
+            try:
+                with Session(bind=conn) as session:
+                    try:
+                        result = fn(session)
+                    except BaseException:
+                        session.rollback()
+                        raise
+                    session.commit()
+                    return result
+            finally:
+                pg_begin.clear(conn)
 
     def dispose(self) -> None:
         self.engine.dispose()

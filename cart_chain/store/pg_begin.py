@@ -1,0 +1,66 @@
+"""A PostgreSQL transaction's BEGIN, sent with its first statements.
+
+psycopg opens a transaction itself before the first statement and waits for the
+server's answer to that BEGIN alone (in pipeline mode it syncs right after it):
+one round trip that carries nothing. So `Database` runs its PostgreSQL
+transactions on a connection in the driver's autocommit mode and has the BEGIN
+sent here, ahead of the transaction's first statement: in the same pipeline as
+the statements `store.batch` sends together, or on the cursor of the first
+statement SQLAlchemy executes.
+
+Autocommit means a statement sent before the BEGIN would be committed on its own,
+so the order is checked, not assumed: `require_transaction` fails the write before
+its first change unless the server says a transaction is open.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+#: `Connection.info` key: the BEGIN still to be sent on this connection.
+_PENDING = "cart_chain_pending_begin"
+
+READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+# READ COMMITTED, stated rather than inherited from the server: the advisory lock
+# serialises every writer, so each reads the rows the one before it committed.
+WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
+
+_IDLE, _INTRANS, _INERROR = 0, 2, 3  # libpq's PQtransactionStatus values
+
+
+def defer(conn: Connection, begin: str) -> None:
+    """Have ``begin`` sent before the next statement on ``conn`` (driver autocommit)."""
+    conn.info[_PENDING] = begin
+
+
+def clear(conn: Connection) -> None:
+    """Forget a BEGIN never sent (the transaction ran no statement, or failed)."""
+    conn.info.pop(_PENDING, None)
+
+
+def send(conn: Connection) -> None:
+    """Send the pending BEGIN, once; in a pipeline it joins the batch, in order."""
+    begin = conn.info.pop(_PENDING, None)
+    if begin is not None:
+        raw: Any = conn.connection.driver_connection
+        raw.execute(begin)
+
+
+def require_transaction(conn: Connection) -> None:
+    """Refuse to go on unless the server has this connection in a transaction."""
+    raw: Any = conn.connection.driver_connection
+    if raw.pgconn.transaction_status not in (_INTRANS, _INERROR):
+        raise AssertionError("a PostgreSQL write ran outside its transaction")
+
+
+def install(engine: Engine) -> None:
+    """Send a pending BEGIN ahead of any statement SQLAlchemy executes."""
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _begin_first(
+        conn: Connection, _cursor: Any, _sql: str, _params: Any, _ctx: Any, _many: bool
+    ) -> None:
+        send(conn)
