@@ -142,6 +142,13 @@ def rows(session: Session, stmt: Executable, params: Mapping[str, Any]) -> Seque
     return session.connection().execute(stmt, params).all()
 
 
+def keep(
+    session: Session, stmt: Executable, params: Mapping[str, Any], found: Sequence[Any]
+) -> None:
+    """Hold ``found``, the rows of ``stmt`` just read, for the next `rows` asking it."""
+    session.info.setdefault(_FETCHED, {})[_key(stmt, params)] = found
+
+
 def forget(session: Session) -> None:
     """Drop what was fetched and not yet asked for: the ledger is about to change."""
     session.info.pop(_FETCHED, None)

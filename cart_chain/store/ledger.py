@@ -97,12 +97,6 @@ def head(session: Session) -> Checkpoint:
     return Checkpoint(0, GENESIS) if row is None else Checkpoint(row[0], row[1])
 
 
-#: `Session.info` key: the head (and on PostgreSQL the server's time) as read by
-#: `next_recorded_at`, for the next `append` in the same transaction, which takes it
-#: instead of reading them again (a signed write asks whether a checkpoint is due, then
-#: appends). The caller holds the write lock, so nothing else can move the head; an
-#: append consumes it, so the append after reads afresh.
-_HEAD_READ = "cart_chain_head_read"
 _HeadRead = tuple[Checkpoint, str | None, str | None]  # head, its time, the server's time
 
 
@@ -112,12 +106,19 @@ def head_reads(session: Session) -> list[batch.Read]:
     return [(_PG_HEAD_AND_NOW, {})] if pg else [(_HEAD, {})]
 
 
-def _read_head(session: Session) -> _HeadRead:
-    if session.connection().dialect.name == "postgresql":
-        server_now, seq, digest, head_at = batch.rows(session, _PG_HEAD_AND_NOW, {})[0]
+def _read_head(session: Session, keep: bool = False) -> _HeadRead:
+    """The head (`batch.rows`: read ahead, or now); ``keep``: and leave the rows for the
+    next question, the append that follows (the caller holds the write lock, so nothing
+    else can move the head, and any append before it drops them, `batch.forget`)."""
+    stmt = _PG_HEAD_AND_NOW if session.connection().dialect.name == "postgresql" else _HEAD
+    rows = batch.rows(session, stmt, {})
+    if keep:
+        batch.keep(session, stmt, {}, rows)
+    if stmt is _PG_HEAD_AND_NOW:
+        server_now, seq, digest, head_at = rows[0]
         last = Checkpoint(0, GENESIS) if seq is None else Checkpoint(seq, digest)
         return last, head_at, server_now
-    row = next(iter(batch.rows(session, _HEAD, {})), None)
+    row = next(iter(rows), None)
     return (
         (Checkpoint(0, GENESIS), None, None)
         if row is None
@@ -148,9 +149,7 @@ def next_recorded_at(session: Session) -> str:
     Pass it to `append` as ``recorded_at`` in the same transaction (e.g. the time
     printed on a label is the time of its ledger entry).
     """
-    read = _read_head(session)
-    session.info[_HEAD_READ] = read
-    return _head_and_time(read, None)[1]
+    return _head_and_time(_read_head(session, keep=True), None)[1]
 
 
 def append(
@@ -174,7 +173,7 @@ def append(
     if session.info.get(DRY_RUN):
         raise DryRunEnd(kind)
     conn = session.connection()
-    read = session.info.pop(_HEAD_READ, None) or _read_head(session)
+    read = _read_head(session)
     batch.forget(session)  # read before this entry: not an answer after it
     last, at = _head_and_time(read, recorded_at)
     seq = last.seq + 1
