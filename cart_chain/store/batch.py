@@ -51,13 +51,19 @@ def _key(stmt: Executable, params: Mapping[str, Any]) -> tuple[int, tuple[Any, .
     return id(stmt), tuple(sorted(params.items()))
 
 
+def _batchable(params: Mapping[str, Any]) -> bool:
+    """Whether a read with ``params`` can be sent in a batch: not with a list (an IN
+    expanded at run time, whose SQL changes with its length)."""
+    return not any(isinstance(v, list | tuple) for v in params.values())
+
+
 def _driver_sql(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> Any:
     """The SQL and parameters the driver takes, as SQLAlchemy would send them (a literal
     IN list rendered in, parameters in the driver's style, an INSERT's columns those
     the row names). Worked out once per statement and set of names: then each call
     only lays out its values."""
     names = tuple(sorted(params))
-    if any(isinstance(v, list | tuple) for v in params.values()):
+    if not _batchable(params):
         raise TypeError("a list parameter (an IN expanded at run time) is not batched")
     key = (conn.dialect.name, id(stmt), names)
     plan = _COMPILED.get(key)
@@ -135,7 +141,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
 def rows(session: Session, stmt: Executable, params: Mapping[str, Any]) -> Sequence[Any]:
     """The rows of ``stmt`` with ``params``: fetched ahead if named, else read now."""
     fetched = session.info.get(_FETCHED)
-    if fetched and not any(isinstance(v, list | tuple) for v in params.values()):
+    if fetched and _batchable(params):
         found = fetched.pop(_key(stmt, params), None)
         if found is not None:
             return found
