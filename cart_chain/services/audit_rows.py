@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import now_iso, parse_user_time, utc_iso
@@ -27,6 +27,7 @@ from cart_chain.services.custody_data import (
     new_report_id,
     printed_name,
 )
+from cart_chain.store import keyset
 from cart_chain.store.kinds import AuditText, Kind, kind_of
 from cart_chain.store.kinds.formats import raw_details
 from cart_chain.store.ledger import entry_hash
@@ -163,16 +164,8 @@ def _raw(session: Session, f: AuditFilters, rehash: bool = False) -> Iterator[tu
     hash: what is printed under a header that says `verify` passed is what was hashed,
     even where a resumed `verify` did not rehash it.
     """
-    page = (
-        select(*ENTRY_COLUMNS)
-        .where(LedgerEntry.seq > bindparam("last"), *_conditions(f))
-        .order_by(LedgerEntry.seq)
-        .limit(BATCH)
-    )
     conn = session.connection()  # Core rows: the ORM's per-row work is not needed here
-    last = 0
-    while True:
-        rows = conn.execute(page, {"last": last}).all()
+    for rows in keyset.pages(conn, ENTRY_COLUMNS, [LedgerEntry.seq], _conditions(f), BATCH):
         for seq, at, kind, actor, text, prev_hash, digest in rows:
             if rehash and entry_hash(seq, at, kind, actor, prev_hash, text) != digest:
                 raise VerificationFailed(
@@ -182,9 +175,6 @@ def _raw(session: Session, f: AuditFilters, rehash: bool = False) -> Iterator[tu
             p = _decode(text)
             if (f.coi is None and f.user is None) or _matches(f, kind, actor, p):
                 yield seq, at, kind, actor, p, digest
-        if len(rows) < BATCH:
-            return
-        last = rows[-1][0]
 
 
 def count_audit(session: Session, f: AuditFilters) -> int:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cart_chain.store import keyset
 from cart_chain.store.models import ConditionFile
 
 #: Entry kinds that carry a kept file, and where in their payload it is described.
@@ -46,32 +46,21 @@ class AttachmentCheck:
 
     def check(self, session: Session) -> tuple[int, str] | None:
         """(entry, message) for the first stored file that is not the one its entry names."""
-        conn = session.connection()
         seen: set[int] = set()
-        last = 0
-        while True:
-            rows = conn.execute(
-                select(ConditionFile.entry_seq, ConditionFile.content)
-                .where(ConditionFile.entry_seq > last)
-                .order_by(ConditionFile.entry_seq)
-                .limit(PAGE)
-            ).all()
-            if not rows:
-                break
-            for seq, content in rows:
-                want = self.expected.get(seq)
-                if want is None:
-                    return seq, "a kept file no ledger entry names (inserted)"
-                data = bytes(content)
-                if len(data) != want[1] or file_digest(data) != want[0]:
-                    return (
-                        seq,
-                        f"the kept file is not the one the entry names (SHA-256 "
-                        f"{file_digest(data)[:16]}..., {len(data)} bytes; the entry says "
-                        f"{want[0][:16]}..., {want[1]} bytes): altered",
-                    )
-                seen.add(seq)
-            last = rows[-1][0]
+        columns = [ConditionFile.entry_seq, ConditionFile.content]
+        for seq, content in keyset.rows(session.connection(), columns, columns[:1], size=PAGE):
+            want = self.expected.get(seq)
+            if want is None:
+                return seq, "a kept file no ledger entry names (inserted)"
+            data = bytes(content)
+            if len(data) != want[1] or file_digest(data) != want[0]:
+                return (
+                    seq,
+                    f"the kept file is not the one the entry names (SHA-256 "
+                    f"{file_digest(data)[:16]}..., {len(data)} bytes; the entry says "
+                    f"{want[0][:16]}..., {want[1]} bytes): altered",
+                )
+            seen.add(seq)
         missing = sorted(set(self.expected) - seen)
         if missing:
             return missing[0], "the file this entry names is not kept (deleted)"

@@ -23,7 +23,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from cart_chain.domain.effective import CASE_FIELDS, VOID, effective, search_key, voided
-from cart_chain.store import batch
+from cart_chain.store import batch, keyset
 from cart_chain.store.fixes import fixes_query, group_fixes
 from cart_chain.store.models import Case, CaseIndex, Event, Unit
 
@@ -133,17 +133,9 @@ def apply(conn: Connection, kind: str, payload: Mapping[str, Any], seq: int) -> 
 
 def all_rows(conn: Connection) -> Iterator[list[dict[str, Any]]]:
     """Every case's expected row, a batch at a time in COI order (keyset pages)."""
-    last = ""
-    while True:
-        cois = list(
-            conn.execute(
-                select(Case.coi).where(Case.coi > last).order_by(Case.coi).limit(BATCH)
-            ).scalars()
-        )
-        if not cois:
-            return
-        yield rows_for(conn, cois)
-        last = cois[-1]
+    coi = Case.__table__.c.coi
+    for page in keyset.pages(conn, [coi], [coi], size=BATCH):
+        yield rows_for(conn, [coi for (coi,) in page])
 
 
 def build(conn: Connection) -> int:

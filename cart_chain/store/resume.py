@@ -22,11 +22,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, text
+from sqlalchemy import ColumnElement, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.signed_note import SITE_KEY_KIND, SITE_KEY_ROTATED_KIND
+from cart_chain.store import keyset
 from cart_chain.store.attachments import FILE_KINDS, AttachmentCheck
 from cart_chain.store.checkpoints import CheckpointCheck
 from cart_chain.store.ledger import Entry, get_entry
@@ -37,7 +38,6 @@ from cart_chain.store.signers import SignerCheck
 FOLDED = frozenset({"user_created", "user_changed", SITE_KEY_KIND, SITE_KEY_ROTATED_KIND})
 _READ = FOLDED | FILE_KINDS
 
-PAGE = 5000
 
 #: (first entry concerned, table, message), as `verify.Problem` takes them.
 Found = tuple[int, str, str]
@@ -161,19 +161,8 @@ def _walk(rows: Iterator[tuple[Any, ...]], start: int, genesis: str) -> Walked:
 
 
 def _stream(conn: Connection, where: list[ColumnElement[bool]]) -> Iterator[tuple[Any, ...]]:
-    """Entries matching ``where`` in order, by keyset pages."""
-    last = 0
-    while True:
-        rows = conn.execute(
-            select(*ENTRY_COLUMNS)
-            .where(*where, LedgerEntry.seq > last)
-            .order_by(LedgerEntry.seq)
-            .limit(PAGE)
-        ).all()
-        yield from map(tuple, rows)
-        if len(rows) < PAGE:
-            return
-        last = rows[-1][0]
+    """Entries matching ``where`` in order."""
+    return keyset.rows(conn, ENTRY_COLUMNS, [LedgerEntry.seq], where)
 
 
 def _fold(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import bindparam, insert, select
 from sqlalchemy.engine import Connection
@@ -19,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from cart_chain.domain import merkle
 from cart_chain.domain.errors import InvalidValue, VerificationFailed
+from cart_chain.store import keyset
 from cart_chain.store.models import LedgerEntry, TreeHash
 
 _T = TreeHash.__table__
@@ -26,7 +28,6 @@ _READ = select(_T.c.idx, _T.c.hash).where(_T.c.idx.in_(bindparam("idx", expandin
 INSERT = insert(_T)
 _SIZE = select(LedgerEntry.seq).order_by(LedgerEntry.seq.desc()).limit(1)
 _LEAF = select(LedgerEntry.hash).where(LedgerEntry.seq == bindparam("seq"))
-BATCH = 5000
 
 
 def leaf_data(entry_hash: str) -> bytes:
@@ -172,15 +173,9 @@ def consistency(session: Session, old: int, new: int | None = None) -> Consisten
     return ConsistencyProof(old, new, proof, old_root, new_root)
 
 
-def _stream(conn: Connection, start: int) -> Iterator[tuple[int, int, str]]:
-    page = select(_T.c.idx, _T.c.entry_seq, _T.c.hash).order_by(_T.c.idx).limit(BATCH)
-    after = page.where(_T.c.idx > bindparam("k"))
-    rows = conn.execute(page.where(_T.c.idx >= start)).all()
-    while rows:
-        yield from ((r[0], r[1], r[2]) for r in rows)
-        if len(rows) < BATCH:
-            return
-        rows = conn.execute(after, {"k": rows[-1][0]}).all()
+def _stream(conn: Connection, start: int) -> Iterator[tuple[Any, ...]]:
+    columns = [_T.c.idx, _T.c.entry_seq, _T.c.hash]
+    return keyset.rows(conn, columns, [_T.c.idx], [_T.c.idx >= start])
 
 
 class TreeCheck:

@@ -10,18 +10,18 @@ mismatch at the first entry it touches.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Column, ColumnElement, bindparam, select, tuple_
+from sqlalchemy import Column
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.errors import MalformedEntry, VerificationFailed
 from cart_chain.domain.merkle import EMPTY_ROOT
 from cart_chain.domain.signed_note import CHECKPOINT_KIND
-from cart_chain.store import case_index
+from cart_chain.store import case_index, keyset
 from cart_chain.store.attachments import AttachmentCheck
 from cart_chain.store.checkpoints import CheckpointCheck
 from cart_chain.store.kinds import kind_of
@@ -31,8 +31,6 @@ from cart_chain.store.projections import project
 from cart_chain.store.resume import Resume, earlier_entries, link_problem, walk_before
 from cart_chain.store.signers import SignerCheck
 from cart_chain.store.tree import TreeCheck
-
-BATCH = 5000
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,33 +73,6 @@ def _order(model: type[Base]) -> list[Column[Any]]:
     return [table.c.entry_seq, *keys]
 
 
-def _stream(
-    session: Session,
-    columns: list[Any],
-    order: list[Column[Any]],
-    where: ColumnElement[bool] | None = None,
-) -> Iterator[tuple[Any, ...]]:
-    """All rows (``where``) in ``order``, fetched by keyset pages (no OFFSET, no server
-    cursor)."""
-    conn = session.connection()
-    idx = [columns.index(c) for c in order]
-    first = select(*columns).order_by(*order).limit(BATCH)
-    if where is not None:
-        first = first.where(where)
-    after = first.where(
-        tuple_(*order) > tuple_(*(bindparam(f"k{i}") for i in range(len(order))))
-        if len(order) > 1
-        else order[0] > bindparam("k0")
-    )
-    rows = conn.execute(first).all()
-    while rows:
-        yield from map(tuple, rows)
-        if len(rows) < BATCH:
-            return
-        last = rows[-1]
-        rows = conn.execute(after, {f"k{i}": last[j] for i, j in enumerate(idx)}).all()
-
-
 class _TableCursor:
     """One projection table read in (entry, key) order, with getters built once."""
 
@@ -111,8 +82,8 @@ class _TableCursor:
         order = _order(model)
         self.names = [c.name for c in columns]
         self.seq_index = self.names.index("entry_seq")
-        since = model.__table__.c.entry_seq >= start if start > 1 else None
-        self.rows = _stream(session, columns, order, since)
+        since = [model.__table__.c.entry_seq >= start] if start > 1 else []
+        self.rows = keyset.rows(session.connection(), columns, order, since)
         key_names = [c.name for c in order]
         self.row_of = lambda r, g=itemgetter(*self.names): g(r)  # dict -> tuple in table order
         self.key_of = lambda r, g=itemgetter(*key_names): g(r)  # dict -> sort key
@@ -180,7 +151,9 @@ def verify(
     touched: set[str] | None = None if resume is None else set()
     expected_seq = start
 
-    rows = _stream(session, list(ENTRY_COLUMNS), [LedgerEntry.seq], LedgerEntry.seq >= start)
+    rows = keyset.rows(
+        session.connection(), ENTRY_COLUMNS, [LedgerEntry.seq], [LedgerEntry.seq >= start]
+    )
     for seq, at, kind, actor, text, prev_hash, digest in rows:
         misplaced = link_problem(seq, expected_seq, prev_hash, prev, at, prev_at)
         if misplaced is not None:

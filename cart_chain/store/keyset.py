@@ -1,0 +1,52 @@
+"""Reading a whole table, or a filtered part of it, a page at a time in key order.
+
+`verify`, the audit export, the tree check, the index check and the file check all
+read millions of rows. Each page starts after the last key of the page before
+(keyset paging): no OFFSET, which rereads every row it skips, so the last page
+costs what the first did, and no server-side cursor, so memory stays flat with
+any driver and each page is one plain indexed query.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from sqlalchemy import Column, ColumnElement, bindparam, select, tuple_
+from sqlalchemy.engine import Connection, Row
+
+PAGE = 5000
+
+
+def pages(
+    conn: Connection,
+    columns: Sequence[Any],
+    order: Sequence[Column[Any]],
+    where: Sequence[ColumnElement[bool]] = (),
+    size: int = PAGE,
+) -> Iterator[Sequence[Row[Any]]]:
+    """The rows of ``columns`` matching ``where`` in ``order`` (a unique key, each of its
+    columns among ``columns``), ``size`` at a time."""
+    at = [list(columns).index(c) for c in order]
+    first = select(*columns).where(*where).order_by(*order).limit(size)
+    keys = [bindparam(f"k{i}") for i in range(len(order))]
+    after = first.where(tuple_(*order) > tuple_(*keys) if len(order) > 1 else order[0] > keys[0])
+    rows = conn.execute(first).all()
+    while rows:
+        yield rows
+        if len(rows) < size:
+            return
+        last = rows[-1]
+        rows = conn.execute(after, {f"k{i}": last[j] for i, j in enumerate(at)}).all()
+
+
+def rows(
+    conn: Connection,
+    columns: Sequence[Any],
+    order: Sequence[Column[Any]],
+    where: Sequence[ColumnElement[bool]] = (),
+    size: int = PAGE,
+) -> Iterator[tuple[Any, ...]]:
+    """`pages`, one row (a plain tuple) at a time."""
+    for page in pages(conn, columns, order, where, size):
+        yield from map(tuple, page)
