@@ -293,4 +293,4 @@ def split_unit(
         )
         return [c["unit"] for c in children]
 
-    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source, signers=(by,))

@@ -314,7 +314,7 @@ def print_label(
             used_dpi,
         )
 
-    return bag_write(db, run, by=by, scanned=unit, expect=expect)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect, signers=(by,))
 
 
 def void_label(
@@ -360,4 +360,4 @@ def void_label(
         )
         return Receipt(entry.seq, entry.hash, entry.recorded_at, entry.kind, code.payload)
 
-    return bag_write(db, run, by=by, scanned=payload, expect=expect)
+    return bag_write(db, run, by=by, scanned=payload, expect=expect, signers=(by,))

@@ -112,7 +112,7 @@ def record_patient_event(
         )
         return receipt(entry, coi_full)
 
-    return bag_write(db, run, by=by, scanned=coi, expect=expect, source=source)
+    return bag_write(db, run, by=by, scanned=coi, expect=expect, source=source, signers=(by,))
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +185,9 @@ def bedside_check(
         )
         return BedsideResult(receipt(entry, u.unit_code), not mismatches, tuple(mismatches))
 
-    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source)
+    return bag_write(
+        db, run, by=by, scanned=unit, expect=expect, source=source, signers=(by, witness)
+    )
 
 
 def review_deviation(
@@ -264,4 +266,4 @@ def override_gate(
         )
         return receipt(entry, u.unit_code)
 
-    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source)
+    return bag_write(db, run, by=by, scanned=unit, expect=expect, source=source, signers=(by,))

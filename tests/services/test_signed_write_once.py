@@ -144,3 +144,36 @@ def test_a_named_signer_who_cannot_sign_is_hashed_once_and_told_as_before(
     assert len(hashed) == 2  # one per signer
     assert _failures(ready_db, "anna") == (1 if who == "wrong password" else 0)
     assert _failures(ready_db, "alice") == 0
+
+
+def _count_rehearsals(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Count the dry runs (each still runs): a write whose signers were named and may
+    all sign needs none."""
+    from cart_chain.services import auth
+
+    calls: list[int] = []
+    real = auth._rehearse
+
+    def counted(*args):  # type: ignore[no-untyped-def]
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(auth, "_rehearse", counted)
+    return calls
+
+
+def test_bag_writes_name_their_signers_so_none_is_rehearsed(ready_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from cart_chain.labels.printing import print_label
+    from cart_chain.services.readiness import bedside_check
+    from tests.services.test_readiness import _to_thaw
+
+    coi = _to_thaw(ready_db)
+    rehearsed = _count_rehearsals(monkeypatch)
+    writes = _count_writes(monkeypatch)
+    print_label(ready_db, unit_of(coi), "bag", creds("anna"))
+    result = bedside_check(
+        ready_db, unit_of(coi), "Pat Example", "1970-01-01", creds("ines"), creds("ivan")
+    )
+    assert result.passed
+    assert rehearsed == []  # each ran its checks twice before: a dry run, then the write
+    assert len(writes) == 2
