@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication
 from cart_chain.services.workstation import OpenedDatabase, open_database
 from cart_chain.store.database import Database
 from cart_chain.ui import background
-from tests.conftest import creds, populate
+from tests.helpers import creds, populate
 
 
 @pytest.fixture(scope="session")

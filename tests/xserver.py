@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import password
+from tests.helpers import password
 
 ROOT = Path(__file__).resolve().parents[1]
 TOOLS = ("Xvfb", "openbox", "xdotool")

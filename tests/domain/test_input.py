@@ -19,7 +19,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.cases import new_case
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, unit_of
+from tests.helpers import creds, enrol, unit_of
 
 #: One of each kind of character the issue names: NUL, a C0 control (ANSI escape),
 #: a C1 control, line separator, bidi override and isolate, zero-width space and joiner,

@@ -18,7 +18,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
-from tests.conftest import CONDITION, TEMPERATURES, creds, unit_of, walk
+from tests.helpers import CONDITION, TEMPERATURES, creds, unit_of, walk
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NEW_YORK = ZoneInfo("America/New_York")

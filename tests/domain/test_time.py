@@ -16,7 +16,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import entry_hash
-from tests.conftest import creds, populate
+from tests.helpers import creds, populate
 
 
 def head_entry(db: Database) -> ledger.Entry:

@@ -22,7 +22,7 @@ from cart_chain.services import site_key
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, populate, unit_of, walk
+from tests.helpers import creds, enrol, populate, unit_of, walk
 
 
 def pdf_text(pdf: bytes) -> str:

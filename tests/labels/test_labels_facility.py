@@ -12,7 +12,7 @@ from cart_chain.services import settings
 from cart_chain.services.case_detail import show_case
 from cart_chain.services.shared_settings import get_in
 from cart_chain.store.database import Database
-from tests.conftest import creds, walk
+from tests.helpers import creds, walk
 from tests.labels.test_labels_standards import _configure, _din, _enrol, _text
 from tests.labels.test_labels_support import decode, pdf_to_image
 

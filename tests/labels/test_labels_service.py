@@ -32,7 +32,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
 from cart_chain.store.models import LabelPrint, LedgerEntry
-from tests.conftest import creds, enrol, password, unit_of, walk
+from tests.helpers import creds, enrol, password, unit_of, walk
 from tests.labels.test_labels_support import decode, pdf_to_image, zpl_commands, zpl_to_image
 
 

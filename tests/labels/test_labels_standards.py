@@ -31,7 +31,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.cases import new_case
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
-from tests.conftest import creds, password, unit_of, walk
+from tests.helpers import creds, password, unit_of, walk
 from tests.labels.test_labels_support import decode, pdf_to_image, sample_data, zpl_to_image
 
 STATEMENTS = (

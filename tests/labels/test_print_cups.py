@@ -26,7 +26,7 @@ from cart_chain.domain.label_layout import KINDS, load_layout
 from cart_chain.labels.plan import SymbolOp, plan
 from cart_chain.labels.printing import print_label
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 from tests.labels.test_labels_support import decode, pdf_to_image
 
 CONF = Path("/etc/cups/cups-pdf.conf")

@@ -27,7 +27,7 @@ from cart_chain.services.cases import new_case
 from cart_chain.store import database as database_module
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from tests.conftest import creds, password
+from tests.helpers import creds, password
 
 NAME, DOB, MRN = "Zzmarkername Qqqvonmarker", "1931-07-17", "QQMRN77319"
 MARKERS = ("Zzmarkername", "Qqqvonmarker", DOB, "QQMRN77319", "$argon2")

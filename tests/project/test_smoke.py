@@ -1,6 +1,6 @@
 from cart_chain.services.case_detail import show_case
 from cart_chain.services.verification import verify_ledger
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 
 
 def test_full_chain_verifies(ready_any_db):

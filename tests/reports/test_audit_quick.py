@@ -25,7 +25,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from tests.cli.test_cli import ok, run
-from tests.conftest import creds
+from tests.helpers import creds
 from tests.services.test_quick_verify import _history
 from tests.store.test_ledger import tamper
 

@@ -23,7 +23,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.kinds.reports import REPORT_EXPORTED
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 
 
 @pytest.fixture

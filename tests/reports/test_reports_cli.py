@@ -10,7 +10,7 @@ from pypdf import PdfReader
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from tests.cli.test_cli import ok, one_line_error, run
-from tests.conftest import enrol, password, unit_of, walk
+from tests.helpers import enrol, password, unit_of, walk
 
 
 def test_custody_report_command(ready_db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]

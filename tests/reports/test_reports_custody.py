@@ -30,8 +30,8 @@ from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.kinds.reports import REPORT_EXPORTED
 from cart_chain.store.models import LedgerEntry
-from tests import conftest
-from tests.conftest import creds, enrol, password, unit_of, walk
+from tests import helpers
+from tests.helpers import creds, enrol, password, unit_of, walk
 
 PATIENT = "Ελένη Ιβάνοβα-山田"
 #: Signers whose printed names are not Latin: Greek, Cyrillic, Japanese.
@@ -56,7 +56,7 @@ TIMED = (
     ("infusion", "eleni", "yuki", 470 + 25 / 60),
 )
 #: A temperature inside every product profile's limits, per step.
-TEMPERATURES = getattr(conftest, "TEMPERATURES", None) or {step: 4.0 for step, *_ in TIMED}
+TEMPERATURES = getattr(helpers, "TEMPERATURES", None) or {step: 4.0 for step, *_ in TIMED}
 
 
 def label(coi: str, unit: str, serial: int, reason: str | None) -> dict[str, object]:
@@ -96,8 +96,8 @@ def story(ready_db: Database) -> tuple[Database, str, dict[str, int]]:
     t0 = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=TIMED[-1][3] + 1)
     seqs: dict[str, int] = {}
     for step, by, to, hours in TIMED:
-        if step == "infusion" and hasattr(conftest, "prepare_patient"):
-            conftest.prepare_patient(db, unit)  # lymphodepletion and bedside check
+        if step == "infusion" and hasattr(helpers, "prepare_patient"):
+            helpers.prepare_patient(db, unit)  # lymphodepletion and bedside check
         r = record_event(
             db,
             unit,
@@ -337,7 +337,7 @@ def test_qr_code_carries_the_coi(story, tmp_path) -> None:  # type: ignore[no-un
 
 
 @pytest.mark.skipif(
-    not hasattr(conftest, "prepare_patient"), reason="this build has no infusion gates"
+    not hasattr(helpers, "prepare_patient"), reason="this build has no infusion gates"
 )
 def test_patient_preparation_and_deviations_are_reported(story, tmp_path) -> None:  # type: ignore[no-untyped-def]
     db, coi, _ = story

@@ -19,7 +19,7 @@ from cart_chain.services.custody_data import custody_report_data
 from cart_chain.services.exports import export_audit, export_custody
 from cart_chain.services.readiness import review_deviation
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 
 LONG_NAME = "Maximiliane Alexandra Konstantinopoulou-Papadopoulou von Hohenzollern-Sigmaringen"
 

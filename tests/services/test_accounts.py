@@ -15,7 +15,7 @@ from cart_chain.services.accounts import Credentials
 from cart_chain.services.cases import new_case
 from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.store.models import LedgerEntry, UserChange
-from tests.conftest import ADMIN, creds, enrol, password, unit_of
+from tests.helpers import ADMIN, creds, enrol, password, unit_of
 
 
 def _entries(db) -> int:  # type: ignore[no-untyped-def]

@@ -21,7 +21,7 @@ from cart_chain.services.demo import add_user_with_own_password
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from tests.conftest import ADMIN, creds, password, unit_of
+from tests.helpers import ADMIN, creds, password, unit_of
 
 #: A few users: enough for every rule here, cheap enough to build on PostgreSQL per test.
 SMALL = (

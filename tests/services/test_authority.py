@@ -23,7 +23,7 @@ from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.kinds import kind_of
 from cart_chain.store.models import Correction
-from tests.conftest import creds, enrol, password, unit_of, walk
+from tests.helpers import creds, enrol, password, unit_of, walk
 
 RELEASE = 6  # index of the release step in the test journey
 

@@ -16,7 +16,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.corrections import correct
 from cart_chain.services.scanning import scan
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, populate, unit_of, walk
+from tests.helpers import creds, enrol, populate, unit_of, walk
 from tests.pg_plans import rows_touched, statements_of
 
 SHOWN = ("unit", "grouped", "number", "of", "parent", "current_step", "next_steps")

@@ -18,7 +18,7 @@ from cart_chain.services.shared_settings import setting_reads
 from cart_chain.services.user_fold import user_reads
 from cart_chain.store import batch, ledger
 from cart_chain.store.models import LedgerEntry
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 
 
 def test_rows_read_ahead_are_the_rows_read_one_by_one(ready_any_db) -> None:  # type: ignore[no-untyped-def]

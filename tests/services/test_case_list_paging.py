@@ -20,7 +20,7 @@ from cart_chain.services.corrections import correct
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.ui.models.cases_model import CasesModel
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 
 
 def _scroll(db: Database, sort: str, descending: bool, page: int, during) -> list[str]:  # type: ignore[no-untyped-def]

@@ -32,7 +32,7 @@ from cart_chain.store.models import PROJECTIONS, LedgerEntry
 from cart_chain.store.tree import root_at
 from tests import gocheck
 from tests.cli.test_cli import ok, run
-from tests.conftest import ADMIN, creds, enrol, unit_of, walk
+from tests.helpers import ADMIN, creds, enrol, unit_of, walk
 from tests.pg_plans import rows_touched, statements_of
 from tests.store.test_tree_tamper import consistent_rewrite
 

@@ -20,7 +20,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
 from cart_chain.store.models import LedgerEntry
-from tests.conftest import creds, password, walk
+from tests.helpers import creds, password, walk
 from tests.labels.test_labels_standards import _enrol, _text
 
 

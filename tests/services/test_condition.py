@@ -20,7 +20,7 @@ from cart_chain.services.readiness import review_deviation
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from tests import logger_files as lf
-from tests.conftest import condition_for, creds, unit_of
+from tests.helpers import condition_for, creds, unit_of
 from tests.store.test_ledger import tamper
 
 #: The collection, two hours before the shipper leaves; the leg lasts four hours.

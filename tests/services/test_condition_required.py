@@ -19,7 +19,7 @@ from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import head
 from tests.cli.test_cli import ok, one_line_error, run
-from tests.conftest import (
+from tests.helpers import (
     CONDITION,
     JOURNEY,
     TEMPERATURES,

@@ -12,7 +12,7 @@ from cart_chain.services.corrections import correct
 from cart_chain.services.custody import record_event
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.models import Event
-from tests.conftest import CONDITION, creds, enrol, unit_of, walk
+from tests.helpers import CONDITION, creds, enrol, unit_of, walk
 
 
 def test_correction_keeps_the_original_and_shows_both(ready_any_db) -> None:  # type: ignore[no-untyped-def]

@@ -19,7 +19,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.case_list import list_cases
 from cart_chain.services.custody import record_event, split_unit
 from cart_chain.store.models import Event, LedgerEntry
-from tests.conftest import CONDITION, JOURNEY, creds, enrol, unit_of, walk
+from tests.helpers import CONDITION, JOURNEY, creds, enrol, unit_of, walk
 
 
 def _count(db, model) -> int:  # type: ignore[no-untyped-def]

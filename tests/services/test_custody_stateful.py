@@ -61,15 +61,14 @@ from cart_chain.domain.steps import CONDITION_STEPS, ORDER, TRANSITIONS, Step
 from cart_chain.domain.windows import COLD_STEPS
 from cart_chain.services.accounts import Credentials
 from cart_chain.store.database import Database
-from tests.conftest import (
+from tests.helpers import (
     JOURNEY,
     TEMPERATURES,
     condition_for,
     creds,
-    drop_pg_schema,
-    make_pg_schema,
     populate,
 )
+from tests.pg_server import drop_pg_schema, make_pg_schema
 
 PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
 #: CI runs a few hundred sequences; the 1,000-sequence run is a stress run

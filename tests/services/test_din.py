@@ -16,7 +16,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import split_unit
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 
 
 def test_din_check_character_is_iso_7064_mod_37_2_over_13_characters() -> None:

@@ -24,7 +24,7 @@ from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
 from tests.cli.test_cli import ok, one_line_error, run
-from tests.conftest import ADMIN, creds, enrol, unit_of
+from tests.helpers import ADMIN, creds, enrol, unit_of
 from tests.labels.test_labels_standards import _text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

@@ -35,7 +35,7 @@ from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from tests import gocheck
 from tests.cli.test_cli import ok, one_line_error, run
-from tests.conftest import creds, enrol, populate, unit_of, walk
+from tests.helpers import creds, enrol, populate, unit_of, walk
 from tests.services.test_checkpoints import go_open
 from tests.store.test_tlog import check as tlog_check
 

@@ -24,7 +24,7 @@ from sqlalchemy import event
 
 from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 
 
 @contextmanager
@@ -98,7 +98,7 @@ def test_each_check_of_a_handoff_reads_once(ready_db) -> None:  # type: ignore[n
 
 @pytest.mark.postgres
 def test_a_handoff_is_a_few_round_trips_on_postgresql(any_db_postgresql) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import populate
+    from tests.helpers import populate
 
     db = populate(any_db_postgresql)
     handoff = _handoff(db)

@@ -22,7 +22,7 @@ from cart_chain.services.witnesses import notes_in
 from cart_chain.store.database import Database
 from tests import tamper
 from tests.cli.test_cli import run
-from tests.conftest import creds, enrol
+from tests.helpers import creds, enrol
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 from cart_chain.domain.steps import Step
 from cart_chain.labels.printing import print_label
 from cart_chain.services.labels import label_offer
-from tests.conftest import JOURNEY, creds, enrol, unit_of, walk
+from tests.helpers import JOURNEY, creds, enrol, unit_of, walk
 
 EXPECTED = {
     "collection": "collection",
@@ -45,7 +45,7 @@ def test_each_step_offers_the_next_holders_label(ready_db) -> None:  # type: ign
 def _record(db, unit: str, steps: int) -> None:  # type: ignore[no-untyped-def]
     """Record the journey's step number ``steps`` (the ones before are recorded)."""
     from cart_chain.services.custody import record_event
-    from tests.conftest import TEMPERATURES, condition_for, prepare_patient
+    from tests.helpers import TEMPERATURES, condition_for, prepare_patient
 
     step, by, to = JOURNEY[steps - 1]
     if step == "infusion":

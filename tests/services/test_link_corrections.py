@@ -29,7 +29,7 @@ from cart_chain.services.scanning import scan
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import LedgerEntry
-from tests.conftest import creds, enrol, unit_of
+from tests.helpers import creds, enrol, unit_of
 
 WRONG_DIN = Din.build("C4321", 2026, 5)
 RIGHT_DIN = Din.build("C4321", 2026, 6)

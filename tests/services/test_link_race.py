@@ -10,7 +10,7 @@ import textwrap
 from cart_chain.services.case_detail import show_case
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
-from tests.conftest import enrol
+from tests.helpers import enrol
 
 LINKER = textwrap.dedent("""
     import sys

@@ -33,7 +33,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
 from cart_chain.store.models import CaseLink, Event, LedgerEntry
-from tests.conftest import creds, enrol, unit_of
+from tests.helpers import creds, enrol, unit_of
 
 #: A manufacturer's ISBT 128 COI under its own FIN (not this facility's).
 MAKER_COI = Coi.build("B1234", 2026, 777)

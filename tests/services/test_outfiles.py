@@ -16,7 +16,7 @@ from cart_chain.services.outfiles import write_export
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from tests.cli.test_cli import ok, one_line_error, run
-from tests.conftest import creds, enrol, password, unit_of
+from tests.helpers import creds, enrol, password, unit_of
 
 
 def _mode(path: Path) -> int:

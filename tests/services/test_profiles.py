@@ -244,7 +244,7 @@ def test_indication_at_enrolment_and_premedication_in_the_checklist(ready_db) ->
     from cart_chain.services.checklist import infusion_checklist
     from cart_chain.services.profiles import case_profile, profile_warnings
     from cart_chain.services.readiness import record_patient_event
-    from tests.conftest import creds, unit_of, walk
+    from tests.helpers import creds, unit_of, walk
 
     with pytest.raises(InvalidValue, match="no indication 'CLL'"):
         new_case(ready_db, creds("alice"), "P", "1970-01-01", "M", "Kymriah", indication="CLL")

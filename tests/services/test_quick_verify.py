@@ -23,7 +23,7 @@ from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.verify import Report
 from tests.cli.test_cli import ok, run
-from tests.conftest import creds, enrol, populate, unit_of, walk
+from tests.helpers import creds, enrol, populate, unit_of, walk
 from tests.pg_plans import rows_touched, statements_of
 from tests.store.test_ledger import tamper
 from tests.store.test_tree_tamper import consistent_rewrite

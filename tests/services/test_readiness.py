@@ -21,7 +21,7 @@ from cart_chain.services.readiness import (
     review_deviation,
 )
 from cart_chain.services.verification import verify_ledger
-from tests.conftest import (
+from tests.helpers import (
     CONDITION,
     JOURNEY,
     TEMPERATURES,

@@ -29,7 +29,7 @@ from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.signers import SignerCheck
-from tests.conftest import creds
+from tests.helpers import creds
 
 TEMPORARY = "break-glass-temp-1"
 

@@ -20,7 +20,7 @@ from cart_chain.services.case_list import list_cases
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, populate
+from tests.helpers import creds, enrol, populate
 
 ADMIN = creds("admin")
 QA = creds("quinn")

@@ -34,7 +34,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
 from cart_chain.store.models import LedgerEntry
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 
 REFUSALS = (MalformedScan, CheckFailed, UnknownUnit, UnknownLabel, WrongPatient, VoidedLabel)
 

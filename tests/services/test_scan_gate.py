@@ -35,7 +35,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import Entry, get_entry
 from cart_chain.store.models import Event, LedgerEntry
-from tests.conftest import CONDITION, JOURNEY, condition_for, creds, enrol, password, unit_of, walk
+from tests.helpers import CONDITION, JOURNEY, condition_for, creds, enrol, password, unit_of, walk
 
 
 @dataclass

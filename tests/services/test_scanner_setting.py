@@ -17,7 +17,7 @@ from cart_chain.cli.main import main
 from cart_chain.domain.identifiers import parse_coi
 from cart_chain.store.database import Database
 from cart_chain.store.models import LedgerEntry, PatientEvent
-from tests.conftest import enrol, password
+from tests.helpers import enrol, password
 
 
 def _count(db: Database, model: type) -> int:

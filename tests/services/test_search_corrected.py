@@ -10,7 +10,7 @@ from __future__ import annotations
 from cart_chain.services.case_detail import show_case
 from cart_chain.services.case_list import count_cases, list_case_page
 from cart_chain.services.corrections import correct
-from tests.conftest import creds, enrol
+from tests.helpers import creds, enrol
 
 
 def _correct_identity(db, coi: str, changes: dict[str, str]) -> None:  # type: ignore[no-untyped-def]

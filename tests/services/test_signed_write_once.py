@@ -19,7 +19,7 @@ from cart_chain.services.accounts import Credentials
 from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
 from cart_chain.store.models import LedgerEntry, UserChange
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 
 
 def _count_writes(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -17,7 +17,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.models import LedgerEntry
-from tests.conftest import CONDITION, creds, enrol, unit_of, walk
+from tests.helpers import CONDITION, creds, enrol, unit_of, walk
 
 
 def _signed(db, coi: str) -> list[tuple[str, str, str]]:  # type: ignore[no-untyped-def]

@@ -18,7 +18,7 @@ from cart_chain.services.scanning import scan
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
 from cart_chain.store.models import LedgerEntry
-from tests.conftest import creds, enrol
+from tests.helpers import creds, enrol
 
 SITE = {
     "kymriah": {"product_codes": ["S1234V00"], "barcode": "KYM-[0-9]{6}"},

@@ -19,7 +19,7 @@ from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import head
 from tests.cli.test_cli import one_line_error, run
-from tests.conftest import CONDITION, TEMPERATURES, creds, prepare_patient, unit_of, walk
+from tests.helpers import CONDITION, TEMPERATURES, creds, prepare_patient, unit_of, walk
 
 
 def _at_step(db: Database, product: str, step: str) -> tuple[str, str]:

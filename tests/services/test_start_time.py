@@ -9,7 +9,7 @@ from cart_chain.domain.windows import start_time
 from cart_chain.services.cases import new_case
 from cart_chain.services.profiles import get_profile, step_start_time
 from cart_chain.store.database import Database
-from tests.conftest import CONDITION, creds, unit_of
+from tests.helpers import CONDITION, creds, unit_of
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_the_service_refuses_an_infusion_without_its_start_when_a_limit_needs_it
     from cart_chain.domain.errors import MissingStartTime
     from cart_chain.services.case_detail import show_case
     from cart_chain.services.custody import record_event
-    from tests.conftest import JOURNEY, TEMPERATURES, condition_for, prepare_patient
+    from tests.helpers import JOURNEY, TEMPERATURES, condition_for, prepare_patient
 
     coi = new_case(ready_db, creds("alice"), "G", "1970-01-01", "M", "Investigational", 1).subject
     unit = unit_of(coi)

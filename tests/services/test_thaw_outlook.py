@@ -12,7 +12,7 @@ from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import record_patient_event
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.conftest import CONDITION, TEMPERATURES, creds, enrol, unit_of, walk
+from tests.helpers import CONDITION, TEMPERATURES, creds, enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session, press
 

@@ -10,7 +10,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import review_deviation
 from cart_chain.services.timeline import DEVIATION, case_story
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 
 
 def test_a_reviewed_deviation_shows_the_reviewer_and_the_time(ready_db) -> None:  # type: ignore[no-untyped-def]

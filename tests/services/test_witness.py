@@ -35,7 +35,7 @@ from cart_chain.services.witnesses import notes_in
 from cart_chain.store.database import Database
 from tests import gocheck, tamper
 from tests.cli.test_cli import run
-from tests.conftest import ADMIN, creds, enrol
+from tests.helpers import ADMIN, creds, enrol
 from tests.services.test_key_rotation import own_key  # noqa: F401 (a fixture)
 
 

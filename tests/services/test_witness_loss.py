@@ -22,7 +22,7 @@ from cart_chain.store.database import Database
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.tree import tree_size
 from tests.cli.test_cli import one_line_error, run
-from tests.conftest import creds, enrol
+from tests.helpers import creds, enrol
 from tests.services import test_witness
 from tests.services.test_key_rotation import own_key  # noqa: F401 (a fixture)
 

@@ -10,7 +10,7 @@ from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import review_deviation
 from cart_chain.services.work_queue import work_queue
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 
 
 def test_queue_orders_clocks_by_time_left_then_qa_work(ready_db: Database) -> None:

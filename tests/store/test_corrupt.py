@@ -17,7 +17,7 @@ from cart_chain.domain.errors import DatabaseUnavailable
 from cart_chain.store.database import Database
 from cart_chain.store.db_errors import is_corruption, translate
 from tests.cli.test_cli import NEW_CASE, ok, one_line_error, run
-from tests.conftest import enrol, populate
+from tests.helpers import enrol, populate
 
 
 def _corrupt_table_page(path: Path, table: str) -> None:

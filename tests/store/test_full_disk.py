@@ -13,7 +13,7 @@ from cart_chain.domain.errors import StorageFull
 from cart_chain.services.case_list import list_cases
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
-from tests.conftest import enrol, populate
+from tests.helpers import enrol, populate
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store import schema
 from cart_chain.store.database import Database
 from cart_chain.store.models import Base
-from tests.conftest import populate
+from tests.helpers import populate
 
 
 def sql(db: Database, *statements: str) -> None:

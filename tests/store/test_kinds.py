@@ -23,7 +23,7 @@ from cart_chain.store.kinds import Kind, all_kinds, kind_of
 from cart_chain.store.kinds.registry import req
 from cart_chain.store.models import PROJECTIONS, Case, CaseProfile, LedgerEntry, Signature
 from cart_chain.store.verify import verify
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 from tests.store.test_ledger import tamper
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cart_chain"

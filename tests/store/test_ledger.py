@@ -15,7 +15,7 @@ from cart_chain.services.verification import parse_checkpoint, verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import APPEND_ONLY_TABLES
 from cart_chain.store.verify import Report
-from tests.conftest import creds, enrol, populate, unit_of, walk
+from tests.helpers import creds, enrol, populate, unit_of, walk
 
 
 def tamper(db: Database, *statements: str) -> None:

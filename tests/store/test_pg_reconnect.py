@@ -15,7 +15,7 @@ from cart_chain.services.accounts import current_user
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.models import LedgerEntry
-from tests.conftest import creds, enrol, populate, unit_of, walk
+from tests.helpers import creds, enrol, populate, unit_of, walk
 
 
 def _drop_the_pool_s_connections(db: Database) -> int:

@@ -17,7 +17,7 @@ import pytest
 
 from cart_chain.store.database import Database
 from tests.cli.test_cli import NEW_CASE, ok, one_line_error, run
-from tests.conftest import enrol, populate
+from tests.helpers import enrol, populate
 
 
 def _mount(*args: str) -> subprocess.CompletedProcess[str]:

@@ -14,7 +14,7 @@ from cart_chain.services.scanning import record_refused_scan
 from cart_chain.store import schema
 from cart_chain.store.database import Database
 from cart_chain.store.verify import verify
-from tests.conftest import enrol, unit_of
+from tests.helpers import enrol, unit_of
 from tests.store.test_ledger import tamper
 
 

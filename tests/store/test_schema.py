@@ -15,7 +15,7 @@ from cart_chain.store import schema
 from cart_chain.store.database import Database, resolve_url
 from cart_chain.store.filesystems import filesystem_type, is_network_path
 from cart_chain.store.models import Base
-from tests.conftest import creds, enrol, populate
+from tests.helpers import creds, enrol, populate
 
 
 def test_migration_chain_is_linear_and_ends_at_the_known_head() -> None:

@@ -27,7 +27,7 @@ from cart_chain.services.proofs import (
 from cart_chain.store.database import Database
 from tests import gocheck
 from tests.cli.test_cli import ok, run
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.tree import root_at
 from tests.cli.test_cli import ok, one_line_error, run
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 from tests.store.test_ledger import tamper
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"

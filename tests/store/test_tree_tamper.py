@@ -24,7 +24,7 @@ from cart_chain.store.database import Database
 from cart_chain.store.models import APPEND_ONLY_TABLES
 from cart_chain.store.tree import root_at
 from tests.cli.test_cli import ok, one_line_error, run
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 from tests.store.test_ledger import tamper
 from tests.tamper import rewrite
 

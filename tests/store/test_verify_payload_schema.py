@@ -15,7 +15,7 @@ from typing import Any
 
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 from tests.tamper import rewrite
 
 

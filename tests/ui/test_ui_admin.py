@@ -10,7 +10,7 @@ from cart_chain.services import accounts, settings
 from cart_chain.ui import prefs
 from cart_chain.ui.admin import AdminDialog
 from cart_chain.ui.main_window import MainWindow
-from tests.conftest import creds
+from tests.helpers import creds
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session, press
 

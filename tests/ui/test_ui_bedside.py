@@ -15,7 +15,7 @@ from cart_chain.ui.bedside import BedsideCheckDialog, PatientEventDialog
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.print_label import PrintLabelDialog
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.conftest import CONDITION, TEMPERATURES, creds, enrol, unit_of, walk
+from tests.helpers import CONDITION, TEMPERATURES, creds, enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session
 

@@ -23,7 +23,7 @@ from cart_chain.services.timeline import (
 )
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.timeline import EntryCard, UnitTimeline
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session
 

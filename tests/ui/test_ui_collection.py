@@ -6,7 +6,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from cart_chain.services.case_detail import show_case
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 from tests.ui.test_ui_record import events, open_window, scan, start_recording
 from tests.ui_conftest import *  # noqa: F403
 

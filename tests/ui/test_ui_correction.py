@@ -8,7 +8,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.ui.correction import CorrectionDialog
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.timeline import UnitTimeline
-from tests.conftest import CONDITION, enrol, unit_of, walk
+from tests.helpers import CONDITION, enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session
 
@@ -145,7 +145,7 @@ def test_product_correction_has_no_second_signer(qtbot, opened) -> None:  # type
 def test_windows_and_deviations_show_and_qa_accepts_one(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     from cart_chain.services.custody import record_event
     from cart_chain.ui.deviation import DeviationReviewDialog
-    from tests.conftest import creds
+    from tests.helpers import creds
 
     coi = enrol(opened.db)
     walk(opened.db, unit_of(coi), 7)  # through release
@@ -179,7 +179,7 @@ def test_qa_overrides_an_infusion_gate_and_it_shows_on_the_case(qtbot, opened) -
     from cart_chain.services.custody import record_event
     from cart_chain.services.readiness import record_patient_event
     from cart_chain.ui.deviation import GateOverrideDialog
-    from tests.conftest import creds
+    from tests.helpers import creds
 
     coi = enrol(opened.db)
     walk(opened.db, unit_of(coi), 11)  # through thaw, no bedside check yet
@@ -224,7 +224,7 @@ def _dialog_for(qtbot, window: MainWindow, row: int) -> CorrectionDialog:  # typ
 
 def test_a_collection_s_volume_is_corrected_and_no_other_step_offers_it(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     from cart_chain.services.custody import record_event
-    from tests.conftest import creds
+    from tests.helpers import creds
 
     coi = enrol(opened.db)
     unit = unit_of(coi)

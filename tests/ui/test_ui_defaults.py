@@ -12,7 +12,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.timeline import step_entry
 from cart_chain.ui.deviation import DeviationReviewDialog
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 from tests.ui.test_ui_admin_enter import answer
 from tests.ui.test_ui_enter import events, record_dialog
 from tests.ui_conftest import *  # noqa: F403

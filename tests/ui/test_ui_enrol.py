@@ -8,7 +8,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.case_list import count_cases, list_cases
 from cart_chain.ui.enrol import EnrolDialog
 from cart_chain.ui.main_window import MainWindow
-from tests.conftest import enrol
+from tests.helpers import enrol
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session, press, settled, type_like_a_person
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt
 
 from cart_chain.ui.export import ExportDialog
 from cart_chain.ui.main_window import MainWindow
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session, press
 

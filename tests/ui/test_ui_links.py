@@ -17,7 +17,7 @@ from cart_chain.services.links import link_case
 from cart_chain.store.models import LedgerEntry
 from cart_chain.ui.case_links import CaseLinksPanel
 from cart_chain.ui.main_window import MainWindow
-from tests.conftest import creds, enrol, unit_of
+from tests.helpers import creds, enrol, unit_of
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session
 

@@ -20,7 +20,7 @@ from cart_chain.services import case_list, work_queue
 from cart_chain.services.views import CaseSummary
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.models.cases_model import NAME, CasesModel
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 from tests.ui.test_ui_models import FakeService
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session, settled

@@ -4,7 +4,7 @@ a scan at the lock screen is refused and not a failed attempt, and it says why i
 from __future__ import annotations
 
 from cart_chain.services import settings
-from tests.conftest import creds
+from tests.helpers import creds
 from tests.ui.test_ui_login import _shut_down_controllers, log_in, start  # noqa: F401
 from tests.ui_conftest import *  # noqa: F403
 

@@ -81,7 +81,7 @@ def test_locked_account_says_so(qtbot, db_path) -> None:  # type: ignore[no-unty
 
 def test_a_temporary_password_leads_to_choosing_ones_own(qtbot, db_path) -> None:  # type: ignore[no-untyped-def]
     from cart_chain.services.accounts import Credentials, login, reset_password
-    from tests.conftest import creds
+    from tests.helpers import creds
 
     controller = start(qtbot, db_path)
     assert controller.opened is not None
@@ -111,7 +111,7 @@ def test_a_temporary_password_leads_to_choosing_ones_own(qtbot, db_path) -> None
 
 def test_a_user_deactivated_elsewhere_is_logged_out_at_the_next_action(qtbot, db_path) -> None:  # type: ignore[no-untyped-def]
     from cart_chain.services.accounts import set_active
-    from tests.conftest import creds
+    from tests.helpers import creds
 
     controller = start(qtbot, db_path)
     with qtbot.waitSignal(controller.main_shown):
@@ -127,7 +127,7 @@ def test_a_user_deactivated_elsewhere_is_logged_out_at_the_next_action(qtbot, db
 
 def test_a_role_changed_elsewhere_ends_the_session(qtbot, db_path) -> None:  # type: ignore[no-untyped-def]
     from cart_chain.services.accounts import set_role
-    from tests.conftest import creds
+    from tests.helpers import creds
 
     controller = start(qtbot, db_path)
     with qtbot.waitSignal(controller.main_shown):
@@ -195,7 +195,7 @@ def test_lock_screen_log_out_returns_to_login(qtbot, db_path) -> None:  # type: 
 
 
 def test_lock_keeps_an_open_dialog_and_asks_both_components_again(qtbot, db_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.conftest import enrol
+    from tests.helpers import enrol
 
     controller = start(qtbot, db_path)
     assert controller.opened is not None

@@ -106,7 +106,7 @@ def test_display_and_summary_role() -> None:
 
 def test_model_over_a_real_database(opened) -> None:  # type: ignore[no-untyped-def]
     from cart_chain.services import case_list
-    from tests.conftest import enrol
+    from tests.helpers import enrol
 
     for i in range(5):
         enrol(opened.db, f"Real {i}")

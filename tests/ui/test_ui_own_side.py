@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from cart_chain.services.case_detail import show_case
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session, press
 

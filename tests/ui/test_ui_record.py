@@ -13,7 +13,7 @@ from cart_chain.services.labels import list_labels
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.print_label import PDF_CHOICE, PrintLabelDialog
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import make_session, press, settled
 
@@ -234,7 +234,7 @@ def test_signing_as_someone_else_than_the_logged_in_user_is_refused(qtbot, opene
 
 def test_reprint_asks_why_and_voids_the_old_label(qtbot, opened, tmp_path, beeps) -> None:  # type: ignore[no-untyped-def]
     from cart_chain.labels.printing import print_label
-    from tests.conftest import creds
+    from tests.helpers import creds
 
     coi = enrol(opened.db, "Lara Label")
     walk(opened.db, unit_of(coi), 2)

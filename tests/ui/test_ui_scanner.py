@@ -12,7 +12,7 @@ from PySide6.QtCore import Qt
 
 from cart_chain.ui import prefs
 from cart_chain.ui.main_window import MainWindow
-from tests.conftest import enrol, unit_of
+from tests.helpers import enrol, unit_of
 from tests.ui.test_ui_admin import open_admin
 from tests.ui.test_ui_record import open_window, scan, start_recording
 from tests.ui_conftest import *  # noqa: F403

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from cart_chain.ui.export import ExportDialog
-from tests.conftest import enrol
+from tests.helpers import enrol
 from tests.ui.test_ui_home import home_window
 from tests.ui_conftest import *  # noqa: F403
 from tests.ui_conftest import settled, type_like_a_person

@@ -12,7 +12,7 @@ from cart_chain.domain.clock import parse_iso
 from cart_chain.domain.errors import DatabaseUnavailable, InvalidValue
 from cart_chain.services import case_list, workstation
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, unit_of, walk
 
 
 def _modules_after(code: str) -> set[str]:

@@ -19,7 +19,7 @@ from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.conftest import (
+from tests.helpers import (
     CONDITION,
     JOURNEY,
     TEMPERATURES,

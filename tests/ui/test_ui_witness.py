@@ -6,7 +6,7 @@ from pathlib import Path
 
 from cart_chain.services import site_key, witness_admin
 from cart_chain.ui.main_window import MainWindow
-from tests.conftest import creds
+from tests.helpers import creds
 from tests.ui_conftest import *  # noqa: F403 (fixtures)
 from tests.ui_conftest import make_session
 

@@ -25,7 +25,7 @@ from cart_chain.services.accounts import current_user
 from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody_data import custody_report_data
 from cart_chain.store.database import Database
-from tests.conftest import creds, enrol, password, unit_of, walk
+from tests.helpers import creds, enrol, password, unit_of, walk
 from tests.xserver import (
     Desktop,
     evidence_on_failure,
