@@ -1,20 +1,17 @@
-"""Before thaw and at infusion: what infusion still needs, and whether it can start in time."""
+"""Before thaw and at infusion: what infusion still needs, and whether it can start in time.
+
+The dialogs that show it are tested in tests/ui/test_ui_thaw_outlook.py.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QPoint, Qt
-
 from cart_chain.domain.clock import parse_iso
 from cart_chain.services.checklist import infusion_checklist, thaw_outlook
 from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import record_patient_event
-from cart_chain.ui.main_window import MainWindow
-from cart_chain.ui.record_step import RecordStepDialog
 from tests.helpers import CONDITION, TEMPERATURES, creds, enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press
 
 RECEIVED_AT_SITE = 10
 
@@ -31,7 +28,9 @@ def _lymphodepleted(db, coi: str, ended_ago: timedelta) -> None:  # type: ignore
     record_patient_event(db, coi, "lymphodepletion_end", creds("ines"), occurred_at=now - ended_ago)
 
 
-def _received(db, ended_ago: timedelta | None) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+def received(db, ended_ago: timedelta | None) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """A new case whose bag is received at the site, lymphodepletion ended ``ended_ago``
+    (None: not recorded); (COI, unit). The GUI tests of the checklist use it too."""
     coi = enrol(db)  # Kymriah: 30 min from thaw; infusion 2 to 14 days after lymphodepletion
     walk(db, unit_of(coi), RECEIVED_AT_SITE)
     if ended_ago is not None:
@@ -44,7 +43,7 @@ def _item(items, name: str):  # type: ignore[no-untyped-def]
 
 
 def test_a_thaw_in_time_lists_what_infusion_still_needs(ready_db) -> None:  # type: ignore[no-untyped-def]
-    _, unit = _received(ready_db, timedelta(days=3))
+    _, unit = received(ready_db, timedelta(days=3))
     at = datetime.now(UTC)
     outlook = thaw_outlook(ready_db, unit, at)
     assert outlook.in_time and outlook.warnings == ()
@@ -64,7 +63,7 @@ def test_a_thaw_in_time_lists_what_infusion_still_needs(ready_db) -> None:  # ty
 
 
 def test_a_thaw_warns_when_the_lymphodepletion_window_would_not_open_in_time(ready_db) -> None:  # type: ignore[no-untyped-def]
-    _, unit = _received(ready_db, timedelta(hours=5))
+    _, unit = received(ready_db, timedelta(hours=5))
     outlook = thaw_outlook(ready_db, unit)
     assert not outlook.in_time
     assert any("at least 2 days" in w for w in outlook.warnings)
@@ -72,14 +71,14 @@ def test_a_thaw_warns_when_the_lymphodepletion_window_would_not_open_in_time(rea
 
 
 def test_a_thaw_warns_when_the_window_has_closed_or_lymphodepletion_is_missing(ready_db) -> None:  # type: ignore[no-untyped-def]
-    _, late = _received(ready_db, timedelta(days=20))
+    _, late = received(ready_db, timedelta(days=20))
     assert any("at most" in w for w in thaw_outlook(ready_db, late).warnings)
-    _, none = _received(ready_db, None)
+    _, none = received(ready_db, None)
     assert any("no recorded end" in w for w in thaw_outlook(ready_db, none).warnings)
 
 
 def test_after_the_thaw_the_infusion_checklist_gives_the_time_left(ready_db) -> None:  # type: ignore[no-untyped-def]
-    _, unit = _received(ready_db, timedelta(days=3))
+    _, unit = received(ready_db, timedelta(days=3))
     thawed = datetime.now(UTC)  # after the journey's last step
     record_event(
         ready_db,
@@ -99,63 +98,3 @@ def test_after_the_thaw_the_infusion_checklist_gives_the_time_left(ready_db) -> 
     assert post.ok and post.text.startswith("18 min left")
     assert post.until is not None and parse_iso(post.until) == thawed + timedelta(minutes=30)
     assert not _item(c.items, "bedside_check").ok and not c.ready
-
-
-def _record_dialog(qtbot, opened, coi: str) -> RecordStepDialog:  # type: ignore[no-untyped-def]
-    window = MainWindow(make_session(opened, "ines"))
-    qtbot.addWidget(window)
-    window.show()
-    window.open_case(coi)
-    press(window, Qt.Key.Key_F2)
-    dialog = window.dialogs[-1]
-    assert isinstance(dialog, RecordStepDialog)
-    qtbot.keyClicks(dialog.scan, unit_of(coi))
-    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
-    return dialog
-
-
-def test_the_thaw_dialog_shows_the_checklist_and_warns_before_any_password(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
-    coi, _ = _received(opened.db, timedelta(hours=5))
-    dialog = _record_dialog(qtbot, opened, coi)
-    assert dialog.selected_step() == "thaw"
-    assert dialog.by.password.text() == "" and dialog.to.password.text() == ""
-    assert dialog.checklist.isVisible()
-    text = dialog.checklist.items.text()
-    for name in ("Release and receipt", "Lymphodepletion window", "Bedside check", "Post-thaw"):
-        assert name in text
-    assert dialog.checklist.warning.isVisible()
-    assert "could not start in time" in dialog.checklist.warning.text()
-    assert "at least 2 days" in dialog.checklist.warning.text()
-    # The panel comes under the step, above the fields and signatures, in view.
-    view = dialog.scroll.viewport()
-    top = dialog.checklist.mapTo(view, QPoint(0, 0)).y()
-    assert top > 0 and top + dialog.checklist.height() <= view.height()
-    assert top + dialog.checklist.height() <= dialog.location.mapTo(view, QPoint(0, 0)).y()
-
-
-def test_the_thaw_dialog_in_time_has_no_warning(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
-    coi, _ = _received(opened.db, timedelta(days=3))
-    dialog = _record_dialog(qtbot, opened, coi)
-    assert dialog.checklist.isVisible() and not dialog.checklist.warning.isVisible()
-    assert "✓" in dialog.checklist.items.text()
-
-
-def test_the_infusion_form_shows_what_is_still_open(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
-    coi, unit = _received(opened.db, timedelta(days=3))
-    record_event(
-        opened.db,
-        unit,
-        "thaw",
-        creds("ines"),
-        creds("ivan"),
-        location="bedside",
-        temperature_c=TEMPERATURES["thaw"],
-        started_at=datetime.now(UTC),
-        condition=CONDITION,
-    )
-    dialog = _record_dialog(qtbot, opened, coi)
-    assert dialog.selected_step() == "infusion"
-    assert dialog.checklist.isVisible()
-    text = dialog.checklist.items.text()
-    assert "min left" in text and "no bedside identity check" in text
-    assert "will be refused" in dialog.checklist.warning.text()

@@ -11,8 +11,7 @@ from cart_chain.ui import prefs
 from cart_chain.ui.admin import AdminDialog
 from cart_chain.ui.main_window import MainWindow
 from tests.helpers import creds
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press
+from tests.ui.helpers import make_session, press
 
 
 def open_admin(qtbot, opened) -> tuple[MainWindow, AdminDialog]:  # type: ignore[no-untyped-def]

@@ -8,7 +8,6 @@ from PySide6.QtWidgets import QPushButton
 
 from cart_chain.services import accounts
 from tests.ui.test_ui_admin import open_admin, sign
-from tests.ui_conftest import *  # noqa: F403
 
 
 def roles(opened) -> dict[str, str]:  # type: ignore[no-untyped-def]

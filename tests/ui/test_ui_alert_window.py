@@ -8,7 +8,6 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 
 from cart_chain.ui.alarm import stop_alert
-from tests.ui_conftest import *  # noqa: F403
 
 
 def _alert(qtbot, host: QWidget):  # type: ignore[no-untyped-def]

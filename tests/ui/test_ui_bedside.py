@@ -16,8 +16,7 @@ from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.print_label import PrintLabelDialog
 from cart_chain.ui.record_step import RecordStepDialog
 from tests.helpers import CONDITION, TEMPERATURES, creds, enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
+from tests.ui.helpers import make_session
 
 
 @pytest.fixture

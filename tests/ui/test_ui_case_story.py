@@ -24,8 +24,7 @@ from cart_chain.services.timeline import (
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.timeline import EntryCard, UnitTimeline
 from tests.helpers import creds, enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
+from tests.ui.helpers import make_session
 
 LONG_NAME = "Maria-Fernanda Gutiérrez-Villanueva Santamaría"
 STAMP = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}")

@@ -16,8 +16,7 @@ from cart_chain.ui.condition_import import ImportLoggerDialog
 from tests import logger_files as lf
 from tests.helpers import creds
 from tests.services.test_condition import HANDOFF, fresh_leg
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import drop_files, make_session
+from tests.ui.helpers import drop_files, make_session
 
 
 def test_the_temperature_tab_draws_the_curve_and_hover_names_a_sample(opened, qtbot) -> None:  # type: ignore[no-untyped-def]

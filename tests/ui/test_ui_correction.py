@@ -9,8 +9,7 @@ from cart_chain.ui.correction import CorrectionDialog
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.timeline import UnitTimeline
 from tests.helpers import CONDITION, enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
+from tests.ui.helpers import make_session
 
 
 def window_for(qtbot, opened, user: str, coi: str) -> MainWindow:  # type: ignore[no-untyped-def]

@@ -13,10 +13,9 @@ from cart_chain.services.custody import record_event
 from cart_chain.services.timeline import step_entry
 from cart_chain.ui.deviation import DeviationReviewDialog
 from tests.helpers import creds, enrol, unit_of, walk
+from tests.ui.helpers import make_session
 from tests.ui.test_ui_admin_enter import answer
 from tests.ui.test_ui_enter import events, record_dialog
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
 
 
 def sign_receipt(qtbot: Any, dialog: Any) -> None:

@@ -9,8 +9,7 @@ from cart_chain.services.case_list import count_cases, list_cases
 from cart_chain.ui.enrol import EnrolDialog
 from cart_chain.ui.main_window import MainWindow
 from tests.helpers import enrol
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press, settled, type_like_a_person
+from tests.ui.helpers import make_session, press, settled, type_like_a_person
 
 
 def _window(qtbot, opened, user: str) -> MainWindow:  # type: ignore[no-untyped-def]

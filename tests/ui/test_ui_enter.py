@@ -21,8 +21,7 @@ from cart_chain.ui.bedside import BedsideCheckDialog
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
 from tests.helpers import enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
+from tests.ui.helpers import make_session
 
 SCANNER_MS = 1  # a keyboard-wedge scanner types a character every millisecond or so
 

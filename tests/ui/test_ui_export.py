@@ -10,8 +10,7 @@ from PySide6.QtCore import Qt
 from cart_chain.ui.export import ExportDialog
 from cart_chain.ui.main_window import MainWindow
 from tests.helpers import enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press
+from tests.ui.helpers import make_session, press
 
 
 def open_export(qtbot, opened, coi: str | None = None) -> tuple[MainWindow, ExportDialog]:  # type: ignore[no-untyped-def]

@@ -19,8 +19,7 @@ from cart_chain.services import case_list, demo, workstation
 from cart_chain.ui import prefs
 from cart_chain.ui.app import AppController
 from cart_chain.ui.first_run import PAGE_ADMIN, PAGE_CHOICE, PAGE_CREATE, FirstRunWizard
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import press, type_like_a_person
+from tests.ui.helpers import press, type_like_a_person
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 

@@ -7,8 +7,7 @@ from PySide6.QtCore import QPoint, Qt
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.models.cases_model import NAME
 from tests.helpers import enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press, settled
+from tests.ui.helpers import make_session, press, settled
 
 
 def home_window(qtbot, opened) -> MainWindow:  # type: ignore[no-untyped-def]

@@ -10,8 +10,7 @@ from cart_chain.ui.bedside import BedsideCheckDialog, PatientEventDialog
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
 from tests.helpers import enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press
+from tests.ui.helpers import make_session, press
 
 
 def window_for(qtbot, opened, user: str, coi: str, signed: bool = False) -> MainWindow:  # type: ignore[no-untyped-def]

@@ -18,8 +18,7 @@ from cart_chain.store.models import LedgerEntry
 from cart_chain.ui.case_links import CaseLinksPanel
 from cart_chain.ui.main_window import MainWindow
 from tests.helpers import creds, enrol, unit_of
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
+from tests.ui.helpers import make_session
 
 MAKER_DIN = Din.build("C4321", 2026, 5)
 

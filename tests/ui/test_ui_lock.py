@@ -6,7 +6,6 @@ from __future__ import annotations
 from cart_chain.services import settings
 from tests.helpers import creds
 from tests.ui.test_ui_login import _shut_down_controllers, log_in, start  # noqa: F401
-from tests.ui_conftest import *  # noqa: F403
 
 
 def logged_in(qtbot, db_path, user: str = "alice", password: str = "alice-secret-1"):  # type: ignore[no-untyped-def]
@@ -40,7 +39,7 @@ def test_a_scan_at_the_lock_screen_is_refused_and_not_a_failed_attempt(qtbot, db
     from PySide6.QtCore import Qt
 
     from cart_chain.services import accounts
-    from tests.ui_conftest import type_like_a_person
+    from tests.ui.helpers import type_like_a_person
 
     controller, lock = logged_in(qtbot, db_path)
     lock.set_interval_ms(30)
@@ -65,7 +64,7 @@ def test_a_scan_at_the_lock_screen_is_refused_and_not_a_failed_attempt(qtbot, db
 def test_lock_screen_says_it_was_locked_by_hand(qtbot, db_path) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import Qt
 
-    from tests.ui_conftest import press
+    from tests.ui.helpers import press
 
     controller, lock = logged_in(qtbot, db_path)
     press(controller.main_window, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)

@@ -22,7 +22,6 @@ from cart_chain.services.cases import new_case
 from cart_chain.store.database import Database
 from cart_chain.ui import app as app_module
 from tests.helpers import creds
-from tests.ui_conftest import *  # noqa: F403
 
 NAME, DOB, MRN = "Zzmarkername Qqqvonmarker", "1931-07-17", "QQMRN77319"
 MARKERS = ("Zzmarkername", "Qqqvonmarker", DOB, MRN, "$argon2")

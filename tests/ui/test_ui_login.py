@@ -8,8 +8,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from cart_chain.ui.app import AppController
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import press, type_like_a_person
+from tests.ui.helpers import press, type_like_a_person
 
 _controllers: list[AppController] = []
 

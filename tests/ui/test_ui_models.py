@@ -15,7 +15,6 @@ from cart_chain.ui.models.cases_model import (
     CasesModel,
     SummaryRole,
 )
-from tests.ui_conftest import *  # noqa: F403
 
 
 def summary(i: int, steps: tuple[tuple[str, str | None], ...] = ()) -> CaseSummary:

@@ -16,8 +16,7 @@ from cart_chain.labels.printing import print_label
 from cart_chain.services.case_detail import show_case
 from cart_chain.ui.print_label import PDF_CHOICE, PrintLabelDialog
 from tests.helpers import creds, enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
+from tests.ui.helpers import make_session
 
 
 def _in(dialog: QWidget, w: QWidget) -> QRect:

@@ -14,9 +14,8 @@ from cart_chain.ui.condition_import import ImportLoggerDialog
 from cart_chain.ui.record_step import RecordStepDialog
 from tests import logger_files as lf
 from tests.services.test_condition import HANDOFF, fresh_leg
+from tests.ui.helpers import drop_files, make_session
 from tests.ui.test_ui_enter import wedge
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import drop_files, make_session
 
 
 def receipt_dialog(  # type: ignore[no-untyped-def]

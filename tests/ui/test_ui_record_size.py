@@ -12,8 +12,7 @@ from PySide6.QtCore import Qt
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
 from tests.helpers import enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press
+from tests.ui.helpers import make_session, press
 
 SCREEN_HEIGHT = 800  # the smallest screen the README's screenshots are taken on
 

@@ -20,11 +20,10 @@ from cart_chain.ui import alarm, prefs
 from cart_chain.ui.models.cases_model import SummaryRole
 from cart_chain.ui.scan_router import SECRET_REFUSED
 from tests.helpers import creds, enrol, unit_of, walk
+from tests.ui.helpers import type_like_a_person
 from tests.ui.test_ui_bedside import at_site, bedside, sign_both, window_for
 from tests.ui.test_ui_login import _shut_down_controllers, start  # noqa: F401
 from tests.ui.test_ui_record import events, open_window, start_recording
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import type_like_a_person
 
 
 @pytest.fixture

@@ -8,9 +8,8 @@ from PySide6.QtWidgets import QApplication
 
 from cart_chain.ui.export import ExportDialog
 from tests.helpers import enrol
+from tests.ui.helpers import settled, type_like_a_person
 from tests.ui.test_ui_home import home_window
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import settled, type_like_a_person
 
 
 def test_ctrl_e_exports_from_the_search_field(qtbot, opened) -> None:  # type: ignore[no-untyped-def]

@@ -28,8 +28,7 @@ from tests.helpers import (
     prepare_patient,
     unit_of,
 )
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, press
+from tests.ui.helpers import make_session, press
 
 RECEIVED_AT_SITE = 10  # journey steps up to receipt at the site: the next is the thaw
 

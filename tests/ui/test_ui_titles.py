@@ -7,8 +7,7 @@ from PySide6.QtWidgets import QLabel, QWidget
 from cart_chain.domain.roles import Role, role_name
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.titles import set_title
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session
+from tests.ui.helpers import make_session
 
 
 def shown_title(qtbot, widget: QWidget) -> str:  # type: ignore[no-untyped-def]

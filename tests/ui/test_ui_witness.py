@@ -7,8 +7,7 @@ from pathlib import Path
 from cart_chain.services import site_key, witness_admin
 from cart_chain.ui.main_window import MainWindow
 from tests.helpers import creds
-from tests.ui_conftest import *  # noqa: F403 (fixtures)
-from tests.ui_conftest import make_session
+from tests.ui.helpers import make_session
 
 
 def test_status_bar_shows_an_unreachable_witness(qtbot, opened, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -10,8 +10,7 @@ from cart_chain.store.database import Database
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.models.queue_model import CASE, LEFT, WAITING
 from tests.helpers import enrol, unit_of, walk
-from tests.ui_conftest import *  # noqa: F403
-from tests.ui_conftest import make_session, settled
+from tests.ui.helpers import make_session, settled
 
 
 def _window(qtbot, opened, user: str) -> MainWindow:  # type: ignore[no-untyped-def]
