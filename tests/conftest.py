@@ -5,8 +5,9 @@
 fresh PostgreSQL schema. PostgreSQL comes from $CART_CHAIN_TEST_PG (tests/pg_server.py:
 the local server by default; under pytest-xdist each worker makes a database of its own
 there, dropped here when the session ends); when none can be reached its tests are
-skipped with a message saying so. Plain helpers (the test users, `enrol`, `walk`) are
-in tests/helpers.py.
+skipped with a message saying so. A fixture that only one folder uses is in that
+folder's conftest.py; plain helpers (the test users, `enrol`, `walk`) are in
+tests/helpers.py.
 """
 
 from __future__ import annotations

@@ -8,8 +8,6 @@ signed write once the last one is a day old.
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -23,16 +21,6 @@ from cart_chain.store.database import Database
 from tests import tamper
 from tests.cli.test_cli import run
 from tests.helpers import creds, enrol
-
-
-@pytest.fixture
-def own_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """This test's copy of the site key (a rotation replaces the file)."""
-    key = tmp_path / "keys" / "site-key.pem"
-    key.parent.mkdir()
-    shutil.copy(os.environ["CART_CHAIN_SITE_KEY"], key)
-    monkeypatch.setenv("CART_CHAIN_SITE_KEY", str(key))
-    return key
 
 
 def test_rotation_keeps_old_checkpoints_valid(

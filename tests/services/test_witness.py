@@ -36,7 +36,6 @@ from cart_chain.store.database import Database
 from tests import gocheck, tamper
 from tests.cli.test_cli import run
 from tests.helpers import ADMIN, creds, enrol
-from tests.services.test_key_rotation import own_key  # noqa: F401 (a fixture)
 
 
 @pytest.fixture

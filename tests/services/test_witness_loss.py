@@ -24,7 +24,6 @@ from cart_chain.store.tree import tree_size
 from tests.cli.test_cli import one_line_error, run
 from tests.helpers import creds, enrol
 from tests.services import test_witness
-from tests.services.test_key_rotation import own_key  # noqa: F401 (a fixture)
 
 site = test_witness.site  # the fixtures, shared with the witness tests
 witnessed = test_witness.witnessed
