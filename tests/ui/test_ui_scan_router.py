@@ -257,6 +257,38 @@ def test_an_administrator_sets_the_scanners_prefix_and_suffix(qtbot, opened, sca
     assert scan_router.stream.framing == Framing("%%", "#")  # in use at once
 
 
+def test_a_router_destroyed_after_its_successor_leaves_it_current(qtbot, qapp, opened) -> None:  # type: ignore[no-untyped-def]
+    """Every router's `destroyed` used to unset `ScanRouter.current` (fixed in 0267b1b):
+    one deleted after a newer one was made (deleteLater runs at the next event loop, as
+    after the `scan_router` fixture of the test before) left no current router, so
+    Administration's save reloaded none and its prefix and suffix waited for a restart."""
+    from cart_chain.domain.scan_stream import Framing
+    from cart_chain.ui.scan_router import ScanRouter
+    from tests.ui.test_ui_admin import open_admin
+
+    first = ScanRouter()
+    second = ScanRouter()
+    try:
+        qapp.removeEventFilter(first)
+        with qtbot.waitSignal(first.destroyed, timeout=5_000):
+            first.deleteLater()
+        assert ScanRouter.current is second
+
+        _, dialog = open_admin(qtbot, opened)
+        dialog.tabs.setCurrentIndex(2)
+        save = dialog.findChild(type(dialog.toggle_active), "SaveWorkstation")
+        type_like_a_person(qtbot, dialog.scanner_prefix, "%%")
+        type_like_a_person(qtbot, dialog.scanner_suffix, "#")
+        qtbot.mouseClick(save, Qt.MouseButton.LeftButton)  # reloads ScanRouter.current
+        assert "saved" in dialog.message.text()
+        assert second.stream.framing == Framing("%%", "#")  # in use at once
+    finally:
+        qapp.removeEventFilter(second)
+        with qtbot.waitSignal(second.destroyed, timeout=5_000):
+            second.deleteLater()
+    assert ScanRouter.current is None  # the current one gone: none is left behind
+
+
 def test_a_held_key_is_never_a_scan(qtbot, opened, scan_router) -> None:  # type: ignore[no-untyped-def]
     from PySide6.QtCore import QEvent
     from PySide6.QtGui import QKeyEvent
