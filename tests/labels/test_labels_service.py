@@ -282,22 +282,30 @@ def test_cli_writes_each_format_atomically(
     assert out.read_bytes() == data
 
 
-def test_cli_sends_zpl_to_a_raw_printer_port(
+@pytest.mark.parametrize(
+    ("kind", "listening", "expected_rc"),
+    [
+        pytest.param("transport", True, 0, id="sends-zpl-to-a-raw-printer-port"),
+        pytest.param("bag", False, 3, id="refuses-a-printer-that-is-not-there-records-nothing"),
+    ],
+)
+def test_cli_prints_to_a_raw_printer_port(
     ready_db: Database,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
+    kind: str,
+    listening: bool,
+    expected_rc: int,
 ) -> None:
+    """A label sent to a raw printer port (``--printer HOST:PORT``): a printer listening
+    there gets the ZPL and the print is recorded; a port that refuses the connection is an
+    error (exit 3) and nothing is recorded."""
     db = ready_db
     unit = unit_of(enrol(db))
-    server = socket.socket()
-    server.bind(("127.0.0.1", 0))
-    server.listen(1)
-    server.settimeout(30)
-    port = server.getsockname()[1]
     received: list[bytes] = []
 
-    def printer() -> None:
+    def printer(server: socket.socket) -> None:
         conn, _ = server.accept()
         with conn:
             chunks = []
@@ -305,48 +313,17 @@ def test_cli_sends_zpl_to_a_raw_printer_port(
                 chunks.append(chunk)
             received.append(b"".join(chunks))
 
-    thread = threading.Thread(target=printer, daemon=True)
-    thread.start()
-    dbarg = ["--db", db.url]
-    rc = _cli(
-        [
-            *dbarg,
-            "label",
-            unit,
-            "--kind",
-            "transport",
-            "--printer",
-            f"127.0.0.1:{port}",
-            "--by",
-            "alice",
-        ],
-        password("alice") + "\n",
-        monkeypatch,
-    )
-    thread.join(30)
-    server.close()
-    assert rc == 0, capsys.readouterr().err
-    zpl = received[0].decode("ascii")
-    assert zpl.startswith("^XA") and zpl.rstrip().endswith("^XZ")
-    (found,) = decode(zpl_to_image(zpl))
-    assert scan(db, found[1]).unit.unit == unit  # type: ignore[union-attr]
-    views = list_labels(db, unit)
-    assert len(views) == 1 and views[0].kind == "transport"
-
-
-def test_cli_refuses_a_printer_that_is_not_there_and_records_nothing(
-    ready_db: Database,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    db = ready_db
-    unit = unit_of(enrol(db))
-    # The port stays bound, never listened on: a connection to it is refused, and no other
-    # process (a pytest-xdist worker's printer) can be given it until the test ends.
-    with socket.socket() as held:
-        held.bind(("127.0.0.1", 0))
-        port = held.getsockname()[1]
+    # The port stays bound until the print is over, so no other process (a pytest-xdist
+    # worker's printer) can be given it: listened on, it is the printer; never listened
+    # on, a connection to it is refused.
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        port = server.getsockname()[1]
+        if listening:
+            server.listen(1)
+            server.settimeout(30)
+            thread = threading.Thread(target=printer, args=(server,), daemon=True)
+            thread.start()
         before = _entries(db)
         rc = _cli(
             [
@@ -355,7 +332,7 @@ def test_cli_refuses_a_printer_that_is_not_there_and_records_nothing(
                 "label",
                 unit,
                 "--kind",
-                "bag",
+                kind,
                 "--printer",
                 f"127.0.0.1:{port}",
                 "--by",
@@ -364,9 +341,21 @@ def test_cli_refuses_a_printer_that_is_not_there_and_records_nothing(
             password("alice") + "\n",
             monkeypatch,
         )
-    assert rc == 3 and "refused" in capsys.readouterr().err.lower()
-    assert _entries(db) == before
-    assert db.read(lambda s: s.execute(select(func.count()).select_from(LabelPrint)).scalar()) == 0
+        if listening:
+            thread.join(30)
+    if not listening:
+        assert rc == expected_rc and "refused" in capsys.readouterr().err.lower()
+        assert _entries(db) == before
+        count = select(func.count()).select_from(LabelPrint)
+        assert db.read(lambda s: s.execute(count).scalar()) == 0
+        return
+    assert rc == expected_rc, capsys.readouterr().err
+    zpl = received[0].decode("ascii")
+    assert zpl.startswith("^XA") and zpl.rstrip().endswith("^XZ")
+    (found,) = decode(zpl_to_image(zpl))
+    assert scan(db, found[1]).unit.unit == unit  # type: ignore[union-attr]
+    views = list_labels(db, unit)
+    assert len(views) == 1 and views[0].kind == kind
 
 
 def test_cli_usage_errors(
