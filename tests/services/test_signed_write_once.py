@@ -165,9 +165,9 @@ def _count_rehearsals(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 def test_bag_writes_name_their_signers_so_none_is_rehearsed(ready_db, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from cart_chain.labels.printing import print_label
     from cart_chain.services.readiness import bedside_check
-    from tests.services.test_readiness import _to_thaw
 
-    coi = _to_thaw(ready_db)
+    coi = enrol(ready_db, "Pat Example")
+    walk(ready_db, unit_of(coi), 11)  # through thaw
     rehearsed = _count_rehearsals(monkeypatch)
     writes = _count_writes(monkeypatch)
     print_label(ready_db, unit_of(coi), "bag", creds("anna"))

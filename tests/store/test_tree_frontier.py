@@ -16,7 +16,7 @@ from cart_chain.domain import merkle
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger, tree
 from cart_chain.store.database import Database
-from tests.conftest import enrol, unit_of, walk
+from tests.helpers import enrol, unit_of, walk
 from tests.store.test_tree import entry_hashes, expected_rows, stored
 
 
