@@ -48,8 +48,18 @@ def entry_time(now: str, head: str | None, source: str = "this workstation's clo
     return head
 
 
+#: Where the stored format has its separators: a string shaped so is read by
+#: `datetime.fromisoformat` (C code, a tenth of strptime's cost on the hot path).
+_SHAPE = ((4, "-"), (7, "-"), (10, "T"), (13, ":"), (16, ":"), (19, "."), (26, "Z"))
+
+
 def parse_iso(text: str) -> datetime:
     """Parse a stored UTC string back into an aware datetime."""
+    if len(text) == 27 and all(text[i] == c for i, c in _SHAPE) and text[:4].isdigit():
+        try:
+            return datetime.fromisoformat(text[:26]).replace(tzinfo=UTC)
+        except ValueError:
+            pass  # strptime says what is wrong
     return datetime.strptime(text, _FORMAT).replace(tzinfo=UTC)
 
 

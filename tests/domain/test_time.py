@@ -7,9 +7,13 @@ import sqlite3
 from datetime import UTC, datetime, timedelta, tzinfo
 
 import pytest
+from hypothesis import given
+from hypothesis import settings as examples
+from hypothesis import strategies as st
 from sqlalchemy import text
 
 from cart_chain.domain import clock
+from cart_chain.domain.clock import parse_iso
 from cart_chain.domain.errors import ClockBehind
 from cart_chain.services import settings
 from cart_chain.services.verification import verify_ledger
@@ -172,3 +176,40 @@ def ledger_time(db: Database, seq: int) -> str:
         return entry.recorded_at
 
     return db.read(run)
+
+
+_STORED = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def _strptime_or_error(text: str) -> object:
+    try:
+        return datetime.strptime(text, _STORED).replace(tzinfo=UTC)
+    except ValueError:
+        return ValueError
+
+
+def _parse_or_error(text: str) -> object:
+    try:
+        return parse_iso(text)
+    except ValueError:
+        return ValueError
+
+
+@examples(max_examples=400, deadline=None)
+@given(
+    moment=st.datetimes(min_value=datetime(1000, 1, 1), max_value=datetime(9999, 12, 31)),
+    at=st.integers(0, 26),
+    char=st.characters(),
+    how=st.sampled_from(["keep", "replace", "insert", "delete"]),
+)
+def test_parse_iso_reads_exactly_what_strptime_reads(moment, at, char, how) -> None:  # type: ignore[no-untyped-def]
+    """Its fast path (`datetime.fromisoformat`) never accepts or reads a stored time
+    differently from the strict format it stands in for, however the string is bent."""
+    text = moment.strftime(_STORED)
+    if how == "replace":
+        text = text[:at] + char + text[at + 1 :]
+    elif how == "insert":
+        text = text[:at] + char + text[at:]
+    elif how == "delete":
+        text = text[:at] + text[at + 1 :]
+    assert _parse_or_error(text) == _strptime_or_error(text)
