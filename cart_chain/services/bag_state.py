@@ -28,26 +28,42 @@ from cart_chain.store.models import Case, Event, Unit, User
 _CASE = select(Case.entry_seq, *(getattr(Case, f) for f in CASE_FIELDS)).where(
     Case.coi == bindparam("coi")
 )
-_CASE_FIXES = fixes_query(bindparam("seqs", expanding=True), CASE_FIELDS)
+# A scan of a bag's code names its COI before anything is read, and every read below
+# but the steps' corrections is by the COI alone, so they go in one batch
+# (`case_reads`). Each is an index lookup on its own: the case by its key, its
+# corrections by the case's sequence number (a scalar subquery, evaluated once), the
+# bags by their COI, their steps by the bags' code range (every bag code of a case is
+# its COI body, "U" and two digits). A join left to table statistics went wrong
+# before: PostgreSQL without ANALYZE (autovacuum off) hash-joined the whole events
+# table, 25 ms at 100k entries (tests/services/test_bag_state.py explains every
+# statement of a scan to check that none does).
+_CASE_SEQ = select(Case.entry_seq).where(Case.coi == bindparam("coi")).scalar_subquery()
+_CASE_FIXES = fixes_query(_CASE_SEQ, CASE_FIELDS, one=True)
 _UNITS = (
     select(Unit.unit_code, Unit.number, Unit.parent_unit)
     .where(Unit.coi == bindparam("coi"))
     .order_by(Unit.number)
 )
-#: By the bags' own codes and the steps' own numbers, as read just before: a join
-#: from the case would leave the plan to table statistics, and PostgreSQL without
-#: ANALYZE (autovacuum off) hash-joins the whole events table, 25 ms at 100k entries.
+_OF_CASE = (Event.unit_code >= bindparam("first"), Event.unit_code < bindparam("after"))
 _STEPS = (
     select(Event.entry_seq, Event.unit_code, Event.step, Event.by_user, Event.to_user)
     .add_columns(Event.location)
-    .where(Event.unit_code.in_(bindparam("units", expanding=True)))
+    .where(*_OF_CASE)
     .order_by(Event.entry_seq)
 )
 #: A step's void and its corrected location are what change who holds a bag and where.
 _STEP_FIXES = fixes_query(bindparam("seqs", expanding=True), ("void", "location"))
+#: Everyone a step of the case names: its holders are among them.
 _NAMES = select(User.username, User.full_name).where(
-    User.username.in_(bindparam("names", expanding=True))
+    User.username.in_(
+        select(Event.by_user).where(*_OF_CASE).union(select(Event.to_user).where(*_OF_CASE))
+    )
 )
+
+
+def _keys(coi: Coi) -> tuple[dict[str, str], dict[str, str]]:
+    """The parameters of the case's reads, and of its steps' (the range of its bags)."""
+    return {"coi": coi.full}, {"first": f"{coi.body}U", "after": f"{coi.body}V"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,21 +78,23 @@ class CaseBags:
     units: tuple[BagState, ...]
 
 
-def case_reads(coi: str) -> list[batch.Read]:
-    """The reads `case_bags` starts with, which need only the COI (`batch.read_ahead`)."""
-    return [(_CASE, {"coi": coi}), (_UNITS, {"coi": coi})]
+def case_reads(coi: Coi) -> list[batch.Read]:
+    """The reads `case_bags` makes that need only the COI (`batch.read_ahead`)."""
+    case, bags = _keys(coi)
+    return [(_CASE, case), (_CASE_FIXES, case), (_UNITS, case), (_STEPS, bags), (_NAMES, bags)]
 
 
 def case_bags(session: Session, coi: Coi) -> CaseBags:
     conn = session.connection()
-    case = next(iter(batch.rows(session, _CASE, {"coi": coi.full})), None)
+    key, bags = _keys(coi)
+    case = next(iter(batch.rows(session, _CASE, key)), None)
     if case is None:
         raise NotFound(f"case {coi.grouped()} is not known in this database")
     seq, *values = case
-    fixes = group_fixes(conn.execute(_CASE_FIXES, {"seqs": [seq]}))
+    fixes = group_fixes(batch.rows(session, _CASE_FIXES, key))
     patient = effective(dict(zip(CASE_FIELDS, values, strict=True)), fixes.get(seq, ()))
-    units = batch.rows(session, _UNITS, {"coi": coi.full})
-    steps = conn.execute(_STEPS, {"units": [u[0] for u in units]}).all() if units else []
+    units = batch.rows(session, _UNITS, key)
+    steps = batch.rows(session, _STEPS, bags)
     seqs = [row[0] for row in steps]
     step_fixes = group_fixes(conn.execute(_STEP_FIXES, {"seqs": seqs})) if seqs else {}
     live: dict[str, list[tuple[str, str, str | None, str | None]]] = defaultdict(list)
@@ -87,7 +105,7 @@ def case_bags(session: Session, coi: Coi) -> CaseBags:
             live[unit].append((step, by, to, where))  # type: ignore[arg-type]
     held = {u[0]: held_after(live.get(u[0], ())) for u in units}
     holders = sorted({h.custodian for h in held.values() if h.custodian})
-    names = dict(conn.execute(_NAMES, {"names": holders}).all()) if holders else {}
+    names = dict(batch.rows(session, _NAMES, bags)) if holders else {}
     bags = tuple(
         BagState(
             unit=code,

@@ -107,7 +107,7 @@ def _scan_reads(text: str, source: ScanSource) -> list[batch.Read]:
         scanned = parse_scan(text, source=source)
     except MalformedScan:
         return []
-    return [*unit_reads(text, source), *case_reads(scanned.coi.full)]
+    return [*unit_reads(text, source), *case_reads(scanned.coi)]
 
 
 def scan(

@@ -16,14 +16,18 @@ from cart_chain.domain.effective import Fix
 from cart_chain.store.models import Correction
 
 
-def fixes_query(targets: Any, fields: Iterable[str] | None = None) -> Select[Any]:
+def fixes_query(
+    targets: Any, fields: Iterable[str] | None = None, *, one: bool = False
+) -> Select[Any]:
     """(target, field, new value) of the corrections of ``targets``, in ledger order.
 
-    ``targets`` is a list of sequence numbers, an expanding bind parameter or a
-    sub-select of them, so a hot reader can build its statement once.
+    ``targets`` is a list of sequence numbers, an expanding bind parameter, a
+    sub-select of them, so a hot reader can build its statement once. ``one``: ``targets``
+    is a scalar subquery naming one entry, compared with = (evaluated once, then an index
+    lookup) rather than joined.
     """
     q = select(Correction.target_seq, Correction.field, Correction.new_value).where(
-        Correction.target_seq.in_(targets)
+        Correction.target_seq == targets if one else Correction.target_seq.in_(targets)
     )
     if fields is not None:
         q = q.where(Correction.field.in_(tuple(fields)))

@@ -24,7 +24,7 @@ from sqlalchemy import event
 
 from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
-from tests.helpers import creds, enrol, unit_of, walk
+from tests.helpers import creds, enrol, populate, unit_of, walk
 
 
 @contextmanager
@@ -98,8 +98,6 @@ def test_each_check_of_a_handoff_reads_once(ready_db) -> None:  # type: ignore[n
 
 @pytest.mark.postgres
 def test_a_handoff_is_a_few_round_trips_on_postgresql(any_db_postgresql) -> None:  # type: ignore[no-untyped-def]
-    from tests.helpers import populate
-
     db = populate(any_db_postgresql)
     handoff = _handoff(db)
     handoff_again = _handoff(db)
@@ -119,3 +117,25 @@ def test_a_handoff_is_a_few_round_trips_on_postgresql(any_db_postgresql) -> None
     # Before the write: the signers' states read for their passwords (BEGIN with the
     # reads, COMMIT). This was 35 round trips before, then 8.
     assert len(trips) == 5, trips
+
+
+@pytest.mark.postgres
+def test_a_scan_is_three_round_trips_on_postgresql(any_db_postgresql) -> None:  # type: ignore[no-untyped-def]
+    """The bag, its case, the case's corrections, its bags, their steps and the names of
+    their holders in one batch (all by the COI the code names); the steps' corrections,
+    which need the steps; COMMIT. This was 6."""
+    from cart_chain.services.scanning import scan
+
+    db = populate(any_db_postgresql)
+    first, second = unit_of(enrol(db)), unit_of(enrol(db))
+    walk(db, first, 2)
+    walk(db, second, 2)
+    scan(db, first)  # warm
+    with _pg_messages(db) as messages:
+        result = scan(db, second, step="receipt_at_manufacturing")
+    assert result.step == "receipt_at_manufacturing"
+    assert result.unit is not None and result.unit.custodian == "carl"
+    assert result.unit.custodian_name == "Carl Courier"
+    sent = [m for m in messages if m and m[0] == "F"]
+    trips = [m for m in sent if len(m) > 2 and m[2] in ("Sync", "Query")]
+    assert len(trips) == 3, trips
