@@ -123,24 +123,27 @@ def walk(database: Database, unit: str, steps: int = len(JOURNEY)) -> list[int]:
     Temperatures are inside the profile's limits, and before infusion the patient
     is made ready (lymphodepletion ended 3 days ago, bedside check passed).
     """
+    return [record_step(database, unit, n) for n in range(1, steps + 1)]
+
+
+def record_step(database: Database, unit: str, number: int) -> int:
+    """Record step ``number`` of the journey (1 is the collection) for ``unit``, the ones
+    before it being recorded; returns its entry number."""
     from cart_chain.services.custody import record_event
 
-    seqs = []
-    for step, by, to in JOURNEY[:steps]:
-        if step == "infusion":
-            prepare_patient(database, unit)
-        r = record_event(
-            database,
-            unit,
-            step,
-            creds(by),
-            creds(to) if to else None,
-            location=f"{step} room",
-            temperature_c=TEMPERATURES[step],
-            condition=condition_for(step),
-        )
-        seqs.append(r.seq)
-    return seqs
+    step, by, to = JOURNEY[number - 1]
+    if step == "infusion":
+        prepare_patient(database, unit)
+    return record_event(
+        database,
+        unit,
+        step,
+        creds(by),
+        creds(to) if to else None,
+        location=f"{step} room",
+        temperature_c=TEMPERATURES[step],
+        condition=condition_for(step),
+    ).seq
 
 
 def unit_of(coi: str, number: int = 1) -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from cart_chain.domain.steps import Step
 from cart_chain.labels.printing import print_label
 from cart_chain.services.labels import label_offer
-from tests.helpers import JOURNEY, creds, enrol, unit_of, walk
+from tests.helpers import JOURNEY, creds, enrol, record_step, unit_of, walk
 
 EXPECTED = {
     "collection": "collection",
@@ -30,7 +30,7 @@ def test_each_step_offers_the_next_holders_label(ready_db) -> None:  # type: ign
     unit = unit_of(coi)
     assert [s for s, _, _ in JOURNEY] == list(EXPECTED)
     for i, (step, _, _) in enumerate(JOURNEY, start=1):
-        _record(db, unit, i)
+        record_step(db, unit, i)
         offer = label_offer(db, unit, step)
         kind = EXPECTED[step]
         if kind is None:
@@ -40,26 +40,6 @@ def test_each_step_offers_the_next_holders_label(ready_db) -> None:  # type: ign
         # Fresh kinds are a first print; the second transport and bag labels are reprints.
         assert offer.reprint == (step in ("ship_to_site", "receipt_at_site", "thaw")), step
         print_label(db, unit, kind, creds("alice"), reason="again" if offer.reprint else None)
-
-
-def _record(db, unit: str, steps: int) -> None:  # type: ignore[no-untyped-def]
-    """Record the journey's step number ``steps`` (the ones before are recorded)."""
-    from cart_chain.services.custody import record_event
-    from tests.helpers import TEMPERATURES, condition_for, prepare_patient
-
-    step, by, to = JOURNEY[steps - 1]
-    if step == "infusion":
-        prepare_patient(db, unit)
-    record_event(
-        db,
-        unit,
-        step,
-        creds(by),
-        creds(to) if to else None,
-        location=f"{step} room",
-        temperature_c=TEMPERATURES[step],
-        condition=condition_for(step),
-    )
 
 
 def test_a_reprint_is_offered_only_for_a_kind_already_printed(ready_db) -> None:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ uses.
 from __future__ import annotations
 
 from cart_chain.services.workstation import OpenedDatabase
-from tests.helpers import creds
+from tests.helpers import creds, unit_of
 
 
 def make_session(opened: OpenedDatabase, username: str, signed: bool = False):  # type: ignore[no-untyped-def]
@@ -77,3 +77,25 @@ def drop_files(widget, *paths) -> bool:  # type: ignore[no-untyped-def]
     drop = QDropEvent(at, action, mime, button, mods)
     QApplication.sendEvent(widget, drop)
     return drop.isAccepted()
+
+
+def record_dialog(qtbot, opened, coi: str, username: str, size=None):  # type: ignore[no-untyped-def]
+    """The record-step dialog as a nurse reaches it: ``username`` logged in, the case
+    open, F2, the bag's code scanned and Return (``size``: the window's, first)."""
+    from PySide6.QtCore import Qt
+
+    from cart_chain.ui.main_window import MainWindow
+    from cart_chain.ui.record_step import RecordStepDialog
+
+    window = MainWindow(make_session(opened, username))
+    qtbot.addWidget(window)
+    if size is not None:
+        window.resize(*size)
+    window.show()
+    window.open_case(coi)
+    press(window, Qt.Key.Key_F2)
+    dialog = window.dialogs[-1]
+    assert isinstance(dialog, RecordStepDialog)
+    qtbot.keyClicks(dialog.scan, unit_of(coi))
+    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+    return dialog

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from cart_chain.ui.main_window import MainWindow
-from cart_chain.ui.record_step import RecordStepDialog
 from tests.helpers import enrol, unit_of, walk
-from tests.ui.helpers import make_session, press
+from tests.ui.helpers import record_dialog
 
 SCREEN_HEIGHT = 800  # the smallest screen the README's screenshots are taken on
 
@@ -20,16 +18,7 @@ SCREEN_HEIGHT = 800  # the smallest screen the README's screenshots are taken on
 def test_the_dialog_fits_its_step_and_the_buttons_are_on_screen(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     coi = enrol(opened.db, "Stella Storage")
     walk(opened.db, unit_of(coi), 5)  # expanded: cryopreservation next, one signer
-    window = MainWindow(make_session(opened, "leo"))
-    qtbot.addWidget(window)
-    window.resize(1280, SCREEN_HEIGHT)
-    window.show()
-    window.open_case(coi)
-    press(window, Qt.Key.Key_F2)
-    dialog = window.dialogs[-1]
-    assert isinstance(dialog, RecordStepDialog)
-    qtbot.keyClicks(dialog.scan, unit_of(coi))
-    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+    dialog = record_dialog(qtbot, opened, coi, "leo", size=(1280, SCREEN_HEIGHT))
     assert dialog.selected_step() == "cryopreservation"
     assert not dialog.fields.condition.isVisibleTo(dialog)
     assert not dialog.started.isVisibleTo(dialog)

@@ -28,7 +28,7 @@ from tests.helpers import (
     prepare_patient,
     unit_of,
 )
-from tests.ui.helpers import make_session, press
+from tests.ui.helpers import record_dialog
 
 RECEIVED_AT_SITE = 10  # journey steps up to receipt at the site: the next is the thaw
 
@@ -55,15 +55,7 @@ def breyanzi_case(opened, product: str = "Breyanzi") -> str:  # type: ignore[no-
 
 
 def thaw_dialog(qtbot, opened, coi: str) -> RecordStepDialog:  # type: ignore[no-untyped-def]
-    window = MainWindow(make_session(opened, "ines"))
-    qtbot.addWidget(window)
-    window.show()
-    window.open_case(coi)
-    press(window, Qt.Key.Key_F2)
-    dialog = window.dialogs[-1]
-    assert isinstance(dialog, RecordStepDialog)
-    qtbot.keyClicks(dialog.scan, unit_of(coi))
-    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+    dialog = record_dialog(qtbot, opened, coi, "ines")
     assert dialog.selected_step() == "thaw"
     return dialog
 
@@ -241,15 +233,7 @@ def thawed_case(opened, product: str) -> str:  # type: ignore[no-untyped-def]
 
 
 def infusion_dialog(qtbot, opened, coi: str) -> RecordStepDialog:  # type: ignore[no-untyped-def]
-    window = MainWindow(make_session(opened, "ines"))
-    qtbot.addWidget(window)
-    window.show()
-    window.open_case(coi)
-    press(window, Qt.Key.Key_F2)
-    dialog = window.dialogs[-1]
-    assert isinstance(dialog, RecordStepDialog)
-    qtbot.keyClicks(dialog.scan, unit_of(coi))
-    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+    dialog = record_dialog(qtbot, opened, coi, "ines")
     assert dialog.selected_step() == "infusion"
     return dialog
 

@@ -8,27 +8,17 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QPoint
 
 from cart_chain.services.custody import record_event
-from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.helpers import CONDITION, TEMPERATURES, creds, unit_of
+from tests.helpers import CONDITION, TEMPERATURES, creds
 from tests.services.test_thaw_outlook import received
-from tests.ui.helpers import make_session, press
+from tests.ui.helpers import record_dialog
 
 
 def _record_dialog(qtbot, opened, coi: str) -> RecordStepDialog:  # type: ignore[no-untyped-def]
-    window = MainWindow(make_session(opened, "ines"))
-    qtbot.addWidget(window)
-    window.show()
-    window.open_case(coi)
-    press(window, Qt.Key.Key_F2)
-    dialog = window.dialogs[-1]
-    assert isinstance(dialog, RecordStepDialog)
-    qtbot.keyClicks(dialog.scan, unit_of(coi))
-    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
-    return dialog
+    return record_dialog(qtbot, opened, coi, "ines")
 
 
 def test_the_thaw_dialog_shows_the_checklist_and_warns_before_any_password(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
