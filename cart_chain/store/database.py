@@ -253,24 +253,17 @@ class Database:
                 with self.engine.connect() as conn:
                     conn = conn.execution_options(cart_chain_write=True)
                     if not self.is_sqlite:  # BEGIN goes with the lock (`store.pg_begin`)
-                        conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-                        pg_begin.defer(conn, pg_begin.WRITE)
-                    try:
-                        with (
-                            Session(bind=conn, expire_on_commit=False) as session,
-                            session.begin(),
-                        ):
-                            reads = ahead(session) if ahead is not None else []
-                            if not self.is_sqlite:
-                                at_lock = True
-                                batch.read_ahead(session, [(_PG_WRITE_LOCK, {}), *reads])
-                                at_lock = False
-                                pg_begin.require_transaction(conn)
-                            elif reads:  # BEGIN IMMEDIATE took the lock (`_begin`)
-                                batch.read_ahead(session, reads)
-                            result = fn(session)
-                    finally:
-                        pg_begin.clear(conn)
+                        conn = pg_begin.defer(conn, pg_begin.WRITE)
+                    with Session(bind=conn, expire_on_commit=False) as session, session.begin():
+                        reads = ahead(session) if ahead is not None else []
+                        if not self.is_sqlite:
+                            at_lock = True
+                            batch.read_ahead(session, [(_PG_WRITE_LOCK, {}), *reads])
+                            at_lock = False
+                            pg_begin.require_transaction(conn)
+                        elif reads:  # BEGIN IMMEDIATE took the lock (`_begin`)
+                            batch.read_ahead(session, reads)
+                        result = fn(session)
                 for then in session.info.get(_AFTER_COMMIT, ()):
                     self._run_after_commit(then)
                 return result
@@ -325,19 +318,15 @@ class Database:
             # ROLLBACK makes it deallocate them all, which cost every later statement on
             # this connection a fresh parse and the DEALLOCATE a round trip of its own).
             # Its BEGIN goes with its first statements (`store.pg_begin`).
-            conn = conn.execution_options(isolation_level="AUTOCOMMIT")
-            pg_begin.defer(conn, pg_begin.READ)
-            try:
-                with Session(bind=conn) as session:
-                    try:
-                        result = fn(session)
-                    except BaseException:
-                        session.rollback()
-                        raise
-                    session.commit()
-                    return result
-            finally:
-                pg_begin.clear(conn)
+            conn = pg_begin.defer(conn, pg_begin.READ)
+            with Session(bind=conn) as session:
+                try:
+                    result = fn(session)
+                except BaseException:
+                    session.rollback()
+                    raise
+                session.commit()
+                return result
 
     def dispose(self) -> None:
         self.engine.dispose()

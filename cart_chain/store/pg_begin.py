@@ -20,7 +20,9 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-#: `Connection.info` key: the BEGIN still to be sent on this connection.
+#: Execution option: the BEGIN still to be sent, in a list emptied when it is sent. It
+#: belongs to the `Connection` object, which is dropped after its transaction, so nothing
+#: is left behind on the pooled connection whatever happens.
 _PENDING = "cart_chain_pending_begin"
 
 READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
@@ -28,25 +30,21 @@ READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 # serialises every writer, so each reads the rows the one before it committed.
 WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
 
-_IDLE, _INTRANS, _INERROR = 0, 2, 3  # libpq's PQtransactionStatus values
+_INTRANS, _INERROR = 2, 3  # libpq's PQtransactionStatus values
 
 
-def defer(conn: Connection, begin: str) -> None:
-    """Have ``begin`` sent before the next statement on ``conn`` (driver autocommit)."""
-    conn.info[_PENDING] = begin
-
-
-def clear(conn: Connection) -> None:
-    """Forget a BEGIN never sent (the transaction ran no statement, or failed)."""
-    conn.info.pop(_PENDING, None)
+def defer(conn: Connection, begin: str) -> Connection:
+    """``conn`` in the driver's autocommit mode, ``begin`` to be sent before its next
+    statement."""
+    return conn.execution_options(isolation_level="AUTOCOMMIT", **{_PENDING: [begin]})
 
 
 def send(conn: Connection) -> None:
     """Send the pending BEGIN, once; in a pipeline it joins the batch, in order."""
-    begin = conn.info.pop(_PENDING, None)
-    if begin is not None:
+    pending = conn.get_execution_options().get(_PENDING)
+    if pending:
         raw: Any = conn.connection.driver_connection
-        raw.execute(begin)
+        raw.execute(pending.pop())
 
 
 def require_transaction(conn: Connection) -> None:
