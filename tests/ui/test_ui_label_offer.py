@@ -7,24 +7,15 @@ from PySide6.QtCore import Qt
 
 from cart_chain.labels.printing import print_label
 from cart_chain.ui import prefs
-from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.print_label import PrintLabelDialog
-from cart_chain.ui.record_step import RecordStepDialog
 from tests.helpers import creds, enrol, unit_of, walk
-from tests.ui.helpers import make_session, press
+from tests.ui.helpers import record_dialog
 
 
 def record_receipt(qtbot, opened, coi: str) -> PrintLabelDialog:  # type: ignore[no-untyped-def]
     """Lena receives the bag from Carl at manufacturing; returns the label offered."""
-    window = MainWindow(make_session(opened, "lena"))
-    qtbot.addWidget(window)
-    window.show()
-    window.open_case(coi)
-    press(window, Qt.Key.Key_F2)
-    dialog = window.dialogs[-1]
-    assert isinstance(dialog, RecordStepDialog)
-    qtbot.keyClicks(dialog.scan, unit_of(coi))
-    qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
+    dialog = record_dialog(qtbot, opened, coi, "lena")
+    window = dialog.parentWidget()
     assert dialog.selected_step() == "receipt_at_manufacturing"
     qtbot.keyClicks(dialog.location, "Cell lab goods-in")
     qtbot.keyClicks(dialog.temperature, "4")
