@@ -114,6 +114,11 @@ class Coi:
             raise IdentifierError(f"unit number must be 1 to {MAX_UNITS}")
         return UnitId(f"{self.body}U{number:02d}")
 
+    def unit_code_range(self) -> tuple[str, str]:
+        """[first, after): every unit code of this case sorts in it, no other code does
+        (a unit code is the body, ``U``, two digits and a check character)."""
+        return f"{self.body}U", f"{self.body}V"
+
     def __str__(self) -> str:
         return self.full
 

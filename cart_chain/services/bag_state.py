@@ -33,7 +33,7 @@ _CASE = select(Case.entry_seq, *(getattr(Case, f) for f in CASE_FIELDS)).where(
 # (`case_reads`). Each is an index lookup on its own: the case by its key, its
 # corrections by the case's sequence number (a scalar subquery, evaluated once), the
 # bags by their COI, their steps by the bags' code range (every bag code of a case is
-# its COI body, "U" and two digits). A join left to table statistics went wrong
+# in `Coi.unit_code_range`). A join left to table statistics went wrong
 # before: PostgreSQL without ANALYZE (autovacuum off) hash-joined the whole events
 # table, 25 ms at 100k entries (tests/services/test_bag_state.py explains every
 # statement of a scan to check that none does).
@@ -63,7 +63,8 @@ _NAMES = select(User.username, User.full_name).where(
 
 def _keys(coi: Coi) -> tuple[dict[str, str], dict[str, str]]:
     """The parameters of the case's reads, and of its steps' (the range of its bags)."""
-    return {"coi": coi.full}, {"first": f"{coi.body}U", "after": f"{coi.body}V"}
+    first, after = coi.unit_code_range()
+    return {"coi": coi.full}, {"first": first, "after": after}
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ import pytest
 from cart_chain.domain.errors import IdentifierError
 from cart_chain.domain.identifiers import (
     ALPHABET,
+    MAX_UNITS,
     Coi,
     UnitId,
     mod37_2,
@@ -134,3 +135,15 @@ def test_coi_of_a_facility_starting_with_o_is_not_a_coi() -> None:
     body = "CHO123426000042"
     with pytest.raises(IdentifierError, match="is not a COI"):
         parse_coi(body + mod37_2(body))
+
+
+def test_a_case_unit_code_range_holds_its_units_and_no_other_case_s() -> None:
+    """A scan reads a case's steps by this range (`services.bag_state`)."""
+    coi = Coi.build("A9999", 2026, 41)
+    first, after = coi.unit_code_range()
+    for n in range(1, MAX_UNITS + 1):
+        assert first <= coi.unit(n).full < after
+    for other in (Coi.build("A9999", 2026, 40), Coi.build("A9999", 2026, 42)):
+        assert not first <= other.unit(1).full < after
+        assert not first <= other.full < after
+    assert not first <= coi.full < after  # the case's own code is not a bag's
