@@ -21,7 +21,7 @@ def fixes_query(
 ) -> Select[Any]:
     """(target, field, new value) of the corrections of ``targets``, in ledger order.
 
-    ``targets`` is a list of sequence numbers, an expanding bind parameter, a
+    ``targets`` is a list of sequence numbers, an expanding bind parameter or a
     sub-select of them, so a hot reader can build its statement once. ``one``: ``targets``
     is a scalar subquery naming one entry, compared with = (evaluated once, then an index
     lookup) rather than joined.

@@ -5,8 +5,8 @@ server's answer to that BEGIN alone (in pipeline mode it syncs right after it):
 one round trip that carries nothing. So `Database` runs its PostgreSQL
 transactions on a connection in the driver's autocommit mode and has the BEGIN
 sent here, ahead of the transaction's first statement: in the same pipeline as
-the statements `store.batch` sends together, or on the cursor of the first
-statement SQLAlchemy executes.
+the statements `store.batch` sends together, or just before the first statement
+SQLAlchemy executes.
 
 Autocommit means a statement sent before the BEGIN would be committed on its own,
 so the order is checked, not assumed: `require_transaction` fails the write before
@@ -30,8 +30,6 @@ READ = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
 # serialises every writer, so each reads the rows the one before it committed.
 WRITE = "BEGIN ISOLATION LEVEL READ COMMITTED READ WRITE"
 
-_INTRANS, _INERROR = 2, 3  # libpq's PQtransactionStatus values
-
 
 def defer(conn: Connection, begin: str) -> Connection:
     """``conn`` in the driver's autocommit mode, ``begin`` to be sent before its next
@@ -49,8 +47,10 @@ def send(conn: Connection) -> None:
 
 def require_transaction(conn: Connection) -> None:
     """Refuse to go on unless the server has this connection in a transaction."""
+    from psycopg.pq import TransactionStatus  # here: a SQLite workstation never needs it
+
     raw: Any = conn.connection.driver_connection
-    if raw.pgconn.transaction_status not in (_INTRANS, _INERROR):
+    if raw.pgconn.transaction_status not in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
         raise AssertionError("a PostgreSQL write ran outside its transaction")
 
 
