@@ -96,22 +96,15 @@ def prepare_patient(database: Database, unit: str) -> None:
     ld = [e.kind for e in detail.patient_events]
     now = datetime.now(UTC)
     if "lymphodepletion_end" not in ld:
-        record_patient_event(
-            database,
-            detail.coi,
-            "lymphodepletion_start",
-            creds("ines"),
-            occurred_at=now - timedelta(days=6),
-            detail="Flu/Cy",
-        )
-        record_patient_event(
-            database,
-            detail.coi,
-            "lymphodepletion_end",
-            creds("ines"),
-            occurred_at=now - timedelta(days=3),
-            detail="Flu/Cy",
-        )
+        for kind, days in (("lymphodepletion_start", 6), ("lymphodepletion_end", 3)):
+            record_patient_event(
+                database,
+                detail.coi,
+                kind,
+                creds("ines"),
+                occurred_at=now - timedelta(days=days),
+                detail="Flu/Cy",
+            )
     bedside_check(
         database, unit, detail.patient_name, detail.patient_dob, creds("ines"), creds("ivan")
     )
