@@ -5,7 +5,8 @@
 fresh PostgreSQL schema. PostgreSQL comes from $CART_CHAIN_TEST_PG (tests/pg_server.py:
 the local server by default; under pytest-xdist each worker makes a database of its own
 there, dropped here when the session ends); when none can be reached its tests are
-skipped with a message saying so. A fixture that only one folder uses is in that
+skipped with a message saying so. ``media`` is a small tmpfs (tests/tmpfs.py) for the
+tests of full and read-only media. A fixture that only one folder uses is in that
 folder's conftest.py; plain helpers (the test users, `enrol`, `walk`) are in
 tests/helpers.py.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,7 +36,7 @@ os.environ.pop("CART_CHAIN_SITE_KEY_PASSPHRASE", None)
 
 from cart_chain.services import passwords
 from cart_chain.store.database import Database
-from tests import pg_server
+from tests import pg_server, tmpfs
 from tests.helpers import populate
 
 #: Accounts the tests make in this process get low-cost argon2id hashes. A run checks
@@ -122,3 +124,19 @@ def ready_db(db: Database, populated_sqlite: Path) -> Database:
 def ready_any_db(any_db: Database) -> Database:
     """Like ``ready_db``, on SQLite and PostgreSQL."""
     return populate(any_db)
+
+
+@pytest.fixture
+def media(tmp_path: Path) -> Iterator[Path]:
+    """A small tmpfs to fill, then remount read-only with `tmpfs.make_read_only`."""
+    mount = tmp_path / "media"
+    mount.mkdir()
+    if os.geteuid() != 0:
+        pytest.skip("needs root to mount a tmpfs that can be made read-only")
+    done = tmpfs.mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount))
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)

@@ -1,19 +1,21 @@
-"""Build the small Go checkers in tests/ (tlogcheck, notecheck) offline, once.
+"""Build the small Go checkers in tests/ (tlogcheck, notecheck) offline, once, and run them.
 
 They compile against Debian's golang-golang-x-mod-dev source in GOPATH mode (no
 network) into a cache directory outside the repository, named by the hash of the
 checker's source and of the library file it checks against. Without Go or that
 source the calling test is skipped saying so, except under CI=true, where it fails
-(.ci/run installs both).
+(.ci/run installs both). `tlog_check` and `go_open` run a built checker.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,3 +75,17 @@ def build(name: str, library: Path, checks: str) -> Path:
         unavailable(f"go build of tests/{name} failed: {done.stderr.strip()}", checks)
     partial.replace(binary)
     return binary
+
+
+def tlog_check(binary: Path, spec: dict[str, Any]) -> subprocess.CompletedProcess[str]:
+    """Run tests/tlogcheck (``binary``) on ``spec``, given as JSON on its stdin."""
+    return subprocess.run(
+        [str(binary)], input=json.dumps(spec), capture_output=True, text=True, timeout=120
+    )
+
+
+def go_open(binary: Path, vkey: str, note: str) -> subprocess.CompletedProcess[str]:
+    """Run tests/notecheck (``binary``): open the signed ``note`` with the verifier key."""
+    return subprocess.run(
+        [str(binary), vkey], input=note, capture_output=True, text=True, timeout=60
+    )

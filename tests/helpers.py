@@ -4,10 +4,15 @@ Not fixtures, so they live here rather than in tests/conftest.py (pytest discour
 importing from a conftest module): `creds` and `password` log the test users in,
 `populate` makes the administrator and every user in a fresh database (the fixtures
 ``ready_db`` and ``ready_any_db`` start from it), `enrol` makes a case and `walk`
-records its journey, step by step, as the people in `USERS` would.
+records its journey, step by step, as the people in `USERS` would. Cases part of the
+way: `fresh_leg` (a fresh-apheresis leg shipped at `HANDOFF`, for the logger-file
+tests), `received` (at the treatment centre, lymphodepleted), and
+`checkpointed_history` (steps either side of a signed checkpoint).
 """
 
 from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
 
 from cart_chain.domain.steps import CONDITION_STEPS, Step
 from cart_chain.services import setup
@@ -87,8 +92,6 @@ TEMPERATURES = {step: temp for step, _by, _to, _where, temp, _hours in DEMO_JOUR
 
 def prepare_patient(database: Database, unit: str) -> None:
     """What must be true before infusion: lymphodepletion in its window, a bedside check."""
-    from datetime import UTC, datetime, timedelta
-
     from cart_chain.services.case_detail import show_case
     from cart_chain.services.readiness import bedside_check, record_patient_event
 
@@ -143,3 +146,74 @@ def unit_of(coi: str, number: int = 1) -> str:
     from cart_chain.domain.identifiers import parse_coi
 
     return parse_coi(coi).unit(number).full
+
+
+#: The collection, two hours before the shipper leaves; the leg lasts four hours.
+_COLLECTED = (datetime.now(UTC) - timedelta(days=2)).replace(second=0, microsecond=0)
+HANDOFF = _COLLECTED + timedelta(hours=2)
+RECEIPT = HANDOFF + timedelta(hours=4)
+
+
+def fresh_leg(db: Database, product: str = "Yescarta", receive: bool = True) -> str:
+    """A fresh-apheresis unit collected, shipped at HANDOFF and received at RECEIPT."""
+    from cart_chain.services.cases import new_case
+    from cart_chain.services.custody import record_event
+
+    coi = new_case(db, creds("alice"), "Pat Leg", "1970-01-01", "M-9", product, 1).subject
+    unit = unit_of(coi)
+    steps = [
+        ("collection", "alice", "anna", _COLLECTED),
+        ("ship_to_manufacturing", "alice", "carl", HANDOFF),
+    ]
+    if receive:
+        steps.append(("receipt_at_manufacturing", "carl", "lena", RECEIPT))
+    for step, by, to, at in steps:
+        record_event(
+            db,
+            unit,
+            step,
+            creds(by),
+            creds(to),
+            temperature_c=5.0,
+            occurred_at=at,
+            condition=condition_for(step),
+        )
+    return unit
+
+
+#: Journey steps up to the receipt at the treatment centre: the next is the thaw.
+RECEIVED_AT_SITE = 10
+
+
+def _lymphodepleted(db: Database, coi: str, ended_ago: timedelta) -> None:
+    from cart_chain.services.readiness import record_patient_event
+
+    now = datetime.now(UTC)
+    record_patient_event(
+        db,
+        coi,
+        "lymphodepletion_start",
+        creds("ines"),
+        occurred_at=now - ended_ago - timedelta(days=3),
+    )
+    record_patient_event(db, coi, "lymphodepletion_end", creds("ines"), occurred_at=now - ended_ago)
+
+
+def received(db: Database, ended_ago: timedelta | None) -> tuple[str, str]:
+    """A new case whose bag is received at the site, lymphodepletion ended ``ended_ago``
+    (None: not recorded); (COI, unit). The GUI tests of the checklist use it too."""
+    coi = enrol(db)  # Kymriah: 30 min from thaw; infusion 2 to 14 days after lymphodepletion
+    walk(db, unit_of(coi), RECEIVED_AT_SITE)
+    if ended_ago is not None:
+        _lymphodepleted(db, coi, ended_ago)
+    return coi, unit_of(coi)
+
+
+def checkpointed_history(db: Database) -> tuple[list[int], int, list[int]]:
+    """Steps before a checkpoint, the checkpoint entry, and steps after it."""
+    from cart_chain.services import site_key
+
+    before = walk(db, unit_of(enrol(db, "Before Checkpoint")), 3)
+    made = site_key.make_checkpoint(db, creds("alice"))
+    after = walk(db, unit_of(enrol(db, "After Checkpoint")), 3)
+    return before, made.seq, after

@@ -1,11 +1,12 @@
 """What an attacker with write access to the database file does (and nothing more).
 
 They cannot read the site key (it is outside the database), so they cannot sign.
-They can edit any row, recompute every later hash and the whole Merkle tree, put
-the append-only triggers back, and turn the recorded ``checkpoint`` entries into
-harmless-looking refused scans (which the ledger's own check of its checkpoints would
-otherwise catch): only what left the database (a kept checkpoint, a witness) can
-then tell.
+They can edit any row (`tamper`: SQL run with the append-only triggers off, on SQLite
+or PostgreSQL), recompute every later hash and the whole Merkle tree, put the
+append-only triggers back, and turn the recorded ``checkpoint`` entries into
+harmless-looking refused scans (`rewrite`; `consistent_rewrite` leaves them as they
+are), which the ledger's own check of its checkpoints would otherwise catch: only what
+left the database (a kept checkpoint, a witness) can then tell.
 """
 
 from __future__ import annotations
@@ -16,10 +17,36 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import text
+
 from cart_chain.domain import merkle
+from cart_chain.store.database import Database
 from cart_chain.store.ledger import GENESIS, Entry, canonical, entry_hash
 from cart_chain.store.models import PROJECTIONS
 from cart_chain.store.projections import project
+
+
+def tamper(db: Database, *statements: str) -> None:
+    """Change the database behind cart-chain's back, as an attacker with file access would."""
+    if db.is_sqlite:
+        conn = sqlite3.connect(str(db.path))
+        triggers = conn.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type='trigger'"
+        ).fetchall()
+        for name, _ in triggers:
+            conn.execute(f"DROP TRIGGER {name}")
+        conn.execute("PRAGMA foreign_keys=OFF")
+        for sql in statements:
+            conn.execute(sql)
+        for _, sql in triggers:  # put back, so verify's trigger check does not give it away
+            conn.execute(sql)
+        conn.commit()
+        conn.close()
+        return
+    with db.engine.begin() as conn:
+        conn.execute(text("SET LOCAL session_replication_role = replica"))  # triggers off
+        for sql in statements:
+            conn.execute(text(sql))
 
 
 def rewrite(
@@ -85,9 +112,15 @@ def rewrite(
     rebuild_case_index(path)
 
 
+def consistent_rewrite(path: Path, seq: int, change: Callable[[dict[str, Any]], None]) -> None:
+    """Rewrite entry ``seq``'s payload and recompute everything that depends on it
+    (the attacker of `rewrite`, leaving the checkpoint entries as they are)."""
+    rewrite(path, seq, change, hide_checkpoints=False)
+
+
 def rebuild_case_index(path: Path) -> None:
     """The case index is a fold of the projections: rebuilt, as `verify` would expect."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
 
     from cart_chain.store import case_index
 

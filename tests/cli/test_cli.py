@@ -3,48 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from cart_chain.services.demo import DEMO_USERS
-
-
-def run(
-    db: Path | str, *args: str, stdin: str = "", env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    full_env = {
-        k: v for k, v in os.environ.items() if k not in ("CART_CHAIN_DB", "CART_CHAIN_USER")
-    }
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "cart_chain", "--db", str(db), *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=full_env,
-        timeout=120,
-    )
-
-
-def ok(result: subprocess.CompletedProcess[str]) -> str:
-    assert result.returncode == 0, result.stderr
-    return result.stdout
-
-
-def one_line_error(result: subprocess.CompletedProcess[str], code: int) -> str:
-    assert result.returncode == code, (result.stdout, result.stderr)
-    assert "Traceback" not in result.stderr
-    lines = [line for line in result.stderr.splitlines() if line.startswith("cart-chain:")]
-    assert len(lines) == 1, result.stderr
-    return lines[0]
-
-
-#: Enrolment of a placeholder patient; tests add --by and stdin as they need.
-NEW_CASE = ("case", "new", "--name", "P", "--dob", "1980-01-01", "--mrn", "M", "--product", "K")
+from tests.cli.helpers import NEW_CASE, ok, one_line_error, run
 
 
 @pytest.fixture

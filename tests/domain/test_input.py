@@ -277,7 +277,7 @@ def test_text_stored_before_these_rules_is_printed_escaped(ready_db: Database) -
     from cart_chain.domain.identifiers import Coi
     from cart_chain.services import profiles
     from cart_chain.store import ledger
-    from tests.cli.test_cli import ok, run
+    from tests.cli.helpers import ok, run
 
     coi = Coi.build("W0000", 26, 900)
 

@@ -2,5 +2,6 @@
 
 None so far: every fixture these tests share (the databases: ``db``, ``any_db``,
 ``ready_db``, ...) is one other folders use too, in tests/conftest.py, and a fixture only
-one module uses stays in that module. Plain helpers are in tests/helpers.py.
+one module uses stays in that module. Plain helpers are in tests/helpers.py, the label
+tests' own in tests/labels/helpers.py (no database) and tests/labels/cases.py.
 """

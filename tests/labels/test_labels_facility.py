@@ -13,25 +13,25 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.shared_settings import get_in
 from cart_chain.store.database import Database
 from tests.helpers import creds, walk
-from tests.labels.test_labels_standards import _configure, _din, _enrol, _text
-from tests.labels.test_labels_support import decode, pdf_to_image
+from tests.labels.cases import configure_product_code, din_of, enrol_unit
+from tests.labels.helpers import decode, pdf_text, pdf_to_image
 
 NAME = "St Elsewhere Apheresis Unit"
 
 
 def test_facility_name_is_printed_beside_the_fin(ready_db: Database) -> None:
     db = ready_db
-    _configure(db)
-    unit = _enrol(db)
+    configure_product_code(db)
+    unit = enrol_unit(db)
     walk(db, unit, 1)  # collection, at "collection room"
     settings.set_setting(db, creds("admin"), "facility_name", f"  {NAME} ")
-    din = _din(db, unit)
+    din = din_of(db, unit)
     assert show_case(db, unit).facility_name == NAME
-    collection = _text(print_label(db, unit, "collection", creds("anna"), fmt="pdf").output)
+    collection = pdf_text(print_label(db, unit, "collection", creds("anna"), fmt="pdf").output)
     assert f"{NAME} · FIN {din.fin}" in collection
     assert "collection room" not in collection
     printed = print_label(db, unit, "container", creds("anna"), fmt="pdf")
-    container = _text(printed.output)
+    container = pdf_text(printed.output)
     assert "FACILITY" in container and f"FIN {din.fin}" in container
     assert all(word in container for word in NAME.split())
     # the added text sits beside the symbols: every one of them still decodes
@@ -40,12 +40,12 @@ def test_facility_name_is_printed_beside_the_fin(ready_db: Database) -> None:
 
 def test_without_a_facility_name_the_labels_say_what_they_know(ready_db: Database) -> None:
     db = ready_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     walk(db, unit, 1)
-    din = _din(db, unit)
-    collection = _text(print_label(db, unit, "collection", creds("anna"), fmt="pdf").output)
+    din = din_of(db, unit)
+    collection = pdf_text(print_label(db, unit, "collection", creds("anna"), fmt="pdf").output)
     assert f"collection room · FIN {din.fin}" in collection
-    container = _text(print_label(db, unit, "container", creds("anna"), fmt="pdf").output)
+    container = pdf_text(print_label(db, unit, "container", creds("anna"), fmt="pdf").output)
     assert "FACILITY" in container and "(write in)" in container
     assert f"FIN {din.fin}" in container
 

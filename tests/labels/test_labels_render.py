@@ -2,7 +2,7 @@
 
 PNG is decoded as written; PDF after rasterising with poppler (a renderer that
 shares nothing with reportlab); ZPL after `zpl_to_image` (see
-test_labels_support for what that does and does not prove).
+tests/labels/helpers.py for what that does and does not prove).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from cart_chain.domain.label_layout import load_layout, parse_layout
 from cart_chain.domain.labelcode import LabelCode, parse_scan
 from cart_chain.labels.plan import SymbolOp, TextOp, plan
 from cart_chain.labels.render import format_of, render
-from tests.labels.test_labels_support import (
+from tests.labels.helpers import (
     DPIS,
     KINDS,
     decode,

@@ -22,7 +22,7 @@ from cart_chain.domain.labelcode import MAX_SERIAL, LabelCode, parse_scan
 from cart_chain.labels.plan import SymbolOp, plan
 from cart_chain.labels.png import draw_symbol
 from cart_chain.labels.symbols import QUIET
-from tests.labels.test_labels_support import DPIS, KINDS, decode, sample_data, with_payload
+from tests.labels.helpers import DPIS, KINDS, decode, sample_data, with_payload
 
 TOTAL = 1000
 ALNUM = string.digits + string.ascii_uppercase

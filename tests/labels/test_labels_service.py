@@ -33,7 +33,7 @@ from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
 from cart_chain.store.models import LabelPrint, LedgerEntry
 from tests.helpers import creds, enrol, password, unit_of, walk
-from tests.labels.test_labels_support import decode, pdf_to_image, zpl_commands, zpl_to_image
+from tests.labels.helpers import decode, pdf_to_image, zpl_commands, zpl_to_image
 
 
 def _entries(db: Database) -> int:
@@ -423,7 +423,7 @@ def test_label_rendering_needs_neither_the_database_layer_nor_qt() -> None:
         "import sys\n"
         "import cart_chain.labels.render, cart_chain.labels.png, cart_chain.labels.pdf\n"
         "import cart_chain.labels.zpl, cart_chain.domain.labelcode\n"
-        "from tests.labels.test_labels_support import sample_data\n"
+        "from tests.labels.helpers import sample_data\n"
         "from cart_chain.domain.label_layout import load_layout\n"
         "for fmt in ('png', 'pdf', 'zpl'):\n"
         "    cart_chain.labels.render.render(load_layout('bag'), sample_data(), fmt)\n"

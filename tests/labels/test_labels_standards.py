@@ -10,79 +10,55 @@ code, the COI and the label payload. Superseded templates stay loadable.
 from __future__ import annotations
 
 import io
-import json
-import re
 import sys
 from pathlib import Path
 
 import pytest
 from PIL import Image
-from pypdf import PdfReader
 
 from cart_chain.cli.main import main
-from cart_chain.domain.din import Din
 from cart_chain.domain.errors import InvalidValue
 from cart_chain.domain.label_layout import KINDS, load_layout, revisions
 from cart_chain.labels.plan import BiohazardOp, plan
 from cart_chain.labels.printing import print_label
 from cart_chain.labels.render import render
-from cart_chain.services import settings
-from cart_chain.services.case_detail import show_case
-from cart_chain.services.cases import new_case
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
-from tests.helpers import creds, password, unit_of, walk
-from tests.labels.test_labels_support import decode, pdf_to_image, sample_data, zpl_to_image
+from tests.helpers import creds, password, walk
+from tests.labels.cases import PRODUCT_CODE, configure_product_code, din_of, enrol_unit
+from tests.labels.helpers import decode, pdf_text, pdf_to_image, sample_data, zpl_to_image
 
 STATEMENTS = (
     "For Autologous Use Only",
     "Properly Identify Intended Recipient and Product",
     "Warning: This product may transmit infectious agents",
 )
-CODE = "S1234V00"
-
-
-def _enrol(db: Database, product: str = "Tecartus") -> str:
-    coi = new_case(db, creds("alice"), "Test Patient", "1970-01-01", "MRN-1", product, 1).subject
-    return unit_of(coi)
-
-
-def _configure(db: Database, profile: str = "tecartus") -> None:
-    value = json.dumps({profile: {"product_codes": [CODE]}})
-    settings.set_setting(db, creds("admin"), "product_identifiers", value)
-
-
-def _text(pdf: bytes) -> str:
-    """The PDF's text with line breaks and runs of spaces as single spaces."""
-    return re.sub(r"\s+", " ", PdfReader(io.BytesIO(pdf)).pages[0].extract_text())
-
-
-def _din(db: Database, unit: str) -> Din:
-    (view,) = show_case(db, unit).units
-    assert view.din is not None and view.din_grouped is not None
-    return Din(view.din[:-1], view.din_grouped.split(" [")[0].rsplit(" ", 1)[1])
 
 
 def test_collection_label_carries_every_st018_element(ready_db: Database) -> None:
     db = ready_db
-    _configure(db)
-    unit = _enrol(db)
+    configure_product_code(db)
+    unit = enrol_unit(db)
     walk(db, unit, 1)  # collection, at "collection room"
-    din = _din(db, unit)
+    din = din_of(db, unit)
     printed = print_label(db, unit, "collection", creds("anna"), fmt="pdf")
-    text = _text(printed.output)
+    text = pdf_text(printed.output)
     for statement in STATEMENTS:
         assert statement in text
     assert f"{din.body[:5]} {din.body[5:7]} {din.body[7:]} {din.flags}" in text  # DIN text
     assert din.check in text
-    assert CODE in text and "Tecartus" in text
+    assert PRODUCT_CODE in text and "Tecartus" in text
     assert f"collection room · FIN {din.fin}" in text
     assert printed.data.collection_end in text and "UTC" in printed.data.collection_end
     assert "VOLUME" in text and "ANTICOAGULANT" in text and "(write in)" in text
     assert "2 °C to 8 °C" in text  # Tecartus apheresis ships fresh
     assert "EXPIRES none set by the product profile" in text
     expected = sorted(
-        [("Code128", din.barcode), ("Code128", f"=<{CODE}"), ("DataMatrix", printed.payload)]
+        [
+            ("Code128", din.barcode),
+            ("Code128", f"=<{PRODUCT_CODE}"),
+            ("DataMatrix", printed.payload),
+        ]
     )
     assert decode(pdf_to_image(printed.output, 300)) == expected
     png = print_label(db, unit, "collection", creds("anna"), reason="spoiled", fmt="png")
@@ -95,13 +71,13 @@ def test_collection_label_carries_every_st018_element(ready_db: Database) -> Non
 
 def test_a_site_without_a_product_code_gets_no_invented_one(ready_db: Database) -> None:
     db = ready_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     printed = print_label(db, unit, "collection", creds("anna"), fmt="pdf")
-    text = _text(printed.output)
+    text = pdf_text(printed.output)
     assert "product code not configured" in text
     found = decode(pdf_to_image(printed.output, 300))
     assert not any(t.startswith("=<") for _, t in found)
-    assert ("Code128", _din(db, unit).barcode) in found
+    assert ("Code128", din_of(db, unit).barcode) in found
     # not collected yet: the end of collection and the facility are written in by hand
     assert "END OF COLLECTION ________________ (write in)" in text
 
@@ -110,21 +86,25 @@ def test_container_label_carries_the_isbt_minimum_warnings_and_statements(
     ready_db: Database,
 ) -> None:
     db = ready_db
-    _configure(db)
-    unit = _enrol(db)
-    din = _din(db, unit)
+    configure_product_code(db)
+    unit = enrol_unit(db)
+    din = din_of(db, unit)
     printed = print_label(db, unit, "container", creds("anna"), fmt="pdf")
-    text = _text(printed.output)
+    text = pdf_text(printed.output)
     for statement in STATEMENTS:
         assert statement in text
     assert "Do not irradiate" in text and "leukodepleting filter" in text  # Tecartus warnings
-    assert CODE in text and printed.data.coi_grouped in text and printed.data.din_grouped in text
+    assert (
+        PRODUCT_CODE in text
+        and printed.data.coi_grouped in text
+        and printed.data.din_grouped in text
+    )
     coi_isbt = "&/" + printed.data.coi[:-1]
     expected = sorted(
         [
             ("Code128", coi_isbt),
             ("Code128", din.barcode),
-            ("Code128", f"=<{CODE}"),
+            ("Code128", f"=<{PRODUCT_CODE}"),
             ("Code128", printed.payload),
             ("DataMatrix", printed.payload),
         ]
@@ -183,14 +163,14 @@ def test_cli_prints_the_collection_label(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     db = ready_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     walk(db, unit, 1)
     out = tmp_path / "collection.pdf"
     monkeypatch.setattr(sys, "stdin", io.StringIO(password("anna") + "\n"))
     args = ["--db", db.url, "label", unit, "--kind", "collection", "--out", str(out)]
     assert main([*args, "--by", "anna"]) == 0, capsys.readouterr().err
     assert "printed collection label 001" in capsys.readouterr().out
-    text = _text(out.read_bytes())
+    text = pdf_text(out.read_bytes())
     assert all(statement in text for statement in STATEMENTS)
     assert main(["--db", db.url, "label-list", unit]) == 0
     rev = load_layout("collection").revision

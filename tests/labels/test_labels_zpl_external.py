@@ -1,6 +1,6 @@
 """ZPL labels rasterised by a ZPL renderer cart-chain did not write, then decoded.
 
-`tests/labels/test_labels_support.zpl_to_image` draws our own symbols at our own
+`tests/labels/helpers.zpl_to_image` draws our own symbols at our own
 positions, so it cannot catch a ZPL command the printer reads differently from
 us (ZPL's default Code 128 mode is subset B only: the unit barcode came out
 wider than planned, off the label and over the Data Matrix). Here the ZPL goes to
@@ -32,7 +32,7 @@ from PIL import Image
 from cart_chain.domain.label_layout import KINDS, load_layout
 from cart_chain.labels.plan import Plan, Rect, SymbolOp, plan
 from cart_chain.labels.render import render
-from tests.labels.test_labels_support import DPIS, sample_data
+from tests.labels.helpers import DPIS, sample_data
 
 TOOL = Path(__file__).parents[1] / "zpl_renderer"
 TOOL_FILES = ("package.json", "package-lock.json", "render.cjs")

@@ -27,7 +27,7 @@ from cart_chain.labels.plan import SymbolOp, plan
 from cart_chain.labels.printing import print_label
 from cart_chain.store.database import Database
 from tests.helpers import creds, enrol, unit_of, walk
-from tests.labels.test_labels_support import decode, pdf_to_image
+from tests.labels.helpers import decode, pdf_to_image
 
 CONF = Path("/etc/cups/cups-pdf.conf")
 FORMATS = {"qr": "QRCode", "datamatrix": "DataMatrix", "code128": "Code128"}

@@ -24,10 +24,9 @@ from cart_chain.services.exports import export_audit
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from tests.cli.test_cli import ok, run
-from tests.helpers import creds
-from tests.services.test_quick_verify import _history
-from tests.store.test_ledger import tamper
+from tests.cli.helpers import ok, run
+from tests.helpers import checkpointed_history, creds
+from tests.tamper import tamper
 
 
 def _csv(path: Path) -> list[dict[str, str]]:
@@ -37,7 +36,7 @@ def _csv(path: Path) -> list[dict[str, str]]:
 def test_an_audit_export_after_a_full_run_resumes_at_its_checkpoint(
     ready_db: Database, tmp_path: Path
 ) -> None:
-    _, checkpoint, _ = _history(ready_db)
+    _, checkpoint, _ = checkpointed_history(ready_db)
     assert verify_ledger(ready_db, remember=True).ok
     out = tmp_path / "audit.pdf"
     result = export_audit(ready_db, _quinn(), audit_filters(), out, audit.write_pdf)
@@ -54,7 +53,7 @@ def test_an_audit_export_after_a_full_run_resumes_at_its_checkpoint(
 def test_an_entry_changed_before_the_checkpoint_is_not_exported(
     ready_db: Database, tmp_path: Path
 ) -> None:
-    before, _, _ = _history(ready_db)
+    before, _, _ = checkpointed_history(ready_db)
     assert verify_ledger(ready_db, remember=True).ok
     tamper(
         ready_db,
@@ -74,7 +73,7 @@ def test_without_a_full_run_here_the_export_verifies_in_full(
     ready_db: Database, tmp_path: Path
 ) -> None:
     """A tampered ledger still exports, its header saying verify FAILED, as before."""
-    before, _, _ = _history(ready_db)
+    before, _, _ = checkpointed_history(ready_db)
     tamper(
         ready_db,
         "UPDATE ledger_entries SET payload = replace(payload, ' room', ' hall') "
@@ -87,7 +86,7 @@ def test_without_a_full_run_here_the_export_verifies_in_full(
 
 
 def test_cli_audit_export_says_how_much_verify_redid(ready_db: Database, tmp_path: Path) -> None:
-    _, checkpoint, _ = _history(ready_db)
+    _, checkpoint, _ = checkpointed_history(ready_db)
     ready_db.dispose()
     ok(run(ready_db.path, "verify"))  # type: ignore[arg-type]
     out = tmp_path / "audit.csv"

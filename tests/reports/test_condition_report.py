@@ -15,8 +15,7 @@ from cart_chain.services.condition_views import condition_of
 from cart_chain.services.exports import export_custody
 from cart_chain.store.database import Database
 from tests import logger_files as lf
-from tests.helpers import creds
-from tests.services.test_condition import HANDOFF, fresh_leg
+from tests.helpers import HANDOFF, creds, fresh_leg
 
 _PATH = re.compile(rb"((?:-?[\d.]+ -?[\d.]+ [ml]\s+){8,})")
 

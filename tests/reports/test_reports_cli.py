@@ -9,7 +9,7 @@ from pypdf import PdfReader
 
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from tests.cli.test_cli import ok, one_line_error, run
+from tests.cli.helpers import ok, one_line_error, run
 from tests.helpers import enrol, password, unit_of, walk
 
 

@@ -296,7 +296,7 @@ def test_full_disk_raises_storage_full_and_leaves_nothing(story, tmp_path) -> No
 
 
 def test_a_failed_verification_is_printed(story, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    from tests.store.test_ledger import tamper
+    from tests.tamper import tamper
 
     db, coi, seqs = story
     tamper(db, f"UPDATE events SET location = 'elsewhere' WHERE entry_seq = {seqs['thaw']}")

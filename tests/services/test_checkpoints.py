@@ -31,21 +31,15 @@ from cart_chain.store.database import Database
 from cart_chain.store.models import PROJECTIONS, LedgerEntry
 from cart_chain.store.tree import root_at
 from tests import gocheck
-from tests.cli.test_cli import ok, run
+from tests.cli.helpers import ok, run
 from tests.helpers import ADMIN, creds, enrol, unit_of, walk
 from tests.pg_plans import rows_touched, statements_of
-from tests.store.test_tree_tamper import consistent_rewrite
+from tests.tamper import consistent_rewrite
 
 
 @pytest.fixture(scope="module")
 def notecheck() -> Path:
     return gocheck.build("notecheck", gocheck.SUMDB / "note" / "note.go", "our checkpoints are")
-
-
-def go_open(binary: Path, vkey: str, note: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(binary), vkey], input=note, capture_output=True, text=True, timeout=60
-    )
 
 
 def altered(note: str, line: int, new: str) -> str:
@@ -167,11 +161,11 @@ def test_go_sumdb_note_accepts_ours_and_refuses_an_altered_one(
     enrol(ready_any_db)
     made = site_key.make_checkpoint(ready_any_db, creds("alice"))
     vkey = site_key.site_key(ready_any_db).vkey
-    done = go_open(notecheck, vkey, made.note)
+    done = gocheck.go_open(notecheck, vkey, made.note)
     assert done.returncode == 0, done.stdout + done.stderr
     root = base64.b64encode(made.head.root).decode()
     assert done.stdout.split() == ["ok", made.note.split("\n")[0], str(made.head.size), root]
-    bigger = go_open(notecheck, vkey, altered(made.note, 1, str(made.head.size + 1)))
+    bigger = gocheck.go_open(notecheck, vkey, altered(made.note, 1, str(made.head.size + 1)))
     assert bigger.returncode == 1 and "invalid signature" in bigger.stdout
 
 
@@ -184,7 +178,7 @@ def test_go_refuses_our_checkpoint_under_another_key(notecheck: Path, tmp_path: 
         setup.init_database(b, ADMIN[0], ADMIN[1], ADMIN[3])
     finally:
         os.environ[site_key.KEY_ENV] = old
-    done = go_open(notecheck, site_key.site_key(b).vkey, made.note)
+    done = gocheck.go_open(notecheck, site_key.site_key(b).vkey, made.note)
     assert done.returncode == 1
     a.dispose()
     b.dispose()

@@ -21,7 +21,8 @@ from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
 from cart_chain.store.models import LedgerEntry
 from tests.helpers import creds, password, walk
-from tests.labels.test_labels_standards import _enrol, _text
+from tests.labels.cases import enrol_unit
+from tests.labels.helpers import pdf_text
 
 
 def _entries(db: Database) -> int:
@@ -36,7 +37,7 @@ def _collect(db: Database, unit: str, **kw: object) -> int:
 
 def test_volume_and_anticoagulant_are_recorded_and_shown(ready_any_db: Database) -> None:
     db = ready_any_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     seq = _collect(db, unit, volume_ml=212.5, anticoagulant="  ACD-A ")
     (event,) = show_case(db, unit).units[0].events
     assert (event.volume_ml, event.anticoagulant) == (212.5, "ACD-A")
@@ -61,7 +62,7 @@ def test_a_bad_volume_or_anticoagulant_is_refused(
     ready_any_db: Database, kw: dict[str, object], match: str
 ) -> None:
     db = ready_any_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     before = _entries(db)
     with pytest.raises(InvalidValue, match=match):
         _collect(db, unit, **kw)
@@ -69,7 +70,7 @@ def test_a_bad_volume_or_anticoagulant_is_refused(
 
 
 def test_the_limits_themselves_are_accepted(ready_db: Database) -> None:
-    unit = _enrol(ready_db)
+    unit = enrol_unit(ready_db)
     _collect(ready_db, unit, volume_ml=2000.0, anticoagulant="A" * 40)
     (event,) = show_case(ready_db, unit).units[0].events
     assert event.volume_ml == 2000.0
@@ -77,7 +78,7 @@ def test_the_limits_themselves_are_accepted(ready_db: Database) -> None:
 
 def test_only_the_collection_step_takes_them(ready_any_db: Database) -> None:
     db = ready_any_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     walk(db, unit, 1)
     before = _entries(db)
     with pytest.raises(InvalidValue, match="at the collection step"):
@@ -96,18 +97,18 @@ def test_only_the_collection_step_takes_them(ready_any_db: Database) -> None:
 
 def test_the_collection_label_prints_them(ready_db: Database) -> None:
     db = ready_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     _collect(db, unit, volume_ml=212.5, anticoagulant="ACD-A")
-    text = _text(print_label(db, unit, "collection", creds("anna"), fmt="pdf").output)
+    text = pdf_text(print_label(db, unit, "collection", creds("anna"), fmt="pdf").output)
     assert "VOLUME ANTICOAGULANT 212.5 mL ACD-A" in text
     assert "(write in)" not in text.split("STORAGE")[0].split("VOLUME")[1]
 
 
 def test_unrecorded_ones_stay_write_in_lines(ready_db: Database) -> None:
     db = ready_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     _collect(db, unit, volume_ml=300.0)
-    text = _text(print_label(db, unit, "collection", creds("anna"), fmt="pdf").output)
+    text = pdf_text(print_label(db, unit, "collection", creds("anna"), fmt="pdf").output)
     assert "300 mL ________________ (write in)" in text
 
 
@@ -115,7 +116,7 @@ def test_event_record_on_the_command_line(
     ready_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = ready_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     base = ["--db", db.url, "event", "record", unit, "--step", "collection"]
     base += ["--by", "alice", "--to", "anna", "--location", "apheresis"]
     stdin = f"{password('alice')}\n{password('anna')}\n"
@@ -139,7 +140,7 @@ def test_volume_and_anticoagulant_are_corrected_and_the_label_prints_the_new_val
     ready_db: Database,
 ) -> None:
     db = ready_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     seq = _collect(db, unit, volume_ml=212.5, anticoagulant="ACD-A")
     correct(db, seq, {"volume_ml": "250,5"}, "scale read wrongly", creds("alice"))
     correct(db, seq, {"anticoagulant": " heparin "}, "wrong bag picked", creds("anna"))
@@ -151,7 +152,7 @@ def test_volume_and_anticoagulant_are_corrected_and_the_label_prints_the_new_val
     ]
     entry = db.read(lambda s: get_entry(s, seq))
     assert entry is not None and entry.payload["volume_ml"] == 212.5  # the original stays
-    text = _text(print_label(db, unit, "collection", creds("anna"), fmt="pdf").output)
+    text = pdf_text(print_label(db, unit, "collection", creds("anna"), fmt="pdf").output)
     assert "VOLUME ANTICOAGULANT 250.5 mL heparin" in text
     assert verify_ledger(db).ok
 
@@ -172,7 +173,7 @@ def test_a_bad_corrected_volume_or_anticoagulant_is_refused(
     ready_db: Database, field: str, value: str, match: str
 ) -> None:
     db = ready_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     seq = _collect(db, unit, volume_ml=212.5, anticoagulant="ACD-A")
     before = _entries(db)
     with pytest.raises(InvalidValue, match=match):
@@ -182,7 +183,7 @@ def test_a_bad_corrected_volume_or_anticoagulant_is_refused(
 
 def test_only_a_collection_step_has_a_volume_to_correct(ready_db: Database) -> None:
     db = ready_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     shipped = walk(db, unit, 2)[1]
     before = _entries(db)
     with pytest.raises(InvalidValue, match="cannot be corrected; correctable: location") as err:
@@ -195,7 +196,7 @@ def test_a_volume_is_corrected_on_the_command_line(
     ready_db: Database, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     db = ready_db
-    unit = _enrol(db)
+    unit = enrol_unit(db)
     seq = _collect(db, unit, volume_ml=212.5)
     base = ["--db", db.url, "correct", str(seq), "--reason", "scale misread", "--by", "alice"]
     monkeypatch.setattr(sys, "stdin", io.StringIO(f"{password('alice')}\n"))

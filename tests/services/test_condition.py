@@ -5,14 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from cart_chain.domain.errors import DeviationOpen, PermissionDenied
 from cart_chain.domain.logger_parse import LoggerFileError
-from cart_chain.services.cases import new_case
 from cart_chain.services.condition import DuplicateLoggerFile, import_condition
 from cart_chain.services.condition_views import condition_of, leg_samples
 from cart_chain.services.custody import record_event
@@ -20,37 +19,8 @@ from cart_chain.services.readiness import review_deviation
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from tests import logger_files as lf
-from tests.helpers import condition_for, creds, unit_of
-from tests.store.test_ledger import tamper
-
-#: The collection, two hours before the shipper leaves; the leg lasts four hours.
-BASE = (datetime.now(UTC) - timedelta(days=2)).replace(second=0, microsecond=0)
-HANDOFF = BASE + timedelta(hours=2)
-RECEIPT = HANDOFF + timedelta(hours=4)
-
-
-def fresh_leg(db: Database, product: str = "Yescarta", receive: bool = True) -> str:
-    """A fresh-apheresis unit collected, shipped at HANDOFF and received at RECEIPT."""
-    coi = new_case(db, creds("alice"), "Pat Leg", "1970-01-01", "M-9", product, 1).subject
-    unit = unit_of(coi)
-    steps = [
-        ("collection", "alice", "anna", BASE),
-        ("ship_to_manufacturing", "alice", "carl", HANDOFF),
-    ]
-    if receive:
-        steps.append(("receipt_at_manufacturing", "carl", "lena", RECEIPT))
-    for step, by, to, at in steps:
-        record_event(
-            db,
-            unit,
-            step,
-            creds(by),
-            creds(to),
-            temperature_c=5.0,
-            occurred_at=at,
-            condition=condition_for(step),
-        )
-    return unit
+from tests.helpers import HANDOFF, creds, fresh_leg
+from tests.tamper import tamper
 
 
 def covering(temps_every_5_min: list[float] | None = None, **kw: object) -> bytes:

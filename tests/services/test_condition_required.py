@@ -18,7 +18,7 @@ from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import head
-from tests.cli.test_cli import ok, one_line_error, run
+from tests.cli.helpers import ok, one_line_error, run
 from tests.helpers import (
     CONDITION,
     JOURNEY,

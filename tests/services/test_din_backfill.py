@@ -23,9 +23,9 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import get_entry
-from tests.cli.test_cli import ok, one_line_error, run
+from tests.cli.helpers import ok, one_line_error, run
 from tests.helpers import ADMIN, creds, enrol, unit_of
-from tests.labels.test_labels_standards import _text
+from tests.labels.helpers import pdf_text
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 OLD_UNIT = "CHA999926000002U02L"  # the second bag of case 2, enrolled at schema 0001
@@ -74,7 +74,7 @@ def test_backfill_gives_every_old_collection_a_din(ready_any_db: Database) -> No
     db = ready_any_db
     coi = _enrol_before_dins(db)
     assert [u.din for u in show_case(db, coi).units] == [None, None]
-    text = _text(print_label(db, unit_of(coi), "collection", creds("anna"), fmt="pdf").output)
+    text = pdf_text(print_label(db, unit_of(coi), "collection", creds("anna"), fmt="pdf").output)
     assert "DIN not assigned" in text
     with pytest.raises(PermissionDenied, match="may not assign DINs"):
         backfill(db, creds("quinn"))
@@ -83,7 +83,7 @@ def test_backfill_gives_every_old_collection_a_din(ready_any_db: Database) -> No
     dins = [u.din for u in show_case(db, coi).units]
     assert dins == [d for _, d in assigned] and len(set(dins)) == 2
     assert backfill(db, creds("admin")) == []  # nothing left: nothing recorded
-    text = _text(
+    text = pdf_text(
         print_label(
             db, unit_of(coi), "collection", creds("anna"), reason="no DIN", fmt="pdf"
         ).output

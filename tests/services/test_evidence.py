@@ -34,10 +34,8 @@ from cart_chain.services.exports import export_custody
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from tests import gocheck
-from tests.cli.test_cli import ok, one_line_error, run
+from tests.cli.helpers import ok, one_line_error, run
 from tests.helpers import creds, enrol, populate, unit_of, walk
-from tests.services.test_checkpoints import go_open
-from tests.store.test_tlog import check as tlog_check
 
 
 @dataclass(frozen=True)
@@ -250,17 +248,18 @@ def test_go_accepts_the_embedded_checkpoint_and_proofs(made: Made) -> None:
     notecheck = gocheck.build("notecheck", gocheck.SUMDB / "note" / "note.go", "evidence is")
     tlogcheck = gocheck.build("tlogcheck", gocheck.SUMDB / "tlog" / "tlog.go", "evidence is")
     doc = evidence_of(made.pdf)
-    opened = go_open(notecheck, doc["vkey"], doc["checkpoint"])
+    opened = gocheck.go_open(notecheck, doc["vkey"], doc["checkpoint"])
     assert opened.returncode == 0, opened.stdout
     _, origin, size, root = opened.stdout.split()
     assert origin == doc["checkpoint"].split("\n")[0]
     inclusion = [{**e, "tree_size": int(size), "root": root} for e in doc["entries"]]
-    done = tlog_check(tlogcheck, {"leaves": [], "stored": None, "inclusion": inclusion})
+    done = gocheck.tlog_check(tlogcheck, {"leaves": [], "stored": None, "inclusion": inclusion})
     assert done.returncode == 0, done.stdout
     assert done.stdout.strip() == f"ok {len(inclusion)}"
     # ... and Go refuses a proof we altered, so its acceptance means something.
     bad = [dict(inclusion[0], leaf_data="11" * 32)]
-    assert tlog_check(tlogcheck, {"leaves": [], "stored": None, "inclusion": bad}).returncode == 1
+    refused = gocheck.tlog_check(tlogcheck, {"leaves": [], "stored": None, "inclusion": bad})
+    assert refused.returncode == 1
 
 
 def test_from_json_names_what_is_malformed() -> None:

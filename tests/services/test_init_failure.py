@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tests.cli.test_cli import ok, one_line_error, run
-from tests.store.test_read_only import media  # noqa: F401  (the small tmpfs fixture)
+from tests.cli.helpers import ok, one_line_error, run
 
 
 def _left(path: Path) -> list[str]:
@@ -39,7 +38,7 @@ def test_a_refused_init_keeps_a_database_that_was_there(tmp_path: Path) -> None:
     assert "ledger intact" in ok(run(path, "verify"))
 
 
-def test_demo_on_a_full_disk_names_the_path_and_leaves_no_file(media: Path) -> None:  # noqa: F811
+def test_demo_on_a_full_disk_names_the_path_and_leaves_no_file(media: Path) -> None:
     fd = os.open(media / "filler", os.O_WRONLY | os.O_CREAT)
     try:
         os.write(fd, b"\0" * (8 * 1024 * 1024 - 96 * 1024))  # leave a few pages of room

@@ -19,7 +19,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.services.witnesses import notes_in
 from cart_chain.store.database import Database
 from tests import tamper
-from tests.cli.test_cli import run
+from tests.cli.helpers import run
 from tests.helpers import creds, enrol
 
 

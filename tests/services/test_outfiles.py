@@ -15,7 +15,7 @@ from cart_chain.services.exports import export_audit
 from cart_chain.services.outfiles import write_export
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
-from tests.cli.test_cli import ok, one_line_error, run
+from tests.cli.helpers import ok, one_line_error, run
 from tests.helpers import creds, enrol, password, unit_of
 
 

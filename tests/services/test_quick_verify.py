@@ -16,26 +16,15 @@ from typing import Any
 
 import pytest
 
-from cart_chain.services import site_key
 from cart_chain.services.corrections import correct
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
 from cart_chain.store.verify import Report
-from tests.cli.test_cli import ok, run
-from tests.helpers import creds, enrol, populate, unit_of, walk
+from tests.cli.helpers import ok, run
+from tests.helpers import checkpointed_history, creds, enrol, populate, unit_of, walk
 from tests.pg_plans import rows_touched, statements_of
-from tests.store.test_ledger import tamper
-from tests.store.test_tree_tamper import consistent_rewrite
-from tests.tamper import rewrite
-
-
-def _history(db: Database) -> tuple[list[int], int, list[int]]:
-    """Steps before a checkpoint, the checkpoint entry, and steps after it."""
-    before = walk(db, unit_of(enrol(db, "Before Checkpoint")), 3)
-    made = site_key.make_checkpoint(db, creds("alice"))
-    after = walk(db, unit_of(enrol(db, "After Checkpoint")), 3)
-    return before, made.seq, after
+from tests.tamper import consistent_rewrite, rewrite, tamper
 
 
 def _quick(db: Database) -> Report:
@@ -43,7 +32,7 @@ def _quick(db: Database) -> Report:
 
 
 def test_quick_checks_in_full_until_a_full_run_passed(ready_any_db: Database) -> None:
-    _, checkpoint, _ = _history(ready_any_db)
+    _, checkpoint, _ = checkpointed_history(ready_any_db)
     first = _quick(ready_any_db)  # nothing recorded yet: a full run, which is remembered
     assert first.ok and first.since == 1
     assert any("checked in full" in w for w in first.warnings)
@@ -57,7 +46,7 @@ def test_quick_checks_in_full_until_a_full_run_passed(ready_any_db: Database) ->
 def test_an_entry_before_the_checkpoint_corrected_after_it_verifies(
     ready_any_db: Database,
 ) -> None:
-    before, _, _ = _history(ready_any_db)
+    before, _, _ = checkpointed_history(ready_any_db)
     assert verify_ledger(ready_any_db, remember=True).ok
     correct(ready_any_db, before[1], {"note": "corrected later"}, "typo", creds("alice"))
     report = _quick(ready_any_db)
@@ -68,7 +57,7 @@ def test_an_entry_before_the_checkpoint_corrected_after_it_verifies(
 def test_a_projection_row_changed_after_the_checkpoint_fails_quick(
     ready_any_db: Database,
 ) -> None:
-    _, _, after = _history(ready_any_db)
+    _, _, after = checkpointed_history(ready_any_db)
     assert verify_ledger(ready_any_db, remember=True).ok
     tamper(ready_any_db, f"UPDATE events SET location = 'Elsewhere' WHERE entry_seq = {after[1]}")
     report = _quick(ready_any_db)
@@ -77,7 +66,7 @@ def test_a_projection_row_changed_after_the_checkpoint_fails_quick(
 
 
 def test_an_entry_removed_before_the_checkpoint_fails_quick(ready_db: Database) -> None:
-    before, _, _ = _history(ready_db)
+    before, _, _ = checkpointed_history(ready_db)
     assert verify_ledger(ready_db, remember=True).ok
     tamper(
         ready_db,
@@ -99,7 +88,7 @@ def _colder(p: dict[str, Any]) -> None:
 def test_a_rewrite_before_the_checkpoint_fails_quick(ready_db: Database, tmp_path: Path) -> None:
     """The attacker of `tests.tamper`, with hashes, projections and tree recomputed:
     with the checkpoint entries left, or relabelled as refused scans."""
-    before, checkpoint, _ = _history(ready_db)
+    before, checkpoint, _ = checkpointed_history(ready_db)
     assert verify_ledger(ready_db, remember=True).ok
     ready_db.dispose()
     for hide in (False, True):
@@ -119,7 +108,7 @@ def test_a_rewrite_before_the_checkpoint_fails_quick(ready_db: Database, tmp_pat
 def test_what_quick_leaves_to_the_full_run(ready_db: Database) -> None:
     """A projection row before the checkpoint is not re-derived by --quick: it says so,
     and the full run (what an inspector runs) catches the change."""
-    before, checkpoint, _ = _history(ready_db)
+    before, checkpoint, _ = checkpointed_history(ready_db)
     assert verify_ledger(ready_db, remember=True).ok
     tamper(ready_db, f"UPDATE events SET location = 'Elsewhere' WHERE entry_seq = {before[1]}")
     quick = _quick(ready_db)
@@ -129,7 +118,7 @@ def test_what_quick_leaves_to_the_full_run(ready_db: Database) -> None:
 
 
 def test_a_copy_elsewhere_is_checked_in_full(ready_db: Database, tmp_path: Path) -> None:
-    _history(ready_db)
+    checkpointed_history(ready_db)
     assert verify_ledger(ready_db, remember=True).ok
     assert _quick(ready_db).since > 1
     ready_db.dispose()
@@ -146,7 +135,7 @@ def test_a_copy_elsewhere_is_checked_in_full(ready_db: Database, tmp_path: Path)
 def test_a_consistent_rewrite_after_a_full_run_fails_quick(
     ready_db: Database, tmp_path: Path
 ) -> None:
-    before, checkpoint, _ = _history(ready_db)
+    before, checkpoint, _ = checkpointed_history(ready_db)
     assert verify_ledger(ready_db, remember=True).ok
     ready_db.dispose()
     consistent_rewrite(ready_db.path, before[0], _colder)  # type: ignore[arg-type]
@@ -155,7 +144,7 @@ def test_a_consistent_rewrite_after_a_full_run_fails_quick(
 
 
 def test_cli_verify_quick_says_what_it_checked_in_full(ready_db: Database) -> None:
-    _, checkpoint, _ = _history(ready_db)
+    _, checkpoint, _ = checkpointed_history(ready_db)
     ready_db.dispose()
     assert "checked in full from" not in ok(run(ready_db.path, "verify"))  # type: ignore[arg-type]
     out = ok(run(ready_db.path, "verify", "--quick"))  # type: ignore[arg-type]
@@ -168,7 +157,7 @@ def test_an_entry_before_the_checkpoint_moved_back_in_time_fails_quick(
 ) -> None:
     """The order, links and times before the checkpoint are compared in one statement;
     what it finds is named as a full run names it."""
-    before, _, _ = _history(ready_any_db)
+    before, _, _ = checkpointed_history(ready_any_db)
     assert verify_ledger(ready_any_db, remember=True).ok
     tamper(
         ready_any_db,
@@ -198,7 +187,7 @@ def test_the_walk_reads_each_entry_once_on_postgresql(any_db_postgresql: Databas
     one before it: 124 s at 70k entries. The statements of a resumed run are explained
     with ANALYZE over 5,000 more entries, and the rows each plan node touched counted."""
     db = populate(any_db_postgresql)
-    _history(db)
+    checkpointed_history(db)
     assert verify_ledger(db, remember=True).ok
     selects = statements_of(db, lambda: _quick(db))
     walk = [(sql, p) for sql, p in selects if "JOIN ledger_entries" in sql]
@@ -229,7 +218,7 @@ def test_after_a_restore_quick_checks_the_restored_file_in_full(
     from cart_chain.services.backup import backup, restore
 
     made = backup(ready_db, tmp_path / "older.sqlite3", creds("admin"))
-    _history(ready_db)
+    checkpointed_history(ready_db)
     assert verify_ledger(ready_db, remember=True).ok
     assert _quick(ready_db).since > 1
     restore(ready_db, made.path, creds("admin"), qa=creds("quinn"), reason="test", replace=True)

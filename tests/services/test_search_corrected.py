@@ -47,7 +47,7 @@ def test_a_corrected_mrn_sorts_by_its_new_value(ready_db) -> None:  # type: igno
 
 
 def test_case_list_search_on_the_command_line_finds_the_corrected_mrn(ready_db) -> None:  # type: ignore[no-untyped-def]
-    from tests.cli.test_cli import ok, run
+    from tests.cli.helpers import ok, run
 
     coi = enrol(ready_db, "Jon Smyth")
     _correct_identity(ready_db, coi, {"mrn": "ZX-9911"})

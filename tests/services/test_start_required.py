@@ -18,7 +18,7 @@ from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
 from cart_chain.store.ledger import head
-from tests.cli.test_cli import one_line_error, run
+from tests.cli.helpers import one_line_error, run
 from tests.helpers import CONDITION, TEMPERATURES, creds, prepare_patient, unit_of, walk
 
 

@@ -10,32 +10,7 @@ from datetime import UTC, datetime, timedelta
 from cart_chain.domain.clock import parse_iso
 from cart_chain.services.checklist import infusion_checklist, thaw_outlook
 from cart_chain.services.custody import record_event
-from cart_chain.services.readiness import record_patient_event
-from tests.helpers import CONDITION, TEMPERATURES, creds, enrol, unit_of, walk
-
-RECEIVED_AT_SITE = 10
-
-
-def _lymphodepleted(db, coi: str, ended_ago: timedelta) -> None:  # type: ignore[no-untyped-def]
-    now = datetime.now(UTC)
-    record_patient_event(
-        db,
-        coi,
-        "lymphodepletion_start",
-        creds("ines"),
-        occurred_at=now - ended_ago - timedelta(days=3),
-    )
-    record_patient_event(db, coi, "lymphodepletion_end", creds("ines"), occurred_at=now - ended_ago)
-
-
-def received(db, ended_ago: timedelta | None) -> tuple[str, str]:  # type: ignore[no-untyped-def]
-    """A new case whose bag is received at the site, lymphodepletion ended ``ended_ago``
-    (None: not recorded); (COI, unit). The GUI tests of the checklist use it too."""
-    coi = enrol(db)  # Kymriah: 30 min from thaw; infusion 2 to 14 days after lymphodepletion
-    walk(db, unit_of(coi), RECEIVED_AT_SITE)
-    if ended_ago is not None:
-        _lymphodepleted(db, coi, ended_ago)
-    return coi, unit_of(coi)
+from tests.helpers import CONDITION, TEMPERATURES, creds, received
 
 
 def _item(items, name: str):  # type: ignore[no-untyped-def]

@@ -34,35 +34,8 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.services.witnesses import notes_in
 from cart_chain.store.database import Database
 from tests import gocheck, tamper
-from tests.cli.test_cli import run
+from tests.cli.helpers import run
 from tests.helpers import ADMIN, creds, enrol
-
-
-@pytest.fixture
-def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Database, Path]:
-    """Another cart-chain site with its own key, ready to witness."""
-    original = os.environ["CART_CHAIN_SITE_KEY"]
-    key = tmp_path / "witness" / "site-key.pem"
-    monkeypatch.setenv("CART_CHAIN_SITE_KEY", str(key))
-    wdb = Database(str(tmp_path / "witness.sqlite3"))
-    setup.init_database(wdb, ADMIN[0], ADMIN[1], ADMIN[3], facility="B1234")
-    monkeypatch.setenv("CART_CHAIN_SITE_KEY", original)
-    yield wdb, key
-    wdb.dispose()
-
-
-@pytest.fixture
-def witnessed(ready_db: Database, site: tuple[Database, Path], tmp_path: Path) -> dict:
-    """The log with a folder witness and a cosigning site witness, and one checkpoint."""
-    wdb, key = site
-    folder = tmp_path / "usb"
-    folder.mkdir()
-    witness_admin.accept(wdb, creds("admin"), site_key.site_key(ready_db).vkey)
-    witness_admin.add_folder(ready_db, creds("admin"), folder)
-    witness_admin.add_site(ready_db, creds("admin"), wdb.url, key)
-    enrol(ready_db)
-    first = site_key.make_checkpoint(ready_db, creds("alice"))
-    return {"db": ready_db, "wdb": wdb, "folder": folder, "first": first}
 
 
 @pytest.fixture(scope="module")

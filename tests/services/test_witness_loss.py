@@ -21,12 +21,8 @@ from cart_chain.services.witnesses import notes_in
 from cart_chain.store.database import Database
 from cart_chain.store.models import LedgerEntry
 from cart_chain.store.tree import tree_size
-from tests.cli.test_cli import one_line_error, run
+from tests.cli.helpers import one_line_error, run
 from tests.helpers import creds, enrol
-from tests.services import test_witness
-
-site = test_witness.site  # the fixtures, shared with the witness tests
-witnessed = test_witness.witnessed
 
 
 def lose(db: Database) -> Path:

@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 from cart_chain.domain.errors import DatabaseUnavailable
 from cart_chain.store.database import Database
 from cart_chain.store.db_errors import is_corruption, translate
-from tests.cli.test_cli import NEW_CASE, ok, one_line_error, run
+from tests.cli.helpers import NEW_CASE, ok, one_line_error, run
 from tests.helpers import enrol, populate
 
 

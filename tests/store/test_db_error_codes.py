@@ -8,7 +8,6 @@ another language, and expect the same classification.
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import uuid
 from pathlib import Path
@@ -18,9 +17,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from cart_chain.domain.errors import DatabaseLocked, DatabaseUnavailable, StorageFull
+from cart_chain.store.database import Database
 from cart_chain.store.db_errors import translate
-
-PG_URL = os.environ.get("CART_CHAIN_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
 def _sqlite_error(message: str, code: int) -> OperationalError:
@@ -99,13 +97,12 @@ def test_a_postgresql_bug_is_not_the_environment() -> None:
     assert translate(err, "the server") is None
 
 
-def test_a_real_postgresql_lock_timeout_is_locked() -> None:
-    engine = create_engine(PG_URL)
-    try:
-        with engine.connect() as probe:
-            probe.execute(text("SELECT 1"))
-    except DBAPIError as exc:
-        pytest.skip(f"PostgreSQL is not reachable at {PG_URL}: {exc.orig}")
+@pytest.mark.postgres
+def test_a_real_postgresql_lock_timeout_is_locked(any_db_postgresql: Database) -> None:
+    """On a fresh schema of the test server (tests/pg_server.py; skipped, saying why, when
+    none is reachable), through an engine of its own: not the app's, which sets its own
+    lock timeout on every transaction."""
+    engine = create_engine(any_db_postgresql.url)
     table = f"lock_probe_{uuid.uuid4().hex[:8]}"
     with engine.begin() as conn:
         conn.execute(text(f"CREATE TABLE {table} (x int)"))

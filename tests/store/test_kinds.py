@@ -24,7 +24,7 @@ from cart_chain.store.kinds.registry import req
 from cart_chain.store.models import PROJECTIONS, Case, CaseProfile, LedgerEntry, Signature
 from cart_chain.store.verify import verify
 from tests.helpers import enrol, unit_of, walk
-from tests.store.test_ledger import tamper
+from tests.tamper import tamper
 
 PACKAGE = Path(__file__).resolve().parents[2] / "cart_chain"
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "cart-chain-schema-0001.sqlite3"
@@ -232,7 +232,7 @@ def test_the_upgrade_projects_enrolment_signatures_of_older_cases(tmp_path: Path
     """Migration 0009 writes the rows `verify` now expects, from each entry's payload."""
     import shutil
 
-    from tests.cli.test_cli import ok, run
+    from tests.cli.helpers import ok, run
 
     path = tmp_path / "old.sqlite3"
     shutil.copy(FIXTURE, path)

@@ -16,29 +16,7 @@ from cart_chain.store.database import Database
 from cart_chain.store.models import APPEND_ONLY_TABLES
 from cart_chain.store.verify import Report
 from tests.helpers import creds, enrol, populate, unit_of, walk
-
-
-def tamper(db: Database, *statements: str) -> None:
-    """Change the database behind cart-chain's back, as an attacker with file access would."""
-    if db.is_sqlite:
-        conn = sqlite3.connect(str(db.path))
-        triggers = conn.execute(
-            "SELECT name, sql FROM sqlite_master WHERE type='trigger'"
-        ).fetchall()
-        for name, _ in triggers:
-            conn.execute(f"DROP TRIGGER {name}")
-        conn.execute("PRAGMA foreign_keys=OFF")
-        for sql in statements:
-            conn.execute(sql)
-        for _, sql in triggers:  # put back, so verify's trigger check does not give it away
-            conn.execute(sql)
-        conn.commit()
-        conn.close()
-        return
-    with db.engine.begin() as conn:
-        conn.execute(text("SET LOCAL session_replication_role = replica"))  # triggers off
-        for sql in statements:
-            conn.execute(text(sql))
+from tests.tamper import tamper
 
 
 def build_chain(database: Database) -> Report:

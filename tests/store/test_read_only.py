@@ -9,42 +9,14 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from cart_chain.store.database import Database
-from tests.cli.test_cli import NEW_CASE, ok, one_line_error, run
+from tests.cli.helpers import NEW_CASE, ok, one_line_error, run
 from tests.helpers import enrol, populate
-
-
-def _mount(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["mount", *args], capture_output=True, text=True)
-
-
-@pytest.fixture
-def media(tmp_path: Path) -> Iterator[Path]:
-    """A small tmpfs to fill, then remount read-only with ``make_read_only``."""
-    mount = tmp_path / "media"
-    mount.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("needs root to mount a tmpfs that can be made read-only")
-    done = _mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount))
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
-
-
-def make_read_only(mount: Path) -> None:
-    done = _mount("-o", "remount,ro", str(mount))
-    assert done.returncode == 0, done.stderr
-    with pytest.raises(OSError):
-        (mount / "probe").write_text("x")  # really read-only, even for root
+from tests.tmpfs import make_read_only
 
 
 def _reads_work(path: Path, coi: str) -> None:

@@ -15,7 +15,7 @@ from cart_chain.store import schema
 from cart_chain.store.database import Database
 from cart_chain.store.verify import verify
 from tests.helpers import enrol, unit_of
-from tests.store.test_ledger import tamper
+from tests.tamper import tamper
 
 
 def _refusals(db: Database, coi: str) -> list[tuple[int, str | None, str | None, str]]:

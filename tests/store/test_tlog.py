@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import json
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -26,19 +25,13 @@ from cart_chain.services.proofs import (
 )
 from cart_chain.store.database import Database
 from tests import gocheck
-from tests.cli.test_cli import ok, run
+from tests.cli.helpers import ok, run
 from tests.helpers import enrol, unit_of, walk
 
 
 @pytest.fixture(scope="module")
 def tlogcheck() -> Path:
     return gocheck.build("tlogcheck", gocheck.SUMDB / "tlog" / "tlog.go", "our proofs are")
-
-
-def check(binary: Path, spec: dict[str, Any]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(binary)], input=json.dumps(spec), capture_output=True, text=True, timeout=120
-    )
 
 
 def ledger_spec(db: Database) -> dict[str, Any]:
@@ -67,7 +60,7 @@ def test_tlog_accepts_every_proof_and_builds_the_same_tree(
         for new in sizes
         for old in range(1, new + 1)
     ]
-    done = check(tlogcheck, spec)
+    done = gocheck.tlog_check(tlogcheck, spec)
     assert done.returncode == 0, done.stdout + done.stderr
     assert done.stdout.strip() == f"ok {len(spec['inclusion']) + len(spec['consistency'])}"
 
@@ -83,7 +76,7 @@ def test_tlog_refuses_what_is_not_a_proof(tlogcheck: Path, ready_db: Database) -
     bad_con = {**good_con, "old_root": good_inc["root"]}  # the root of 7, not of 3
     changed = list(spec["stored"])
     changed[2] = "00" * 32
-    done = check(
+    done = gocheck.tlog_check(
         tlogcheck,
         {
             "leaves": spec["leaves"],
@@ -124,5 +117,5 @@ def test_tlog_accepts_what_the_cli_prints(tlogcheck: Path, ready_db: Database) -
             )
         ),
     ]
-    done = check(tlogcheck, spec)
+    done = gocheck.tlog_check(tlogcheck, spec)
     assert done.returncode == 0, done.stdout + done.stderr

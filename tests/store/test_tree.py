@@ -18,33 +18,12 @@ from cart_chain.services.proofs import consistency_proof, inclusion_proof
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store.database import Database
 from cart_chain.store.tree import root_at
-from tests.cli.test_cli import ok, one_line_error, run
+from tests.cli.helpers import ok, one_line_error, run
 from tests.helpers import enrol, unit_of, walk
-from tests.store.test_ledger import tamper
+from tests.store.helpers import entry_hashes, expected_rows, stored
+from tests.tamper import tamper
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
-
-
-def entry_hashes(db: Database) -> list[bytes]:
-    """Leaf data straight from the ledger: the raw bytes of each entry's hash, in order."""
-    with db.engine.connect() as conn:
-        rows = conn.execute(text("SELECT hash FROM ledger_entries ORDER BY seq")).all()
-    return [bytes.fromhex(r[0]) for r in rows]
-
-
-def stored(db: Database) -> list[tuple[int, int, str]]:
-    with db.engine.connect() as conn:
-        q = "SELECT idx, entry_seq, hash FROM tree_hashes ORDER BY idx"
-        return [tuple(r) for r in conn.execute(text(q)).all()]  # type: ignore[misc]
-
-
-def expected_rows(leaves: list[bytes]) -> list[tuple[int, int, str]]:
-    frontier = merkle.Frontier()
-    rows = []
-    for seq, data in enumerate(leaves, start=1):
-        for h in frontier.add(merkle.leaf_hash(data)):
-            rows.append((len(rows), seq, h.hex()))
-    return rows
 
 
 def test_every_append_stores_its_leaf_and_the_subtrees_it_completes(ready_any_db: Database) -> None:

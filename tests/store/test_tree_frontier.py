@@ -17,7 +17,7 @@ from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger, tree
 from cart_chain.store.database import Database
 from tests.helpers import enrol, unit_of, walk
-from tests.store.test_tree import entry_hashes, expected_rows, stored
+from tests.store.helpers import entry_hashes, expected_rows, stored
 
 
 class _Refused(Exception):

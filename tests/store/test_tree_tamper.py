@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,16 +22,9 @@ from cart_chain.services.verification import parse_checkpoint, parse_tree_head, 
 from cart_chain.store.database import Database
 from cart_chain.store.models import APPEND_ONLY_TABLES
 from cart_chain.store.tree import root_at
-from tests.cli.test_cli import ok, one_line_error, run
+from tests.cli.helpers import ok, one_line_error, run
 from tests.helpers import enrol, unit_of, walk
-from tests.store.test_ledger import tamper
-from tests.tamper import rewrite
-
-
-def consistent_rewrite(path: Path, seq: int, change: Callable[[dict[str, Any]], None]) -> None:
-    """Rewrite entry ``seq``'s payload and recompute everything that depends on it
-    (the attacker of `tests.tamper`, leaving the checkpoint entries as they are)."""
-    rewrite(path, seq, change, hide_checkpoints=False)
+from tests.tamper import consistent_rewrite, tamper
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 Each test gets a fresh copy of one database populated once per run (argon2
 hashing of ten users costs ~0.5 s, too much to repeat per test), and a QSettings
 store in a temporary folder so the user's own settings are never touched (autouse).
+Every app controller a test started (`helpers.start`) is shut down after it (autouse).
 The plain helpers to log in, press keys and type are in tests/ui/helpers.py.
 """
 
@@ -20,6 +21,7 @@ from cart_chain.services.workstation import OpenedDatabase, open_database
 from cart_chain.store.database import Database
 from cart_chain.ui import background
 from tests.helpers import populate
+from tests.ui import helpers
 
 
 @pytest.fixture(scope="session")
@@ -63,6 +65,16 @@ def qsettings_tmp(qapp: QApplication, tmp_path: Path) -> Iterator[Path]:
         w.close()
     # Reads still in a worker (the case list's, the queue's) end here, not in the next test.
     background.wait_done(10_000)
+
+
+@pytest.fixture(autouse=True)
+def _shut_down_controllers(qsettings_tmp: Path) -> Iterator[None]:
+    """Every controller is shut down, even when its test fails, so no window of one
+    test is left for Python's garbage collector to delete in the middle of another
+    (before ``qsettings_tmp`` closes the remaining windows)."""
+    yield
+    while helpers.controllers:
+        helpers.controllers.pop().shutdown()
 
 
 @pytest.fixture

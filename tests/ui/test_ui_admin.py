@@ -8,31 +8,8 @@ from PySide6.QtCore import Qt
 from cart_chain.domain.errors import AuthenticationError
 from cart_chain.services import accounts, settings
 from cart_chain.ui import prefs
-from cart_chain.ui.admin import AdminDialog
-from cart_chain.ui.main_window import MainWindow
 from tests.helpers import creds
-from tests.ui.helpers import make_session, press
-
-
-def open_admin(qtbot, opened) -> tuple[MainWindow, AdminDialog]:  # type: ignore[no-untyped-def]
-    window = MainWindow(make_session(opened, "admin"))
-    qtbot.addWidget(window)
-    window.show()
-    assert window.act_admin.isVisible() and not window.act_record.isEnabled()
-    press(
-        window,
-        Qt.Key.Key_A,
-        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
-    )
-    dialog = window.dialogs[-1]
-    assert isinstance(dialog, AdminDialog)
-    return window, dialog
-
-
-def sign(qtbot, dialog: AdminDialog) -> None:  # type: ignore[no-untyped-def]
-    if not dialog.signature.username.isReadOnly():
-        qtbot.keyClicks(dialog.signature.username, "admin")
-    qtbot.keyClicks(dialog.signature.password, "admin-secret-1")
+from tests.ui.helpers import answer, open_admin, sign_as_admin
 
 
 def test_unlock_a_locked_account(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
@@ -46,8 +23,7 @@ def test_unlock_a_locked_account(qtbot, opened) -> None:  # type: ignore[no-unty
     row = next(i for i, u in enumerate(dialog.user_rows) if u.username == "carl")
     assert dialog.users.item(row, 4).text() == "LOCKED"
     dialog.users.selectRow(row)
-    sign(qtbot, dialog)
-    from tests.ui.test_ui_admin_enter import answer
+    sign_as_admin(qtbot, dialog)
 
     seen: list[str] = []
     answer(qtbot, False, seen)
@@ -67,7 +43,7 @@ def test_add_a_user(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     qtbot.keyClicks(dialog.add_full, "Nina Nurse")
     dialog.add_role.setCurrentIndex(dialog.add_role.findText("Infusion"))
     qtbot.keyClicks(dialog.add_password, "nina-first-pass-1")
-    sign(qtbot, dialog)
+    sign_as_admin(qtbot, dialog)
     add = next(b for b in dialog.findChildren(type(dialog.toggle_active)) if b.text() == "Add user")
     qtbot.mouseClick(add, Qt.MouseButton.LeftButton)
     assert "User nina added" in dialog.message.text()
@@ -94,7 +70,7 @@ def test_shared_inactivity_setting_applies_to_the_lock(qtbot, opened) -> None:  
     window.inactivity_changed.connect(seen.append)
     dialog.tabs.setCurrentIndex(1)
     dialog.inactivity.setValue(12)
-    sign(qtbot, dialog)
+    sign_as_admin(qtbot, dialog)
     qtbot.mouseClick(
         dialog.findChild(type(dialog.toggle_active), "SaveShared"), Qt.MouseButton.LeftButton
     )
@@ -109,7 +85,7 @@ def test_facility_name_is_set_in_the_shared_settings(qtbot, opened) -> None:  # 
     dialog.tabs.setCurrentIndex(1)
     field = dialog.findChild(type(dialog.facility), "FacilityName")
     qtbot.keyClicks(field, "Mercy Cell Therapy Unit")
-    sign(qtbot, dialog)
+    sign_as_admin(qtbot, dialog)
     qtbot.mouseClick(
         dialog.findChild(type(dialog.toggle_active), "SaveShared"), Qt.MouseButton.LeftButton
     )
@@ -121,7 +97,7 @@ def test_a_control_character_in_the_facility_name_is_refused(qtbot, opened) -> N
     _, dialog = open_admin(qtbot, opened)
     dialog.tabs.setCurrentIndex(1)
     dialog.facility_name.setText("Mercy\x07Unit")
-    sign(qtbot, dialog)
+    sign_as_admin(qtbot, dialog)
     qtbot.mouseClick(
         dialog.findChild(type(dialog.toggle_active), "SaveShared"), Qt.MouseButton.LeftButton
     )

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from cart_chain.services import accounts
-from tests.ui.test_ui_admin import open_admin, sign
+from tests.ui.helpers import answer, open_admin, sign_as_admin
 
 
 def roles(opened) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -17,7 +17,7 @@ def roles(opened) -> dict[str, str]:  # type: ignore[no-untyped-def]
 def test_enter_after_adding_a_user_changes_no_role(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     _, dialog = open_admin(qtbot, opened)
     before = roles(opened)
-    sign(qtbot, dialog)
+    sign_as_admin(qtbot, dialog)
     qtbot.keyClicks(dialog.add_name, "nina")
     qtbot.keyClicks(dialog.add_full, "Nina Nurse")
     qtbot.keyClicks(dialog.add_password, "nina-first-pass-1")
@@ -30,26 +30,6 @@ def test_enter_after_adding_a_user_changes_no_role(qtbot, opened) -> None:  # ty
     after = roles(opened)
     assert {k: v for k, v in after.items() if k in before} == before
     assert not [b for b in dialog.findChildren(QPushButton) if b.isDefault() or b.autoDefault()]
-
-
-def answer(qtbot, press_enter: bool, seen: list[str]) -> None:  # type: ignore[no-untyped-def]
-    """Answer the next confirmation: Enter (its default), or a click on the action."""
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QMessageBox
-
-    def reply() -> None:
-        box = QApplication.activeModalWidget()
-        if not isinstance(box, QMessageBox):
-            QTimer.singleShot(20, reply)
-            return
-        seen.append(box.text())
-        if press_enter:
-            qtbot.keyClick(box, Qt.Key.Key_Return)
-        else:
-            go = next(b for b in box.buttons() if box.buttonRole(b) == box.ButtonRole.AcceptRole)
-            qtbot.mouseClick(go, Qt.MouseButton.LeftButton)
-
-    QTimer.singleShot(0, reply)
 
 
 def test_role_box_follows_the_selected_user(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
@@ -66,7 +46,7 @@ def test_role_change_is_confirmed_naming_user_and_change(qtbot, opened) -> None:
     row = next(i for i, u in enumerate(dialog.user_rows) if u.username == "carl")
     dialog.users.selectRow(row)
     dialog.role.setCurrentIndex(dialog.role.findData("qa"))
-    sign(qtbot, dialog)
+    sign_as_admin(qtbot, dialog)
     set_role = dialog.findChild(QPushButton, "SetRole")
     seen: list[str] = []
     answer(qtbot, True, seen)  # Enter on the question is Cancel
@@ -84,7 +64,7 @@ def test_deactivation_is_confirmed(qtbot, opened) -> None:  # type: ignore[no-un
     _, dialog = open_admin(qtbot, opened)
     row = next(i for i, u in enumerate(dialog.user_rows) if u.username == "carl")
     dialog.users.selectRow(row)
-    sign(qtbot, dialog)
+    sign_as_admin(qtbot, dialog)
     seen: list[str] = []
     answer(qtbot, True, seen)
     qtbot.mouseClick(dialog.toggle_active, Qt.MouseButton.LeftButton)

@@ -11,12 +11,11 @@ from PySide6.QtWidgets import QApplication
 from cart_chain.services.case_detail import show_case
 from cart_chain.services.custody import record_event
 from cart_chain.services.readiness import record_patient_event
-from cart_chain.ui.bedside import BedsideCheckDialog, PatientEventDialog
-from cart_chain.ui.main_window import MainWindow
+from cart_chain.ui.bedside import PatientEventDialog
 from cart_chain.ui.print_label import PrintLabelDialog
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.helpers import CONDITION, TEMPERATURES, creds, enrol, unit_of, walk
-from tests.ui.helpers import make_session
+from tests.helpers import CONDITION, TEMPERATURES, creds, enrol, unit_of
+from tests.ui.helpers import at_site, bedside, bedside_window, sign_both
 
 
 @pytest.fixture
@@ -26,37 +25,9 @@ def beeps(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
     return calls
 
 
-def at_site(opened, name: str = "Bea Bedside") -> str:  # type: ignore[no-untyped-def]
-    coi = enrol(opened.db, name)
-    walk(opened.db, unit_of(coi), 10)  # received at the treatment centre
-    return coi
-
-
-def window_for(qtbot, opened, coi: str) -> MainWindow:  # type: ignore[no-untyped-def]
-    window = MainWindow(make_session(opened, "ines"))
-    qtbot.addWidget(window)
-    window.show()
-    window.open_case(coi)
-    return window
-
-
-def bedside(qtbot, window: MainWindow) -> BedsideCheckDialog:  # type: ignore[no-untyped-def]
-    qtbot.mouseClick(window.case_view.bedside_button, Qt.MouseButton.LeftButton)
-    dialog = window.dialogs[-1]
-    assert isinstance(dialog, BedsideCheckDialog)
-    return dialog
-
-
-def sign_both(qtbot, dialog: BedsideCheckDialog) -> None:  # type: ignore[no-untyped-def]
-    qtbot.keyClicks(dialog.by.username, "ines")
-    qtbot.keyClicks(dialog.by.password, "ines-secret-1")
-    qtbot.keyClicks(dialog.witness.username, "ivan")
-    qtbot.keyClicks(dialog.witness.password, "ivan-secret-1")
-
-
 def test_patient_event_is_recorded(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     coi = at_site(opened)
-    window = window_for(qtbot, opened, coi)
+    window = bedside_window(qtbot, opened, coi)
     qtbot.mouseClick(window.case_view.patient_button, Qt.MouseButton.LeftButton)
     dialog = window.dialogs[-1]
     assert isinstance(dialog, PatientEventDialog)
@@ -89,7 +60,7 @@ def test_bedside_check_then_infusion(qtbot, opened, beeps) -> None:  # type: ign
         temperature_c=TEMPERATURES["thaw"],
         condition=CONDITION,
     )
-    window = window_for(qtbot, opened, coi)
+    window = bedside_window(qtbot, opened, coi)
     dialog = bedside(qtbot, window)  # after the thaw, at the bedside
     qtbot.keyClicks(dialog.scan, unit)
     qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
@@ -125,7 +96,7 @@ def test_bedside_check_then_infusion(qtbot, opened, beeps) -> None:  # type: ign
 
 def test_mismatch_is_a_red_stop(qtbot, opened, beeps) -> None:  # type: ignore[no-untyped-def]
     coi = at_site(opened, "Otto Mismatch")
-    window = window_for(qtbot, opened, coi)
+    window = bedside_window(qtbot, opened, coi)
     dialog = bedside(qtbot, window)
     qtbot.keyClicks(dialog.scan, unit_of(coi))
     qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)
@@ -143,7 +114,7 @@ def test_mismatch_is_a_red_stop(qtbot, opened, beeps) -> None:  # type: ignore[n
 def test_wrong_bag_at_the_bedside_is_stopped(qtbot, opened, beeps) -> None:  # type: ignore[no-untyped-def]
     coi = at_site(opened, "Mine Patient")
     other = enrol(opened.db, "Other Patient")
-    window = window_for(qtbot, opened, coi)
+    window = bedside_window(qtbot, opened, coi)
     dialog = bedside(qtbot, window)
     qtbot.keyClicks(dialog.scan, unit_of(other))
     qtbot.keyClick(dialog.scan, Qt.Key.Key_Return)

@@ -7,7 +7,7 @@ from PySide6.QtCore import Qt
 
 from cart_chain.services.case_detail import show_case
 from tests.helpers import enrol, unit_of, walk
-from tests.ui.test_ui_record import events, open_window, scan, start_recording
+from tests.ui.helpers import events, open_window, scan, start_recording
 
 
 def _sign(qtbot, dialog) -> None:  # type: ignore[no-untyped-def]

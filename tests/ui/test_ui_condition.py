@@ -14,8 +14,7 @@ from cart_chain.ui.case_view import CaseView
 from cart_chain.ui.condition_chart import ConditionPanel
 from cart_chain.ui.condition_import import ImportLoggerDialog
 from tests import logger_files as lf
-from tests.helpers import creds
-from tests.services.test_condition import HANDOFF, fresh_leg
+from tests.helpers import HANDOFF, creds, fresh_leg
 from tests.ui.helpers import drop_files, make_session
 
 

@@ -13,9 +13,7 @@ from cart_chain.services.custody import record_event
 from cart_chain.services.timeline import step_entry
 from cart_chain.ui.deviation import DeviationReviewDialog
 from tests.helpers import creds, enrol, unit_of, walk
-from tests.ui.helpers import make_session
-from tests.ui.test_ui_admin_enter import answer
-from tests.ui.test_ui_enter import events, record_dialog
+from tests.ui.helpers import answer, events, make_session, record_dialog_alone
 
 
 def sign_receipt(qtbot: Any, dialog: Any) -> None:
@@ -29,7 +27,7 @@ def sign_receipt(qtbot: Any, dialog: Any) -> None:
 def test_condition_has_no_preset_and_must_be_chosen(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     coi = enrol(opened.db)
     walk(opened.db, unit_of(coi), 2)  # shipped: next is receipt at manufacturing
-    dialog = record_dialog(qtbot, opened, coi, "carl")
+    dialog = record_dialog_alone(qtbot, opened, coi, "carl")
     dialog.step.setCurrentIndex(dialog.step.findData("receipt_at_manufacturing"))
     condition = dialog.fields.condition
     assert condition.isVisibleTo(dialog)
@@ -123,7 +121,7 @@ def test_the_last_location_is_offered_per_user_and_step(qtbot, opened) -> None: 
     for coi in (first, second):
         walk(opened.db, unit_of(coi), 2)  # shipped: next is receipt at manufacturing
     walk(opened.db, unit_of(other), 1)  # collected: next is shipping
-    dialog = record_dialog(qtbot, opened, first, "carl")
+    dialog = record_dialog_alone(qtbot, opened, first, "carl")
     dialog.step.setCurrentIndex(dialog.step.findData("receipt_at_manufacturing"))
     assert dialog.location.text() == ""  # nothing remembered yet: the user says where
     qtbot.keyClicks(dialog.location, "Cleanroom B intake")
@@ -132,7 +130,7 @@ def test_the_last_location_is_offered_per_user_and_step(qtbot, opened) -> None: 
     with qtbot.waitSignal(dialog.recorded, timeout=3000):
         qtbot.keyClick(dialog.to.password, Qt.Key.Key_Return)
 
-    again = record_dialog(qtbot, opened, second, "carl")
+    again = record_dialog_alone(qtbot, opened, second, "carl")
     again.step.setCurrentIndex(again.step.findData("receipt_at_manufacturing"))
     assert again.location.text() == "Cleanroom B intake"  # same user, same step
     again.location.setFocus()
@@ -142,9 +140,9 @@ def test_the_last_location_is_offered_per_user_and_step(qtbot, opened) -> None: 
     again.step.setCurrentIndex(again.step.findData("receipt_at_manufacturing"))
     assert again.location.text() == "Dock 2"
 
-    lab = record_dialog(qtbot, opened, second, "lena")
+    lab = record_dialog_alone(qtbot, opened, second, "lena")
     assert lab.selected_step() == "receipt_at_manufacturing"
     assert lab.location.text() == ""  # another user's location is not offered
-    shipping = record_dialog(qtbot, opened, other, "carl")
+    shipping = record_dialog_alone(qtbot, opened, other, "carl")
     shipping.step.setCurrentIndex(shipping.step.findData("ship_to_manufacturing"))
     assert shipping.location.text() == ""  # nor the same user's for another step

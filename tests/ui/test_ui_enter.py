@@ -10,48 +10,21 @@ then. Only Enter in the last password signs now, as users expect.
 
 from __future__ import annotations
 
-from typing import Any
-
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from cart_chain.services.case_detail import show_case
 from cart_chain.store.ledger import head
 from cart_chain.ui.bedside import BedsideCheckDialog
 from cart_chain.ui.main_window import MainWindow
-from cart_chain.ui.record_step import RecordStepDialog
 from tests.helpers import enrol, unit_of, walk
-from tests.ui.helpers import make_session
-
-SCANNER_MS = 1  # a keyboard-wedge scanner types a character every millisecond or so
-
-
-def wedge(qtbot: Any, widget: QWidget, text: str, key: Qt.Key = Qt.Key.Key_Return) -> None:
-    """What a scanner sends into ``widget``: the characters, fast, then Enter."""
-    widget.setFocus()
-    qtbot.keyClicks(widget, text, delay=SCANNER_MS)
-    qtbot.keyClick(widget, key, delay=SCANNER_MS)
-
-
-def events(opened: Any, coi: str) -> int:
-    return len(show_case(opened.db, coi).units[0].events)
-
-
-def record_dialog(qtbot: Any, opened: Any, coi: str, user: str) -> RecordStepDialog:
-    """The dialog on its own (not deleted when it closes, so an old Enter that saved
-    fails an assertion here instead of crashing the next key event)."""
-    dialog = RecordStepDialog(make_session(opened, user), coi)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    wedge(qtbot, dialog.scan, unit_of(coi))  # the bag: its Enter ends the scan
-    assert dialog.unit is not None
-    return dialog
+from tests.ui.helpers import events, make_session, record_dialog_alone, wedge
 
 
 def test_enter_in_the_form_moves_on_and_only_the_last_password_signs(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     coi = enrol(opened.db, "Wendy Wedge")
     walk(opened.db, unit_of(coi), 2)  # shipped: the next step is receipt at manufacturing
-    dialog = record_dialog(qtbot, opened, coi, "carl")
+    dialog = record_dialog_alone(qtbot, opened, coi, "carl")
     dialog.step.setCurrentIndex(dialog.step.findData("receipt_at_manufacturing"))
     assert dialog.selected_step() == "receipt_at_manufacturing"
     saved: list[object] = []
@@ -94,7 +67,7 @@ def test_enter_in_the_form_moves_on_and_only_the_last_password_signs(qtbot, open
 def test_a_one_person_step_signs_on_enter_in_its_password(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     coi = enrol(opened.db, "Eli Engineering")
     walk(opened.db, unit_of(coi), 3)  # at manufacturing: engineering, one signature
-    dialog = record_dialog(qtbot, opened, coi, "lena")
+    dialog = record_dialog_alone(qtbot, opened, coi, "lena")
     assert dialog.selected_step() == "engineering"
     qtbot.keyClicks(dialog.by.username, "lena")
     qtbot.keyClicks(dialog.by.password, "lena-secret-1")

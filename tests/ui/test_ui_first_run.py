@@ -8,7 +8,6 @@ log in, the demo cases are there.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,29 +18,11 @@ from cart_chain.services import case_list, demo, workstation
 from cart_chain.ui import prefs
 from cart_chain.ui.app import AppController
 from cart_chain.ui.first_run import PAGE_ADMIN, PAGE_CHOICE, PAGE_CREATE, FirstRunWizard
-from tests.ui.helpers import press, type_like_a_person
+from tests.ui.helpers import press, start, type_like_a_person
 
 FIXTURES = Path(__file__).parents[1] / "fixtures"
 
-_controllers: list[AppController] = []
-
 PASSWORD = "violet-harbour-42"
-
-
-@pytest.fixture(autouse=True)
-def _shut_down_controllers() -> Iterator[None]:
-    yield
-    while _controllers:
-        _controllers.pop().shutdown()
-
-
-def start(qtbot, location: Path | str) -> AppController:  # type: ignore[no-untyped-def]
-    controller = AppController(str(location))
-    _controllers.append(controller)
-    qtbot.addWidget(controller.login)
-    with qtbot.waitSignal(controller.ready, timeout=20_000):
-        controller.start()
-    return controller
 
 
 def first_run(qtbot, location: Path | str) -> tuple[AppController, FirstRunWizard]:  # type: ignore[no-untyped-def]

@@ -7,22 +7,14 @@ from PySide6.QtCore import QPoint, Qt
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.models.cases_model import NAME
 from tests.helpers import enrol, unit_of, walk
-from tests.ui.helpers import make_session, press, settled
-
-
-def home_window(qtbot, opened) -> MainWindow:  # type: ignore[no-untyped-def]
-    window = MainWindow(make_session(opened, "lena"))
-    qtbot.addWidget(window)
-    window.show()
-    settled(qtbot)  # the case list and the queue are read off the GUI thread
-    return window
+from tests.ui.helpers import make_session, open_window, press, settled
 
 
 def test_lists_cases_with_their_current_step(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     coi = enrol(opened.db, "Hana Home")
     walk(opened.db, unit_of(coi), 3)
     enrol(opened.db, "Other Person")
-    window = home_window(qtbot, opened)
+    window = open_window(qtbot, opened, "lena")
     model = window.home.model
     assert model.sort_key == "created" and model.descending  # newest first
     assert model.rowCount() == 2 and window.home.count.text() == "2 cases"
@@ -34,7 +26,7 @@ def test_lists_cases_with_their_current_step(qtbot, opened) -> None:  # type: ig
 def test_typing_filters_and_a_scan_opens_the_case(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     coi = enrol(opened.db, "Sofia Search")
     enrol(opened.db, "Bram Other")
-    window = home_window(qtbot, opened)
+    window = open_window(qtbot, opened, "lena")
     qtbot.keyClicks(window.home.search, "sofia")
     qtbot.waitUntil(lambda: window.home.model.rowCount() == 1)
     assert window.home.model.rows[0].coi == coi
@@ -50,7 +42,7 @@ def test_typing_filters_and_a_scan_opens_the_case(qtbot, opened) -> None:  # typ
 
 def test_a_misread_scan_says_so(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     coi = enrol(opened.db)
-    window = home_window(qtbot, opened)
+    window = open_window(qtbot, opened, "lena")
     bad = coi[:-1] + ("A" if coi[-1] != "A" else "B")
     qtbot.keyClicks(window.home.search, bad)
     qtbot.keyClick(window.home.search, Qt.Key.Key_Return)
@@ -60,7 +52,7 @@ def test_a_misread_scan_says_so(qtbot, opened) -> None:  # type: ignore[no-untyp
 
 def test_keyboard_opens_a_case_from_the_table(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     enrol(opened.db, "Kim Keyboard")
-    window = home_window(qtbot, opened)
+    window = open_window(qtbot, opened, "lena")
     table = window.home.table
     table.setFocus()
     table.setCurrentIndex(window.home.model.index(0, 0))
@@ -81,7 +73,7 @@ def test_administrator_sees_administration_but_cannot_record(qtbot, opened) -> N
 def test_clicking_a_header_sorts_through_the_service(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     enrol(opened.db, "Zed Last")
     enrol(opened.db, "Abe First")
-    window = home_window(qtbot, opened)
+    window = open_window(qtbot, opened, "lena")
     header = window.home.table.horizontalHeader()
     x = header.sectionViewportPosition(NAME) + 10
     qtbot.mouseClick(header.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(x, 5))
@@ -99,7 +91,7 @@ def test_clicking_a_header_sorts_through_the_service(qtbot, opened) -> None:  # 
 def test_about_shows_the_package_version_and_the_database(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     from cart_chain import __version__
 
-    window = home_window(qtbot, opened)
+    window = open_window(qtbot, opened, "lena")
     window.act_about.trigger()
     box = window.dialogs[-1]
     assert box.isVisible()

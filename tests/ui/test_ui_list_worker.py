@@ -21,8 +21,7 @@ from cart_chain.services.views import CaseSummary
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.models.cases_model import NAME, CasesModel
 from tests.helpers import enrol, unit_of, walk
-from tests.ui.helpers import make_session, settled
-from tests.ui.test_ui_models import FakeService
+from tests.ui.helpers import FakeService, make_session, settled
 
 #: Long enough never to be reached when the code works; a hang would be worse.
 WAIT_S = 10

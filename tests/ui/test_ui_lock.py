@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cart_chain.services import settings
 from tests.helpers import creds
-from tests.ui.test_ui_login import _shut_down_controllers, log_in, start  # noqa: F401
+from tests.ui.helpers import log_in, start
 
 
 def logged_in(qtbot, db_path, user: str = "alice", password: str = "alice-secret-1"):  # type: ignore[no-untyped-def]

@@ -2,41 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 from PySide6.QtCore import Qt
 
-from cart_chain.ui.app import AppController
-from tests.ui.helpers import press, type_like_a_person
-
-_controllers: list[AppController] = []
-
-
-@pytest.fixture(autouse=True)
-def _shut_down_controllers() -> Iterator[None]:
-    """Every controller is shut down, even when its test fails, so no window of one
-    test is left for Python's garbage collector to delete in the middle of another."""
-    yield
-    while _controllers:
-        _controllers.pop().shutdown()
-
-
-def start(qtbot, db_path) -> AppController:  # type: ignore[no-untyped-def]
-    controller = AppController(str(db_path))
-    _controllers.append(controller)
-    qtbot.addWidget(controller.login)
-    with qtbot.waitSignal(controller.ready, timeout=20_000):
-        controller.start()
-    return controller
-
-
-def log_in(qtbot, controller: AppController, user: str, password: str) -> None:  # type: ignore[no-untyped-def]
-    login = controller.login
-    type_like_a_person(qtbot, login.username, user)
-    qtbot.keyClick(login.username, Qt.Key.Key_Return)  # moves to the password
-    type_like_a_person(qtbot, login.password, password)
-    qtbot.keyClick(login.password, Qt.Key.Key_Return)
+from tests.ui.helpers import log_in, press, start, type_like_a_person
 
 
 def test_login_opens_the_main_window(qtbot, db_path) -> None:  # type: ignore[no-untyped-def]

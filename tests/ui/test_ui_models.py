@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from cart_chain.services.views import CaseSummary
 from cart_chain.ui.models.cases_model import (
     ALERTS,
     COI,
@@ -15,42 +14,7 @@ from cart_chain.ui.models.cases_model import (
     CasesModel,
     SummaryRole,
 )
-
-
-def summary(i: int, steps: tuple[tuple[str, str | None], ...] = ()) -> CaseSummary:
-    return CaseSummary(
-        coi=f"COI{i:05d}",
-        grouped=f"CH {i:05d}",
-        mrn=f"MRN-{i}",
-        patient_name=f"Patient {i}",
-        patient_dob="1970-01-01",
-        product="Kymriah",
-        unit_steps=steps or ((f"CHA9999260000{i:02d}U01X", "collection"),),
-        last_event_at=None,
-        created_at="2026-01-01T00:00:00.000000Z",
-    )
-
-
-class FakeService:
-    """Plays list_case_page/count_cases over a list, recording every call."""
-
-    def __init__(self, n: int) -> None:
-        self.rows = [summary(i) for i in range(n)]
-        self.calls: list[tuple[str, str, bool, str | None, int]] = []
-
-    def fetch(
-        self, search: str, key: str, desc: bool, after: CaseSummary | None, limit: int
-    ) -> list[CaseSummary]:
-        """The rows after ``after`` (keyset paging, as `case_list.list_case_page`)."""
-        self.calls.append((search, key, desc, after.coi if after else None, limit))
-        rows = [r for r in self.rows if search.lower() in r.patient_name.lower()]
-        rows.sort(key=lambda r: r.coi, reverse=desc)
-        if after is not None:
-            rows = [r for r in rows if (r.coi < after.coi if desc else r.coi > after.coi)]
-        return rows[:limit]
-
-    def count(self, search: str) -> int:
-        return len([r for r in self.rows if search.lower() in r.patient_name.lower()])
+from tests.ui.helpers import FakeService, summary
 
 
 def test_loads_one_page_then_more_on_demand() -> None:

@@ -13,9 +13,8 @@ from cart_chain.services.condition_views import condition_of
 from cart_chain.ui.condition_import import ImportLoggerDialog
 from cart_chain.ui.record_step import RecordStepDialog
 from tests import logger_files as lf
-from tests.services.test_condition import HANDOFF, fresh_leg
-from tests.ui.helpers import drop_files, make_session
-from tests.ui.test_ui_enter import wedge
+from tests.helpers import HANDOFF, fresh_leg
+from tests.ui.helpers import drop_files, make_session, wedge
 
 
 def receipt_dialog(  # type: ignore[no-untyped-def]

@@ -14,7 +14,14 @@ from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.print_label import PDF_CHOICE, PrintLabelDialog
 from cart_chain.ui.record_step import RecordStepDialog
 from tests.helpers import enrol, unit_of, walk
-from tests.ui.helpers import make_session, press, settled
+from tests.ui.helpers import (
+    events,
+    make_session,
+    open_window,
+    press,
+    scan,
+    start_recording,
+)
 
 
 @pytest.fixture
@@ -22,32 +29,6 @@ def beeps(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
     calls: list[int] = []
     monkeypatch.setattr(QApplication, "beep", staticmethod(lambda: calls.append(1)))
     return calls
-
-
-def open_window(qtbot, opened, user: str) -> MainWindow:  # type: ignore[no-untyped-def]
-    window = MainWindow(make_session(opened, user))
-    qtbot.addWidget(window)
-    window.show()
-    settled(qtbot)  # the case list and the queue are read off the GUI thread
-    return window
-
-
-def start_recording(qtbot, window: MainWindow, coi: str) -> RecordStepDialog:  # type: ignore[no-untyped-def]
-    window.open_case(coi)
-    assert window.stack.currentWidget() is window.case_view
-    press(window, Qt.Key.Key_F2)
-    dialog = window.dialogs[-1]
-    assert isinstance(dialog, RecordStepDialog) and dialog.isVisible()
-    return dialog
-
-
-def scan(qtbot, dialog: RecordStepDialog, text: str, key=Qt.Key.Key_Return) -> None:  # type: ignore[no-untyped-def]
-    qtbot.keyClicks(dialog.scan, text)
-    qtbot.keyClick(dialog.scan, key)
-
-
-def events(opened, coi: str) -> int:  # type: ignore[no-untyped-def]
-    return sum(len(u.events) for u in show_case(opened.db, coi).units)
 
 
 def test_scan_the_right_bag_and_record_a_handoff(qtbot, opened, tmp_path) -> None:  # type: ignore[no-untyped-def]

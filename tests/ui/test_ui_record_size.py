@@ -10,7 +10,7 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 
 from tests.helpers import enrol, unit_of, walk
-from tests.ui.helpers import record_dialog
+from tests.ui.helpers import breyanzi_case, record_dialog, thaw_dialog
 
 SCREEN_HEIGHT = 800  # the smallest screen the README's screenshots are taken on
 
@@ -40,7 +40,6 @@ def test_a_thaw_taller_than_the_screen_scrolls_its_fields_and_keeps_the_buttons(
     """A thaw asks times, a condition and two signatures: more than a 1280x800 screen
     holds with the workstation's fonts. Here the screen is made short instead."""
     from cart_chain.ui import fit
-    from tests.ui.test_ui_thaw import breyanzi_case, thaw_dialog
 
     screen_room = 420
     coi = breyanzi_case(opened)

@@ -20,10 +20,18 @@ from cart_chain.ui import alarm, prefs
 from cart_chain.ui.models.cases_model import SummaryRole
 from cart_chain.ui.scan_router import SECRET_REFUSED
 from tests.helpers import creds, enrol, unit_of, walk
-from tests.ui.helpers import type_like_a_person
-from tests.ui.test_ui_bedside import at_site, bedside, sign_both, window_for
-from tests.ui.test_ui_login import _shut_down_controllers, start  # noqa: F401
-from tests.ui.test_ui_record import events, open_window, start_recording
+from tests.ui.helpers import (
+    at_site,
+    bedside,
+    bedside_window,
+    events,
+    open_admin,
+    open_window,
+    sign_both,
+    start,
+    start_recording,
+    type_like_a_person,
+)
 
 
 @pytest.fixture
@@ -219,7 +227,7 @@ def test_a_habitual_enter_after_signing_leaves_the_bedside_mismatch_up(
     qtbot, opened, beeps
 ) -> None:  # type: ignore[no-untyped-def]
     coi = at_site(opened, "Mia Mismatch")
-    window = window_for(qtbot, opened, coi)
+    window = bedside_window(qtbot, opened, coi)
     dialog = bedside(qtbot, window)
     scanner(qtbot, dialog.scan, unit_of(coi))
     qtbot.keyClicks(dialog.name, "Mia Mismatch")
@@ -238,7 +246,6 @@ def test_a_habitual_enter_after_signing_leaves_the_bedside_mismatch_up(
 
 def test_an_administrator_sets_the_scanners_prefix_and_suffix(qtbot, opened, scan_router) -> None:  # type: ignore[no-untyped-def]
     from cart_chain.domain.scan_stream import Framing
-    from tests.ui.test_ui_admin import open_admin
 
     _, dialog = open_admin(qtbot, opened)
     dialog.tabs.setCurrentIndex(2)
@@ -264,7 +271,6 @@ def test_a_router_destroyed_after_its_successor_leaves_it_current(qtbot, qapp, o
     Administration's save reloaded none and its prefix and suffix waited for a restart."""
     from cart_chain.domain.scan_stream import Framing
     from cart_chain.ui.scan_router import ScanRouter
-    from tests.ui.test_ui_admin import open_admin
 
     first = ScanRouter()
     second = ScanRouter()
@@ -327,7 +333,7 @@ def test_a_stray_barcode_in_a_form_field_is_refused_and_the_bag_stays(  # type: 
 
     # The bedside check: a wristband's barcode scanned into the name field.
     site = at_site(opened, "Wanda Wristband")
-    window = window_for(qtbot, opened, site)
+    window = bedside_window(qtbot, opened, site)
     check = bedside(qtbot, window)
     scan_router.stream.reset()
     scanner(qtbot, check.scan, unit_of(site))

@@ -13,8 +13,7 @@ from PySide6.QtCore import Qt
 from cart_chain.ui import prefs
 from cart_chain.ui.main_window import MainWindow
 from tests.helpers import enrol, unit_of
-from tests.ui.test_ui_admin import open_admin
-from tests.ui.test_ui_record import open_window, scan, start_recording
+from tests.ui.helpers import open_admin, open_window, scan, start_recording
 
 
 def test_an_administrator_sets_the_scanner_form_and_sees_the_risk(qtbot, opened) -> None:  # type: ignore[no-untyped-def]

@@ -8,13 +8,12 @@ from PySide6.QtWidgets import QApplication
 
 from cart_chain.ui.export import ExportDialog
 from tests.helpers import enrol
-from tests.ui.helpers import settled, type_like_a_person
-from tests.ui.test_ui_home import home_window
+from tests.ui.helpers import open_window, settled, type_like_a_person
 
 
 def test_ctrl_e_exports_from_the_search_field(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     enrol(opened.db, "Erin Export")
-    window = home_window(qtbot, opened)
+    window = open_window(qtbot, opened, "lena")
     search = window.home.search
     search.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is search)
@@ -29,7 +28,7 @@ def test_enter_on_a_single_match_opens_it(qtbot, opened) -> None:  # type: ignor
     enrol(opened.db, "Sofia Single")
     enrol(opened.db, "Sofia Second")
     enrol(opened.db, "Bram Other")
-    window = home_window(qtbot, opened)
+    window = open_window(qtbot, opened, "lena")
     search = window.home.search
     type_like_a_person(qtbot, search, "sofia")
     qtbot.keyClick(search, Qt.Key.Key_Return)
@@ -45,7 +44,7 @@ def test_enter_on_a_single_match_opens_it(qtbot, opened) -> None:  # type: ignor
 def test_down_moves_from_the_search_into_the_list(qtbot, opened) -> None:  # type: ignore[no-untyped-def]
     enrol(opened.db, "Dora Down")
     enrol(opened.db, "Dan Down")
-    window = home_window(qtbot, opened)
+    window = open_window(qtbot, opened, "lena")
     search, table = window.home.search, window.home.table
     search.setFocus()
     qtbot.waitUntil(lambda: QApplication.focusWidget() is search)

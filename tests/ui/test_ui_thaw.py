@@ -15,49 +15,17 @@ from PySide6.QtCore import Qt
 
 from cart_chain.domain.clock import parse_iso
 from cart_chain.services.case_detail import show_case
-from cart_chain.services.cases import new_case
 from cart_chain.services.custody import record_event
 from cart_chain.ui.main_window import MainWindow
 from cart_chain.ui.record_step import RecordStepDialog
 from tests.helpers import (
     CONDITION,
-    JOURNEY,
     TEMPERATURES,
-    condition_for,
     creds,
     prepare_patient,
     unit_of,
 )
-from tests.ui.helpers import record_dialog
-
-RECEIVED_AT_SITE = 10  # journey steps up to receipt at the site: the next is the thaw
-
-
-def breyanzi_case(opened, product: str = "Breyanzi") -> str:  # type: ignore[no-untyped-def]
-    coi = new_case(
-        opened.db, creds("alice"), "Tess Thaw", "1970-01-01", "MRN-7", product, 1
-    ).subject
-    # The journey so far, done hours ago: a thaw may not start before the last step.
-    early = datetime.now(UTC) - timedelta(hours=8)
-    for i, (step, by, to) in enumerate(JOURNEY[:RECEIVED_AT_SITE]):
-        record_event(
-            opened.db,
-            unit_of(coi),
-            step,
-            creds(by),
-            creds(to) if to else None,
-            location=f"{step} room",
-            temperature_c=TEMPERATURES[step],
-            occurred_at=early + timedelta(minutes=i),
-            condition=condition_for(step),
-        )
-    return coi
-
-
-def thaw_dialog(qtbot, opened, coi: str) -> RecordStepDialog:  # type: ignore[no-untyped-def]
-    dialog = record_dialog(qtbot, opened, coi, "ines")
-    assert dialog.selected_step() == "thaw"
-    return dialog
+from tests.ui.helpers import breyanzi_case, record_dialog, thaw_dialog
 
 
 def typed(moment: datetime) -> str:

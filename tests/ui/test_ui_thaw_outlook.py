@@ -1,7 +1,8 @@
 """The thaw and infusion dialogs show what infusion still needs, and warn in time.
 
 The checklist and the outlook themselves are tested without Qt in
-tests/services/test_thaw_outlook.py, whose cases at the site (`received`) these use.
+tests/services/test_thaw_outlook.py; both make their cases at the site with
+`tests.helpers.received`.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from PySide6.QtCore import QPoint
 
 from cart_chain.services.custody import record_event
 from cart_chain.ui.record_step import RecordStepDialog
-from tests.helpers import CONDITION, TEMPERATURES, creds
-from tests.services.test_thaw_outlook import received
+from tests.helpers import CONDITION, TEMPERATURES, creds, received
 from tests.ui.helpers import record_dialog
 
 
