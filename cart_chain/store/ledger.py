@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import json.scanner
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,6 +31,23 @@ from cart_chain.store.tree import leaf_rows
 
 GENESIS = "0" * 64
 _HASH_PREFIX = b"cart-chain/ledger/1\n"
+
+
+#: The C scanner behind `json.loads`, called without its per-call checks and whitespace
+#: skipping: a stored payload is canonical text (`canonical`), and the audit export and
+#: `verify` parse a million of them.
+_scan = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[attr-defined]
+
+
+def parse_payload(text: str) -> Any:
+    """A stored payload's value; `ValueError` when the text is not one JSON value."""
+    try:
+        value, end = _scan(text, 0)
+    except StopIteration:
+        raise ValueError("payload is not JSON") from None
+    if end != len(text):
+        raise ValueError("payload has text after its JSON value")
+    return value
 
 
 def canonical(payload: dict[str, Any]) -> str:

@@ -17,7 +17,6 @@ fails at the checkpoint.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -30,7 +29,7 @@ from cart_chain.domain.signed_note import SITE_KEY_KIND, SITE_KEY_ROTATED_KIND
 from cart_chain.store import keyset
 from cart_chain.store.attachments import FILE_KINDS, AttachmentCheck
 from cart_chain.store.checkpoints import CheckpointCheck
-from cart_chain.store.ledger import Entry, get_entry
+from cart_chain.store.ledger import Entry, get_entry, parse_payload
 from cart_chain.store.models import ENTRY_COLUMNS, LedgerEntry
 from cart_chain.store.signers import SignerCheck
 
@@ -133,7 +132,7 @@ def walk_before(
     folded = [LedgerEntry.seq < start, LedgerEntry.kind.in_(sorted(_READ))]
     for seq, at, kind, actor, text_, prev_hash, digest in _stream(conn, folded):
         try:
-            payload = json.loads(text_)
+            payload = parse_payload(text_)
         except ValueError:
             walked.problem = seq, "ledger_entries", "payload is not valid JSON"
             return walked

@@ -9,7 +9,6 @@ mismatch at the first entry it touches.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from operator import itemgetter
@@ -25,7 +24,7 @@ from cart_chain.store import case_index, keyset
 from cart_chain.store.attachments import AttachmentCheck
 from cart_chain.store.checkpoints import CheckpointCheck
 from cart_chain.store.kinds import kind_of
-from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash
+from cart_chain.store.ledger import GENESIS, Checkpoint, Entry, entry_hash, parse_payload
 from cart_chain.store.models import ENTRY_COLUMNS, PROJECTIONS, Base, LedgerEntry
 from cart_chain.store.projections import project
 from cart_chain.store.resume import Resume, earlier_entries, link_problem, walk_before
@@ -178,7 +177,7 @@ def verify(
             report.problem = Problem(seq, "tree_hashes", wrong_tree)
             return report
         try:
-            payload = json.loads(text)
+            payload = parse_payload(text)
         except ValueError:
             report.problem = Problem(seq, "ledger_entries", "payload is not valid JSON")
             return report
