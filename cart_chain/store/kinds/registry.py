@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from cart_chain.domain.authority import ADMIN_KINDS, AUTHORITY, SIGNED_KINDS, USER_KINDS, Rule
 from cart_chain.domain.errors import CartChainError, MalformedEntry
@@ -74,9 +74,9 @@ SIGNATURE = req(
 SIGNATURES = req(list, item=SIGNATURE)
 
 
-@dataclass(frozen=True, slots=True)
-class AuditText:
-    """What the audit export prints for an entry, beside its header columns."""
+class AuditText(NamedTuple):
+    """What the audit export prints for an entry, beside its header columns (a tuple:
+    one is made for every entry of an export)."""
 
     action: str
     details: str = ""
