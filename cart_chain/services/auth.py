@@ -19,8 +19,9 @@ place. Three rules shape this module:
   could not take (unknown, locked, a temporary password) or did not reach aborts
   the write with `_CheckNeeded`: checked outside, then the write runs again.
   A caller that knows its signers (a handoff names both) passes them: their
-  passwords are checked first, from one read, and when every one may sign the
-  write runs with no rehearsal. The rehearsal is only needed to decide which
+  passwords are checked first, from one read (none, for signers whose states are
+  kept from their last signature here: `signer_cache`), and when every one may
+  sign the write runs with no rehearsal. The rehearsal is only needed to decide which
   answer comes first when one of them cannot sign.
 - **Locks expire.** Five failures lock an account for the ``lockout_minutes``
   setting (the end time is in the lock entry); an administrator may unlock at
@@ -45,7 +46,7 @@ from cart_chain.domain.errors import (
     PermissionDenied,
 )
 from cart_chain.domain.roles import Role, role_name
-from cart_chain.services import passwords
+from cart_chain.services import passwords, signer_cache
 from cart_chain.services.checkpoints import daily_checkpoint_in
 from cart_chain.services.shared_settings import get_in, setting_reads
 from cart_chain.services.user_fold import UserState as UserState
@@ -221,7 +222,8 @@ def _precheck(
         found = {n: find_user(session, n) for n in names}
         return {n: (u, _may_sign_now(session, u)) for n, u in found.items() if u is not None}
 
-    users = db.read(states)
+    kept = signer_cache.kept(db, names)  # the write reads them again (`signer_cache`)
+    users = db.read(states) if kept is None else {n: (u, True) for n, u in kept.items()}
     fine = True
     for name, creds in names.items():
         user, may_sign = users.get(name, (None, False))
@@ -232,6 +234,10 @@ def _precheck(
         else:
             tried[(name, stored)] = ok
             fine = False
+    if not fine:
+        signer_cache.forget(db, names)
+    elif kept is None:
+        signer_cache.keep(db, {n: users[n][0] for n in names})
     return fine
 
 
@@ -295,10 +301,14 @@ def signed_write(
             try:
                 return db.write(fn, ahead)
             except _CheckNeeded as need:
+                signer_cache.forget(db, [need.username])
                 _check_outside(db, need, verified, tried)
         raise DatabaseLocked(
             "the accounts kept changing while signing; nothing was saved, try again"
         )
+    except AuthenticationError:  # refused in the write: its kept state was stale
+        signer_cache.forget(db, (c.username.strip().lower() for c in named))
+        raise
     finally:
         _VERIFIED.reset(token)
 

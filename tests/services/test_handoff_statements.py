@@ -24,7 +24,7 @@ from sqlalchemy import event
 
 from cart_chain.services.custody import record_event
 from cart_chain.store.database import Database
-from tests.helpers import creds, enrol, populate, unit_of, walk
+from tests.helpers import CONDITION, creds, enrol, populate, unit_of, walk
 
 
 @contextmanager
@@ -96,6 +96,17 @@ def test_each_check_of_a_handoff_reads_once(ready_db) -> None:  # type: ignore[n
     assert len(sent) <= 23, "\n".join(sent)  # transaction control included
 
 
+def test_signers_who_signed_before_are_read_only_in_the_write(ready_db) -> None:  # type: ignore[no-untyped-def]
+    handoff, again = _handoff(ready_db), _handoff(ready_db)
+    handoff()
+    with _sqlite_statements(ready_db) as sent:
+        again()
+    # Their states kept from the handoff before (`services.signer_cache`): no read
+    # transaction ahead of the write, whose own read of them decides.
+    assert len([s for s in sent if "FROM users JOIN user_changes" in s]) == 2
+    assert len([s for s in sent if s.startswith("BEGIN")]) == 1, "\n".join(sent)
+
+
 @pytest.mark.postgres
 def test_a_handoff_is_a_few_round_trips_on_postgresql(any_db_postgresql) -> None:  # type: ignore[no-untyped-def]
     db = populate(any_db_postgresql)
@@ -114,8 +125,26 @@ def test_a_handoff_is_a_few_round_trips_on_postgresql(any_db_postgresql) -> None
     # BEGIN with the lock and every read of the checks; the rows; then COMMIT. The Merkle
     # tree's siblings come from the frontier the warm-up append left (`store.tree`).
     assert len(in_write) == 2, in_write
-    # Before the write: the signers' states read for their passwords (BEGIN with the
-    # reads, COMMIT). This was 35 round trips before, then 8.
+    # Nothing before the write: the signers' states for their passwords are those kept
+    # from the warm-up (`services.signer_cache`; the write reads them again). This was
+    # 35 round trips, then 8, then 5.
+    assert len(trips) == 3, trips
+
+
+@pytest.mark.postgres
+def test_signers_not_seen_before_are_read_before_the_write(any_db_postgresql) -> None:  # type: ignore[no-untyped-def]
+    db = populate(any_db_postgresql)
+    handoff = _handoff(db)
+    handoff()  # warm: the prepared statements, alice's and carl's states
+    unit = unit_of(enrol(db, "Other Signers"))
+    walk(db, unit, 2)
+    with _pg_messages(db) as messages:
+        record_event(
+            db, unit, "receipt_at_manufacturing", creds("cora"), creds("leo"), condition=CONDITION
+        )
+    sent = [m for m in messages if m and m[0] == "F"]
+    trips = [m for m in sent if len(m) > 2 and m[2] in ("Sync", "Query")]
+    # The signers' states with their BEGIN, COMMIT; the write's 2; COMMIT.
     assert len(trips) == 5, trips
 
 
