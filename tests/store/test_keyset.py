@@ -47,3 +47,30 @@ def test_a_single_column_key_pages_too() -> None:
         conn.execute(insert(_t), [{"a": i, "b": "", "v": i} for i in range(11)])
         got = list(keyset.rows(conn, [_t.c.a], [_t.c.a], size=4))
     assert got == [(i,) for i in range(11)]
+
+
+def test_a_late_page_costs_what_the_first_did_under_a_lower_bound() -> None:
+    """SQLite starts an index search at the first lower bound it is given: with the
+    filter's ``a >= 0`` before the page's ``a > :k``, each page read the index from the
+    start. Counted in SQLite's own virtual machine steps (its progress handler), per
+    page: the last of 50 pages may cost no more than twice the second."""
+    engine = create_engine("sqlite://")
+    _meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(_t), [{"a": i, "b": "", "v": i} for i in range(20_000)])
+        steps = [0]
+
+        def count() -> int:
+            steps[0] += 1
+            return 0
+
+        raw = conn.connection.dbapi_connection
+        raw.set_progress_handler(count, 10)  # type: ignore[union-attr]
+        per_page = []
+        before = 0
+        for _page in keyset.pages(conn, list(_t.c), [_t.c.a], [_t.c.a >= 0], 400):
+            per_page.append(steps[0] - before)
+            before = steps[0]
+        raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
+    assert len(per_page) == 50
+    assert per_page[-1] <= 2 * per_page[1], per_page
