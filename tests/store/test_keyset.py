@@ -5,7 +5,17 @@ from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, insert, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    create_engine,
+    insert,
+    select,
+)
 
 from cart_chain.store import keyset
 
@@ -74,3 +84,17 @@ def test_a_late_page_costs_what_the_first_did_under_a_lower_bound() -> None:
         raw.set_progress_handler(None, 0)  # type: ignore[union-attr]
     assert len(per_page) == 50
     assert per_page[-1] <= 2 * per_page[1], per_page
+
+
+def test_a_column_whose_type_converts_what_is_read_is_converted() -> None:
+    """Pages come as the driver's tuples only where no column's type converts what is
+    read; a Boolean (stored 0/1 by SQLite) still reads as a bool."""
+    meta = MetaData()
+    flags = Table("flags", meta, Column("a", Integer, primary_key=True), Column("on", Boolean))
+    engine = create_engine("sqlite://")
+    meta.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(insert(flags), [{"a": i, "on": i % 2 == 0} for i in range(5)])
+        got = list(keyset.rows(conn, list(flags.c), [flags.c.a], size=2))
+    assert got == [(i, i % 2 == 0) for i in range(5)]
+    assert all(type(on) is bool for _, on in got)
