@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,14 +128,4 @@ def ready_any_db(any_db: Database) -> Database:
 @pytest.fixture
 def media(tmp_path: Path) -> Iterator[Path]:
     """A small tmpfs to fill, then remount read-only with `tmpfs.make_read_only`."""
-    mount = tmp_path / "media"
-    mount.mkdir()
-    if os.geteuid() != 0:
-        pytest.skip("needs root to mount a tmpfs that can be made read-only")
-    done = tmpfs.mount("-t", "tmpfs", "-o", "size=8m", "tmpfs", str(mount))
-    if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.strip()}")
-    try:
-        yield mount
-    finally:
-        subprocess.run(["umount", "-l", str(mount)], check=False)
+    yield from tmpfs.mounted(tmp_path, "media", "8m")
