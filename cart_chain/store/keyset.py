@@ -50,9 +50,8 @@ def _as_stored(conn: Connection, columns: Sequence[Any]) -> bool:
     """Whether the driver's values are already what SQLAlchemy would return: no column's
     type converts what is read (true of every table here, on SQLite and psycopg)."""
     dialect = conn.dialect
-    return all(
-        isinstance(c, Column) and c.type.result_processor(dialect, None) is None for c in columns
-    )
+    types = [getattr(c, "type", None) for c in columns]  # a column, or a mapped attribute
+    return all(t is not None and t.result_processor(dialect, None) is None for t in types)
 
 
 def _rows(conn: Connection, stmt: Select[Any], params: dict[str, Any]) -> Sequence[Any]:
