@@ -135,3 +135,21 @@ def test_a_role_taken_away_elsewhere_is_checked_in_the_write(
     with pytest.raises(PermissionDenied):
         _ship(db, unit, creds("alice"))
     assert _entries_after(db, before) == []
+
+
+def test_at_most_limit_accounts_are_kept_the_least_recent_going_first(
+    ready_any_db: Database,
+) -> None:
+    from cart_chain.services.auth import find_user
+
+    db = ready_any_db
+    alice = db.read(lambda s: find_user(s, "alice"))
+    assert alice is not None
+    signer_cache.keep(db, {f"user{i}": alice for i in range(signer_cache.LIMIT)})
+    assert signer_cache.kept(db, ["user0"]) is not None  # now the most recent
+    signer_cache.keep(db, {"newest": alice})
+    assert signer_cache.kept(db, ["user1"]) is None  # the least recent went
+    assert signer_cache.kept(db, ["user0", "newest"]) is not None
+    assert signer_cache.kept(db, ["user0", "nobody"]) is None  # all or nothing
+    signer_cache.forget(db, ["user0"])
+    assert signer_cache.kept(db, ["user0"]) is None
