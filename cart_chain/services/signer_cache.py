@@ -38,12 +38,15 @@ def kept(db: Database, names: Iterable[str]) -> dict[str, UserState] | None:
         states = _kept.get(db)
         if states is None:
             return None
-        found = {n: states.get(n) for n in names}
-        if any(s is None for s in found.values()):
-            return None
+        found: dict[str, UserState] = {}
+        for n in names:
+            state = states.get(n)
+            if state is None:
+                return None
+            found[n] = state
         for n in found:
             states.move_to_end(n)
-        return {n: s for n, s in found.items() if s is not None}
+        return found
 
 
 def keep(db: Database, states: Mapping[str, UserState]) -> None:
