@@ -12,6 +12,7 @@ longer than the benchmark is worth.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import statistics
@@ -37,7 +38,7 @@ from cart_chain.services.custody import record_event
 from cart_chain.services.custody_data import custody_report_data
 from cart_chain.services.demo import JOURNEY as DEMO_JOURNEY
 from cart_chain.services.demo import add_user_with_own_password
-from cart_chain.services.exports import export_audit, export_custody
+from cart_chain.services.exports import AuditWriter, export_audit, export_custody
 from cart_chain.services.verification import verify_ledger
 from cart_chain.store import ledger
 from cart_chain.store.database import Database
@@ -107,7 +108,7 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def bench_custody(db: Database, out_dir: Path, runs: int) -> str:
+def bench_custody(db: Database, out_dir: Path, runs: int) -> tuple[str, dict[str, float]]:
     patient = "Ελένη Ιβάνοβα-山田"
     coi = new_case(db, creds("alice"), patient, "1961-03-09", "MRN-1", "Kymriah").subject
     unit = parse_coi(coi).unit(1).full
@@ -149,7 +150,12 @@ def bench_custody(db: Database, out_dir: Path, runs: int) -> str:
     full = time.perf_counter() - t
     entries = db.read(ledger.head).seq
     ms = lambda xs: f"{1000 * statistics.median(xs):.1f} ms"  # noqa: E731
-    return (
+    figures = {
+        "report_p50_ms": round(1000 * statistics.median(totals), 1),
+        "report_max_ms": round(1000 * max(totals), 1),
+        "export_command_ms": round(1000 * full, 1),
+    }
+    text = (
         f"custody report, 15-event case (ledger of {entries} entries), median of {runs}:\n"
         f"  read + verify     {ms(reads)}\n"
         f"  render PDF        {ms(renders)}\n"
@@ -158,6 +164,7 @@ def bench_custody(db: Database, out_dir: Path, runs: int) -> str:
         f"  export command    {1000 * full:.1f} ms (adds password check (argon2) and the "
         "ledger entry)"
     )
+    return text, figures
 
 
 def fill(db: Database, n: int) -> None:
@@ -202,22 +209,55 @@ def fill(db: Database, n: int) -> None:
     print(file=sys.stderr)
 
 
-def bench_audit(db: Database, out_dir: Path, how: str) -> str:
-    lines = []
+def rss_now_mb() -> float:
+    """The resident set now (``ru_maxrss`` only ever grows, so it cannot show flat memory)."""
+    with open("/proc/self/statm") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def sampled(write: AuditWriter, samples: list[tuple[int, float]]) -> AuditWriter:
+    """``write``, with the resident set noted at every progress tick."""
+
+    def run(header, rows, path, tick):  # type: ignore[no-untyped-def]
+        def noted(n: int) -> None:
+            samples.append((n, rss_now_mb()))
+            tick(n)
+
+        return write(header, rows, path, noted)
+
+    return run
+
+
+def bench_audit(db: Database, out_dir: Path, how: str) -> tuple[str, dict[str, dict[str, float]]]:
+    lines, figures = [], {}
     for suffix, write in (("csv", audit.write_csv), ("pdf", audit.write_pdf)):
-        before = rss_mb()
+        before = rss_now_mb()
+        samples: list[tuple[int, float]] = []
         t = time.perf_counter()
         target = out_dir / f"audit.{suffix}"
         target.unlink(missing_ok=True)
-        r = export_audit(db, creds("quinn"), audit_filters(), target, write)
+        r = export_audit(db, creds("quinn"), audit_filters(), target, sampled(write, samples))
         dt = time.perf_counter() - t
         size = (out_dir / f"audit.{suffix}").stat().st_size / 1e6
+        # The resident set a tenth of the way in, half-way and at the end: flat memory
+        # means the three are about the same, whatever the number of entries.
+        at = {q: next(mb for n, mb in samples if n >= q * r.entries) for q in (0.1, 0.5, 1.0)}
+        peak = max(mb for _, mb in samples)
         lines.append(
             f"  {suffix.upper()}: {r.entries} entries in {dt:.1f} s = {r.entries / dt:,.0f} "
-            f"entries/s (incl. verify); {size:.1f} MB; peak RSS {rss_mb():.0f} MB "
-            f"(was {before:.0f} MB)"
+            f"entries/s (incl. verify); {size:.1f} MB; RSS before {before:.0f} MB, at 10% "
+            f"{at[0.1]:.0f} MB, 50% {at[0.5]:.0f} MB, end {at[1.0]:.0f} MB "
+            f"(highest seen {peak:.0f} MB); process peak {rss_mb():.0f} MB"
         )
-    return f"audit export, {how}:\n" + "\n".join(lines)
+        figures[suffix] = {
+            "entries_per_s": round(r.entries / dt),
+            "mb": round(size, 1),
+            "rss_before_mb": round(before),
+            "rss_10pct_mb": round(at[0.1]),
+            "rss_50pct_mb": round(at[0.5]),
+            "rss_end_mb": round(at[1.0]),
+        }
+    return f"audit export, {how}:\n" + "\n".join(lines), figures
 
 
 def main() -> None:
@@ -231,16 +271,29 @@ def main() -> None:
         folder.mkdir(parents=True, exist_ok=True)
         db = Database(str(folder / "bench.sqlite3"))
         populate(db)
-        print(bench_custody(db, folder, args.runs))
+        text, custody_figures = bench_custody(db, folder, args.runs)
+        print(text)
         fill(db, args.entries)
         db.write(lambda s: checkpoint_in(s, "admin"))  # the day's checkpoint, after the fill
-        print(bench_audit(db, folder, "verify in full (none passed on this workstation yet)"))
+        text, full = bench_audit(db, folder, "verify in full (none passed on this workstation yet)")
+        print(text)
         t = time.perf_counter()
         entries = verify_ledger(db, remember=True).entries
-        print(f"verify alone: {entries} entries in {time.perf_counter() - t:.1f} s (remembered)")
-        print(bench_audit(db, folder, "verify resumed at the checkpoint it passed"))
+        verify_s = time.perf_counter() - t
+        print(f"verify alone: {entries} entries in {verify_s:.1f} s (remembered)")
+        text, resumed = bench_audit(db, folder, "verify resumed at the checkpoint it passed")
+        print(text)
         print(f"rss after all: {rss_mb():.0f} MB")
         db.dispose()
+    summary = {
+        "benchmark": "reports",
+        "entries": args.entries,
+        "custody": custody_figures,
+        "verify_per_s": round(entries / verify_s),
+        "audit_verify_full": full,
+        "audit_verify_resumed": resumed,
+    }
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

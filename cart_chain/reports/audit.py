@@ -1,11 +1,13 @@
 """Audit trail exports: CSV for spreadsheets and scripts, PDF for reading and filing.
 
 Both writers stream: they take an iterator of `AuditRow` (fed by keyset-paged
-reads in `services.audit_rows`) and hold one row at a time, so 100,000 entries
-export in flat memory. The PDF is drawn straight on the canvas rather than
-through platypus tables (a table of 100,000 rows would be laid out in memory
-first), and "Page x of y" points at a PDF form that is filled in once the last
-page is known - no page has to be kept to stamp it, unlike `NumberedCanvas`.
+reads in `services.audit_rows`) and hold one row at a time, so a million
+entries export in flat memory. The PDF is drawn on a `pdf_stream.StreamCanvas`,
+which writes each page as it ends (reportlab's canvas kept every page until it
+saved, and then formatted the whole file in memory), rather than through
+platypus tables (a table of 100,000 rows would be laid out in memory first).
+"Page x of y" points at a PDF form that is filled in once the last page is
+known - no page has to be kept to stamp it, unlike `NumberedCanvas`.
 
 CSV: UTF-8 with a byte-order mark (so Excel detects UTF-8 and shows every
 script), comma-separated, CRLF line ends (RFC 4180), one header row, then
@@ -21,7 +23,6 @@ from __future__ import annotations
 
 import csv
 import io
-import zlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -29,12 +30,11 @@ from typing import TYPE_CHECKING
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.pdfdoc import PDFArray, PDFDictionary, PDFName, PDFStream
-from reportlab.pdfgen.canvas import Canvas
 
 from cart_chain.reports import base, fonts
 from cart_chain.reports.audit_review import REVIEW_HEIGHT, draw_review, grouped
 from cart_chain.reports.base import when_local
+from cart_chain.reports.pdf_stream import StreamCanvas
 
 if TYPE_CHECKING:
     # Types only: importing the service module would pull in SQLAlchemy.
@@ -130,23 +130,6 @@ BOTTOM = 17 * mm
 PAGES_FORM = "pagecount"
 
 
-def _compress_now(canvas: Canvas) -> None:
-    """Deflate the page just finished instead of at `save`.
-
-    reportlab keeps every page's drawing operators as text until the file is
-    saved, about 40 kB a page here: 160 MB for a 100,000-entry export. Storing
-    each page already compressed (as `save` would) keeps a few kB per page.
-    """
-    page = canvas._doc.Pages.pages[-1]
-    stream = getattr(page, "stream", None)
-    if page.Contents or not stream:
-        return
-    header = PDFDictionary()
-    header["Filter"] = PDFArray([PDFName("FlateDecode")])
-    page.Contents = PDFStream(header, zlib.compress(stream.encode("utf8")))
-    page.stream = None
-
-
 def describe_filters(header: AuditHeader) -> str:
     d = header.filters.described
     parts = []
@@ -165,14 +148,7 @@ class _AuditPdf:
     def __init__(self, header: AuditHeader, path: Path) -> None:
         fonts.register()
         self.h = header
-        self.c = Canvas(
-            str(path),
-            pagesize=PAGE,
-            invariant=0,
-            pageCompression=1,
-            initialFontName=fonts.REGULAR,
-            initialFontSize=SIZE,
-        )
+        self.c = StreamCanvas(path, PAGE)
         self.c.setTitle(f"Audit trail export {header.report_id}")
         self.c.setAuthor(f"{header.generated_by_name} ({header.generated_by})")
         self.c.setSubject(f"ledger checkpoint {header.ledger.checkpoint}")
@@ -240,7 +216,6 @@ class _AuditPdf:
 
     def _end_page(self) -> None:
         self.c.showPage()
-        _compress_now(self.c)
 
     # -- rows ---------------------------------------------------------------------
 
@@ -336,12 +311,16 @@ def write_pdf(
 ) -> int:
     pdf = _AuditPdf(header, path)
     n = 0
-    for r in rows:
-        pdf.row(r)
-        n += 1
-        if n % TICK == 0:
-            tick(n)
-    pdf.finish(n)
+    try:
+        for r in rows:
+            pdf.row(r)
+            n += 1
+            if n % TICK == 0:
+                tick(n)
+        pdf.finish(n)
+    except BaseException:
+        pdf.c.close()
+        raise
     tick(n)
     return n
 

@@ -12,6 +12,7 @@ from reportlab.pdfgen.canvas import Canvas
 from cart_chain.domain.errors import CartChainError
 from cart_chain.domain.identifiers import parse_any
 from cart_chain.reports import base, fonts
+from cart_chain.reports.pdf_stream import StreamCanvas
 
 #: Title, column labels and the empty row to sign in, with the space under it.
 REVIEW_HEIGHT = 34 * mm
@@ -31,7 +32,7 @@ def grouped(code: str) -> str:
         return code
 
 
-def draw_review(canvas: Canvas, x: float, top: float, width: float) -> float:
+def draw_review(canvas: Canvas | StreamCanvas, x: float, top: float, width: float) -> float:
     """Draw the review block with its top at ``top``; returns the y under it.
 
     The audit trail is filed with QA's signature: who reviewed it, their

@@ -28,6 +28,8 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from cart_chain.reports.pdf_stream import StreamCanvas
+
 FONT_DIR = Path(__file__).resolve().parent.parent / "resources" / "fonts"
 
 REGULAR = "CartSans"
@@ -150,7 +152,12 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
 
 
 def draw_text(
-    canvas: Canvas, x: float, y: float, text: str, size: float, bold: bool = False
+    canvas: Canvas | StreamCanvas,
+    x: float,
+    y: float,
+    text: str,
+    size: float,
+    bold: bool = False,
 ) -> float:
     """Draw ``text`` run by run from ``x``; returns the x where it ended."""
     for font, chunk in runs(text, bold):
