@@ -6,6 +6,8 @@ Kept out of `audit` (the streaming writer) so that module stays about paging row
 
 from __future__ import annotations
 
+import functools
+
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
@@ -20,6 +22,7 @@ REVIEW_HEIGHT = 34 * mm
 REVIEW_BOXES = (("Reviewed by (printed name)", 0.4), ("Signature", 0.35), ("Date and time", 0.25))
 
 
+@functools.lru_cache(maxsize=4096)
 def grouped(code: str) -> str:
     """A COI or unit id in the groups staff read aloud (``CH A9999 26 …``); as is otherwise.
 

@@ -19,6 +19,7 @@ Paragraph mark-up and `draw_text` into canvas calls.
 
 from __future__ import annotations
 
+import functools
 import threading
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -148,6 +149,8 @@ def _unit_width(font: str, chunk: str) -> float:
 
 
 def text_width(text: str, size: float, bold: bool = False) -> float:
+    if text.isascii():  # one run in the main face: most of an audit trail
+        return size * _unit_width(BOLD if bold else REGULAR, text) if text else 0.0
     return size * sum(_unit_width(font, chunk) for font, chunk in runs(text, bold))
 
 
@@ -169,6 +172,13 @@ def draw_text(
 
 def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
     """Greedy word wrap to ``width`` points; over-long words (CJK, hashes) are broken."""
+    return list(_wrapped(text, width, size, bold))
+
+
+@functools.lru_cache(maxsize=8192)
+def _wrapped(text: str, width: float, size: float, bold: bool) -> tuple[str, ...]:
+    """`wrap`, kept: the cells of an audit trail repeat (names, actions, times, ids),
+    and wrapping them again was a third of the time of its PDF."""
     space = text_width(" ", size, bold)
     lines: list[str] = []
     for para in (text or "").split("\n"):
@@ -190,7 +200,7 @@ def wrap(text: str, width: float, size: float, bold: bool = False) -> list[str]:
                 w = text_width(word, size, bold)
             line, used = [word], w
         lines.append(" ".join(line))
-    return lines
+    return tuple(lines)
 
 
 def _fit(word: str, width: float, size: float, bold: bool) -> int:

@@ -44,25 +44,35 @@ class Colour(Protocol):
     blue: float
 
 
-def _literal(data: bytes) -> bytes:
-    """A PDF literal string: parentheses and backslashes escaped, and every byte
-    outside printable ASCII as an octal escape (a raw CR would be read as LF)."""
-    out = bytearray(b"(")
-    for b in data:
-        if b in b"()\\":
-            out += b"\\" + bytes([b])
-        elif 32 <= b < 127:
-            out.append(b)
-        else:
-            out += b"\\%03o" % b
-    out += b")"
-    return bytes(out)
+def _escape(b: int) -> str:
+    if b in b"()\\":
+        return "\\" + chr(b)
+    return chr(b) if 32 <= b < 127 else f"\\{b:03o}"
+
+
+#: Each byte as it is written inside a literal string: parentheses and backslashes
+#: escaped, and every byte outside printable ASCII as an octal escape (a raw CR would
+#: be read back as LF).
+_LITERAL = str.maketrans({chr(b): _escape(b) for b in range(256)})
+#: Text runs kept already encoded, per canvas: audit rows repeat names, actions, dates.
+SHOWN_CACHE = 20_000
+
+
+def _literal(data: bytes) -> str:
+    """A PDF literal string of ``data``."""
+    return "(" + data.decode("latin-1").translate(_LITERAL) + ")"
+
+
+def _nums(*values: float) -> str:
+    """Coordinates to a thousandth of a point (reportlab's `fp_str` was a fifth of the
+    time of a page, in Python)."""
+    return " ".join([f"{v:.3f}" for v in values])
 
 
 def _text(value: str) -> bytes:
     """A PDF text string (document information): ASCII as is, else UTF-16BE with a BOM."""
     if value.isascii():
-        return _literal(value.encode("ascii"))
+        return _literal(value.encode("ascii")).encode("ascii")
     return b"<feff" + value.encode("utf-16-be").hex().encode() + b">"
 
 
@@ -87,6 +97,7 @@ class StreamCanvas:
         self._font: tuple[str, float] | None = None
         self._stack: list[tuple[str, float] | None] = []
         self._fonts: dict[str, str] = {}  # reportlab font name -> our PDF name prefix
+        self._shown: dict[tuple[str, float, str], str] = {}
         self._info: dict[str, str] = {}
         self._digest = hashlib.sha256()
         self._created = datetime.now(UTC).strftime("D:%Y%m%d%H%M%S+00'00'")
@@ -112,22 +123,22 @@ class StreamCanvas:
     # -- drawing ----------------------------------------------------------------
 
     def setFillColor(self, c: Colour) -> None:
-        self._target.append(f"{fp_str(c.red, c.green, c.blue)} rg")
+        self._target.append(f"{_nums(c.red, c.green, c.blue)} rg")
 
     def setStrokeColor(self, c: Colour) -> None:
-        self._target.append(f"{fp_str(c.red, c.green, c.blue)} RG")
+        self._target.append(f"{_nums(c.red, c.green, c.blue)} RG")
 
     def setLineWidth(self, width: float) -> None:
-        self._target.append(f"{fp_str(width)} w")
+        self._target.append(f"{_nums(width)} w")
 
     def rect(
         self, x: float, y: float, width: float, height: float, stroke: int = 1, fill: int = 0
     ) -> None:
         paint = {(1, 1): "B", (0, 1): "f", (1, 0): "S"}.get((bool(stroke), bool(fill)), "n")
-        self._target.append(f"{fp_str(x, y, width, height)} re {paint}")
+        self._target.append(f"{_nums(x, y, width, height)} re {paint}")
 
     def line(self, x1: float, y1: float, x2: float, y2: float) -> None:
-        self._target.append(f"{fp_str(x1, y1)} m {fp_str(x2, y2)} l S")
+        self._target.append(f"{_nums(x1, y1)} m {_nums(x2, y2)} l S")
 
     def setFont(self, name: str, size: float) -> None:
         self._font = (name, size)
@@ -135,17 +146,28 @@ class StreamCanvas:
     def drawString(self, x: float, y: float, text: str) -> None:
         if self._font is None:
             raise ValueError("setFont before drawString")
-        name, size = self._font
+        key = (*self._font, text)
+        shown = self._shown.get(key)
+        if shown is None:
+            shown = self._show(*key)
+        self._target.append(f"BT 1 0 0 1 {x:.3f} {y:.3f} Tm {shown} ET")
+
+    def _show(self, name: str, size: float, text: str) -> str:
+        """``text`` in ``name`` as PDF text operators: a run for each font subset."""
         font = pdfmetrics.getFont(name)
         if not isinstance(font, TTFont):
             raise ValueError(f"{name} is not an embedded TrueType font")
         prefix = self._fonts.setdefault(name, f"F{len(self._fonts) + 1}")
-        parts = [f"BT 1 0 0 1 {fp_str(x, y)} Tm"]
-        for subset, codes in font.splitString(text, self):
-            parts.append(f"/{prefix}+{subset} {fp_str(size)} Tf")
-            parts.append(_literal(codes).decode("latin-1") + " Tj")
-        parts.append("ET")
-        self._target.append(" ".join(parts))
+        # The codes splitString gives a character the first time it is drawn are its
+        # codes for the whole document, so the operators can be kept and reused.
+        shown = " ".join(
+            f"/{prefix}+{subset} {size:.3f} Tf {_literal(codes)} Tj"
+            for subset, codes in font.splitString(text, self)
+        )
+        if len(self._shown) >= SHOWN_CACHE:
+            self._shown.clear()
+        self._shown[(name, size, text)] = shown
+        return shown
 
     def drawRightString(self, x: float, y: float, text: str) -> None:
         if self._font is None:
@@ -162,7 +184,7 @@ class StreamCanvas:
         self._target.append("Q")
 
     def translate(self, dx: float, dy: float) -> None:
-        self._target.append(f"1 0 0 1 {fp_str(dx, dy)} cm")
+        self._target.append(f"1 0 0 1 {_nums(dx, dy)} cm")
 
     def doForm(self, name: str) -> None:
         """Draw the one form, which `beginForm`/`endForm` fill in later."""

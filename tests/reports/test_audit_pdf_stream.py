@@ -32,16 +32,17 @@ def chunk(i: int) -> str:
 
 
 def synthetic(n: int, *, cjk: bool = False) -> Iterator[AuditRow]:
-    """``n`` rows whose words come from a small set (their entry numbers cycle too), so
-    the bounded cache of text widths in `fonts` is the same size whatever ``n`` is, and
+    """``n`` rows that repeat every 84 rows (entry numbers included), so the bounded
+    caches of text widths and wrapped cells are the same size whatever ``n`` is, and
     only the writer could grow."""
     for i in range(1, n + 1):
-        name = NAMES[i % len(NAMES)]
-        detail = f"{name}: LN2 tank {i % 7}, rack {i % 13}"
+        k = i % 84
+        name = NAMES[k % len(NAMES)]
+        detail = f"{name}: LN2 tank {k % 7}, rack {k % 12} (logger \\\\lab\\t{k % 3})"
         if cjk:
             detail += " " + chunk(i)
         yield AuditRow(
-            i % 84 + 1,
+            k + 1,
             "2026-12-07T10:00:00.000000Z",
             "lena",
             "event recorded",
@@ -102,6 +103,9 @@ def test_streamed_pdf_is_read_by_other_tools(header: AuditHeader, tmp_path: Path
         assert plain.returncode == 0 and not plain.stderr, plain.stderr
         for name in NAMES:
             assert name in plain.stdout
+        # Parentheses and backslashes are escaped in the PDF's strings, and come back.
+        assert "(logger \\\\lab\\t1)" in plain.stdout
+        assert "Lena Labtech (lena)" in plain.stdout
         assert all(chunk(i) in plain.stdout for i in range(1, 121))
         assert f"Page {pages} of {pages}" in plain.stdout
     if shutil.which("pdffonts"):
