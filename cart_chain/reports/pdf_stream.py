@@ -20,6 +20,7 @@ reader opens the file; the tests read it back with pypdf and poppler.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import zlib
 from array import array
@@ -330,5 +331,7 @@ class StreamCanvas:
         )
 
     def close(self) -> None:
-        """Give up the file without finishing it (an error while drawing)."""
-        self._fh.close()
+        """Give up the file without finishing it (an error while drawing, a full disk):
+        the caller removes it, and the error that stopped it is the one to report."""
+        with contextlib.suppress(OSError):
+            self._fh.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 import tracemalloc
@@ -11,10 +12,14 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
+from cart_chain.domain.errors import StorageFull
 from cart_chain.reports import audit
 from cart_chain.services import audit_rows
 from cart_chain.services.audit_rows import AuditHeader, AuditRow, audit_filters
+from cart_chain.services.exports import export_audit
+from cart_chain.store import ledger
 from cart_chain.store.database import Database
+from tests.helpers import creds
 
 #: Enough distinct characters that each font needs several 256-glyph subsets.
 CJK = "".join(chr(c) for c in range(0x4E00, 0x4E00 + 600))
@@ -114,3 +119,37 @@ def test_streamed_pdf_is_read_by_other_tools(header: AuditHeader, tmp_path: Path
         assert len(fonts) >= 5  # regular, bold and CJK, the CJK in three subsets or more
         for line in fonts:
             assert "+" in line.split()[0] and " yes yes yes " in line, line
+
+
+def test_full_disk_while_streaming_leaves_no_file_and_no_entry(
+    ready_db: Database, media: Path
+) -> None:
+    """The PDF now reaches the disk page by page, so the disk can fill half-way through
+    it: the export is refused as a full disk, no file is left (not even the staging
+    one) and nothing is recorded."""
+
+    def many(session):  # type: ignore[no-untyped-def]
+        for i in range(1500):
+            ledger.append(session, "scan_refused", "lena", {"by": "lena", "reason": f"t {i}"})
+
+    ready_db.write(many)
+    whole = media.parent / "whole.pdf"  # the same PDF where there is room: far over 40 kB
+    ready_db.read(
+        lambda s: audit.write_pdf(
+            audit_rows.audit_header_in(s, audit_filters(), "quinn"),
+            audit_rows.iter_audit(s, audit_filters()),
+            whole,
+            lambda n: None,
+        )
+    )
+    assert whole.stat().st_size > 150_000
+    filler = media / "filler"
+    with filler.open("wb") as fh:  # leave about 40 kB: a few pages, not the whole file
+        free = os.statvfs(media).f_bavail * os.statvfs(media).f_frsize
+        fh.write(b"\0" * (free - 40_000))
+    head = ready_db.read(ledger.head)
+    out = media / "audit.pdf"
+    with pytest.raises(StorageFull, match=r"audit\.pdf was not written"):
+        export_audit(ready_db, creds("quinn"), audit_filters(), out, audit.write_pdf)
+    assert sorted(media.iterdir()) == [filler]
+    assert ready_db.read(ledger.head) == head
