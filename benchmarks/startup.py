@@ -13,13 +13,15 @@ disk cache and CPU frequency affect them alike:
 - ready:  the same run until the loader thread has imported the services and
           opened the database (the Log in button works; typing works before).
 
-The goal is login within 1.5x of bare. Runs offscreen unless $DISPLAY is set
-(then under the real or virtual X server).
+The goal (issue 14) is log-in possible within 1.5x of bare. Runs offscreen unless
+$DISPLAY is set (then under the real or virtual X server). Prints figures and ends
+with one JSON line of them; asserts nothing.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -145,10 +147,22 @@ def main() -> int:
     print(f"  cart-chain login window shown         : {lg * 1000:7.1f} ms  ({lg / b:.2f}x bare)")
     print(f"  database open, log-in possible        : {r * 1000:7.1f} ms  ({r / b:.2f}x bare)")
     print(f"  of which 'import cart_chain' alone    : {p * 1000:7.1f} ms  (package __init__)")
-    goal = lg <= 1.5 * b
-    print(f"  goal login <= 1.5x bare: {'met' if goal else 'NOT met'}")
-    return 0 if goal else 1
+    # Issue 14's figure is log-in possible (the database open), not the window alone.
+    goal = r <= 1.5 * b
+    print(f"  goal log-in possible <= 1.5x bare: {'met' if goal else 'NOT met'}")
+    summary = {
+        "benchmark": "startup",
+        "runs": args.runs,
+        "platform": platform,
+        "bare_window_ms": round(b * 1000, 1),
+        "login_window_ms": round(lg * 1000, 1),
+        "login_possible_ms": round(r * 1000, 1),
+        "import_cart_chain_ms": round(p * 1000, 1),
+        "login_possible_x_bare": round(r / b, 2),
+    }
+    print(json.dumps(summary))
+    return 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())
