@@ -323,7 +323,12 @@ class Database:
                 try:
                     result = fn(session)
                 except BaseException:
-                    session.rollback()
+                    # Also by COMMIT when a refusal or a dry run's end (`ledger.DryRunEnd`)
+                    # leaves it sound; only a failed or broken one needs the ROLLBACK.
+                    if pg_begin.sound(conn):
+                        session.commit()
+                    else:
+                        session.rollback()
                     raise
                 session.commit()
                 return result

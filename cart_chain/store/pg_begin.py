@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 #: Execution option: the BEGIN still to be sent, in a list emptied when it is sent. It
 #: belongs to the `Connection` object, which is dropped after its transaction, so nothing
@@ -52,6 +53,21 @@ def require_transaction(conn: Connection) -> None:
     raw: Any = conn.connection.driver_connection
     if raw.pgconn.transaction_status not in (TransactionStatus.INTRANS, TransactionStatus.INERROR):
         raise AssertionError("a PostgreSQL write ran outside its transaction")
+
+
+def sound(conn: Connection) -> bool:
+    """Whether the server has ``conn`` in a transaction that no statement failed (or in
+    none): one a read-only transaction may end with COMMIT, which changes nothing, where
+    a ROLLBACK would make psycopg deallocate every prepared statement of the connection."""
+    from psycopg.pq import TransactionStatus
+
+    try:
+        raw: Any = conn.connection.driver_connection
+    except SQLAlchemyError:  # invalidated: the rollback says so
+        return False
+    if raw is None or raw.closed:
+        return False
+    return raw.pgconn.transaction_status in (TransactionStatus.INTRANS, TransactionStatus.IDLE)
 
 
 def install(engine: Engine) -> None:

@@ -119,9 +119,10 @@ def test_a_handoff_is_a_few_round_trips_on_postgresql(any_db_postgresql) -> None
     # A round trip ends at each Sync (extended protocol) or simple Query.
     trips = [m for m in sent if len(m) > 2 and m[2] in ("Sync", "Query")]
     assert not [m for m in sent if "DEALLOCATE" in "\t".join(m)]
-    begin = next(i for i, m in enumerate(sent) if "READ COMMITTED" in "\t".join(m))
     commit = max(i for i, m in enumerate(sent) if len(m) > 3 and '"COMMIT"' in m[3])
-    in_write = [m for m in sent[begin:commit] if len(m) > 2 and m[2] in ("Sync", "Query")]
+    # Everything before the COMMIT is the write: its BEGIN is the first statement sent
+    # (by its text, or by name once psycopg has prepared it), and nothing precedes it.
+    in_write = [m for m in sent[:commit] if len(m) > 2 and m[2] in ("Sync", "Query")]
     # BEGIN with the lock and every read of the checks; the rows; then COMMIT. The Merkle
     # tree's siblings come from the frontier the warm-up append left (`store.tree`).
     assert len(in_write) == 2, in_write
@@ -168,3 +169,37 @@ def test_a_scan_is_three_round_trips_on_postgresql(any_db_postgresql) -> None:  
     sent = [m for m in messages if m and m[0] == "F"]
     trips = [m for m in sent if len(m) > 2 and m[2] in ("Sync", "Query")]
     assert len(trips) == 3, trips
+
+
+@pytest.mark.postgres
+def test_a_read_that_ends_in_an_exception_keeps_the_prepared_statements(any_db_postgresql) -> None:  # type: ignore[no-untyped-def]
+    """A read transaction an exception ended (an enrolment's rehearsal, which stops at
+    its first append; a case that is not known) used to end with ROLLBACK, after which
+    psycopg deallocated every prepared statement of the connection: a DEALLOCATE ALL
+    round trip, and the next handoff parsed its statements afresh. A read-only
+    transaction changes nothing either way, so it now ends with COMMIT; one the server
+    failed still ends with ROLLBACK, and the connection goes on."""
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    from cart_chain.domain.errors import NotFound
+    from cart_chain.domain.identifiers import Coi
+    from cart_chain.services.case_detail import show_case
+
+    db = populate(any_db_postgresql)
+    handoff = _handoff(db)
+    handoff()
+    known = enrol(db, "Known Patient")
+    unknown = Coi(known[:-7] + "999999").full
+    with _pg_messages(db) as messages:
+        enrol(db, "Rehearsed Patient")
+        with pytest.raises(NotFound):
+            show_case(db, unknown)
+    sent = ["\t".join(m) for m in messages if m and m[0] == "F"]
+    assert not [m for m in sent if "DEALLOCATE" in m or '"ROLLBACK"' in m], sent
+    assert any('"COMMIT"' in m for m in sent)
+    # A statement the server refused: that transaction is rolled back, and the next works.
+    with _pg_messages(db) as messages, pytest.raises(DBAPIError):
+        db.read(lambda s: s.execute(text("SELECT 1 / 0")).all())
+    assert any('"ROLLBACK"' in "\t".join(m) for m in messages if m and m[0] == "F")
+    assert db.read(lambda s: s.execute(text("SELECT 41 + 1")).scalar()) == 42
