@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 import sqlite3
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from zoneinfo import ZoneInfo
 
 import pytest
 from hypothesis import given
@@ -213,3 +214,20 @@ def test_parse_iso_reads_exactly_what_strptime_reads(moment, at, char, how) -> N
     elif how == "delete":
         text = text[:at] + text[at + 1 :]
     assert _parse_or_error(text) == _strptime_or_error(text)
+
+
+@given(
+    st.datetimes(
+        min_value=datetime(1000, 1, 2),
+        max_value=datetime(9999, 12, 30),
+        timezones=st.sampled_from(
+            [UTC, timezone(timedelta(hours=5, minutes=30)), ZoneInfo("Europe/Berlin")]
+        ),
+    )
+)
+def test_utc_iso_is_the_stored_format_read_back_to_the_same_moment(moment: datetime) -> None:
+    """`utc_iso` formats by `isoformat` (faster); what it gives is what `strftime` with
+    the stored format gave, and `parse_iso` reads it back to the same instant."""
+    shown = clock.utc_iso(moment)
+    assert shown == moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    assert parse_iso(shown) == moment
