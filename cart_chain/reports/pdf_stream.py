@@ -299,6 +299,8 @@ class StreamCanvas:
                     body,
                     FORM,
                 )
+            else:  # its number was kept for it: an object it must still be
+                self._object(b"null", FORM)
             fonts = self._embed_fonts()
             font_dict = b" ".join(b"%s %d 0 R" % (_name(k), v) for k, v in fonts.items())
             xobject = b"/XObject << /X0 %d 0 R >> " % FORM if self._form_name else b""

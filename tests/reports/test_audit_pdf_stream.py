@@ -153,3 +153,31 @@ def test_full_disk_while_streaming_leaves_no_file_and_no_entry(
         export_audit(ready_db, creds("quinn"), audit_filters(), out, audit.write_pdf)
     assert sorted(media.iterdir()) == [filler]
     assert ready_db.read(ledger.head) == head
+
+
+def test_stream_canvas_without_a_form_and_with_any_metadata(tmp_path: Path) -> None:
+    """The canvas alone: document information in any script, with parentheses and
+    backslashes; no page-count form drawn (its reserved object is still one, which qpdf
+    checks: it warned of an object at offset 0)."""
+    from reportlab.lib import colors
+
+    from cart_chain.reports import fonts
+    from cart_chain.reports.pdf_stream import StreamCanvas
+
+    fonts.register()
+    out = tmp_path / "plain.pdf"
+    c = StreamCanvas(out, (200, 100))
+    c.setAuthor("Ελένη Ιβάνοβα-山田 (eleni)")
+    c.setTitle("T (1) \\ x")
+    c.setFillColor(colors.black)
+    fonts.draw_text(c, 10, 50, "Ελένη (a)\\b 山田", 10)
+    c.showPage()
+    c.save()
+    reader = PdfReader(str(out))
+    assert reader.metadata is not None
+    assert reader.metadata.author == "Ελένη Ιβάνοβα-山田 (eleni)"
+    assert reader.metadata.title == "T (1) \\ x"
+    assert reader.pages[0].extract_text() == "Ελένη (a)\\b 山田"
+    if shutil.which("qpdf"):
+        check = subprocess.run(["qpdf", "--check", str(out)], capture_output=True, text=True)
+        assert check.returncode == 0 and "WARNING" not in check.stdout + check.stderr, check
