@@ -326,7 +326,10 @@ class Database:
                     # Also by COMMIT when a refusal or a dry run's end (`ledger.DryRunEnd`)
                     # leaves it sound; only a failed or broken one needs the ROLLBACK.
                     if pg_begin.sound(conn):
-                        session.commit()
+                        try:
+                            session.commit()
+                        except DBAPIError:  # the exception under way is the one to report
+                            session.rollback()
                     else:
                         session.rollback()
                     raise

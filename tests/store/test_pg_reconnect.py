@@ -49,3 +49,28 @@ def test_a_read_after_the_server_dropped_its_connections_answers(any_db_postgres
     db = populate(any_db_postgresql)
     assert _drop_the_pool_s_connections(db) >= 1
     assert current_user(db, creds("alice").username) is not None
+
+
+def test_a_refusal_in_a_read_whose_connection_the_server_dropped_is_still_the_answer(  # type: ignore[no-untyped-def]
+    any_db_postgresql,
+) -> None:
+    """A read that ends in a refusal closes its read-only transaction with COMMIT (which
+    keeps psycopg's prepared statements). When the server dropped the connection under
+    it, that COMMIT fails: the refusal is still what the caller gets, not the COMMIT's
+    error, and the next read answers on a fresh connection."""
+    import pytest
+
+    from cart_chain.domain.errors import NotFound
+
+    db = populate(any_db_postgresql)
+
+    def refused(session):  # type: ignore[no-untyped-def]
+        pid = session.execute(text("SELECT pg_backend_pid()")).scalar()
+        with db.engine.pool._creator() as killer:  # a connection outside the pool
+            killer.autocommit = True
+            killer.execute("SELECT pg_terminate_backend(%s)", (pid,))
+        raise NotFound("no such case")
+
+    with pytest.raises(NotFound, match="no such case"):
+        db.read(refused)
+    assert current_user(db, creds("alice").username) is not None
