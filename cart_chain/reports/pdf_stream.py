@@ -90,7 +90,8 @@ class StreamCanvas:
         self._offset = 0
         self._offsets = array("Q", [0] * FIRST_FREE)  # by object number; 0 is the free entry
         self._pages = array("Q")
-        self._size = pagesize
+        #: The page size as written in every page's MediaBox and the form's BBox.
+        self._box = b"0 0 " + fp_str(*pagesize).encode()
         self._ops: list[str] = []
         self._target = self._ops  # the page's operators, or the form's while it is drawn
         self._form: list[str] | None = None
@@ -208,10 +209,9 @@ class StreamCanvas:
     def showPage(self) -> None:
         """Write the page just drawn; nothing of it stays in memory."""
         contents = self._stream(b"", "\n".join(self._ops).encode("latin-1"))
-        w, h = self._size
         page = self._object(
-            b"<< /Type /Page /Parent %d 0 R /MediaBox [0 0 %s] /Resources %d 0 R "
-            b"/Contents %d 0 R >>" % (PAGES, fp_str(w, h).encode(), RESOURCES, contents)
+            b"<< /Type /Page /Parent %d 0 R /MediaBox [%s] /Resources %d 0 R "
+            b"/Contents %d 0 R >>" % (PAGES, self._box, RESOURCES, contents)
         )
         self._pages.append(page)
         self._ops.clear()
@@ -290,12 +290,11 @@ class StreamCanvas:
         try:
             if self._ops:
                 self.showPage()
-            w, h = self._size
             if self._form_name:
                 body = "\n".join(self._form or []).encode("latin-1")
                 self._stream(
-                    b"/Type /XObject /Subtype /Form /BBox [0 0 %s] /Resources %d 0 R "
-                    % (fp_str(w, h).encode(), RESOURCES),
+                    b"/Type /XObject /Subtype /Form /BBox [%s] /Resources %d 0 R "
+                    % (self._box, RESOURCES),
                     body,
                     FORM,
                 )
