@@ -86,7 +86,7 @@ def case_reads(coi: Coi) -> list[batch.Read]:
 
 
 def case_bags(session: Session, coi: Coi) -> CaseBags:
-    conn = session.connection()
+    conn = batch.connection(session)
     key, bags = _keys(coi)
     case = next(iter(batch.rows(session, _CASE, key)), None)
     if case is None:

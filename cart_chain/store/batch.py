@@ -24,8 +24,9 @@ PostgreSQL and a trip through SQLAlchemy on both backends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy.engine import Connection
@@ -48,13 +49,31 @@ _COMPILED: dict[tuple[str, int, tuple[str, ...]], Any] = {}
 
 
 def _key(stmt: Executable, params: Mapping[str, Any]) -> tuple[int, tuple[Any, ...]]:
-    return id(stmt), tuple(sorted(params.items()))
+    items = tuple(params.items())
+    return id(stmt), (tuple(sorted(items)) if len(items) > 1 else items)
 
 
 def _batchable(params: Mapping[str, Any]) -> bool:
     """Whether a read with ``params`` can be sent in a batch: not with a list (an IN
-    expanded at run time, whose SQL changes with its length)."""
-    return not any(isinstance(v, list | tuple) for v in params.values())
+    expanded at run time, whose SQL changes with its length). A plain loop: asked a
+    few dozen times a handoff, where `all` over a generator costs twice as much."""
+    for v in params.values():  # noqa: SIM110
+        if isinstance(v, _EXPANDED):
+            return False
+    return True
+
+
+_EXPANDED = (list, tuple)
+
+
+def connection(session: Session) -> Connection:
+    """The connection of ``session``'s transaction: the one it is bound to, once that is
+    in a transaction (what `Session.connection` returns then, without its 3 us of
+    bookkeeping, asked half a dozen times a handoff); else `Session.connection`."""
+    bind = session.bind
+    if isinstance(bind, Connection) and bind.in_transaction():
+        return bind
+    return session.connection()
 
 
 def _driver_sql(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -> Any:
@@ -62,22 +81,34 @@ def _driver_sql(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -
     IN list rendered in, parameters in the driver's style, an INSERT's columns those
     the row names). Worked out once per statement and set of names: then each call
     only lays out its values."""
-    names = tuple(sorted(params))
-    if not _batchable(params):
-        raise TypeError("a list parameter (an IN expanded at run time) is not batched")
-    key = (conn.dialect.name, id(stmt), names)
+    key = (conn.dialect.name, id(stmt), tuple(params))  # names in the caller's order
     plan = _COMPILED.get(key)
     if plan is None:
+        if not _batchable(params):
+            raise TypeError("a list parameter (an IN expanded at run time) is not batched")
+        names = sorted(params)
         compiled = stmt.compile(  # type: ignore[attr-defined]
-            dialect=conn.dialect, column_keys=list(names)
+            dialect=conn.dialect, column_keys=names
         )
         state = compiled.construct_expanded_state(dict(params))
         fixed = {k: v for k, v in state.parameters.items() if k not in params}
         order = tuple(state.positiontup) if compiled.positional else None
-        plan = _COMPILED[key] = (state.statement, order, fixed)
-    sql, order, fixed = plan
+        plan = _COMPILED[key] = (state.statement, _getter(order), fixed)
+    sql, get, fixed = plan
     values = {**fixed, **params} if fixed else params
-    return sql, (tuple(values[n] for n in order) if order is not None else dict(values))
+    return sql, (get(values) if get is not None else dict(values))
+
+
+def _getter(order: tuple[str, ...] | None) -> Callable[[Mapping[str, Any]], tuple[Any, ...]] | None:
+    """The positional values of a statement's parameters, in ``order``, from a mapping."""
+    if order is None:
+        return None
+    if len(order) == 1:
+        (only,) = order
+        return lambda values: (values[only],)
+    if not order:
+        return lambda _values: ()
+    return itemgetter(*order)  # type: ignore[return-value]
 
 
 def _announce(conn: Connection, cursor: Any, sql: str, values: Any, many: bool) -> None:
@@ -105,7 +136,7 @@ def _typed_errors(conn: Connection, sql: list[str]) -> Iterator[None]:
 
 def read_ahead(session: Session, reads: Iterable[Read]) -> None:
     """Run ``reads`` now, together, and keep their rows for `rows` in this transaction."""
-    conn = session.connection()
+    conn = connection(session)
     wanted = {_key(stmt, params): (stmt, params) for stmt, params in reads}
     if not wanted:
         return
@@ -145,7 +176,7 @@ def rows(session: Session, stmt: Executable, params: Mapping[str, Any]) -> Seque
         found = fetched.pop(_key(stmt, params), None)
         if found is not None:
             return found
-    return session.connection().execute(stmt, params).all()
+    return connection(session).execute(stmt, params).all()
 
 
 def keep(
@@ -162,7 +193,7 @@ def forget(session: Session) -> None:
 
 def write(session: Session, writes: Iterable[Write]) -> None:
     """Run ``writes`` in order, together (rows of one statement as one executemany)."""
-    conn = session.connection()
+    conn = connection(session)
     raw: Any = conn.connection.driver_connection
     batch = []
     for stmt, many in writes:

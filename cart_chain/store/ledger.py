@@ -120,7 +120,7 @@ _HeadRead = tuple[Checkpoint, str | None, str | None]  # head, its time, the ser
 
 def head_reads(session: Session) -> list[batch.Read]:
     """The read of the head (and the server's time) `next_recorded_at` makes."""
-    pg = session.connection().dialect.name == "postgresql"
+    pg = batch.connection(session).dialect.name == "postgresql"
     return [(_PG_HEAD_AND_NOW, {})] if pg else [(_HEAD, {})]
 
 
@@ -128,7 +128,7 @@ def _read_head(session: Session, keep: bool = False) -> _HeadRead:
     """The head (`batch.rows`: read ahead, or now); ``keep``: and leave the rows for the
     next question, the append that follows (the caller holds the write lock, so nothing
     else can move the head, and any append before it drops them, `batch.forget`)."""
-    stmt = _PG_HEAD_AND_NOW if session.connection().dialect.name == "postgresql" else _HEAD
+    stmt = _PG_HEAD_AND_NOW if batch.connection(session).dialect.name == "postgresql" else _HEAD
     rows = batch.rows(session, stmt, {})
     if keep:
         batch.keep(session, stmt, {}, rows)
@@ -190,7 +190,7 @@ def append(
     kind_of(kind).check(payload)
     if session.info.get(DRY_RUN):
         raise DryRunEnd(kind)
-    conn = session.connection()
+    conn = batch.connection(session)
     read = _read_head(session)
     batch.forget(session)  # read before this entry: not an answer after it
     last, at = _head_and_time(read, recorded_at)
