@@ -41,11 +41,17 @@ Read = tuple[Executable, Mapping[str, Any]]
 #: One write: a statement built once and its rows (each a dict of parameters).
 Write = tuple[Executable, Sequence[Mapping[str, Any]]]
 
-#: `Session.info` key: (id of statement, parameters) -> rows not yet asked for.
+#: `Session.info` key: (id of statement, parameters) -> (the statement, rows not yet
+#: asked for). The statement is kept beside its rows, and checked: an id is only an
+#: address, which a statement freed in the meantime leaves to the next object.
 _FETCHED = "cart_chain_read_ahead"
-#: Per dialect, statement and parameter names: the driver's SQL, the order of its
-#: parameters (positional drivers) and the values the statement binds itself.
+#: Per dialect, statement and parameter names: the statement itself (held, so that its
+#: id stays its own), the driver's SQL, the order of its parameters (positional
+#: drivers) and the values the statement binds itself.
 _COMPILED: dict[tuple[str, int, tuple[str, ...]], Any] = {}
+#: Plans kept at most: statements are built once at module level, so a few dozen are in
+#: use; more means a caller builds them per call, whose plans must not pile up.
+_PLANS_KEPT = 512
 
 
 def _key(stmt: Executable, params: Mapping[str, Any]) -> tuple[int, tuple[Any, ...]]:
@@ -83,7 +89,7 @@ def _driver_sql(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -
     only lays out its values."""
     key = (conn.dialect.name, id(stmt), tuple(params))  # names in the caller's order
     plan = _COMPILED.get(key)
-    if plan is None:
+    if plan is None or plan[0] is not stmt:
         if not _batchable(params):
             raise TypeError("a list parameter (an IN expanded at run time) is not batched")
         names = sorted(params)
@@ -93,8 +99,10 @@ def _driver_sql(conn: Connection, stmt: Executable, params: Mapping[str, Any]) -
         state = compiled.construct_expanded_state(dict(params))
         fixed = {k: v for k, v in state.parameters.items() if k not in params}
         order = tuple(state.positiontup) if compiled.positional else None
-        plan = _COMPILED[key] = (state.statement, _getter(order), fixed)
-    sql, get, fixed = plan
+        if len(_COMPILED) >= _PLANS_KEPT:
+            _COMPILED.clear()
+        plan = _COMPILED[key] = (stmt, state.statement, _getter(order), fixed)
+    _stmt, sql, get, fixed = plan
     values = {**fixed, **params} if fixed else params
     return sql, (get(values) if get is not None else dict(values))
 
@@ -142,7 +150,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
         return
     raw: Any = conn.connection.driver_connection
     batch = [(key, *_driver_sql(conn, stmt, params)) for key, (stmt, params) in wanted.items()]
-    fetched: dict[tuple[int, tuple[Any, ...]], list[tuple[Any, ...]]] = {}
+    fetched: dict[tuple[int, tuple[Any, ...]], tuple[Executable, Sequence[Any]]] = {}
     sent = [batch[0][1]]
     with _typed_errors(conn, sent):
         if conn.dialect.name == "postgresql":
@@ -155,7 +163,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
                     cur.execute(sql, values)
                     cursors.append((key, cur))
             for key, cur in cursors:
-                fetched[key] = [tuple(r) for r in cur.fetchall()]
+                fetched[key] = (wanted[key][0], [tuple(r) for r in cur.fetchall()])
                 cur.close()
         else:
             cur = raw.cursor()
@@ -163,7 +171,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
                 for key, sql, values in batch:
                     sent[0] = sql
                     _announce(conn, cur, sql, values, False)
-                    fetched[key] = cur.execute(sql, values).fetchall()
+                    fetched[key] = (wanted[key][0], cur.execute(sql, values).fetchall())
             finally:
                 cur.close()
     session.info[_FETCHED] = fetched
@@ -174,8 +182,8 @@ def rows(session: Session, stmt: Executable, params: Mapping[str, Any]) -> Seque
     fetched = session.info.get(_FETCHED)
     if fetched and _batchable(params):
         found = fetched.pop(_key(stmt, params), None)
-        if found is not None:
-            return found
+        if found is not None and found[0] is stmt:
+            return found[1]
     return connection(session).execute(stmt, params).all()
 
 
@@ -183,7 +191,7 @@ def keep(
     session: Session, stmt: Executable, params: Mapping[str, Any], found: Sequence[Any]
 ) -> None:
     """Hold ``found``, the rows of ``stmt`` just read, for the next `rows` asking it."""
-    session.info.setdefault(_FETCHED, {})[_key(stmt, params)] = found
+    session.info.setdefault(_FETCHED, {})[_key(stmt, params)] = (stmt, found)
 
 
 def forget(session: Session) -> None:
