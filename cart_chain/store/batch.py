@@ -119,10 +119,22 @@ def _getter(order: tuple[str, ...] | None) -> Callable[[Mapping[str, Any]], tupl
     return itemgetter(*order)  # type: ignore[return-value]
 
 
-def _announce(conn: Connection, cursor: Any, sql: str, values: Any, many: bool) -> None:
-    """Tell SQLAlchemy's ``before_cursor_execute`` listeners (tools that watch the
-    statements, the plan tests) of a statement sent here, as `Connection.execute` would."""
-    for listener in conn.dispatch.before_cursor_execute:
+def _listeners(conn: Connection) -> list[Callable[..., None]]:
+    """SQLAlchemy's ``before_cursor_execute`` listeners (tools that watch the statements,
+    the plan tests), told of each statement sent here as `Connection.execute` would; read
+    once a batch (each look-up goes through SQLAlchemy's event dispatch)."""
+    return list(conn.dispatch.before_cursor_execute)
+
+
+def _announce(
+    conn: Connection,
+    listeners: list[Callable[..., None]],
+    cursor: Any,
+    sql: str,
+    values: Any,
+    many: bool,
+) -> None:
+    for listener in listeners:
         listener(conn, cursor, sql, values, None, many)
 
 
@@ -152,6 +164,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
     batch = [(key, *_driver_sql(conn, stmt, params)) for key, (stmt, params) in wanted.items()]
     fetched: dict[tuple[int, tuple[Any, ...]], tuple[Executable, Sequence[Any]]] = {}
     sent = [batch[0][1]]
+    listeners = _listeners(conn)
     with _typed_errors(conn, sent):
         if conn.dialect.name == "postgresql":
             with raw.pipeline():
@@ -159,7 +172,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
                 cursors = []
                 for key, sql, values in batch:
                     cur = raw.cursor()
-                    _announce(conn, cur, sql, values, False)
+                    _announce(conn, listeners, cur, sql, values, False)
                     cur.execute(sql, values)
                     cursors.append((key, cur))
             for key, cur in cursors:
@@ -170,7 +183,7 @@ def read_ahead(session: Session, reads: Iterable[Read]) -> None:
             try:
                 for key, sql, values in batch:
                     sent[0] = sql
-                    _announce(conn, cur, sql, values, False)
+                    _announce(conn, listeners, cur, sql, values, False)
                     fetched[key] = (wanted[key][0], cur.execute(sql, values).fetchall())
             finally:
                 cur.close()
@@ -214,6 +227,7 @@ def write(session: Session, writes: Iterable[Write]) -> None:
     if not batch:
         return
     sent = [batch[0][0]]
+    listeners = _listeners(conn)
     with _typed_errors(conn, sent):
         cur = raw.cursor()
         try:
@@ -221,12 +235,12 @@ def write(session: Session, writes: Iterable[Write]) -> None:
                 with raw.pipeline():
                     pg_begin.send(conn)
                     for sql, values in batch:
-                        _announce(conn, cur, sql, values, True)
+                        _announce(conn, listeners, cur, sql, values, True)
                         cur.executemany(sql, values)
             else:
                 for sql, values in batch:
                     sent[0] = sql
-                    _announce(conn, cur, sql, values, True)
+                    _announce(conn, listeners, cur, sql, values, True)
                     cur.executemany(sql, values)
         finally:
             cur.close()
