@@ -59,6 +59,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Literal
 
 from cart_chain.domain.din import Din
@@ -254,6 +255,9 @@ def _machine_coi(body: str, aim: str | None) -> Scanned:
     return Scanned("coi", coi, symbology=aim)
 
 
+#: Pure, and asked twice a step (the reads named ahead, then the check itself): kept for
+#: the last codes read. What it raises is not kept, so a bad code is refused every time.
+@lru_cache(maxsize=256)
 def parse_scan(text: str, *, source: ScanSource = "keyboard") -> Scanned:
     """Resolve any scanned or typed code to what it names, without touching a database.
 
