@@ -316,35 +316,42 @@ class Database:
             raise
 
     def _read_once(self, fn: Callable[[Session], T]) -> T:
+        # As in `write`, the transaction is the connection's and the session joins it: a
+        # scan is a read, and the session's own transaction bookkeeping cost it a tenth.
         with self.engine.connect() as conn:
             if self.is_sqlite:
-                with Session(bind=conn) as session:
-                    try:
-                        return fn(session)
-                    finally:
-                        session.rollback()
+                txn = conn.begin()
+                session = Session(bind=conn)
+                try:
+                    return fn(session)
+                finally:
+                    session.close()
+                    txn.rollback()
             # A read-only transaction, ended by COMMIT: the server refuses any write in it,
             # so nothing can be stored, and psycopg keeps its prepared statements (any
             # ROLLBACK makes it deallocate them all, which cost every later statement on
             # this connection a fresh parse and the DEALLOCATE a round trip of its own).
             # Its BEGIN goes with its first statements (`store.pg_begin`).
             conn = pg_begin.defer(conn, pg_begin.READ)
-            with Session(bind=conn) as session:
-                try:
-                    result = fn(session)
-                except BaseException:
-                    # Also by COMMIT when a refusal or a dry run's end (`ledger.DryRunEnd`)
-                    # leaves it sound; only a failed or broken one needs the ROLLBACK.
-                    if pg_begin.sound(conn):
-                        try:
-                            session.commit()
-                        except DBAPIError:  # the exception under way is the one to report
-                            session.rollback()
-                    else:
-                        session.rollback()
-                    raise
-                session.commit()
-                return result
+            txn = conn.begin()
+            session = Session(bind=conn)
+            try:
+                result = fn(session)
+            except BaseException:
+                session.close()
+                # Also by COMMIT when a refusal or a dry run's end (`ledger.DryRunEnd`)
+                # leaves it sound; only a failed or broken one needs the ROLLBACK.
+                if pg_begin.sound(conn):
+                    try:
+                        txn.commit()
+                    except DBAPIError:  # the exception under way is the one to report
+                        txn.rollback()
+                else:
+                    txn.rollback()
+                raise
+            session.close()
+            txn.commit()
+            return result
 
     def dispose(self) -> None:
         self.engine.dispose()
