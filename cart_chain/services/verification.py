@@ -23,6 +23,7 @@ from cart_chain.services import verify_marks as marks
 from cart_chain.services.checkpoints import checkpoint_due_in
 from cart_chain.services.verify_marks import Mark
 from cart_chain.services.witnesses import findings_in
+from cart_chain.store import pg_stats
 from cart_chain.store.database import Database
 from cart_chain.store.integrity import (
     missing_table,
@@ -181,6 +182,9 @@ def verify_ledger(
         report = verify(session, progress, resume)
         if why_full:
             report.warnings.append(why_full)
+        planner = pg_stats.warning(session.connection(), report.entries)
+        if planner is not None:
+            report.warnings.append(planner)
         if mark is not None:
             report.earlier_checked_at = mark.full_at
         if report.ok and expect is not None:
