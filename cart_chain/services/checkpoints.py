@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import func, literal_column, select
+from sqlalchemy import bindparam, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from cart_chain.domain.clock import parse_iso
@@ -107,10 +107,12 @@ _LAST_CHECKPOINT_AT = select(LedgerEntry.recorded_at).where(
     == select(func.max(LedgerEntry.seq + literal_column("0")))
     .where(
         LedgerEntry.kind.in_(
-            [
-                literal_column(f"'{k}'")
-                for k in (CHECKPOINT_KIND, SITE_KEY_KIND, SITE_KEY_ROTATED_KIND)
-            ]
+            bindparam(
+                "kinds",
+                [CHECKPOINT_KIND, SITE_KEY_KIND, SITE_KEY_ROTATED_KIND],
+                expanding=True,
+                literal_execute=True,  # rendered into the SQL, quoted by the dialect
+            )
         )
     )
     .scalar_subquery()
